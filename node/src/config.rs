@@ -1,0 +1,182 @@
+//! Settings of a node: command-line flags, `ETAL_*` environment variables and an optional TOML
+//! file, merged in that order of precedence over built-in defaults.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::builder::BoolishValueParser;
+use serde::Deserialize;
+use url::Url;
+
+/// Options shared by every `etal` command (`serve`, `admin …`): each is a flag, an environment
+/// variable and a key of the `--config` TOML file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Options {
+    /// TOML file with any of the keys below (listen, public_url, database_url, data_dir, demo,
+    /// allow_private_networks).
+    #[arg(long, env = "ETAL_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ETAL_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The node's public address: every public and ActivityPub URL is built from it
+    /// [default: http://localhost:8080].
+    #[arg(long, env = "ETAL_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// sqlite://PATH (embedded, created if missing) or postgres://… [default:
+    /// sqlite://etal-data/etal.db].
+    #[arg(long, env = "ETAL_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Folder for uploaded media [default: etal-data].
+    #[arg(long, env = "ETAL_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Seed a demo town (merchants and products with photos) once; later starts keep it.
+    #[arg(long, env = "ETAL_DEMO", global = true, value_parser = BoolishValueParser::new(),
+          num_args = 0, default_missing_value = "true")]
+    pub demo: Option<bool>,
+    /// Accept http:// and loopback peers with explicit ports: for local testing only.
+    #[arg(long, env = "ETAL_ALLOW_PRIVATE_NETWORKS", global = true,
+          value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true")]
+    pub allow_private_networks: Option<bool>,
+}
+
+/// The keys of the optional TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOptions {
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    demo: Option<bool>,
+    allow_private_networks: Option<bool>,
+}
+
+/// Resolved settings of a node.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Socket address to bind.
+    pub listen: String,
+    /// Public base URL, without a trailing slash.
+    pub public_url: Url,
+    /// Database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// Folder for media files.
+    pub data_dir: PathBuf,
+    /// Seed the demo town.
+    pub demo: bool,
+    /// Allow loopback and private peers (testing only).
+    pub allow_private_networks: bool,
+}
+
+impl Settings {
+    /// Merges flags and environment (already in `opts`), the TOML file, then defaults.
+    pub fn resolve(opts: &Options) -> anyhow::Result<Settings> {
+        let file = match &opts.config {
+            Some(path) => read_file(path)?,
+            None => FileOptions::default(),
+        };
+        let public_url = opts
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| "http://localhost:8080".into());
+        Ok(Settings {
+            listen: opts
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            public_url: parse_public_url(&public_url)?,
+            database_url: opts
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| "sqlite://etal-data/etal.db".into()),
+            data_dir: opts
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("etal-data")),
+            demo: opts.demo.or(file.demo).unwrap_or(false),
+            allow_private_networks: opts
+                .allow_private_networks
+                .or(file.allow_private_networks)
+                .unwrap_or(false),
+        })
+    }
+
+    /// Settings for a node with everything under one folder: used by tests and tools.
+    pub fn for_dir(dir: &Path, public_url: &str, database_url: Option<String>) -> Settings {
+        Settings {
+            listen: "127.0.0.1:0".into(),
+            public_url: parse_public_url(public_url).expect("valid public URL"),
+            database_url: database_url
+                .unwrap_or_else(|| format!("sqlite://{}", dir.join("etal.db").display())),
+            data_dir: dir.to_path_buf(),
+            demo: false,
+            allow_private_networks: true,
+        }
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileOptions> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+fn parse_public_url(s: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(s).with_context(|| format!("public URL {s:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        bail!("public URL {s:?} must be http(s)://host[:port]");
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        bail!("public URL {s:?} must not have a path: the node is served at the root of its host");
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.public_url.as_str(), "http://localhost:8080/");
+        assert_eq!(s.database_url, "sqlite://etal-data/etal.db");
+        assert!(!s.demo && !s.allow_private_networks);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("etal.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\npublic_url = \"https://town.example\"\ndemo = true\n",
+        )
+        .unwrap();
+        let opts = Options {
+            config: Some(path.clone()),
+            listen: Some("127.0.0.1:7000".into()),
+            ..Options::default()
+        };
+        let s = Settings::resolve(&opts).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:7000");
+        assert_eq!(s.public_url.as_str(), "https://town.example/");
+        assert!(s.demo);
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        let err = Settings::resolve(&opts).unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    #[test]
+    fn public_url_must_be_an_origin() {
+        assert!(parse_public_url("https://town.example/shop").is_err());
+        assert!(parse_public_url("ftp://town.example").is_err());
+        assert!(parse_public_url("town.example").is_err());
+    }
+}

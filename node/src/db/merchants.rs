@@ -1,0 +1,226 @@
+//! Merchant rows.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+use uuid::Uuid;
+
+use super::{time, Tx};
+use crate::domain::merchants::{Address, Geo, Merchant, MerchantFields};
+
+const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, postal_code, city, \
+    insee_code, lat, lon, phone, email, website, opening_hours, siret, indexable, public_key_pem, \
+    version, created_at, updated_at, deleted_at";
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Merchant> {
+    let id: String = row.try_get("id")?;
+    let lat: Option<f64> = row.try_get("lat")?;
+    let lon: Option<f64> = row.try_get("lon")?;
+    let hours: String = row.try_get("opening_hours")?;
+    Ok(Merchant {
+        id: Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        slug: row
+            .try_get::<Option<String>, _>("slug")?
+            .unwrap_or_default(),
+        ap_id: row.try_get("ap_id")?,
+        fields: MerchantFields {
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            category: row.try_get("category")?,
+            address: Address {
+                street: row.try_get("street")?,
+                postal_code: row.try_get("postal_code")?,
+                city: row.try_get("city")?,
+                insee_code: row.try_get("insee_code")?,
+            },
+            geo: lat.zip(lon).map(|(lat, lon)| Geo { lat, lon }),
+            phone: row.try_get("phone")?,
+            email: row.try_get("email")?,
+            website: row.try_get("website")?,
+            opening_hours: serde_json::from_str(&hours).unwrap_or_default(),
+            siret: row.try_get("siret")?,
+            indexable: row.try_get::<i64, _>("indexable")? != 0,
+        },
+        public_key_pem: row.try_get("public_key_pem")?,
+        version: row.try_get("version")?,
+        created_at: time(row.try_get("created_at")?),
+        updated_at: time(row.try_get("updated_at")?),
+        deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(time),
+    })
+}
+
+/// Inserts a local merchant with its private key.
+pub async fn insert<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    m: &Merchant,
+    private_key_pem: &str,
+) -> sqlx::Result<()> {
+    let f = &m.fields;
+    sqlx::query(
+        "INSERT INTO merchants (id, slug, ap_id, local, name, description, category, street, \
+         postal_code, city, insee_code, lat, lon, phone, email, website, opening_hours, siret, \
+         indexable, public_key_pem, private_key_pem, version, created_at, updated_at) \
+         VALUES ($1,$2,$3,1,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)",
+    )
+    .bind(m.id.to_string())
+    .bind(m.slug.clone())
+    .bind(m.ap_id.clone())
+    .bind(f.name.clone())
+    .bind(f.description.clone())
+    .bind(f.category.clone())
+    .bind(f.address.street.clone())
+    .bind(f.address.postal_code.clone())
+    .bind(f.address.city.clone())
+    .bind(f.address.insee_code.clone())
+    .bind(f.geo.map(|g| g.lat))
+    .bind(f.geo.map(|g| g.lon))
+    .bind(f.phone.clone())
+    .bind(f.email.clone())
+    .bind(f.website.clone())
+    .bind(serde_json::to_string(&f.opening_hours).unwrap_or_else(|_| "[]".into()))
+    .bind(f.siret.clone())
+    .bind(f.indexable as i64)
+    .bind(m.public_key_pem.clone())
+    .bind(private_key_pem.to_string())
+    .bind(m.version)
+    .bind(m.created_at.timestamp_millis())
+    .bind(m.updated_at.timestamp_millis())
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Writes new field values and bumps the version.
+pub async fn update<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+    f: &MerchantFields,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE merchants SET name=$2, description=$3, category=$4, street=$5, postal_code=$6, \
+         city=$7, insee_code=$8, lat=$9, lon=$10, phone=$11, email=$12, website=$13, \
+         opening_hours=$14, siret=$15, indexable=$16, version=version+1, updated_at=$17 \
+         WHERE id=$1",
+    )
+    .bind(id.to_string())
+    .bind(f.name.clone())
+    .bind(f.description.clone())
+    .bind(f.category.clone())
+    .bind(f.address.street.clone())
+    .bind(f.address.postal_code.clone())
+    .bind(f.address.city.clone())
+    .bind(f.address.insee_code.clone())
+    .bind(f.geo.map(|g| g.lat))
+    .bind(f.geo.map(|g| g.lon))
+    .bind(f.phone.clone())
+    .bind(f.email.clone())
+    .bind(f.website.clone())
+    .bind(serde_json::to_string(&f.opening_hours).unwrap_or_else(|_| "[]".into()))
+    .bind(f.siret.clone())
+    .bind(f.indexable as i64)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Tombstones a merchant, its products, and revokes its tokens.
+pub async fn mark_deleted(tx: &mut Tx, id: Uuid, now: i64) -> sqlx::Result<()> {
+    let id = id.to_string();
+    sqlx::query("UPDATE merchants SET deleted_at=$2, updated_at=$2, version=version+1 WHERE id=$1")
+        .bind(id.clone())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE products SET deleted_at=$2, updated_at=$2 WHERE merchant_id=$1 AND deleted_at IS NULL",
+    )
+    .bind(id.clone())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at=$2 WHERE merchant_id=$1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Whether a slug was ever used (live or deleted).
+pub async fn slug_taken<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM merchants WHERE slug=$1")
+        .bind(slug.to_string())
+        .fetch_optional(ex)
+        .await?
+        .is_some())
+}
+
+/// A merchant by slug, deleted or not.
+pub async fn by_slug<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+) -> sqlx::Result<Option<Merchant>> {
+    by_slug_locked(ex, slug, "").await
+}
+
+/// A merchant by slug, with `lock` (`FOR UPDATE` or nothing) appended.
+pub async fn by_slug_locked<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slug: &str,
+    lock: &str,
+) -> sqlx::Result<Option<Merchant>> {
+    let sql = format!("SELECT {COLUMNS} FROM merchants WHERE slug=$1 AND local=1{lock}");
+    sqlx::query(&sql)
+        .bind(slug.to_string())
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// A merchant by internal id.
+pub async fn by_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+) -> sqlx::Result<Option<Merchant>> {
+    let sql = format!("SELECT {COLUMNS} FROM merchants WHERE id=$1");
+    sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Live local merchants in slug order, after `after` (a slug), at most `limit`.
+pub async fn list<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<Merchant>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM merchants WHERE local=1 AND deleted_at IS NULL AND slug > $1 \
+         ORDER BY slug LIMIT $2"
+    );
+    sqlx::query(&sql)
+        .bind(after.unwrap_or("").to_string())
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Counts live local merchants.
+pub async fn count_live<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM merchants WHERE local=1 AND deleted_at IS NULL")
+        .fetch_one(ex)
+        .await
+}

@@ -1,0 +1,229 @@
+//! Storage: one interface over embedded SQLite and PostgreSQL, both always compiled.
+//!
+//! Queries are written once in the SQL both databases accept (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`), through sqlx's `Any` driver; the few statements that must differ branch on
+//! [`Backend`]. Values crossing the interface are text, 64-bit integers, doubles and bytes only.
+
+pub mod images;
+pub mod merchants;
+pub mod outbox;
+pub mod products;
+pub mod settings;
+pub mod tokens;
+
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Arguments, Encode, Executor, Type};
+
+/// Which database is behind the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (WAL mode): one writer at a time.
+    Sqlite,
+    /// PostgreSQL 15+: many writers, several node processes.
+    Postgres,
+}
+
+/// A write transaction.
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+/// The node's database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+static DRIVERS: Once = Once::new();
+
+impl Db {
+    /// Opens (creating an SQLite file and its folder if needed) and migrates the database.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let db = if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::connect_postgres(url).await?
+        } else {
+            bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…");
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or_default();
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() || path.contains(":memory:") {
+            bail!(
+                "an in-memory SQLite database is not supported: give a file path (sqlite://PATH)"
+            );
+        }
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create folder {}", parent.display()))?;
+            }
+        }
+        let url = if query.contains("mode=") {
+            url.to_string()
+        } else if query.is_empty() {
+            format!("sqlite://{path}?mode=rwc")
+        } else {
+            format!("sqlite://{path}?{query}&mode=rwc")
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                        ))
+                        .await?;
+                        Ok(())
+                    })
+                })
+        };
+        // One writing connection: SQLite has one writer, and queueing writers in the process is
+        // fairer and faster than letting them spin on SQLITE_BUSY.
+        let write = pool(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("cannot open SQLite database {path}"))?;
+        let read = pool(8).connect_with(options).await?;
+        Ok(Db {
+            backend: Backend::Sqlite,
+            read,
+            write,
+        })
+    }
+
+    async fn connect_postgres(url: &str) -> anyhow::Result<Db> {
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        Ok(Db {
+            backend: Backend::Postgres,
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
+        };
+        migrator
+            .run(&self.write)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes cannot fail half-way.
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.write.begin().await,
+        }
+    }
+
+    /// `FOR UPDATE` where row locks exist (PostgreSQL); SQLite's write lock already covers it.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// SQL built piece by piece, with `$n` placeholders numbered as values are bound.
+pub struct Sql {
+    text: String,
+    args: AnyArguments<'static>,
+    count: usize,
+}
+
+impl Sql {
+    /// Starts with a fragment of SQL.
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_string(),
+            args: AnyArguments::default(),
+            count: 0,
+        }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind<T>(&mut self, value: T) -> &mut Sql
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        self.count += 1;
+        self.text.push('$');
+        self.text.push_str(&self.count.to_string());
+        self.args.add(value).expect("Any accepts every bound type");
+        self
+    }
+
+    /// The query, ready to run.
+    pub fn build(self) -> (String, AnyArguments<'static>) {
+        (self.text, self.args)
+    }
+}
+
+/// Milliseconds since the Unix epoch, the storage form of every time.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Reads a stored time.
+pub fn time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Whether a database error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

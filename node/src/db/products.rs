@@ -1,0 +1,223 @@
+//! Product rows.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+use uuid::Uuid;
+
+use super::{time, Sql};
+use crate::domain::products::{ListQuery, Product, ProductFields};
+use crate::domain::search_key;
+use etal_protocol::{Availability, Currency, Money, Unit};
+
+const COLUMNS: &str =
+    "p.id, p.merchant_id, m.slug AS merchant_slug, p.ap_id, p.name, p.description, \
+    p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, \
+    p.version, p.created_at, p.updated_at, p.deleted_at";
+
+fn uuid(s: &str) -> sqlx::Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
+    let bad = |what: &str| sqlx::Error::Decode(format!("stored {what} is invalid").into());
+    let currency: String = row.try_get("currency")?;
+    let tags: String = row.try_get("tags")?;
+    Ok(Product {
+        id: uuid(&row.try_get::<String, _>("id")?)?,
+        merchant_id: uuid(&row.try_get::<String, _>("merchant_id")?)?,
+        merchant_slug: row
+            .try_get::<Option<String>, _>("merchant_slug")?
+            .unwrap_or_default(),
+        ap_id: row.try_get("ap_id")?,
+        fields: ProductFields {
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            price: Money {
+                minor: row.try_get("price_minor")?,
+                currency: Currency::from_code(&currency).ok_or_else(|| bad("currency"))?,
+            },
+            unit: Unit::parse(&row.try_get::<String, _>("unit")?).ok_or_else(|| bad("unit"))?,
+            availability: Availability::parse(&row.try_get::<String, _>("availability")?)
+                .ok_or_else(|| bad("availability"))?,
+            stock: row.try_get("stock")?,
+            gtin: row.try_get("gtin")?,
+            category: row.try_get("category")?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+        },
+        images: vec![],
+        version: row.try_get("version")?,
+        created_at: time(row.try_get("created_at")?),
+        updated_at: time(row.try_get("updated_at")?),
+        deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(time),
+    })
+}
+
+/// Inserts a local product.
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> sqlx::Result<()> {
+    let f = &p.fields;
+    sqlx::query(
+        "INSERT INTO products (id, merchant_id, ap_id, local, name, description, price_minor, currency, \
+         unit, availability, stock, gtin, category, tags, search_text, version, created_at, updated_at) \
+         VALUES ($1,$2,$3,1,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+    )
+    .bind(p.id.to_string())
+    .bind(p.merchant_id.to_string())
+    .bind(p.ap_id.clone())
+    .bind(f.name.clone())
+    .bind(f.description.clone())
+    .bind(f.price.minor)
+    .bind(f.price.currency.code())
+    .bind(f.unit.as_str())
+    .bind(f.availability.as_str())
+    .bind(f.stock)
+    .bind(f.gtin.clone())
+    .bind(f.category.clone())
+    .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+    .bind(f.search_text())
+    .bind(p.version)
+    .bind(p.created_at.timestamp_millis())
+    .bind(p.updated_at.timestamp_millis())
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Writes new field values and bumps the version.
+pub async fn update<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+    f: &ProductFields,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE products SET name=$2, description=$3, price_minor=$4, currency=$5, unit=$6, \
+         availability=$7, stock=$8, gtin=$9, category=$10, tags=$11, search_text=$12, \
+         version=version+1, updated_at=$13 WHERE id=$1",
+    )
+    .bind(id.to_string())
+    .bind(f.name.clone())
+    .bind(f.description.clone())
+    .bind(f.price.minor)
+    .bind(f.price.currency.code())
+    .bind(f.unit.as_str())
+    .bind(f.availability.as_str())
+    .bind(f.stock)
+    .bind(f.gtin.clone())
+    .bind(f.category.clone())
+    .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+    .bind(f.search_text())
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Bumps the version after a change to the product's images.
+pub async fn touch<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE products SET version=version+1, updated_at=$2 WHERE id=$1")
+        .bind(id.to_string())
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Tombstones a product.
+pub async fn mark_deleted<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE products SET deleted_at=$2, updated_at=$2, version=version+1 WHERE id=$1")
+        .bind(id.to_string())
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// A local product by id, deleted or not; `lock` is `FOR UPDATE` or nothing.
+pub async fn by_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+    lock: &str,
+) -> sqlx::Result<Option<Product>> {
+    // PostgreSQL cannot lock the nullable side of an outer join: lock the product row only.
+    let lock = if lock.is_empty() {
+        String::new()
+    } else {
+        format!("{lock} OF p")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.id=$1 AND p.local=1{lock}"
+    );
+    sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Live local products matching `q`, newest first, `limit + 1` rows (to tell if more follow).
+pub async fn list<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    q: &ListQuery,
+) -> sqlx::Result<Vec<Product>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.local=1 AND p.deleted_at IS NULL AND m.deleted_at IS NULL"
+    ));
+    if let Some(slug) = &q.merchant {
+        sql.push(" AND m.slug=").bind(slug.clone());
+    }
+    if let Some(cat) = &q.category {
+        sql.push(" AND (p.category=")
+            .bind(cat.clone())
+            .push(" OR p.category LIKE ")
+            .bind(format!("{cat}.%"))
+            .push(")");
+    }
+    if let Some(a) = q.availability {
+        sql.push(" AND p.availability=")
+            .bind(a.as_str().to_string());
+    }
+    if let Some(text) = &q.q {
+        for word in search_key(text).split_whitespace().take(8) {
+            let escaped = word
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push(" AND p.search_text LIKE ")
+                .bind(format!("%{escaped}%"))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    if let Some(before) = q.before {
+        sql.push(" AND p.id < ").bind(before.to_string());
+    }
+    sql.push(" ORDER BY p.id DESC LIMIT ").bind(q.limit + 1);
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Counts live local products.
+pub async fn count_live<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.local=1 AND p.deleted_at IS NULL AND m.deleted_at IS NULL",
+    )
+    .fetch_one(ex)
+    .await
+}

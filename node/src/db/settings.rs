@@ -1,0 +1,56 @@
+//! Node-wide settings and the node actor's key.
+
+use sqlx::{Any, Executor};
+
+use super::{now_ms, Db, Tx};
+use crate::keys::PemKeyPair;
+
+/// Reads a setting.
+pub async fn get<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    key: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT value FROM node_settings WHERE key=$1")
+        .bind(key.to_string())
+        .fetch_optional(ex)
+        .await
+}
+
+/// Sets a setting unless it exists; returns whether this call set it. Concurrent callers on
+/// PostgreSQL wait for each other, so exactly one of them wins.
+pub async fn insert_if_absent(tx: &mut Tx, key: &str, value: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO node_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key.to_string())
+    .bind(value.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The node actor's public key, creating the key pair on first start.
+pub async fn ensure_node_key(db: &Db) -> anyhow::Result<String> {
+    if let Some(pem) = node_public_key(db).await? {
+        return Ok(pem);
+    }
+    let keys: PemKeyPair = crate::keys::generate_async().await?;
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO node_actor (id, public_key_pem, private_key_pem, created_at) VALUES (1, $1, $2, $3) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(keys.public_pem)
+    .bind(keys.private_pem)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(node_public_key(db).await?.expect("node key just stored"))
+}
+
+async fn node_public_key(db: &Db) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT public_key_pem FROM node_actor WHERE id=1")
+        .fetch_optional(db.pool())
+        .await
+}

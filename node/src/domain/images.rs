@@ -1,0 +1,224 @@
+//! Product photos: at most four a product, ordered; each change is announced as an update of
+//! the product.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Principal;
+use super::products::{self, parse_id};
+use super::Patch;
+use crate::db::{self, outbox};
+use crate::error::{Error, Result};
+use crate::media::{self, MediaError, Variant};
+use crate::Node;
+
+/// Photos a product may have.
+pub const MAX_IMAGES: i64 = 4;
+
+/// A stored photo.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// 0-based display order.
+    pub position: i64,
+    /// Alternative text.
+    pub alt: Option<String>,
+    /// Width of the full copy.
+    pub width: i64,
+    /// Height of the full copy.
+    pub height: i64,
+    /// Blurhash.
+    pub blurhash: String,
+    /// MIME type of every copy.
+    pub media_type: String,
+    /// Stored copies.
+    pub variants: Vec<Variant>,
+    /// Upload time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Image {
+    /// The copy named `name`, else the largest.
+    pub fn variant(&self, name: &str) -> &Variant {
+        self.variants
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or(&self.variants[0])
+    }
+}
+
+/// Body of `PATCH /api/v1/products/{id}/images/{image_id}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImagePatch {
+    /// Alternative text (at most 1,500 characters); `null` clears it.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub alt: Patch<String>,
+    /// New 0-based position; the other photos shift.
+    pub position: Option<i64>,
+}
+
+fn check_alt(alt: Option<String>) -> Result<Option<String>> {
+    let alt = super::clean(alt);
+    super::max_chars(&alt, 1500).map_err(|m| Error::field("alt", m))?;
+    Ok(alt)
+}
+
+/// Adds a photo to a product.
+pub async fn upload(
+    node: &Node,
+    who: &Principal,
+    product_id: &str,
+    data: bytes::Bytes,
+    alt: Option<String>,
+) -> Result<Image> {
+    let product = products::get(node, product_id).await?;
+    who.may_manage(product.merchant_id)?;
+    let alt = check_alt(alt)?;
+    if product.images.len() as i64 >= MAX_IMAGES {
+        return Err(too_many());
+    }
+    let id = Uuid::now_v7();
+    let dir = node.media_dir();
+    let processed = tokio::task::spawn_blocking(move || media::process(&data, &dir, id))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+        .map_err(|e| match e {
+            MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
+            MediaError::Corrupt(_) => Error::field("file", e.to_string()),
+            MediaError::Io(io) => Error::Internal(io.into()),
+        })?;
+    let image = Image {
+        id,
+        product_id: product.id,
+        position: 0,
+        alt,
+        width: processed.width as i64,
+        height: processed.height as i64,
+        blurhash: processed.blurhash,
+        media_type: processed.media_type.to_string(),
+        variants: processed.variants,
+        created_at: db::time(db::now_ms()),
+    };
+    match attach(node, image.clone()).await {
+        Ok(image) => Ok(image),
+        Err(e) => {
+            media::remove(&node.media_dir(), &image.variants);
+            Err(e)
+        }
+    }
+}
+
+fn too_many() -> Error {
+    Error::field("file", format!("a product has at most {MAX_IMAGES} photos"))
+}
+
+async fn attach(node: &Node, mut image: Image) -> Result<Image> {
+    let mut tx = node.db.begin().await?;
+    let product = products::live(
+        db::products::by_id(&mut *tx, image.product_id, node.db.for_update()).await?,
+        image.product_id,
+    )?;
+    let count = db::images::count(&mut *tx, product.id).await?;
+    if count >= MAX_IMAGES {
+        return Err(too_many());
+    }
+    image.position = count;
+    db::images::insert(&mut *tx, &image).await?;
+    changed(&mut tx, &product).await?;
+    tx.commit().await?;
+    Ok(image)
+}
+
+async fn changed(tx: &mut db::Tx, product: &products::Product) -> Result<()> {
+    db::products::touch(&mut **tx, product.id, db::now_ms()).await?;
+    outbox::record(
+        tx,
+        outbox::Verb::Update,
+        outbox::Kind::Product,
+        product.id,
+        product.merchant_id,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn locked(
+    node: &Node,
+    tx: &mut db::Tx,
+    who: &Principal,
+    product_id: &str,
+    image_id: &str,
+) -> Result<(products::Product, Vec<Image>, usize)> {
+    let pid = parse_id(product_id)?;
+    let product = products::live(
+        db::products::by_id(&mut **tx, pid, node.db.for_update()).await?,
+        pid,
+    )?;
+    who.may_manage(product.merchant_id)?;
+    let images = db::images::for_product(&mut **tx, pid).await?;
+    let index = images
+        .iter()
+        .position(|i| i.id.to_string() == image_id)
+        .ok_or_else(|| Error::NotFound(format!("no photo \"{image_id}\" on this product")))?;
+    Ok((product, images, index))
+}
+
+/// Changes a photo's alt text or position.
+pub async fn update(
+    node: &Node,
+    who: &Principal,
+    product_id: &str,
+    image_id: &str,
+    patch: ImagePatch,
+) -> Result<Image> {
+    let mut tx = node.db.begin().await?;
+    let (product, mut images, index) = locked(node, &mut tx, who, product_id, image_id).await?;
+    let mut image = images.remove(index);
+    let alt = match patch.alt {
+        Patch::Keep => image.alt.clone(),
+        Patch::Clear => None,
+        Patch::Set(a) => check_alt(Some(a))?,
+    };
+    let position = patch.position.unwrap_or(image.position);
+    if !(0..=images.len() as i64).contains(&position) {
+        return Err(Error::field(
+            "position",
+            format!("must be between 0 and {}", images.len()),
+        ));
+    }
+    if alt == image.alt && position == image.position {
+        return Ok(image);
+    }
+    image.alt = alt;
+    images.insert(position as usize, image);
+    for (i, img) in images.iter_mut().enumerate() {
+        img.position = i as i64;
+    }
+    db::images::save_order_and_alt(&mut tx, &images).await?;
+    changed(&mut tx, &product).await?;
+    tx.commit().await?;
+    Ok(images.swap_remove(position as usize))
+}
+
+/// Removes a photo and its files.
+pub async fn delete(node: &Node, who: &Principal, product_id: &str, image_id: &str) -> Result<()> {
+    let mut tx = node.db.begin().await?;
+    let (product, mut images, index) = locked(node, &mut tx, who, product_id, image_id).await?;
+    let removed = images.remove(index);
+    db::images::delete(&mut *tx, removed.id).await?;
+    for (i, img) in images.iter_mut().enumerate() {
+        img.position = i as i64;
+    }
+    db::images::save_order_and_alt(&mut tx, &images).await?;
+    changed(&mut tx, &product).await?;
+    tx.commit().await?;
+    media::remove(&node.media_dir(), &removed.variants);
+    Ok(())
+}

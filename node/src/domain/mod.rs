@@ -1,0 +1,31 @@
+//! The node's rules: what a merchant, a product and an image are, how they are validated, and
+//! how each write is stored together with the outbox event that announces it.
+
+pub mod auth;
+pub mod images;
+pub mod merchants;
+pub mod patch;
+pub mod products;
+
+pub use patch::Patch;
+
+/// Trims a text field; an empty text counts as absent.
+pub(crate) fn clean(value: Option<String>) -> Option<String> {
+    value.and_then(|s| {
+        let t = s.trim();
+        (!t.is_empty()).then(|| t.to_string())
+    })
+}
+
+/// Checks a text's length in characters.
+pub(crate) fn max_chars(value: &Option<String>, max: usize) -> Result<(), String> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(format!("must be at most {max} characters")),
+        _ => Ok(()),
+    }
+}
+
+/// Lower-case, accent-free text used for searching (`Pâtisserie` matches `patisserie`).
+pub fn search_key(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
+}

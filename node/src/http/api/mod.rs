@@ -1,0 +1,122 @@
+//! The REST API under `/api/v1`, and its OpenAPI 3.1 description.
+
+pub mod images;
+pub mod merchants;
+pub mod products;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{Error, Result};
+use crate::media::MAX_UPLOAD_BYTES;
+use crate::Node;
+use etal_protocol::taxonomy;
+use views::{CategoryView, Taxonomy};
+
+/// Lists the category taxonomy.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "categories",
+    responses((status = 200, body = Taxonomy)))]
+pub async fn categories() -> Json<Taxonomy> {
+    Json(Taxonomy {
+        version: taxonomy::VERSION,
+        categories: taxonomy::CATEGORIES
+            .iter()
+            .map(|c| CategoryView {
+                code: c.code,
+                parent: c.parent,
+                label_fr: c.label_fr,
+                label_en: c.label_en,
+                hashtag: c.hashtag,
+            })
+            .collect(),
+    })
+}
+
+/// Reads a `limit` parameter.
+pub fn parse_limit(value: Option<&str>, default: i64, max: i64) -> Result<i64> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| Error::field("limit", format!("must be an integer from 1 to {max}"))),
+    }
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI document of the REST API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Étal node API",
+        description = "Manage a town's shops and products. Reads are public; writes need \
+            `Authorization: Bearer TOKEN` (create one with `etal admin token create`). Errors are \
+            RFC 9457 `application/problem+json`; invalid fields are listed in `errors`.",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    paths(
+        merchants::create, merchants::list, merchants::get, merchants::update, merchants::delete,
+        products::create, products::list, products::get, products::update, products::delete,
+        images::upload, images::update, images::delete,
+        categories,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "merchants", description = "Shops of the town"),
+        (name = "products", description = "What the shops sell"),
+        (name = "images", description = "Product photos"),
+        (name = "categories", description = "The category taxonomy"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Routes of `/api/v1`.
+pub fn router() -> Router<Arc<Node>> {
+    Router::new()
+        .route(
+            "/api/v1/merchants",
+            post(merchants::create).get(merchants::list),
+        )
+        .route(
+            "/api/v1/merchants/{slug}",
+            get(merchants::get)
+                .patch(merchants::update)
+                .delete(merchants::delete),
+        )
+        .route("/api/v1/merchants/{slug}/products", post(products::create))
+        .route("/api/v1/products", get(products::list))
+        .route(
+            "/api/v1/products/{id}",
+            get(products::get)
+                .patch(products::update)
+                .delete(products::delete),
+        )
+        .route(
+            "/api/v1/products/{id}/images",
+            post(images::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/api/v1/products/{id}/images/{image_id}",
+            patch(images::update).delete(images::delete),
+        )
+        .route("/api/v1/categories", get(categories))
+}

@@ -1,0 +1,252 @@
+//! Photos: decoding (JPEG, PNG, WebP), EXIF orientation applied then every metadata block
+//! dropped by re-encoding, resized copies, blurhash. Files live under `{data_dir}/media/`.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::imageops::FilterType;
+use image::{DynamicImage, GenericImageView, ImageDecoder, ImageFormat, ImageReader, Limits};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Largest upload accepted.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The copies kept of each photo: name and longest side in pixels.
+const VARIANTS: [(&str, u32); 3] = [("full", 2048), ("large", 1200), ("small", 400)];
+
+/// One stored copy of a photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// `full` (≤ 2048 px), `large` (≤ 1200 px, for previews) or `small` (≤ 400 px).
+    pub name: String,
+    /// Path under the media folder, also the path under `/media/`.
+    pub path: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// A processed photo, written to disk.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// Width of the `full` copy, upright.
+    pub width: u32,
+    /// Height of the `full` copy, upright.
+    pub height: u32,
+    /// Blurhash (4×3 components).
+    pub blurhash: String,
+    /// `image/jpeg`, or `image/png` for photos with transparency.
+    pub media_type: &'static str,
+    /// Every stored copy.
+    pub variants: Vec<Variant>,
+}
+
+/// Why a photo was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// Not JPEG, PNG or WebP.
+    #[error("only JPEG, PNG and WebP photos are accepted")]
+    Unsupported,
+    /// Announced as an image but unreadable.
+    #[error("the file is not a readable image: {0}")]
+    Corrupt(String),
+    /// Disk trouble.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The media folder of a data dir.
+pub fn media_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("media")
+}
+
+/// Decodes, orients, resizes and stores a photo as `id`'s copies under `media_dir`.
+pub fn process(data: &[u8], media_dir: &Path, id: Uuid) -> Result<Processed, MediaError> {
+    let format = image::guess_format(data).map_err(|_| MediaError::Unsupported)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
+        return Err(MediaError::Unsupported);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(data), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(1024 * 1024 * 1024);
+    reader.limits(limits);
+    let corrupt = |e: image::ImageError| MediaError::Corrupt(e.to_string());
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let orientation = decoder.orientation().map_err(corrupt)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    img.apply_orientation(orientation);
+    store(img, media_dir, id)
+}
+
+/// Stores an already decoded, upright image (the demo's generated photos come this way).
+pub fn store(img: DynamicImage, media_dir: &Path, id: Uuid) -> Result<Processed, MediaError> {
+    let transparent = img.color().has_alpha() && img.to_rgba8().pixels().any(|p| p.0[3] < 255);
+    let (ext, media_type) = if transparent {
+        ("png", "image/png")
+    } else {
+        ("jpg", "image/jpeg")
+    };
+    let id_text = id.simple().to_string();
+    let shard = &id_text[id_text.len() - 2..];
+    let rel_dir = format!("i/{shard}");
+    let dir = media_dir.join(&rel_dir);
+    std::fs::create_dir_all(&dir)?;
+    let mut variants = Vec::new();
+    let mut current = img;
+    for (name, max) in VARIANTS {
+        let (w, h) = current.dimensions();
+        if w.max(h) > max {
+            current = current.resize(max, max, FilterType::CatmullRom);
+        }
+        let (w, h) = current.dimensions();
+        let file = format!("{id}-{name}.{ext}");
+        let bytes = encode(&current, transparent)?;
+        let tmp = dir.join(format!(".{file}.tmp"));
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, dir.join(&file))?;
+        variants.push(Variant {
+            name: name.to_string(),
+            path: format!("{rel_dir}/{file}"),
+            width: w,
+            height: h,
+        });
+    }
+    let blurhash = blurhash(&current.thumbnail(32, 32).to_rgb8(), 4, 3);
+    Ok(Processed {
+        width: variants[0].width,
+        height: variants[0].height,
+        blurhash,
+        media_type,
+        variants,
+    })
+}
+
+fn encode(img: &DynamicImage, transparent: bool) -> Result<Vec<u8>, MediaError> {
+    let mut out = Cursor::new(Vec::new());
+    let result = if transparent {
+        img.to_rgba8().write_to(&mut out, ImageFormat::Png)
+    } else {
+        let rgb = img.to_rgb8();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&rgb)
+    };
+    result.map_err(|e| MediaError::Io(std::io::Error::other(e)))?;
+    Ok(out.into_inner())
+}
+
+/// Removes the files of stored variants (after their row is gone).
+pub fn remove(media_dir: &Path, variants: &[Variant]) {
+    for v in variants {
+        if let Err(e) = std::fs::remove_file(media_dir.join(&v.path)) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %v.path, error = %e, "cannot remove media file");
+            }
+        }
+    }
+}
+
+const BASE83: &[u8] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+
+fn base83(value: u32, length: u32, out: &mut String) {
+    for i in 1..=length {
+        let digit = (value / 83u32.pow(length - i)) % 83;
+        out.push(BASE83[digit as usize] as char);
+    }
+}
+
+fn srgb_to_linear(v: u8) -> f64 {
+    let v = v as f64 / 255.0;
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn linear_to_srgb(v: f64) -> u32 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.003_130_8 {
+        (v * 12.92 * 255.0 + 0.5) as u32
+    } else {
+        ((1.055 * v.powf(1.0 / 2.4) - 0.055) * 255.0 + 0.5) as u32
+    }
+}
+
+fn sign_pow(v: f64, exp: f64) -> f64 {
+    v.abs().powf(exp).copysign(v)
+}
+
+/// Encodes an image as a blurhash with `nx` × `ny` components (Mastodon keeps ≤ 5 each).
+pub fn blurhash(img: &image::RgbImage, nx: u32, ny: u32) -> String {
+    let (w, h) = img.dimensions();
+    let mut factors = Vec::with_capacity((nx * ny) as usize);
+    for j in 0..ny {
+        for i in 0..nx {
+            let norm = if i == 0 && j == 0 { 1.0 } else { 2.0 };
+            let mut rgb = [0.0f64; 3];
+            for (x, y, p) in img.enumerate_pixels() {
+                let basis = (std::f64::consts::PI * i as f64 * x as f64 / w as f64).cos()
+                    * (std::f64::consts::PI * j as f64 * y as f64 / h as f64).cos();
+                for (acc, channel) in rgb.iter_mut().zip(p.0) {
+                    *acc += basis * srgb_to_linear(channel);
+                }
+            }
+            let scale = norm / (w as f64 * h as f64);
+            factors.push(rgb.map(|v| v * scale));
+        }
+    }
+    let mut out = String::new();
+    base83((nx - 1) + (ny - 1) * 9, 1, &mut out);
+    let (dc, ac) = factors.split_first().expect("at least one component");
+    let max = if ac.is_empty() {
+        base83(0, 1, &mut out);
+        1.0
+    } else {
+        let actual = ac
+            .iter()
+            .flat_map(|f| f.iter())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let quantised = ((actual * 166.0 - 0.5).floor()).clamp(0.0, 82.0) as u32;
+        base83(quantised, 1, &mut out);
+        (quantised as f64 + 1.0) / 166.0
+    };
+    let dc_value =
+        (linear_to_srgb(dc[0]) << 16) + (linear_to_srgb(dc[1]) << 8) + linear_to_srgb(dc[2]);
+    base83(dc_value, 4, &mut out);
+    for f in ac {
+        let q = |v: f64| ((sign_pow(v / max, 0.5) * 9.0 + 9.5).floor()).clamp(0.0, 18.0) as u32;
+        base83(q(f[0]) * 19 * 19 + q(f[1]) * 19 + q(f[2]), 2, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blurhash_of_a_flat_colour_is_stable() {
+        let img = image::RgbImage::from_pixel(8, 8, image::Rgb([255, 0, 0]));
+        let hash = blurhash(&img, 4, 3);
+        assert_eq!(hash.len(), 1 + 1 + 4 + 2 * 11);
+        // Size flag for 4×3, then the DC term of pure red.
+        assert!(hash.starts_with('L'), "{hash}");
+        assert_eq!(&hash[2..6], "TI:j");
+    }
+
+    #[test]
+    fn unsupported_formats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = process(b"GIF89a....", dir.path(), Uuid::now_v7()).unwrap_err();
+        assert!(matches!(err, MediaError::Unsupported));
+        let err = process(b"\x89PNG\r\n\x1a\nbroken", dir.path(), Uuid::now_v7()).unwrap_err();
+        assert!(matches!(err, MediaError::Corrupt(_)));
+    }
+}
