@@ -1,1 +1,10 @@
-fn main() {}
+//! Integration tests: each starts real nodes on port 0 with a fresh database (SQLite in a
+//! temporary folder, or a PostgreSQL schema of its own when `ETAL_TEST_DATABASE_URL` is set).
+
+mod api_auth;
+mod api_images;
+mod api_merchants;
+mod api_products;
+mod cli;
+mod harness;
+mod openapi;
