@@ -28,6 +28,15 @@ impl App {
     /// Like [`App::build`] on a listener already bound (tests bind port 0 first, then derive
     /// the public URL from the port).
     pub async fn with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<App> {
+        App::with_clock(settings, listener, Arc::new(crate::clock::SystemClock)).await
+    }
+
+    /// Like [`App::with_listener`], with the clock the delivery schedules use.
+    pub async fn with_clock(
+        settings: Settings,
+        listener: TcpListener,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> anyhow::Result<App> {
         if settings.allow_private_networks {
             tracing::warn!(
                 "--allow-private-networks is on: loopback and private peers, http:// and explicit \
@@ -35,7 +44,7 @@ impl App {
             );
         }
         let demo = settings.demo;
-        let node = Arc::new(Node::open(settings).await?);
+        let node = Arc::new(Node::open_with_clock(settings, clock).await?);
         if demo {
             crate::demo::seed(&node)
                 .await
@@ -70,10 +79,13 @@ impl App {
             public_url = %self.node.urls.base(),
             "Étal node listening"
         );
-        axum::serve(self.listener, router)
+        let worker = crate::delivery::spawn(self.node.clone());
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await
-            .context("server error")?;
+            .context("server error");
+        worker.abort();
+        served?;
         self.node.db.close().await;
         Ok(())
     }

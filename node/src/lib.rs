@@ -4,23 +4,32 @@
 //! and (see `spec/`) ActivityPub. `main.rs` is a thin command line over [`app::App`].
 
 pub mod app;
+pub mod avatar;
+pub mod clock;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod federation;
 pub mod http;
 pub mod keys;
 pub mod media;
 pub mod urls;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use clock::{Clock, SystemClock};
 use config::Settings;
 use db::Db;
+use federation::Federation;
+use tokio::sync::Notify;
 use urls::Urls;
 
-/// What every part of a running node shares: its settings, database and URL builder.
+/// What every part of a running node shares: its settings, database, URL builder, clock and
+/// federation state.
 #[derive(Debug)]
 pub struct Node {
     /// Resolved settings.
@@ -29,19 +38,43 @@ pub struct Node {
     pub db: Db,
     /// Builds every public URL.
     pub urls: Urls,
+    /// "Now", for schedules (injectable in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Signed fetching and the node key.
+    pub fed: Federation,
+    /// Wakes the delivery worker after a write.
+    pub wake: Notify,
 }
 
 impl Node {
     /// Opens the database (migrating it) and prepares the node's key.
     pub async fn open(settings: Settings) -> anyhow::Result<Node> {
+        Node::open_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Node::open`], with the clock the schedulers use.
+    pub async fn open_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Node> {
         let db = Db::connect(&settings.database_url).await?;
         db::settings::ensure_node_key(&db).await?;
         std::fs::create_dir_all(media::media_dir(&settings.data_dir))?;
+        let urls = Urls::new(&settings.public_url);
+        let fed = Federation::new(&db, &urls, &settings).await?;
         Ok(Node {
-            urls: Urls::new(&settings.public_url),
+            urls,
             settings,
             db,
+            clock,
+            fed,
+            wake: Notify::new(),
         })
+    }
+
+    /// Tells the delivery worker there is new work.
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Where photos are stored.

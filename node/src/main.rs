@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use etal_node::app::App;
 use etal_node::config::{Options, Settings};
-use etal_node::domain::auth;
+use etal_node::domain::{auth, follows};
 use etal_node::Node;
 use tracing_subscriber::EnvFilter;
 
@@ -26,6 +26,28 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Federation between nodes.
+    Node {
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Follow another node: its shops and products are then mirrored here. The Follow is
+    /// queued; the running server delivers it.
+    Follow {
+        /// The other node's address, its actor URL, or @user@host.
+        target: String,
+    },
+    /// Stop following a node.
+    Unfollow {
+        /// The followed actor's URL.
+        target: String,
+    },
+    /// List the nodes this node follows.
+    Following,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +105,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.problem().detail_with_fields()))?;
             println!("{token}");
+            node.db.close().await;
+            Ok(())
+        }
+        Command::Node { command } => {
+            let node = Node::open(settings).await?;
+            let shown = |e: etal_node::error::Error| {
+                anyhow::anyhow!("{}", e.problem().detail_with_fields())
+            };
+            match command {
+                NodeCommand::Follow { target } => {
+                    let actor = follows::follow(&node, &target).await.map_err(shown)?;
+                    println!("following {actor} (pending until it accepts)");
+                }
+                NodeCommand::Unfollow { target } => {
+                    follows::unfollow(&node, &target).await.map_err(shown)?;
+                    println!("unfollowed {target}");
+                }
+                NodeCommand::Following => {
+                    for f in follows::list(&node).await.map_err(shown)? {
+                        println!("{}\t{}", f.state, f.target);
+                    }
+                }
+            }
             node.db.close().await;
             Ok(())
         }

@@ -37,9 +37,59 @@ impl Urls {
         format!("{}/actor", self.base)
     }
 
+    /// The node actor's key id.
+    pub fn node_key(&self) -> String {
+        format!("{}/actor#main-key", self.base)
+    }
+
+    /// The node actor's inbox.
+    pub fn node_inbox(&self) -> String {
+        format!("{}/actor/inbox", self.base)
+    }
+
+    /// The node actor's outbox: every activity of the node, announced.
+    pub fn node_outbox(&self) -> String {
+        format!("{}/actor/outbox", self.base)
+    }
+
+    /// Who follows the node actor.
+    pub fn node_followers(&self) -> String {
+        format!("{}/actor/followers", self.base)
+    }
+
+    /// Whom the node actor follows.
+    pub fn node_following(&self) -> String {
+        format!("{}/actor/following", self.base)
+    }
+
+    /// The shared inbox of every local actor.
+    pub fn shared_inbox(&self) -> String {
+        format!("{}/inbox", self.base)
+    }
+
     /// A merchant's page and actor.
     pub fn merchant(&self, slug: &str) -> String {
         format!("{}/shops/{slug}", self.base)
+    }
+
+    /// A merchant's key id.
+    pub fn merchant_key(&self, slug: &str) -> String {
+        format!("{}/shops/{slug}#main-key", self.base)
+    }
+
+    /// A merchant's collection or endpoint: `inbox`, `outbox`, `followers`, `featured`,
+    /// `icon.png`, `header.png`.
+    pub fn merchant_part(&self, slug: &str, part: &str) -> String {
+        format!("{}/shops/{slug}/{part}", self.base)
+    }
+
+    /// A hashtag's page.
+    pub fn tag(&self, name: &str) -> String {
+        format!(
+            "{}/tags/{}",
+            self.base,
+            url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+        )
     }
 
     /// A product's page and object.
@@ -47,14 +97,23 @@ impl Urls {
         format!("{}/products/{id}", self.base)
     }
 
-    /// A file under `/media/`; `path` is relative to the media folder.
+    /// A file under `/media/`; `path` is relative to the media folder. Mirrored remote photos
+    /// keep their absolute URL.
     pub fn media(&self, path: &str) -> String {
+        if path.starts_with("https://") || path.starts_with("http://") {
+            return path.to_string();
+        }
         format!("{}/media/{path}", self.base)
     }
 
     /// A REST resource under `/api/v1/`.
     pub fn api(&self, path: &str) -> String {
         format!("{}/api/v1/{path}", self.base)
+    }
+
+    /// Whether `url` is on this node (same scheme, host and port).
+    pub fn is_local(&self, url: &Url) -> bool {
+        url.origin().ascii_serialization() == self.base
     }
 
     /// An activity minted from an outbox event.

@@ -76,6 +76,25 @@ impl Unit {
         }
     }
 
+    /// The FEP-0837 quantity of one unit of sale: an OM 2.0 unit name and an amount
+    /// (`one`/`1` for a piece, `one`/`12` for a dozen, `kilogram`/`1`…).
+    pub fn om2(&self) -> (&'static str, &'static str) {
+        match self {
+            Unit::Piece | Unit::Box | Unit::Bunch => ("one", "1"),
+            Unit::Dozen => ("one", "12"),
+            Unit::Kg => ("kilogram", "1"),
+            Unit::G => ("gram", "1"),
+            Unit::L => ("litre", "1"),
+            Unit::Ml => ("millilitre", "1"),
+            Unit::M => ("metre", "1"),
+        }
+    }
+
+    /// Whether a buyer takes whole multiples (pieces, boxes) rather than any amount (weights).
+    pub fn countable(&self) -> bool {
+        matches!(self, Unit::Piece | Unit::Box | Unit::Dozen | Unit::Bunch)
+    }
+
     /// How the unit reads after a price in French ("3,20 € / kg").
     pub fn label_fr(&self) -> &'static str {
         match self {

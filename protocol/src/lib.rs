@@ -4,6 +4,7 @@
 //! This crate is pure: serde, url and chrono only, no I/O. Aggregators and other implementations
 //! may depend on it; it is licensed MIT OR Apache-2.0.
 
+pub mod ap;
 pub mod catalog;
 pub mod money;
 pub mod taxonomy;

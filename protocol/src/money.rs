@@ -78,6 +78,24 @@ impl Currency {
         self.code
     }
 
+    /// The Wikidata item of the currency, the `resourceConformsTo` of a FEP-0837 price
+    /// (FEP-0837's own example names the US dollar as `Q4917`). `None` for currencies not mapped.
+    pub fn wikidata(&self) -> Option<&'static str> {
+        Some(match self.code {
+            "EUR" => "https://www.wikidata.org/wiki/Q4916",
+            "USD" => "https://www.wikidata.org/wiki/Q4917",
+            "GBP" => "https://www.wikidata.org/wiki/Q25224",
+            "CHF" => "https://www.wikidata.org/wiki/Q25344",
+            "JPY" => "https://www.wikidata.org/wiki/Q8146",
+            "CAD" => "https://www.wikidata.org/wiki/Q1104069",
+            "AUD" => "https://www.wikidata.org/wiki/Q259502",
+            "XPF" => "https://www.wikidata.org/wiki/Q214393",
+            "XOF" => "https://www.wikidata.org/wiki/Q861690",
+            "XAF" => "https://www.wikidata.org/wiki/Q847739",
+            _ => return None,
+        })
+    }
+
     /// How many decimals an amount in this currency may have.
     pub fn minor_digits(&self) -> u8 {
         self.minor_digits

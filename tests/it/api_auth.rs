@@ -20,12 +20,19 @@ async fn tokens_are_stored_hashed() {
 #[tokio::test]
 async fn a_merchant_token_cannot_be_made_for_an_unknown_shop() {
     let t = spawn().await;
-    let err = etal_node::domain::auth::create_token(&t.node, "x", Some("nobody")).await.unwrap_err();
+    let err = etal_node::domain::auth::create_token(&t.node, "x", Some("nobody"))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 404);
     t.merchant("cave").await;
     let token = t.merchant_token("cave").await;
     let a = t
-        .call(reqwest::Method::POST, "/api/v1/merchants/cave/products", Some(&token), Some(json!({"name": "Vin", "price": "9.90"})))
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/merchants/cave/products",
+            Some(&token),
+            Some(json!({"name": "Vin", "price": "9.90"})),
+        )
         .await;
     assert_eq!(a.status, 201);
 }
@@ -35,14 +42,28 @@ async fn a_merchant_token_cannot_be_made_for_an_unknown_shop() {
 async fn snapshots_see_every_kind_of_change() {
     let t = spawn().await;
     let empty = t.snapshot().await;
-    assert!(empty["node_actor"][0].iter().any(|c| c.starts_with("public_key_pem=Some(")), "{:?}", empty["node_actor"]);
+    assert!(
+        empty["node_actor"][0]
+            .iter()
+            .any(|c| c.starts_with("public_key_pem=Some(")),
+        "{:?}",
+        empty["node_actor"]
+    );
     t.merchant("cave").await;
     let one = t.snapshot().await;
     assert_ne!(empty, one);
     let row = &one["merchants"][0];
     assert!(row.iter().any(|c| c == "indexable=Some(0)"), "{row:?}");
     assert!(row.iter().all(|c| !c.contains("=?")), "{row:?}");
-    t.patch("/api/v1/merchants/cave", json!({"geo": {"lat": 48.1, "lon": 1.5}})).await;
+    t.patch(
+        "/api/v1/merchants/cave",
+        json!({"geo": {"lat": 48.1, "lon": 1.5}}),
+    )
+    .await;
     let two = t.snapshot().await;
-    assert!(two["merchants"][0].iter().any(|c| c == "lat=Some(48.1)"), "{:?}", two["merchants"][0]);
+    assert!(
+        two["merchants"][0].iter().any(|c| c == "lat=Some(48.1)"),
+        "{:?}",
+        two["merchants"][0]
+    );
 }

@@ -11,7 +11,13 @@ use crate::harness::{spawn, Answer, TestNode};
 /// A 64×32 JPEG, left half red and right half blue, with an EXIF block saying "rotate 90°
 /// clockwise to display" (Orientation 6) and a GPS latitude.
 fn jpeg_with_exif() -> Vec<u8> {
-    let img = RgbImage::from_fn(64, 32, |x, _| if x < 32 { Rgb([230, 20, 20]) } else { Rgb([20, 20, 230]) });
+    let img = RgbImage::from_fn(64, 32, |x, _| {
+        if x < 32 {
+            Rgb([230, 20, 20])
+        } else {
+            Rgb([20, 20, 230])
+        }
+    });
     let mut jpeg = Cursor::new(Vec::new());
     img.write_to(&mut jpeg, ImageFormat::Jpeg).unwrap();
     let jpeg = jpeg.into_inner();
@@ -50,13 +56,24 @@ fn jpeg_with_exif() -> Vec<u8> {
 }
 
 fn encoded(format: ImageFormat) -> Vec<u8> {
-    let img = RgbImage::from_fn(300, 200, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let img = RgbImage::from_fn(300, 200, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
     let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).unwrap();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, format)
+        .unwrap();
     out.into_inner()
 }
 
-async fn upload(t: &TestNode, product: &str, bytes: Vec<u8>, name: &str, alt: Option<&str>, token: &str) -> Answer {
+async fn upload(
+    t: &TestNode,
+    product: &str,
+    bytes: Vec<u8>,
+    name: &str,
+    alt: Option<&str>,
+    token: &str,
+) -> Answer {
     let mut form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
     if let Some(alt) = alt {
         form = form.text("alt", alt.to_string());
@@ -73,7 +90,12 @@ async fn upload(t: &TestNode, product: &str, bytes: Vec<u8>, name: &str, alt: Op
 async fn setup() -> (TestNode, String) {
     let t = spawn().await;
     t.merchant("primeur").await;
-    let p = t.product("primeur", json!({"name": "Pommes", "price": "3.40", "unit": "kg"})).await;
+    let p = t
+        .product(
+            "primeur",
+            json!({"name": "Pommes", "price": "3.40", "unit": "kg"}),
+        )
+        .await;
     (t, p["id"].as_str().unwrap().to_string())
 }
 
@@ -82,33 +104,62 @@ async fn a_photo_with_gps_and_orientation_exif_comes_back_upright_without_exif()
     let (t, id) = setup().await;
     let original = jpeg_with_exif();
     assert!(original.windows(6).any(|w| w == b"Exif\0\0"));
-    let a = upload(&t, &id, original, "pommes.jpg", Some("Pommes sur l'étal"), &t.admin.clone()).await;
+    let a = upload(
+        &t,
+        &id,
+        original,
+        "pommes.jpg",
+        Some("Pommes sur l'étal"),
+        &t.admin.clone(),
+    )
+    .await;
     assert_eq!(a.status, 201, "{}", a.body);
-    assert_eq!((a.body["width"].as_i64(), a.body["height"].as_i64()), (Some(32), Some(64)));
+    assert_eq!(
+        (a.body["width"].as_i64(), a.body["height"].as_i64()),
+        (Some(32), Some(64))
+    );
     assert_eq!(a.body["alt"], "Pommes sur l'étal");
     assert_eq!(a.body["media_type"], "image/jpeg");
     assert_eq!(a.body["position"], 0);
     let blurhash = a.body["blurhash"].as_str().unwrap();
-    assert!(blurhash.len() >= 6 && blurhash.starts_with('L'), "{blurhash}");
+    assert!(
+        blurhash.len() >= 6 && blurhash.starts_with('L'),
+        "{blurhash}"
+    );
     let variants = a.body["variants"].as_array().unwrap();
     assert_eq!(variants.len(), 3);
     for v in variants {
-        let res = t.client.get(v["url"].as_str().unwrap()).send().await.unwrap();
+        let res = t
+            .client
+            .get(v["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "image/jpeg");
         let bytes = res.bytes().await.unwrap();
-        assert!(!bytes.windows(4).any(|w| w == b"Exif"), "EXIF left in {}", v["name"]);
+        assert!(
+            !bytes.windows(4).any(|w| w == b"Exif"),
+            "EXIF left in {}",
+            v["name"]
+        );
         let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (32, 64));
         let top = img.get_pixel(16, 8).0;
         let bottom = img.get_pixel(16, 56).0;
         assert!(top[0] > 150 && top[2] < 100, "top is red: {top:?}");
-        assert!(bottom[2] > 150 && bottom[0] < 100, "bottom is blue: {bottom:?}");
+        assert!(
+            bottom[2] > 150 && bottom[0] < 100,
+            "bottom is blue: {bottom:?}"
+        );
     }
     let product = t.get(&format!("/api/v1/products/{id}")).await;
     assert_eq!(product.body["images"][0]["id"], a.body["id"]);
     assert_eq!(product.body["version"], 2);
-    assert_eq!(t.events().await.iter().filter(|e| e.0 == "update").count(), 1);
+    assert_eq!(
+        t.events().await.iter().filter(|e| e.0 == "update").count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -129,7 +180,15 @@ async fn png_and_webp_are_accepted_and_large_photos_get_resized_copies() {
         .map(|v| (v["width"].as_i64().unwrap(), v["height"].as_i64().unwrap()))
         .collect();
     assert_eq!(sizes, [(2048, 1024), (1200, 600), (400, 200)]);
-    let a = upload(&t, &id, encoded(ImageFormat::WebP), "p.webp", None, &t.admin.clone()).await;
+    let a = upload(
+        &t,
+        &id,
+        encoded(ImageFormat::WebP),
+        "p.webp",
+        None,
+        &t.admin.clone(),
+    )
+    .await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body["position"], 1);
 }
@@ -139,13 +198,34 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
     let (t, id) = setup().await;
     let admin = t.admin.clone();
     t.unchanged(|| async {
-        let a = upload(&t, &id, b"GIF89a\x01\x00\x01\x00".to_vec(), "x.gif", None, &admin).await;
+        let a = upload(
+            &t,
+            &id,
+            b"GIF89a\x01\x00\x01\x00".to_vec(),
+            "x.gif",
+            None,
+            &admin,
+        )
+        .await;
         a.problem(415);
-        let a = upload(&t, &id, b"\xFF\xD8\xFF\xE0 this is not a jpeg".to_vec(), "x.jpg", None, &admin).await;
+        let a = upload(
+            &t,
+            &id,
+            b"\xFF\xD8\xFF\xE0 this is not a jpeg".to_vec(),
+            "x.jpg",
+            None,
+            &admin,
+        )
+        .await;
         a.problem(422);
         assert_eq!(a.fields(), ["file"]);
         let a = t
-            .send(t.client.post(format!("{}/api/v1/products/{id}/images", t.url)).bearer_auth(&admin).json(&json!({"file": "x"})))
+            .send(
+                t.client
+                    .post(format!("{}/api/v1/products/{id}/images", t.url))
+                    .bearer_auth(&admin)
+                    .json(&json!({"file": "x"})),
+            )
             .await;
         a.problem(415);
         let a = t
@@ -160,18 +240,48 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
         assert_eq!(a.fields(), ["file"]);
         let mut huge = encoded(ImageFormat::Png);
         huge.resize(10 * 1024 * 1024 + 1, 0);
-        upload(&t, &id, huge, "huge.png", None, &admin).await.problem(413);
-        let a = upload(&t, &id, encoded(ImageFormat::Png), "x.png", Some(&"a".repeat(1501)), &admin).await;
+        upload(&t, &id, huge, "huge.png", None, &admin)
+            .await
+            .problem(413);
+        let a = upload(
+            &t,
+            &id,
+            encoded(ImageFormat::Png),
+            "x.png",
+            Some(&"a".repeat(1501)),
+            &admin,
+        )
+        .await;
         a.problem(422);
         assert_eq!(a.fields(), ["alt"]);
-        upload(&t, &uuid::Uuid::now_v7().to_string(), encoded(ImageFormat::Png), "x.png", None, &admin).await.problem(404);
-        upload(&t, &id, encoded(ImageFormat::Png), "x.png", None, "etal_nope").await.problem(401);
+        upload(
+            &t,
+            &uuid::Uuid::now_v7().to_string(),
+            encoded(ImageFormat::Png),
+            "x.png",
+            None,
+            &admin,
+        )
+        .await
+        .problem(404);
+        upload(
+            &t,
+            &id,
+            encoded(ImageFormat::Png),
+            "x.png",
+            None,
+            "etal_nope",
+        )
+        .await
+        .problem(401);
     })
     .await;
     t.merchant("autre").await;
     let other = t.merchant_token("autre").await;
     t.unchanged(|| async {
-        upload(&t, &id, encoded(ImageFormat::Png), "x.png", None, &other).await.problem(403);
+        upload(&t, &id, encoded(ImageFormat::Png), "x.png", None, &other)
+            .await
+            .problem(403);
     })
     .await;
 }
@@ -181,38 +291,92 @@ async fn a_product_has_at_most_four_photos_which_can_be_reordered_and_removed() 
     let (t, id) = setup().await;
     let mut ids = vec![];
     for i in 0..4 {
-        let a = upload(&t, &id, encoded(ImageFormat::Png), "p.png", Some(&format!("photo {i}")), &t.admin.clone()).await;
+        let a = upload(
+            &t,
+            &id,
+            encoded(ImageFormat::Png),
+            "p.png",
+            Some(&format!("photo {i}")),
+            &t.admin.clone(),
+        )
+        .await;
         assert_eq!(a.status, 201, "{}", a.body);
         ids.push(a.body["id"].as_str().unwrap().to_string());
     }
     t.unchanged(|| async {
-        let a = upload(&t, &id, encoded(ImageFormat::Png), "p.png", None, &t.admin.clone()).await;
+        let a = upload(
+            &t,
+            &id,
+            encoded(ImageFormat::Png),
+            "p.png",
+            None,
+            &t.admin.clone(),
+        )
+        .await;
         a.problem(422);
         assert_eq!(a.fields(), ["file"]);
     })
     .await;
     let base = format!("/api/v1/products/{id}/images");
-    let a = t.patch(&format!("{base}/{}", ids[3]), json!({"position": 0, "alt": "La plus belle"})).await;
+    let a = t
+        .patch(
+            &format!("{base}/{}", ids[3]),
+            json!({"position": 0, "alt": "La plus belle"}),
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!((a.body["position"].as_i64(), a.body["alt"].as_str()), (Some(0), Some("La plus belle")));
+    assert_eq!(
+        (a.body["position"].as_i64(), a.body["alt"].as_str()),
+        (Some(0), Some("La plus belle"))
+    );
     let order = |p: &crate::harness::Answer| -> Vec<String> {
-        p.body["images"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect()
+        p.body["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
     };
     let p = t.get(&format!("/api/v1/products/{id}")).await;
-    assert_eq!(order(&p), [ids[3].clone(), ids[0].clone(), ids[1].clone(), ids[2].clone()]);
+    assert_eq!(
+        order(&p),
+        [
+            ids[3].clone(),
+            ids[0].clone(),
+            ids[1].clone(),
+            ids[2].clone()
+        ]
+    );
     t.unchanged(|| async {
-        t.patch(&format!("{base}/{}", ids[0]), json!({"position": 4})).await.problem(422);
-        t.patch(&format!("{base}/{}", uuid::Uuid::now_v7()), json!({"alt": "x"})).await.problem(404);
-        t.patch(&format!("{base}/{}", ids[0]), json!({"width": 3})).await.problem(422);
+        t.patch(&format!("{base}/{}", ids[0]), json!({"position": 4}))
+            .await
+            .problem(422);
+        t.patch(
+            &format!("{base}/{}", uuid::Uuid::now_v7()),
+            json!({"alt": "x"}),
+        )
+        .await
+        .problem(404);
+        t.patch(&format!("{base}/{}", ids[0]), json!({"width": 3}))
+            .await
+            .problem(422);
     })
     .await;
-    let file = p.body["images"][1]["variants"][0]["url"].as_str().unwrap().to_string();
+    let file = p.body["images"][1]["variants"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(t.client.get(&file).send().await.unwrap().status(), 200);
     assert_eq!(t.delete(&format!("{base}/{}", ids[0])).await.status, 204);
     assert_eq!(t.client.get(&file).send().await.unwrap().status(), 404);
     let p = t.get(&format!("/api/v1/products/{id}")).await;
     assert_eq!(order(&p), [ids[3].clone(), ids[1].clone(), ids[2].clone()]);
-    let positions: Vec<i64> = p.body["images"].as_array().unwrap().iter().map(|i| i["position"].as_i64().unwrap()).collect();
+    let positions: Vec<i64> = p.body["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["position"].as_i64().unwrap())
+        .collect();
     assert_eq!(positions, [0, 1, 2]);
     t.delete(&format!("{base}/{}", ids[0])).await.problem(404);
 }

@@ -15,7 +15,12 @@ async fn with_shop() -> TestNode {
 #[tokio::test]
 async fn a_product_is_created_with_defaults_and_its_price_comes_back_exactly() {
     let t = with_shop().await;
-    let a = t.post("/api/v1/merchants/boulangerie/products", json!({"name": "Baguette", "price": "1.3"})).await;
+    let a = t
+        .post(
+            "/api/v1/merchants/boulangerie/products",
+            json!({"name": "Baguette", "price": "1.3"}),
+        )
+        .await;
     assert_eq!(a.status, 201, "{}", a.body);
     let p = &a.body;
     let id = p["id"].as_str().unwrap();
@@ -29,12 +34,16 @@ async fn a_product_is_created_with_defaults_and_its_price_comes_back_exactly() {
     assert_eq!(p["availability"], "in_stock");
     assert_eq!(p["merchant"], "boulangerie");
     assert_eq!(a.header("etag").unwrap(), "\"1\"");
-    assert_eq!(a.header("location").unwrap(), format!("{}/api/v1/products/{id}", t.url));
-    let (minor, currency): (i64, String) = sqlx::query_as("SELECT price_minor, currency FROM products WHERE id=$1")
-        .bind(id.to_string())
-        .fetch_one(t.node.db.pool())
-        .await
-        .unwrap();
+    assert_eq!(
+        a.header("location").unwrap(),
+        format!("{}/api/v1/products/{id}", t.url)
+    );
+    let (minor, currency): (i64, String) =
+        sqlx::query_as("SELECT price_minor, currency FROM products WHERE id=$1")
+            .bind(id.to_string())
+            .fetch_one(t.node.db.pool())
+            .await
+            .unwrap();
     assert_eq!((minor, currency.as_str()), (130, "EUR"));
 
     let full = t
@@ -50,7 +59,10 @@ async fn a_product_is_created_with_defaults_and_its_price_comes_back_exactly() {
     assert_eq!(full.body["tags"], json!(["bio", "local"]));
     assert_eq!(full.body["stock"], 12);
     let jpy = t
-        .post("/api/v1/merchants/boulangerie/products", json!({"name": "Mochi", "price": "150", "currency": "JPY"}))
+        .post(
+            "/api/v1/merchants/boulangerie/products",
+            json!({"name": "Mochi", "price": "150", "currency": "JPY"}),
+        )
         .await;
     assert_eq!(jpy.body["price"], "150");
     let got = t.get(&format!("/api/v1/products/{id}")).await;
@@ -101,18 +113,49 @@ async fn a_merchant_token_manages_only_its_own_products() {
     t.merchant("fromagerie").await;
     let mine = t.merchant_token("boulangerie").await;
     let a = t
-        .call(Method::POST, "/api/v1/merchants/boulangerie/products", Some(&mine), Some(json!({"name": "Pain", "price": "2"})))
+        .call(
+            Method::POST,
+            "/api/v1/merchants/boulangerie/products",
+            Some(&mine),
+            Some(json!({"name": "Pain", "price": "2"})),
+        )
         .await;
     assert_eq!(a.status, 201);
-    let cheese = t.product("fromagerie", json!({"name": "Comté", "price": "29.90", "unit": "kg"})).await;
+    let cheese = t
+        .product(
+            "fromagerie",
+            json!({"name": "Comté", "price": "29.90", "unit": "kg"}),
+        )
+        .await;
     let cheese_url = format!("/api/v1/products/{}", cheese["id"].as_str().unwrap());
     t.unchanged(|| async {
-        t.call(Method::POST, "/api/v1/merchants/fromagerie/products", Some(&mine), Some(json!({"name": "x", "price": "1"})))
+        t.call(
+            Method::POST,
+            "/api/v1/merchants/fromagerie/products",
+            Some(&mine),
+            Some(json!({"name": "x", "price": "1"})),
+        )
+        .await
+        .problem(403);
+        t.call(
+            Method::PATCH,
+            &cheese_url,
+            Some(&mine),
+            Some(json!({"price": "1"})),
+        )
+        .await
+        .problem(403);
+        t.call(Method::DELETE, &cheese_url, Some(&mine), None)
             .await
             .problem(403);
-        t.call(Method::PATCH, &cheese_url, Some(&mine), Some(json!({"price": "1"}))).await.problem(403);
-        t.call(Method::DELETE, &cheese_url, Some(&mine), None).await.problem(403);
-        t.call(Method::PATCH, &cheese_url, None, Some(json!({"price": "1"}))).await.problem(401);
+        t.call(
+            Method::PATCH,
+            &cheese_url,
+            None,
+            Some(json!({"price": "1"})),
+        )
+        .await
+        .problem(401);
     })
     .await;
 }
@@ -123,43 +166,106 @@ async fn products_are_filtered_and_paged_newest_first() {
     t.merchant("fleuriste").await;
     let mut ids = vec![];
     for (shop, name, cat, avail) in [
-        ("boulangerie", "Pâtisserie du jour", "food.bakery", "in_stock"),
+        (
+            "boulangerie",
+            "Pâtisserie du jour",
+            "food.bakery",
+            "in_stock",
+        ),
         ("boulangerie", "Pain complet", "food.bakery", "out_of_stock"),
-        ("fleuriste", "Bouquet de pivoines", "home.florist", "in_stock"),
+        (
+            "fleuriste",
+            "Bouquet de pivoines",
+            "home.florist",
+            "in_stock",
+        ),
         ("fleuriste", "Tulipes", "home.florist", "preorder"),
         ("boulangerie", "Tarte aux POMMES", "food.bakery", "in_stock"),
     ] {
-        let p = t.product(shop, json!({"name": name, "price": "5", "category": cat, "availability": avail})).await;
+        let p = t
+            .product(
+                shop,
+                json!({"name": name, "price": "5", "category": cat, "availability": avail}),
+            )
+            .await;
         ids.push(p["id"].as_str().unwrap().to_string());
     }
     let names = |a: &crate::harness::Answer| -> Vec<String> {
-        a.body["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
     };
     let all = t.get("/api/v1/products").await;
-    assert_eq!(names(&all), ["Tarte aux POMMES", "Tulipes", "Bouquet de pivoines", "Pain complet", "Pâtisserie du jour"]);
+    assert_eq!(
+        names(&all),
+        [
+            "Tarte aux POMMES",
+            "Tulipes",
+            "Bouquet de pivoines",
+            "Pain complet",
+            "Pâtisserie du jour"
+        ]
+    );
     assert!(all.body["next_cursor"].is_null());
-    assert_eq!(names(&t.get("/api/v1/products?q=patisserie").await), ["Pâtisserie du jour"]);
-    assert_eq!(names(&t.get("/api/v1/products?q=pommes%20TARTE").await), ["Tarte aux POMMES"]);
+    assert_eq!(
+        names(&t.get("/api/v1/products?q=patisserie").await),
+        ["Pâtisserie du jour"]
+    );
+    assert_eq!(
+        names(&t.get("/api/v1/products?q=pommes%20TARTE").await),
+        ["Tarte aux POMMES"]
+    );
     assert_eq!(names(&t.get("/api/v1/products?q=100%25").await).len(), 0);
-    assert_eq!(names(&t.get("/api/v1/products?merchant=fleuriste").await), ["Tulipes", "Bouquet de pivoines"]);
-    assert_eq!(names(&t.get("/api/v1/products?category=home").await), ["Tulipes", "Bouquet de pivoines"]);
-    assert_eq!(names(&t.get("/api/v1/products?category=food.bakery&availability=in_stock").await), ["Tarte aux POMMES", "Pâtisserie du jour"]);
+    assert_eq!(
+        names(&t.get("/api/v1/products?merchant=fleuriste").await),
+        ["Tulipes", "Bouquet de pivoines"]
+    );
+    assert_eq!(
+        names(&t.get("/api/v1/products?category=home").await),
+        ["Tulipes", "Bouquet de pivoines"]
+    );
+    assert_eq!(
+        names(
+            &t.get("/api/v1/products?category=food.bakery&availability=in_stock")
+                .await
+        ),
+        ["Tarte aux POMMES", "Pâtisserie du jour"]
+    );
 
     let page1 = t.get("/api/v1/products?limit=2").await;
     assert_eq!(names(&page1), ["Tarte aux POMMES", "Tulipes"]);
     let link = page1.header("link").unwrap();
-    assert!(link.contains("rel=\"next\"") && link.contains("limit=2"), "{link}");
+    assert!(
+        link.contains("rel=\"next\"") && link.contains("limit=2"),
+        "{link}"
+    );
     let cursor = page1.body["next_cursor"].as_str().unwrap();
-    let page2 = t.get(&format!("/api/v1/products?limit=2&cursor={cursor}")).await;
+    let page2 = t
+        .get(&format!("/api/v1/products?limit=2&cursor={cursor}"))
+        .await;
     assert_eq!(names(&page2), ["Bouquet de pivoines", "Pain complet"]);
     let next = link.trim_start_matches('<').split('>').next().unwrap();
     let via_link = t.send(t.client.get(next)).await;
     assert_eq!(names(&via_link), names(&page2));
-    let page3 = t.get(&format!("/api/v1/products?limit=2&cursor={}", page2.body["next_cursor"].as_str().unwrap())).await;
+    let page3 = t
+        .get(&format!(
+            "/api/v1/products?limit=2&cursor={}",
+            page2.body["next_cursor"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(names(&page3), ["Pâtisserie du jour"]);
     assert!(page3.body["next_cursor"].is_null() && page3.header("link").is_none());
 
-    for bad in ["limit=101", "limit=x", "cursor=zzz", "category=nope", "availability=soon"] {
+    for bad in [
+        "limit=101",
+        "limit=x",
+        "cursor=zzz",
+        "category=nope",
+        "availability=soon",
+    ] {
         t.get(&format!("/api/v1/products?{bad}")).await.problem(422);
     }
 }
@@ -168,10 +274,18 @@ async fn products_are_filtered_and_paged_newest_first() {
 async fn patch_sets_fields_absolutely_and_if_match_guards_against_stale_writes() {
     let t = with_shop().await;
     let p = t
-        .product("boulangerie", json!({"name": "Croissant", "price": "1.20", "description": "Beurre", "tags": ["a"]}))
+        .product(
+            "boulangerie",
+            json!({"name": "Croissant", "price": "1.20", "description": "Beurre", "tags": ["a"]}),
+        )
         .await;
     let url = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
-    let a = t.patch(&url, json!({"price": "1.25", "description": null, "tags": ["b", "c"]})).await;
+    let a = t
+        .patch(
+            &url,
+            json!({"price": "1.25", "description": null, "tags": ["b", "c"]}),
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["price"], "1.25");
     assert!(a.body["description"].is_null());
@@ -180,54 +294,112 @@ async fn patch_sets_fields_absolutely_and_if_match_guards_against_stale_writes()
     assert_eq!(a.header("etag").unwrap(), "\"2\"");
 
     t.unchanged(|| async {
-        let stale = t.send(t.client.patch(format!("{}{url}", t.url)).bearer_auth(&t.admin).header("if-match", "\"1\"").json(&json!({"price": "9"}))).await;
+        let stale = t
+            .send(
+                t.client
+                    .patch(format!("{}{url}", t.url))
+                    .bearer_auth(&t.admin)
+                    .header("if-match", "\"1\"")
+                    .json(&json!({"price": "9"})),
+            )
+            .await;
         stale.problem(412);
-        t.send(t.client.delete(format!("{}{url}", t.url)).bearer_auth(&t.admin).header("if-match", "\"1\"")).await.problem(412);
+        t.send(
+            t.client
+                .delete(format!("{}{url}", t.url))
+                .bearer_auth(&t.admin)
+                .header("if-match", "\"1\""),
+        )
+        .await
+        .problem(412);
         let a = t.patch(&url, json!({"currency": "USD"})).await;
         a.problem(422);
         assert_eq!(a.fields(), ["price"]);
         t.patch(&url, json!({"name": null})).await.problem(422);
         t.patch(&url, json!({"price": null})).await.problem(422);
-        t.patch(&url, json!({"stock": 3, "stock_delta": 1})).await.problem(422);
+        t.patch(&url, json!({"stock": 3, "stock_delta": 1}))
+            .await
+            .problem(422);
         t.patch(&url, json!({"stock_delta": 1})).await.problem(422);
-        t.patch("/api/v1/products/not-a-uuid", json!({"price": "1"})).await.problem(404);
-        t.patch(&format!("/api/v1/products/{}", uuid::Uuid::now_v7()), json!({"price": "1"})).await.problem(404);
+        t.patch("/api/v1/products/not-a-uuid", json!({"price": "1"}))
+            .await
+            .problem(404);
+        t.patch(
+            &format!("/api/v1/products/{}", uuid::Uuid::now_v7()),
+            json!({"price": "1"}),
+        )
+        .await
+        .problem(404);
     })
     .await;
     let fresh = t
-        .send(t.client.patch(format!("{}{url}", t.url)).bearer_auth(&t.admin).header("if-match", "\"2\"").json(&json!({"currency": "USD", "price": "1.50"})))
+        .send(
+            t.client
+                .patch(format!("{}{url}", t.url))
+                .bearer_auth(&t.admin)
+                .header("if-match", "\"2\"")
+                .json(&json!({"currency": "USD", "price": "1.50"})),
+        )
         .await;
     assert_eq!(fresh.status, 200, "{}", fresh.body);
-    assert_eq!((fresh.body["price"].as_str(), fresh.body["currency"].as_str()), (Some("1.50"), Some("USD")));
+    assert_eq!(
+        (
+            fresh.body["price"].as_str(),
+            fresh.body["currency"].as_str()
+        ),
+        (Some("1.50"), Some("USD"))
+    );
 }
 
 #[tokio::test]
 async fn concurrent_stock_deltas_all_count() {
     let t = with_shop().await;
-    let p = t.product("boulangerie", json!({"name": "Baguette", "price": "1.30", "stock": 100})).await;
+    let p = t
+        .product(
+            "boulangerie",
+            json!({"name": "Baguette", "price": "1.30", "stock": 100}),
+        )
+        .await;
     let url = format!("{}/api/v1/products/{}", t.url, p["id"].as_str().unwrap());
     let mut tasks = vec![];
     for i in 0..20 {
         let (client, url, token) = (t.client.clone(), url.clone(), t.admin.clone());
         let delta = if i % 2 == 0 { 3 } else { -1 };
         tasks.push(tokio::spawn(async move {
-            client.patch(&url).bearer_auth(token).json(&json!({"stock_delta": delta})).send().await.unwrap().status()
+            client
+                .patch(&url)
+                .bearer_auth(token)
+                .json(&json!({"stock_delta": delta}))
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200);
     }
-    let got = t.get(&format!("/api/v1/products/{}", p["id"].as_str().unwrap())).await;
+    let got = t
+        .get(&format!("/api/v1/products/{}", p["id"].as_str().unwrap()))
+        .await;
     assert_eq!(got.body["stock"], 100 + 10 * 3 - 10);
     assert_eq!(got.body["version"], 21);
     // Stock-only changes that keep the availability are not announced.
-    assert_eq!(t.events().await.iter().filter(|e| e.0 == "update").count(), 0);
+    assert_eq!(
+        t.events().await.iter().filter(|e| e.0 == "update").count(),
+        0
+    );
 }
 
 #[tokio::test]
 async fn stock_drives_availability_and_cannot_go_negative() {
     let t = with_shop().await;
-    let p = t.product("boulangerie", json!({"name": "Éclair", "price": "2.90", "stock": 2})).await;
+    let p = t
+        .product(
+            "boulangerie",
+            json!({"name": "Éclair", "price": "2.90", "stock": 2}),
+        )
+        .await;
     let url = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
     t.unchanged(|| async {
         let a = t.patch(&url, json!({"stock_delta": -3})).await;
@@ -236,10 +408,15 @@ async fn stock_drives_availability_and_cannot_go_negative() {
     })
     .await;
     let a = t.patch(&url, json!({"stock_delta": -2})).await;
-    assert_eq!((a.body["stock"].as_i64(), a.body["availability"].as_str()), (Some(0), Some("out_of_stock")));
+    assert_eq!(
+        (a.body["stock"].as_i64(), a.body["availability"].as_str()),
+        (Some(0), Some("out_of_stock"))
+    );
     let a = t.patch(&url, json!({"stock": 5})).await;
     assert_eq!(a.body["availability"], "in_stock");
-    let a = t.patch(&url, json!({"stock": 0, "availability": "preorder"})).await;
+    let a = t
+        .patch(&url, json!({"stock": 0, "availability": "preorder"}))
+        .await;
     assert_eq!(a.body["availability"], "preorder");
     let updates = t.events().await.iter().filter(|e| e.0 == "update").count();
     assert_eq!(updates, 3, "each availability change is announced");
@@ -248,21 +425,36 @@ async fn stock_drives_availability_and_cannot_go_negative() {
 #[tokio::test]
 async fn a_deleted_product_answers_410_and_its_id_is_never_reused() {
     let t = with_shop().await;
-    let p = t.product("boulangerie", json!({"name": "Chouquettes", "price": "3"})).await;
+    let p = t
+        .product("boulangerie", json!({"name": "Chouquettes", "price": "3"}))
+        .await;
     let id = p["id"].as_str().unwrap();
     let url = format!("/api/v1/products/{id}");
     assert_eq!(t.delete(&url).await.status, 204);
     t.get(&url).await.problem(410);
-    t.get(&format!("/api/v1/products/{}", uuid::Uuid::now_v7())).await.problem(404);
+    t.get(&format!("/api/v1/products/{}", uuid::Uuid::now_v7()))
+        .await
+        .problem(404);
     t.get("/api/v1/products/42").await.problem(404);
-    let page = t.client.get(format!("{}/products/{id}", t.url)).send().await.unwrap();
+    let page = t
+        .client
+        .get(format!("{}/products/{id}", t.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 410);
     t.unchanged(|| async {
         t.delete(&url).await.problem(410);
         t.patch(&url, json!({"price": "1"})).await.problem(410);
     })
     .await;
-    let kinds: Vec<String> = t.events().await.into_iter().filter(|e| e.1 == "product").map(|e| e.0).collect();
+    let kinds: Vec<String> = t
+        .events()
+        .await
+        .into_iter()
+        .filter(|e| e.1 == "product")
+        .map(|e| e.0)
+        .collect();
     assert_eq!(kinds, ["create", "delete"]);
 }
 
@@ -277,7 +469,11 @@ async fn categories_are_listed_with_labels() {
     assert_eq!(bakery["label_fr"], "Boulangerie, pâtisserie");
     assert_eq!(bakery["parent"], "food");
     let published: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/taxonomy/categories-v1.json")).unwrap(),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../schemas/taxonomy/categories-v1.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(a.body, published);

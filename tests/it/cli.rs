@@ -22,7 +22,12 @@ fn etal() -> Command {
 }
 
 async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Killed(std::process::Child);
@@ -60,7 +65,12 @@ async fn admin_token_create_works_beside_a_running_server_configured_by_file() {
     let base = format!("http://localhost:{port}");
     let mut up = false;
     for _ in 0..200 {
-        if client.get(format!("{base}/api/v1/categories")).send().await.is_ok() {
+        if client
+            .get(format!("{base}/api/v1/categories"))
+            .send()
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
@@ -69,10 +79,22 @@ async fn admin_token_create_works_beside_a_running_server_configured_by_file() {
     assert!(up, "server answers");
 
     let out = etal()
-        .args(["admin", "token", "create", "--name", "town hall", "--config", config.to_str().unwrap()])
+        .args([
+            "admin",
+            "token",
+            "create",
+            "--name",
+            "town hall",
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(admin.starts_with("etal_"));
     let res = client
@@ -86,12 +108,24 @@ async fn admin_token_create_works_beside_a_running_server_configured_by_file() {
 
     // The same options as environment variables.
     let out = etal()
-        .args(["admin", "token", "create", "--name", "shop", "--merchant", "cave"])
+        .args([
+            "admin",
+            "token",
+            "create",
+            "--name",
+            "shop",
+            "--merchant",
+            "cave",
+        ])
         .env("ETAL_DATABASE_URL", &settings.database_url)
         .env("ETAL_DATA_DIR", dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shop = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let res = client
         .post(format!("{base}/api/v1/merchants/cave/products"))
@@ -111,7 +145,17 @@ async fn admin_token_create_works_beside_a_running_server_configured_by_file() {
     assert_eq!(res.status(), 403);
 
     let out = etal()
-        .args(["admin", "token", "create", "--name", "x", "--merchant", "nobody", "--config", config.to_str().unwrap()])
+        .args([
+            "admin",
+            "token",
+            "create",
+            "--name",
+            "x",
+            "--merchant",
+            "nobody",
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -124,16 +168,27 @@ async fn bad_configuration_is_reported_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("etal.toml");
     std::fs::write(&config, "lisen = \"127.0.0.1:1\"\n").unwrap();
-    let out = etal().args(["--config", config.to_str().unwrap(), "serve"]).output().unwrap();
+    let out = etal()
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("lisen"));
-    let out = etal().args(["serve", "--public-url", "https://town.example/shops"]).output().unwrap();
+    let out = etal()
+        .args(["serve", "--public-url", "https://town.example/shops"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("path"));
 }
 
 async fn counts(node: &etal_node::Node) -> (i64, i64, i64) {
-    let q = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(node.db.pool()).await.unwrap() };
+    let q = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(node.db.pool())
+            .await
+            .unwrap()
+    };
     (
         q("SELECT COUNT(*) FROM merchants").await,
         q("SELECT COUNT(*) FROM products").await,
@@ -145,26 +200,43 @@ async fn counts(node: &etal_node::Node) -> (i64, i64, i64) {
 async fn the_demo_town_is_seeded_once_and_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = harness::settings(dir.path(), "http://localhost:8080").await;
-    let plain = App::with_listener(s.clone(), TcpListener::bind("127.0.0.1:0").await.unwrap()).await.unwrap();
-    assert_eq!(counts(&plain.node()).await, (0, 0, 0), "serve without --demo seeds nothing");
+    let plain = App::with_listener(s.clone(), TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&plain.node()).await,
+        (0, 0, 0),
+        "serve without --demo seeds nothing"
+    );
     drop(plain);
     s.demo = true;
     for _ in 0..2 {
-        let app = App::with_listener(s.clone(), TcpListener::bind("127.0.0.1:0").await.unwrap()).await.unwrap();
+        let app = App::with_listener(s.clone(), TcpListener::bind("127.0.0.1:0").await.unwrap())
+            .await
+            .unwrap();
         let (merchants, products, images) = counts(&app.node()).await;
         assert_eq!(merchants, 6);
         assert_eq!(products, 30);
         assert_eq!(images, 30, "every product has a photo");
     }
     let files = walk(&dir.path().join("media"));
-    assert_eq!(files, 90, "three copies of each photo, none left over by the second start");
+    assert_eq!(
+        files, 90,
+        "three copies of each photo, none left over by the second start"
+    );
 }
 
 fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
-                .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
                 .sum()
         })
         .unwrap_or(0)

@@ -43,13 +43,20 @@ impl Answer {
     pub fn fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 
     /// Asserts the status and that the body is a problem document with that status.
@@ -69,7 +76,9 @@ impl Answer {
 
 /// A fresh PostgreSQL schema in the test database, when one is configured.
 async fn postgres_url() -> Option<String> {
-    let base = std::env::var("ETAL_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let base = std::env::var("ETAL_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     sqlx::any::install_default_drivers();
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
@@ -99,14 +108,28 @@ pub async fn spawn() -> TestNode {
     spawn_with(|_| {}).await
 }
 
+/// Starts a node whose delivery schedules follow `clock`.
+pub async fn spawn_clocked(clock: Arc<dyn etal_node::clock::Clock>) -> TestNode {
+    spawn_full(|_| {}, clock).await
+}
+
 /// Starts a node after `tweak` adjusts its settings.
 pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestNode {
+    spawn_full(tweak, Arc::new(etal_node::clock::SystemClock)).await
+}
+
+async fn spawn_full(
+    tweak: impl FnOnce(&mut Settings),
+    clock: Arc<dyn etal_node::clock::Clock>,
+) -> TestNode {
     let tmp = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://localhost:{}", listener.local_addr().unwrap().port());
     let mut s = settings(tmp.path(), &url).await;
     tweak(&mut s);
-    let app = App::with_listener(s, listener).await.expect("node starts");
+    let app = App::with_clock(s, listener, clock)
+        .await
+        .expect("node starts");
     let node = app.node();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
@@ -126,7 +149,13 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestNode {
 
 impl TestNode {
     /// Sends a request with an optional token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut req = self.client.request(method, format!("{}{path}", self.url));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -144,7 +173,11 @@ impl TestNode {
         let headers = res.headers().clone();
         let bytes = res.bytes().await.unwrap();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// GET without a token.
@@ -154,17 +187,20 @@ impl TestNode {
 
     /// POST JSON as the admin.
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, Some(&self.admin.clone()), Some(body)).await
+        self.call(Method::POST, path, Some(&self.admin.clone()), Some(body))
+            .await
     }
 
     /// PATCH JSON as the admin.
     pub async fn patch(&self, path: &str, body: Value) -> Answer {
-        self.call(Method::PATCH, path, Some(&self.admin.clone()), Some(body)).await
+        self.call(Method::PATCH, path, Some(&self.admin.clone()), Some(body))
+            .await
     }
 
     /// DELETE as the admin.
     pub async fn delete(&self, path: &str) -> Answer {
-        self.call(Method::DELETE, path, Some(&self.admin.clone()), None).await
+        self.call(Method::DELETE, path, Some(&self.admin.clone()), None)
+            .await
     }
 
     /// Creates a merchant with only the required fields.
@@ -182,14 +218,18 @@ impl TestNode {
 
     /// Creates a product for `slug`.
     pub async fn product(&self, slug: &str, body: Value) -> Value {
-        let a = self.post(&format!("/api/v1/merchants/{slug}/products"), body).await;
+        let a = self
+            .post(&format!("/api/v1/merchants/{slug}/products"), body)
+            .await;
         assert_eq!(a.status, 201, "{}", a.body);
         a.body
     }
 
     /// A token scoped to a merchant.
     pub async fn merchant_token(&self, slug: &str) -> String {
-        auth::create_token(&self.node, "shop", Some(slug)).await.unwrap()
+        auth::create_token(&self.node, "shop", Some(slug))
+            .await
+            .unwrap()
     }
 
     /// Every stored row of every table, and every media file: equal snapshots mean nothing
@@ -218,8 +258,12 @@ impl TestNode {
                             let v = r
                                 .try_get::<Option<String>, _>(i)
                                 .map(|v| format!("{v:?}"))
-                                .or_else(|_| r.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}")))
-                                .or_else(|_| r.try_get::<Option<f64>, _>(i).map(|v| format!("{v:?}")))
+                                .or_else(|_| {
+                                    r.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}"))
+                                })
+                                .or_else(|_| {
+                                    r.try_get::<Option<f64>, _>(i).map(|v| format!("{v:?}"))
+                                })
                                 .unwrap_or_else(|e| format!("?{e}"));
                             format!("{name}={v}")
                         })
@@ -245,6 +289,27 @@ impl TestNode {
         f().await;
         let after = self.snapshot().await;
         assert!(before == after, "a failed request changed the stored state");
+    }
+
+    /// Waits until every outbox event is fanned out and every delivery finished.
+    pub async fn drain(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM outbox_events WHERE processed_at IS NULL) + (SELECT COUNT(*) FROM deliveries)",
+            )
+            .fetch_one(self.node.db.pool())
+            .await
+            .unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "deliveries still pending"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Outbox events as (verb, kind) in order.

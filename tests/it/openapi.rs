@@ -16,7 +16,10 @@ async fn openapi_lists_every_endpoint_with_schemas() {
         ("/api/v1/products", &["get"]),
         ("/api/v1/products/{id}", &["get", "patch", "delete"]),
         ("/api/v1/products/{id}/images", &["post"]),
-        ("/api/v1/products/{id}/images/{image_id}", &["patch", "delete"]),
+        (
+            "/api/v1/products/{id}/images/{image_id}",
+            &["patch", "delete"],
+        ),
         ("/api/v1/categories", &["get"]),
     ] {
         for m in methods {
@@ -24,24 +27,53 @@ async fn openapi_lists_every_endpoint_with_schemas() {
         }
     }
     let schemas = a.body["components"]["schemas"].as_object().unwrap();
-    for s in ["MerchantCreate", "MerchantPatch", "MerchantView", "ProductCreate", "ProductPatch", "ProductView", "ImageView", "Problem"] {
+    for s in [
+        "MerchantCreate",
+        "MerchantPatch",
+        "MerchantView",
+        "ProductCreate",
+        "ProductPatch",
+        "ProductView",
+        "ImageView",
+        "Problem",
+    ] {
         assert!(schemas.contains_key(s), "schema {s}");
     }
-    assert_eq!(a.body["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        a.body["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 }
 
 #[tokio::test]
 async fn the_docs_page_is_served_from_the_binary() {
     let t = spawn().await;
-    let page = t.client.get(format!("{}/api/docs/", t.url)).send().await.unwrap();
+    let page = t
+        .client
+        .get(format!("{}/api/docs/", t.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"));
-    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
-        let res = t.client.get(format!("{}/api/docs/{asset}", t.url)).send().await.unwrap();
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let res = t
+            .client
+            .get(format!("{}/api/docs/{asset}", t.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{asset}");
         let body = res.text().await.unwrap();
-        assert!(!body.contains("https://unpkg.com") && !body.contains("cdn.jsdelivr"), "{asset} loads nothing remote");
+        assert!(
+            !body.contains("https://unpkg.com") && !body.contains("cdn.jsdelivr"),
+            "{asset} loads nothing remote"
+        );
         if asset == "swagger-initializer.js" {
             assert!(body.contains("/api/openapi.json"), "{body}");
         }

@@ -8,6 +8,8 @@ pub mod images;
 pub mod merchants;
 pub mod outbox;
 pub mod products;
+pub mod queue;
+pub mod remote;
 pub mod settings;
 pub mod tokens;
 

@@ -5,12 +5,12 @@ use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
 use super::{time, Sql};
-use crate::domain::products::{ListQuery, Product, ProductFields};
+use crate::domain::products::{ListQuery, Origin, Product, ProductFields};
 use crate::domain::search_key;
 use etal_protocol::{Availability, Currency, Money, Unit};
 
 const COLUMNS: &str =
-    "p.id, p.merchant_id, m.slug AS merchant_slug, p.ap_id, p.name, p.description, \
+    "p.id, p.merchant_id, COALESCE(m.slug, m.handle) AS merchant_slug, p.ap_id, p.local, p.url, p.name, p.description, \
     p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, \
     p.version, p.created_at, p.updated_at, p.deleted_at";
 
@@ -29,6 +29,8 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
             .try_get::<Option<String>, _>("merchant_slug")?
             .unwrap_or_default(),
         ap_id: row.try_get("ap_id")?,
+        local: row.try_get::<i64, _>("local")? != 0,
+        url: row.try_get("url")?,
         fields: ProductFields {
             name: row.try_get("name")?,
             description: row.try_get("description")?,
@@ -146,7 +148,7 @@ pub async fn by_id<'e>(
     id: Uuid,
     lock: &str,
 ) -> sqlx::Result<Option<Product>> {
-    // PostgreSQL cannot lock the nullable side of an outer join: lock the product row only.
+    // Lock the product row only, not its merchant's.
     let lock = if lock.is_empty() {
         String::new()
     } else {
@@ -154,7 +156,7 @@ pub async fn by_id<'e>(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
-         WHERE p.id=$1 AND p.local=1{lock}"
+         WHERE p.id=$1{lock}"
     );
     sqlx::query(&sql)
         .bind(id.to_string())
@@ -165,17 +167,26 @@ pub async fn by_id<'e>(
         .transpose()
 }
 
-/// Live local products matching `q`, newest first, `limit + 1` rows (to tell if more follow).
+/// Live products matching `q`, newest first, `limit + 1` rows (to tell if more follow).
 pub async fn list<'e>(
     ex: impl Executor<'e, Database = Any>,
     q: &ListQuery,
 ) -> sqlx::Result<Vec<Product>> {
+    let origin = match q.origin {
+        Origin::Local => "p.local=1 AND ",
+        Origin::Remote => "p.local=0 AND ",
+        Origin::All => "",
+    };
     let mut sql = Sql::new(&format!(
         "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
-         WHERE p.local=1 AND p.deleted_at IS NULL AND m.deleted_at IS NULL"
+         WHERE {origin}p.deleted_at IS NULL AND m.deleted_at IS NULL"
     ));
     if let Some(slug) = &q.merchant {
-        sql.push(" AND m.slug=").bind(slug.clone());
+        sql.push(" AND (m.slug=")
+            .bind(slug.clone())
+            .push(" OR m.handle=")
+            .bind(slug.clone())
+            .push(")");
     }
     if let Some(cat) = &q.category {
         sql.push(" AND (p.category=")

@@ -79,6 +79,7 @@ pub async fn upload(
     alt: Option<String>,
 ) -> Result<Image> {
     let product = products::get(node, product_id).await?;
+    product.check_local()?;
     who.may_manage(product.merchant_id)?;
     let alt = check_alt(alt)?;
     if product.images.len() as i64 >= MAX_IMAGES {
@@ -133,6 +134,7 @@ async fn attach(node: &Node, mut image: Image) -> Result<Image> {
     db::images::insert(&mut *tx, &image).await?;
     changed(&mut tx, &product).await?;
     tx.commit().await?;
+    node.wake();
     Ok(image)
 }
 
@@ -161,6 +163,7 @@ async fn locked(
         db::products::by_id(&mut **tx, pid, node.db.for_update()).await?,
         pid,
     )?;
+    product.check_local()?;
     who.may_manage(product.merchant_id)?;
     let images = db::images::for_product(&mut **tx, pid).await?;
     let index = images
@@ -204,6 +207,7 @@ pub async fn update(
     db::images::save_order_and_alt(&mut tx, &images).await?;
     changed(&mut tx, &product).await?;
     tx.commit().await?;
+    node.wake();
     Ok(images.swap_remove(position as usize))
 }
 
@@ -219,6 +223,7 @@ pub async fn delete(node: &Node, who: &Principal, product_id: &str, image_id: &s
     db::images::save_order_and_alt(&mut tx, &images).await?;
     changed(&mut tx, &product).await?;
     tx.commit().await?;
+    node.wake();
     media::remove(&node.media_dir(), &removed.variants);
     Ok(())
 }

@@ -400,6 +400,7 @@ pub async fn create(node: &Node, input: MerchantCreate) -> Result<Merchant> {
     }
     let merchant = insert(node, &mut tx, slug, fields, &keys).await?;
     tx.commit().await?;
+    node.wake();
     Ok(merchant)
 }
 
@@ -488,6 +489,7 @@ pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Mer
     )
     .await?;
     tx.commit().await?;
+    node.wake();
     Ok(Merchant {
         fields,
         version: current.version + 1,
@@ -514,5 +516,6 @@ pub async fn delete(node: &Node, slug: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    node.wake();
     Ok(())
 }

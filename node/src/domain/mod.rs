@@ -2,6 +2,7 @@
 //! how each write is stored together with the outbox event that announces it.
 
 pub mod auth;
+pub mod follows;
 pub mod images;
 pub mod merchants;
 pub mod patch;

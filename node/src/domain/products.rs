@@ -45,8 +45,12 @@ pub struct Product {
     pub id: Uuid,
     /// Owner.
     pub merchant_id: Uuid,
-    /// Owner's slug.
+    /// Owner's slug (`user@host` for a mirrored shop).
     pub merchant_slug: String,
+    /// Published here, or mirrored from a followed node.
+    pub local: bool,
+    /// The HTML page of a mirrored product.
+    pub url: Option<String>,
     /// ActivityPub id.
     pub ap_id: String,
     /// Editable fields.
@@ -64,6 +68,18 @@ pub struct Product {
 }
 
 impl Product {
+    /// Refuses changes to a product mirrored from another node.
+    pub fn check_local(&self) -> Result<()> {
+        if self.local {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "this product is mirrored from {}; it can only change there",
+                self.ap_id
+            )))
+        }
+    }
+
     /// The strong ETag of the current version.
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)
@@ -432,6 +448,7 @@ pub async fn create(
     merchants::live(db::merchants::by_id(&mut *tx, merchant.id).await?, slug)?;
     let product = insert(node, &mut tx, &merchant, fields).await?;
     tx.commit().await?;
+    node.wake();
     Ok(product)
 }
 
@@ -448,6 +465,8 @@ pub async fn insert(
         id,
         merchant_id: merchant.id,
         merchant_slug: merchant.slug.clone(),
+        local: true,
+        url: None,
         ap_id: node.urls.product(&id),
         fields,
         images: vec![],
@@ -482,6 +501,7 @@ pub async fn update(
         db::products::by_id(&mut *tx, id, node.db.for_update()).await?,
         id,
     )?;
+    current.check_local()?;
     who.may_manage(current.merchant_id)?;
     check_if_match(if_match, &current)?;
     let fields = patch.apply(&current.fields)?;
@@ -504,6 +524,7 @@ pub async fn update(
     }
     current.images = db::images::for_product(&mut *tx, id).await?;
     tx.commit().await?;
+    node.wake();
     Ok(current)
 }
 
@@ -534,6 +555,7 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
         db::products::by_id(&mut *tx, id, node.db.for_update()).await?,
         id,
     )?;
+    current.check_local()?;
     who.may_manage(current.merchant_id)?;
     check_if_match(if_match, &current)?;
     db::products::mark_deleted(&mut *tx, id, db::now_ms()).await?;
@@ -546,6 +568,7 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
     )
     .await?;
     tx.commit().await?;
+    node.wake();
     Ok(())
 }
 
@@ -564,6 +587,20 @@ pub struct ListQuery {
     pub before: Option<Uuid>,
     /// Page size.
     pub limit: i64,
+    /// Local, mirrored, or both.
+    pub origin: Origin,
+}
+
+/// Which products a list shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Published on this node (the default).
+    #[default]
+    Local,
+    /// Mirrored from followed nodes.
+    Remote,
+    /// Both.
+    All,
 }
 
 /// One page of products, newest first, and whether more follow.

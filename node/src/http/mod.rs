@@ -33,6 +33,7 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .merge(crate::federation::routes::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -14,6 +14,7 @@ use crate::db;
 use crate::domain::merchants;
 use crate::domain::products::{self, ListQuery, Product};
 use crate::error::{Error, Result};
+use crate::federation::{routes, wants_activity_json};
 use crate::Node;
 use etal_protocol::{Availability, Money};
 
@@ -125,7 +126,14 @@ fn product_card(p: &Product, node: &Node) -> String {
     )
 }
 
-async fn shop(State(node): State<Arc<Node>>, Path(slug): Path<String>) -> Response {
+async fn shop(
+    State(node): State<Arc<Node>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if wants_activity_json(&headers) {
+        return routes::merchant_document(&node, &slug).await;
+    }
     let result = async {
         let m = merchants::get(&node, &slug).await?;
         let (items, _) = products::list(
@@ -168,12 +176,26 @@ async fn shop(State(node): State<Arc<Node>>, Path(slug): Path<String>) -> Respon
     }
     .await;
     match result {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => vary(Html(html).into_response()),
         Err(e) => error_page(e),
     }
 }
 
-async fn product(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+/// Marks a negotiated answer as depending on `Accept`, for caches.
+fn vary(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    res
+}
+
+async fn product(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if wants_activity_json(&headers) {
+        return routes::product_document(&node, &id).await;
+    }
     let result = async {
         let p = products::get(&node, &id).await?;
         let m = merchants::get(&node, &p.merchant_slug).await?;
@@ -233,7 +255,9 @@ async fn product(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Respo
     }
     .await;
     match result {
-        Ok(html) => ([(header::CACHE_CONTROL, "public, max-age=60")], Html(html)).into_response(),
+        Ok(html) => {
+            vary(([(header::CACHE_CONTROL, "public, max-age=60")], Html(html)).into_response())
+        }
         Err(e) => error_page(e),
     }
 }

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`, and its OpenAPI 3.1 description.
 
+pub mod federation;
 pub mod images;
 pub mod merchants;
 pub mod products;
@@ -77,6 +78,7 @@ impl Modify for BearerAuth {
         products::create, products::list, products::get, products::update, products::delete,
         images::upload, images::update, images::delete,
         categories,
+        federation::follow, federation::list, federation::unfollow, federation::interactions,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
@@ -85,6 +87,7 @@ impl Modify for BearerAuth {
         (name = "products", description = "What the shops sell"),
         (name = "images", description = "Product photos"),
         (name = "categories", description = "The category taxonomy"),
+        (name = "federation", description = "Following other nodes; likes, boosts and replies from the fediverse"),
     )
 )]
 pub struct ApiDoc;
@@ -119,4 +122,14 @@ pub fn router() -> Router<Arc<Node>> {
             patch(images::update).delete(images::delete),
         )
         .route("/api/v1/categories", get(categories))
+        .route(
+            "/api/v1/node/follows",
+            post(federation::follow)
+                .get(federation::list)
+                .delete(federation::unfollow),
+        )
+        .route(
+            "/api/v1/merchants/{slug}/interactions",
+            get(federation::interactions),
+        )
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::views::{ProductPage, ProductView};
 use crate::domain::auth::Principal;
-use crate::domain::products::{self, ListQuery, Product, ProductCreate, ProductPatch};
+use crate::domain::products::{self, ListQuery, Origin, Product, ProductCreate, ProductPatch};
 use crate::error::{Checks, Problem, Result};
 use crate::http::extract::{if_match, ApiJson, ApiQuery};
 use crate::Node;
@@ -33,6 +33,8 @@ pub struct ProductQuery {
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     pub limit: Option<String>,
+    /// `local` (default: this node's shops), `remote` (mirrored from followed nodes) or `all`.
+    pub origin: Option<String>,
 }
 
 fn with_etag(status: StatusCode, product: Product, node: &Node, location: bool) -> Response {
@@ -111,8 +113,18 @@ pub async fn list(
             None
         }),
     };
+    let origin = match q.origin.as_deref().filter(|o| !o.is_empty()) {
+        None | Some("local") => Origin::Local,
+        Some("remote") => Origin::Remote,
+        Some("all") => Origin::All,
+        Some(_) => {
+            checks.add("origin", "must be one of local, remote, all");
+            Origin::Local
+        }
+    };
     checks.finish()?;
     let query = ListQuery {
+        origin,
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         category,
         merchant: q.merchant.clone().filter(|m| !m.is_empty()),
@@ -141,6 +153,7 @@ pub async fn list(
                 ("category", &q.category),
                 ("merchant", &q.merchant),
                 ("availability", &q.availability),
+                ("origin", &q.origin),
             ] {
                 if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                     pairs.append_pair(k, v);

@@ -142,8 +142,10 @@ pub struct ProductView {
     pub url: String,
     /// ActivityPub id (the same URL).
     pub ap_id: String,
-    /// Slug of the shop.
+    /// Slug of the shop (`user@host` for a shop mirrored from another node).
     pub merchant: String,
+    /// `local`, or `remote` for a product mirrored from a followed node (read-only).
+    pub origin: String,
     /// Product name.
     pub name: String,
     /// Free text.
@@ -181,7 +183,14 @@ impl ProductView {
         let f = p.fields;
         ProductView {
             id: p.id.to_string(),
-            url: urls.product(&p.id),
+            url: p.url.clone().unwrap_or_else(|| {
+                if p.local {
+                    urls.product(&p.id)
+                } else {
+                    p.ap_id.clone()
+                }
+            }),
+            origin: if p.local { "local" } else { "remote" }.into(),
             ap_id: p.ap_id,
             merchant: p.merchant_slug,
             name: f.name,

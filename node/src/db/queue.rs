@@ -1,0 +1,326 @@
+//! The persistent delivery queue: rendered activities, one delivery per distinct inbox, and
+//! per-host health. A worker leases the oldest delivery of each host, so each host receives
+//! in order and no two workers (or processes) send the same delivery at once.
+
+use sqlx::Row;
+use url::Url;
+
+use super::{Backend, Db, Sql, Tx};
+
+/// The host key of an inbox: `scheme://host:port`.
+pub fn host_of(inbox: &str) -> Option<String> {
+    Url::parse(inbox)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}
+
+/// Queues `body` (activity `activity_id`, signed by `signer`) for each inbox; inboxes on hosts
+/// marked down are skipped. Returns how many deliveries were queued.
+pub async fn enqueue(
+    tx: &mut Tx,
+    activity_id: &str,
+    signer: &str,
+    body: &str,
+    inboxes: &[String],
+    now: i64,
+) -> sqlx::Result<usize> {
+    if inboxes.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query(
+        "INSERT INTO outgoing_activities (id, signer, body, created_at) VALUES ($1,$2,$3,$4) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(activity_id.to_string())
+    .bind(signer.to_string())
+    .bind(body.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let down: Vec<String> =
+        sqlx::query_scalar("SELECT host FROM hosts WHERE down_since IS NOT NULL")
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut queued = 0;
+    for chunk in inboxes.chunks(500) {
+        let mut sql =
+            Sql::new("INSERT INTO deliveries (activity_id, inbox, host, created_at) VALUES ");
+        let mut n = 0;
+        for inbox in chunk {
+            let Some(host) = host_of(inbox) else { continue };
+            if down.contains(&host) {
+                continue;
+            }
+            if n > 0 {
+                sql.push(",");
+            }
+            sql.push("(")
+                .bind(activity_id.to_string())
+                .push(",")
+                .bind(inbox.clone())
+                .push(",")
+                .bind(host)
+                .push(",")
+                .bind(now)
+                .push(")");
+            n += 1;
+        }
+        if n == 0 {
+            continue;
+        }
+        sql.push(" ON CONFLICT (activity_id, inbox) DO NOTHING");
+        let (text, args) = sql.build();
+        queued += sqlx::query_with(&text, args)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(queued)
+}
+
+/// A delivery leased by a worker.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// Row id.
+    pub id: i64,
+    /// The activity's IRI.
+    pub activity_id: String,
+    /// Where to POST.
+    pub inbox: String,
+    /// Host key.
+    pub host: String,
+    /// 'node' or a merchant id.
+    pub signer: String,
+    /// The activity JSON.
+    pub body: String,
+    /// Earlier attempts.
+    pub attempts: i64,
+}
+
+/// Leases up to `limit` deliveries: the oldest of each host that is neither leased, backing
+/// off nor down.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Claimed>> {
+    if limit <= 0 {
+        return Ok(vec![]);
+    }
+    let heads: Vec<i64> = sqlx::query_scalar(
+        "SELECT d.id FROM deliveries d LEFT JOIN hosts h ON h.host = d.host \
+         WHERE d.id IN (SELECT MIN(id) FROM deliveries GROUP BY host) \
+           AND (d.locked_until IS NULL OR d.locked_until < $1) \
+           AND (h.host IS NULL OR (h.next_attempt_at <= $1 AND h.down_since IS NULL)) \
+         ORDER BY d.id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    if heads.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut tx = db.begin().await?;
+    let mut sql = Sql::new("UPDATE deliveries SET locked_by=");
+    sql.bind(worker.to_string())
+        .push(", locked_until=")
+        .bind(now + lease_ms)
+        .push(" WHERE (locked_until IS NULL OR locked_until < ")
+        .bind(now)
+        .push(") AND id IN (");
+    for (i, id) in heads.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") RETURNING id");
+    let (text, args) = sql.build();
+    let locked: Vec<i64> = sqlx::query_scalar_with(&text, args)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if locked.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut sql = Sql::new(
+        "SELECT d.id, d.activity_id, d.inbox, d.host, d.attempts, o.signer, o.body FROM deliveries d \
+         JOIN outgoing_activities o ON o.id = d.activity_id WHERE d.locked_by=",
+    );
+    sql.bind(worker.to_string()).push(" AND d.id IN (");
+    for (i, id) in locked.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") ORDER BY d.id");
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                activity_id: r.try_get("activity_id")?,
+                inbox: r.try_get("inbox")?,
+                host: r.try_get("host")?,
+                signer: r.try_get("signer")?,
+                body: r.try_get("body")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Removes finished deliveries (sent, or refused for good).
+pub async fn finish(tx: &mut Tx, ids: &[i64]) -> sqlx::Result<()> {
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new("DELETE FROM deliveries WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(",");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+        let (text, args) = sql.build();
+        sqlx::query_with(&text, args).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Gives a delivery back for a later attempt.
+pub async fn release(tx: &mut Tx, id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE deliveries SET locked_by=NULL, locked_until=NULL, attempts=attempts+1, last_error=$2 WHERE id=$1")
+        .bind(id)
+        .bind(error.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A host's delivery health.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostState {
+    /// Consecutive failures.
+    pub failures: i64,
+    /// Start of the current run of failures.
+    pub failing_since: Option<i64>,
+    /// No attempt before this time.
+    pub next_attempt_at: i64,
+    /// Set once marked down.
+    pub down_since: Option<i64>,
+}
+
+/// A host's state (default when never failing).
+pub async fn host_state<'e>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    host: &str,
+) -> sqlx::Result<HostState> {
+    let row = sqlx::query(
+        "SELECT failures, failing_since, next_attempt_at, down_since FROM hosts WHERE host=$1",
+    )
+    .bind(host.to_string())
+    .fetch_optional(ex)
+    .await?;
+    Ok(match row {
+        None => HostState::default(),
+        Some(r) => HostState {
+            failures: r.try_get("failures")?,
+            failing_since: r.try_get("failing_since")?,
+            next_attempt_at: r.try_get("next_attempt_at")?,
+            down_since: r.try_get("down_since")?,
+        },
+    })
+}
+
+/// Stores a host's state.
+pub async fn set_host_state(
+    tx: &mut Tx,
+    host: &str,
+    s: &HostState,
+    error: Option<&str>,
+    success_at: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO hosts (host, failures, failing_since, next_attempt_at, down_since, last_success_at, last_error) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (host) DO UPDATE SET failures=$2, failing_since=$3, \
+         next_attempt_at=$4, down_since=$5, last_success_at=COALESCE($6, hosts.last_success_at), last_error=$7",
+    )
+    .bind(host.to_string())
+    .bind(s.failures)
+    .bind(s.failing_since)
+    .bind(s.next_attempt_at)
+    .bind(s.down_since)
+    .bind(success_at)
+    .bind(error.map(str::to_string))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Hosts with failures on record (to know when a success must reset one).
+pub async fn troubled_hosts(db: &Db) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT host FROM hosts WHERE failures > 0 OR down_since IS NOT NULL")
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Down hosts due for a probe.
+pub async fn hosts_to_probe(db: &Db, now: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT host FROM hosts WHERE down_since IS NOT NULL AND next_attempt_at <= $1",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Drops every queued delivery to a host (it is down); returns how many.
+pub async fn drop_host(tx: &mut Tx, host: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM deliveries WHERE host=$1")
+        .bind(host.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+/// Clears every lease: at start on SQLite, where this process is the only sender.
+pub async fn release_all_leases(db: &Db) -> sqlx::Result<()> {
+    if db.backend() == Backend::Sqlite {
+        let mut tx = db.begin().await?;
+        sqlx::query(
+            "UPDATE deliveries SET locked_by=NULL, locked_until=NULL WHERE locked_by IS NOT NULL",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Deletes rendered activities no delivery needs any more.
+pub async fn collect_garbage(db: &Db) -> sqlx::Result<u64> {
+    let mut tx = db.begin().await?;
+    let n = sqlx::query(
+        "DELETE FROM outgoing_activities WHERE NOT EXISTS \
+         (SELECT 1 FROM deliveries d WHERE d.activity_id = outgoing_activities.id)",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Deliveries waiting, in total.
+pub async fn pending(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+        .fetch_one(db.pool())
+        .await
+}

@@ -1,0 +1,392 @@
+//! Remote actors, followers, the node's follows, received activity ids and interactions.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+use uuid::Uuid;
+
+use super::Tx;
+
+/// A remote actor as stored after its document was verified.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    /// Actor id.
+    pub ap_id: String,
+    /// Actor type.
+    pub kind: String,
+    /// Handle user part.
+    pub preferred_username: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Personal inbox.
+    pub inbox: String,
+    /// Shared inbox.
+    pub shared_inbox: Option<String>,
+    /// Key id.
+    pub key_id: Option<String>,
+    /// Public key.
+    pub public_key_pem: String,
+    /// Profile page.
+    pub url: Option<String>,
+    /// The whole document, JSON.
+    pub document: String,
+    /// When it was fetched.
+    pub fetched_at: i64,
+}
+
+fn actor_from_row(r: &AnyRow) -> sqlx::Result<RemoteActor> {
+    Ok(RemoteActor {
+        ap_id: r.try_get("ap_id")?,
+        kind: r.try_get("kind")?,
+        preferred_username: r.try_get("preferred_username")?,
+        name: r.try_get("name")?,
+        inbox: r.try_get("inbox")?,
+        shared_inbox: r.try_get("shared_inbox")?,
+        key_id: r.try_get("key_id")?,
+        public_key_pem: r.try_get("public_key_pem")?,
+        url: r.try_get("url")?,
+        document: r.try_get("document")?,
+        fetched_at: r.try_get("fetched_at")?,
+    })
+}
+
+/// A stored remote actor by id.
+pub async fn actor<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ap_id: &str,
+) -> sqlx::Result<Option<RemoteActor>> {
+    sqlx::query(
+        "SELECT ap_id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, url, \
+         document, fetched_at FROM remote_actors WHERE ap_id=$1 AND deleted_at IS NULL",
+    )
+    .bind(ap_id.to_string())
+    .fetch_optional(ex)
+    .await?
+    .as_ref()
+    .map(actor_from_row)
+    .transpose()
+}
+
+/// Stores or refreshes a remote actor.
+pub async fn upsert_actor(tx: &mut Tx, a: &RemoteActor) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO remote_actors (ap_id, kind, preferred_username, name, inbox, shared_inbox, key_id, \
+         public_key_pem, url, document, fetched_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
+         ON CONFLICT (ap_id) DO UPDATE SET kind=$2, preferred_username=$3, name=$4, inbox=$5, \
+         shared_inbox=$6, key_id=$7, public_key_pem=$8, url=$9, document=$10, fetched_at=$11, deleted_at=NULL",
+    )
+    .bind(a.ap_id.clone())
+    .bind(a.kind.clone())
+    .bind(a.preferred_username.clone())
+    .bind(a.name.clone())
+    .bind(a.inbox.clone())
+    .bind(a.shared_inbox.clone())
+    .bind(a.key_id.clone())
+    .bind(a.public_key_pem.clone())
+    .bind(a.url.clone())
+    .bind(a.document.clone())
+    .bind(a.fetched_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a deleted remote actor: its follows and interactions go with it.
+pub async fn delete_actor(tx: &mut Tx, ap_id: &str, now: i64) -> sqlx::Result<()> {
+    for sql in [
+        "DELETE FROM followers WHERE follower=$1",
+        "DELETE FROM interactions WHERE actor=$1",
+    ] {
+        sqlx::query(sql)
+            .bind(ap_id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("UPDATE remote_actors SET deleted_at=$2 WHERE ap_id=$1")
+        .bind(ap_id.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Records a follower of `local_actor` ('node' or a merchant id).
+pub async fn add_follower(
+    tx: &mut Tx,
+    local_actor: &str,
+    follower: &str,
+    follow_id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO followers (local_actor, follower, follow_activity, created_at) VALUES ($1,$2,$3,$4) \
+         ON CONFLICT (local_actor, follower) DO UPDATE SET follow_activity=$3",
+    )
+    .bind(local_actor.to_string())
+    .bind(follower.to_string())
+    .bind(follow_id.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes a follower; returns whether there was one.
+pub async fn remove_follower(
+    tx: &mut Tx,
+    local_actor: Option<&str>,
+    follower: &str,
+) -> sqlx::Result<bool> {
+    let done = match local_actor {
+        Some(l) => {
+            sqlx::query("DELETE FROM followers WHERE local_actor=$1 AND follower=$2")
+                .bind(l.to_string())
+                .bind(follower.to_string())
+                .execute(&mut **tx)
+                .await?
+        }
+        None => {
+            sqlx::query("DELETE FROM followers WHERE follower=$1")
+                .bind(follower.to_string())
+                .execute(&mut **tx)
+                .await?
+        }
+    };
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes followers whose inbox is gone (410).
+pub async fn remove_followers_at(tx: &mut Tx, inbox: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM followers WHERE follower IN \
+         (SELECT ap_id FROM remote_actors WHERE inbox=$1 OR shared_inbox=$1)",
+    )
+    .bind(inbox.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Distinct delivery inboxes of `local_actor`'s followers (shared inboxes deduplicate).
+pub async fn follower_inboxes<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    local_actor: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) FROM followers f \
+         JOIN remote_actors a ON a.ap_id = f.follower WHERE f.local_actor=$1 AND a.deleted_at IS NULL",
+    )
+    .bind(local_actor.to_string())
+    .fetch_all(ex)
+    .await
+}
+
+/// How many followers `local_actor` has.
+pub async fn follower_count<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    local_actor: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE local_actor=$1")
+        .bind(local_actor.to_string())
+        .fetch_one(ex)
+        .await
+}
+
+/// Marks an activity id as processed; false when it already was.
+pub async fn first_receipt(tx: &mut Tx, activity_id: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("INSERT INTO received_activities (id, received_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+        .bind(activity_id.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A follow by the node actor.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    /// The followed actor.
+    pub target: String,
+    /// Our Follow activity's id.
+    pub follow_activity: String,
+    /// pending | accepted | rejected.
+    pub state: String,
+}
+
+/// Records (or renews) a follow by the node actor.
+pub async fn upsert_follow(
+    tx: &mut Tx,
+    target: &str,
+    follow_activity: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO follows (target, follow_activity, state, created_at) VALUES ($1,$2,'pending',$3) \
+         ON CONFLICT (target) DO UPDATE SET follow_activity=$2, state='pending', created_at=$3, accepted_at=NULL",
+    )
+    .bind(target.to_string())
+    .bind(follow_activity.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The follow with this Follow activity id, or of this target.
+pub async fn follow<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    target_or_activity: &str,
+) -> sqlx::Result<Option<Follow>> {
+    let row = sqlx::query(
+        "SELECT target, follow_activity, state FROM follows WHERE follow_activity=$1 OR target=$1",
+    )
+    .bind(target_or_activity.to_string())
+    .fetch_optional(ex)
+    .await?;
+    row.map(|r| {
+        Ok(Follow {
+            target: r.try_get("target")?,
+            follow_activity: r.try_get("follow_activity")?,
+            state: r.try_get("state")?,
+        })
+    })
+    .transpose()
+}
+
+/// Every follow of the node actor.
+pub async fn follows<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<Follow>> {
+    sqlx::query("SELECT target, follow_activity, state FROM follows ORDER BY created_at")
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Follow {
+                target: r.try_get("target")?,
+                follow_activity: r.try_get("follow_activity")?,
+                state: r.try_get("state")?,
+            })
+        })
+        .collect()
+}
+
+/// Sets a follow's state.
+pub async fn set_follow_state(
+    tx: &mut Tx,
+    target: &str,
+    state: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE follows SET state=$2, accepted_at=CASE WHEN $2='accepted' THEN $3 ELSE accepted_at END WHERE target=$1")
+        .bind(target.to_string())
+        .bind(state.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes a follow.
+pub async fn delete_follow(tx: &mut Tx, target: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM follows WHERE target=$1")
+        .bind(target.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A received like, boost or reply.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    /// Local id.
+    pub id: Uuid,
+    /// The remote activity's id.
+    pub activity_id: String,
+    /// like | announce | reply.
+    pub kind: String,
+    /// The product concerned.
+    pub product_id: Option<Uuid>,
+    /// Who.
+    pub actor: String,
+    /// The reply's id.
+    pub object_id: Option<String>,
+    /// Sanitised HTML of a reply.
+    pub content: Option<String>,
+    /// The reply's page.
+    pub url: Option<String>,
+    /// When received.
+    pub created_at: i64,
+}
+
+/// Stores an interaction (once per activity id).
+pub async fn add_interaction(tx: &mut Tx, merchant_id: Uuid, i: &Interaction) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO interactions (id, activity_id, kind, merchant_id, product_id, actor, object_id, content, url, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (activity_id) DO NOTHING",
+    )
+    .bind(i.id.to_string())
+    .bind(i.activity_id.clone())
+    .bind(i.kind.clone())
+    .bind(merchant_id.to_string())
+    .bind(i.product_id.map(|p| p.to_string()))
+    .bind(i.actor.clone())
+    .bind(i.object_id.clone())
+    .bind(i.content.clone())
+    .bind(i.url.clone())
+    .bind(i.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes interactions made by `activity_or_object` (an undone Like, a deleted reply), only
+/// if `actor` made them.
+pub async fn remove_interaction(
+    tx: &mut Tx,
+    actor: &str,
+    activity_or_object: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM interactions WHERE actor=$1 AND (activity_id=$2 OR object_id=$2)")
+            .bind(actor.to_string())
+            .bind(activity_or_object.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// A merchant's interactions, newest first.
+pub async fn interactions<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant_id: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Interaction>> {
+    let rows = sqlx::query(
+        "SELECT id, activity_id, kind, product_id, actor, object_id, content, url, created_at FROM interactions \
+         WHERE merchant_id=$1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(merchant_id.to_string())
+    .bind(before.map_or_else(|| "~".to_string(), |b| b.to_string()))
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let uuid = |s: String| Uuid::parse_str(&s).map_err(|e| sqlx::Error::Decode(e.into()));
+            Ok(Interaction {
+                id: uuid(r.try_get("id")?)?,
+                activity_id: r.try_get("activity_id")?,
+                kind: r.try_get("kind")?,
+                product_id: r
+                    .try_get::<Option<String>, _>("product_id")?
+                    .map(uuid)
+                    .transpose()?,
+                actor: r.try_get("actor")?,
+                object_id: r.try_get("object_id")?,
+                content: r.try_get("content")?,
+                url: r.try_get("url")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,271 @@
+//! Delivery: turns outbox events into queued deliveries (fan-out), then sends them, signed,
+//! with per-host order, back-off and leases, so that nothing is lost when the process dies and
+//! a dead or slow peer never holds up the others.
+
+pub mod backoff;
+pub mod fanout;
+pub mod sender;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Mutex, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::db::queue::{self, Claimed};
+use crate::db::{self};
+use crate::federation::signing::SigningKey;
+use crate::Node;
+use sender::Outcome;
+
+/// How long a claimed delivery stays leased: longer than any attempt can take.
+pub const LEASE_MS: i64 = 5 * 60_000;
+/// Attempts in flight at once, across hosts.
+pub const MAX_IN_FLIGHT: usize = 512;
+/// How often the worker looks for work when nothing wakes it.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// Starts the fan-out and delivery loop of a node.
+pub fn spawn(node: Arc<Node>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = queue::release_all_leases(&node.db).await {
+            tracing::error!(error = %e, "cannot release delivery leases");
+        }
+        let worker = Worker::new(node);
+        worker.run().await;
+    })
+}
+
+struct Worker {
+    node: Arc<Node>,
+    id: String,
+    keys: Mutex<HashMap<String, Arc<SigningKey>>>,
+    slots: Arc<Semaphore>,
+}
+
+type Done = (Claimed, Outcome);
+
+impl Worker {
+    fn new(node: Arc<Node>) -> Worker {
+        Worker {
+            node,
+            id: uuid::Uuid::now_v7().to_string(),
+            keys: Mutex::new(HashMap::new()),
+            slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        }
+    }
+
+    async fn run(self) {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+        let mut last_gc = 0i64;
+        let mut troubled: HashSet<String> = queue::troubled_hosts(&self.node.db)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        loop {
+            if let Err(e) = fanout::run(&self.node).await {
+                tracing::error!(error = format!("{e:#}"), "fan-out failed");
+            }
+            let now = self.node.clock.now_ms();
+            match queue::claim(
+                &self.node.db,
+                &self.id,
+                now,
+                LEASE_MS,
+                self.slots.available_permits() as i64,
+            )
+            .await
+            {
+                Ok(claimed) => {
+                    for c in claimed {
+                        self.start(c, done_tx.clone()).await;
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot claim deliveries"),
+            }
+            if now - last_gc > 60_000 {
+                last_gc = now;
+                let _ = queue::collect_garbage(&self.node.db).await;
+                if let Ok(hosts) = queue::troubled_hosts(&self.node.db).await {
+                    troubled = hosts.into_iter().collect();
+                }
+                self.probe_down_hosts(now).await;
+            }
+            // Sleep until woken by a write, a finished attempt, or the poll interval.
+            let mut finished = Vec::new();
+            tokio::select! {
+                _ = self.node.wake.notified() => {}
+                Some(d) = done_rx.recv() => finished.push(d),
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            // Take every result that is ready, to record them in one transaction.
+            tokio::time::sleep(Duration::from_millis(if finished.is_empty() {
+                0
+            } else {
+                5
+            }))
+            .await;
+            while let Ok(d) = done_rx.try_recv() {
+                finished.push(d);
+            }
+            if !finished.is_empty() {
+                if let Err(e) = self.record(finished, &mut troubled).await {
+                    tracing::error!(error = %e, "cannot record delivery results");
+                }
+            }
+        }
+    }
+
+    async fn key(&self, signer: &str) -> anyhow::Result<Arc<SigningKey>> {
+        if let Some(k) = self.keys.lock().await.get(signer) {
+            return Ok(k.clone());
+        }
+        let key = Arc::new(crate::federation::signer_key(&self.node, signer).await?);
+        self.keys
+            .lock()
+            .await
+            .insert(signer.to_string(), key.clone());
+        Ok(key)
+    }
+
+    async fn start(&self, c: Claimed, done: mpsc::UnboundedSender<Done>) {
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
+        let key = match self.key(&c.signer).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::error!(signer = c.signer, error = %e, "no key to sign with");
+                let _ = done.send((c, Outcome::Refused(0)));
+                return;
+            }
+        };
+        let client = self.node.fed.fetcher.client().clone();
+        let allow_private = self.node.settings.allow_private_networks;
+        tokio::spawn(async move {
+            let outcome = sender::send(&client, &key, &c.inbox, &c.body, allow_private).await;
+            drop(permit);
+            let _ = done.send((c, outcome));
+        });
+    }
+
+    async fn record(
+        &self,
+        finished: Vec<Done>,
+        troubled: &mut HashSet<String>,
+    ) -> sqlx::Result<()> {
+        let now = self.node.clock.now_ms();
+        let mut tx = self.node.db.begin().await?;
+        let mut finished_ids = Vec::new();
+        for (c, outcome) in &finished {
+            match outcome {
+                Outcome::Delivered | Outcome::Refused(_) | Outcome::Gone => {
+                    finished_ids.push(c.id);
+                    if let Outcome::Refused(status) = outcome {
+                        tracing::warn!(
+                            inbox = c.inbox,
+                            status,
+                            activity = c.activity_id,
+                            "delivery refused; dropped"
+                        );
+                    }
+                    if *outcome == Outcome::Gone {
+                        let n = db::remote::remove_followers_at(&mut tx, &c.inbox).await?;
+                        tracing::info!(
+                            inbox = c.inbox,
+                            removed = n,
+                            "inbox gone: followers removed"
+                        );
+                    }
+                    if troubled.remove(&c.host) {
+                        queue::set_host_state(
+                            &mut tx,
+                            &c.host,
+                            &queue::HostState::default(),
+                            None,
+                            Some(now),
+                        )
+                        .await?;
+                    }
+                }
+                Outcome::Retry(error) => {
+                    let state = queue::host_state(&mut *tx, &c.host).await?;
+                    let (next, down) = backoff::after_failure(&state, now, rand::random::<f64>());
+                    queue::set_host_state(&mut tx, &c.host, &next, Some(error), None).await?;
+                    troubled.insert(c.host.clone());
+                    if down {
+                        let dropped = queue::drop_host(&mut tx, &c.host).await?;
+                        tracing::warn!(
+                            host = c.host,
+                            dropped,
+                            "host failing for two days: marked down, its queue dropped"
+                        );
+                    } else {
+                        queue::release(&mut tx, c.id, error).await?;
+                        tracing::info!(
+                            host = c.host,
+                            error,
+                            retry_in_ms = next.next_attempt_at - now,
+                            "delivery failed; will retry"
+                        );
+                    }
+                }
+            }
+        }
+        queue::finish(&mut tx, &finished_ids).await?;
+        tx.commit().await
+    }
+
+    async fn probe_down_hosts(&self, now: i64) {
+        let Ok(hosts) = queue::hosts_to_probe(&self.node.db, now).await else {
+            return;
+        };
+        for host in hosts {
+            let alive = self
+                .node
+                .fed
+                .fetcher
+                .client()
+                .get(format!("{host}/"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().as_u16() < 500);
+            let Ok(mut tx) = self.node.db.begin().await else {
+                return;
+            };
+            let state = if alive {
+                tracing::info!(host, "down host answers again");
+                queue::HostState::default()
+            } else {
+                let mut s = queue::host_state(&mut *tx, &host).await.unwrap_or_default();
+                s.next_attempt_at = now + backoff::PROBE_EVERY_MS;
+                s
+            };
+            let _ = queue::set_host_state(&mut tx, &host, &state, None, alive.then_some(now)).await;
+            let _ = tx.commit().await;
+        }
+    }
+}
+
+/// Marks a host alive because it just talked to us (an inbox request from it).
+pub async fn host_answered(node: &Node, host: &str) -> sqlx::Result<()> {
+    let state = queue::host_state(node.db.pool(), host).await?;
+    if state.down_since.is_none() && state.failures == 0 {
+        return Ok(());
+    }
+    let mut tx = node.db.begin().await?;
+    queue::set_host_state(
+        &mut tx,
+        host,
+        &queue::HostState::default(),
+        None,
+        Some(node.clock.now_ms()),
+    )
+    .await?;
+    tx.commit().await
+}

@@ -1,0 +1,309 @@
+//! Outgoing HTTP: signed GETs of remote documents and the client deliveries use. Every
+//! connection goes through an address policy: without `--allow-private-networks`, only https
+//! on the default port to public addresses (checked on the resolved address, so DNS cannot
+//! smuggle a private one in).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde_json::Value;
+use url::Url;
+
+use super::signing::{self, SigningKey};
+use etal_protocol::ap;
+
+/// Largest remote document read.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The address policy refused the URL.
+    #[error("refused by the address policy: {0}")]
+    Refused(String),
+    /// Network trouble or timeout.
+    #[error("cannot fetch {0}: {1}")]
+    Network(String, String),
+    /// Non-2xx answer.
+    #[error("{0} answered {1}")]
+    Status(String, u16),
+    /// Not an ActivityPub document.
+    #[error("{0} is not an ActivityPub document: {1}")]
+    Invalid(String, String),
+}
+
+impl FetchError {
+    /// Whether the remote said the document is gone (404/410).
+    pub fn is_gone(&self) -> bool {
+        matches!(self, FetchError::Status(_, 404 | 410))
+    }
+}
+
+/// Whether an address is on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || s[0] == 0x2001 && s[1] == 0x0db8)
+        }
+    }
+}
+
+/// The URL part of the address policy (scheme, port, literal addresses).
+pub fn check_url(url: &Url, allow_private: bool) -> Result<(), FetchError> {
+    let refuse = |why: &str| Err(FetchError::Refused(format!("{url}: {why}")));
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_private => {}
+        _ => return refuse("only https is allowed"),
+    }
+    let Some(host) = url.host() else {
+        return refuse("no host");
+    };
+    if !allow_private {
+        if url.port().is_some() {
+            return refuse("explicit ports are not allowed");
+        }
+        let literal = match host {
+            url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+            url::Host::Domain(d) if d == "localhost" || d.ends_with(".localhost") => {
+                return refuse("loopback is not allowed")
+            }
+            url::Host::Domain(_) => None,
+        };
+        if literal.is_some_and(|ip| !is_public(ip)) {
+            return refuse("private and loopback addresses are not allowed");
+        }
+    }
+    Ok(())
+}
+
+/// A resolver that drops non-public addresses unless private networks are allowed.
+struct PolicyResolver {
+    allow_private: bool,
+}
+
+impl Resolve for PolicyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The HTTP client of a node, with its address policy and user agent.
+pub fn client(allow_private: bool, user_agent: &str, timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .dns_resolver(PolicyResolver { allow_private })
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
+}
+
+/// Fetches ActivityPub documents with GETs signed by the node's actor.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    key: Arc<SigningKey>,
+    allow_private: bool,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher").finish_non_exhaustive()
+    }
+}
+
+impl Fetcher {
+    /// A fetcher signing with `key`.
+    pub fn new(client: reqwest::Client, key: Arc<SigningKey>, allow_private: bool) -> Fetcher {
+        Fetcher {
+            client,
+            key,
+            allow_private,
+        }
+    }
+
+    /// The client, for deliveries.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Whether private networks are allowed.
+    pub fn allow_private(&self) -> bool {
+        self.allow_private
+    }
+
+    /// GETs `url` as JSON: signed, size-limited, with an ActivityPub content type, and (for
+    /// documents with an `id`) the `id` equal to the URL fetched.
+    pub async fn get(&self, url: &Url) -> Result<Value, FetchError> {
+        let mut bare = url.clone();
+        bare.set_fragment(None);
+        check_url(&bare, self.allow_private)?;
+        let date = signing::http_date(chrono::Utc::now());
+        let signed = signing::sign_get(&self.key, &bare, &date);
+        let res = self
+            .client
+            .get(bare.clone())
+            .header(
+                "accept",
+                format!("{}, {}", ap::ACTIVITY_JSON, ap::LD_JSON_AS),
+            )
+            .header("date", signed.date)
+            .header("signature", signed.signature)
+            .send()
+            .await
+            .map_err(|e| FetchError::Network(bare.to_string(), e.to_string()))?;
+        let status = res.status().as_u16();
+        if !res.status().is_success() {
+            return Err(FetchError::Status(bare.to_string(), status));
+        }
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !(ct.starts_with("application/activity+json")
+            || ct.starts_with("application/ld+json")
+            || ct.starts_with("application/jrd+json"))
+        {
+            return Err(FetchError::Invalid(
+                bare.to_string(),
+                format!("content type {ct:?}"),
+            ));
+        }
+        let mut body = Vec::new();
+        let mut stream = res.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| FetchError::Network(bare.to_string(), e.to_string()))?;
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(FetchError::Invalid(
+                    bare.to_string(),
+                    "larger than 1 MiB".into(),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let doc: Value = serde_json::from_slice(&body)
+            .map_err(|e| FetchError::Invalid(bare.to_string(), e.to_string()))?;
+        if let Some(id) = doc.get("id").and_then(Value::as_str) {
+            if id != bare.as_str() {
+                return Err(FetchError::Invalid(
+                    bare.to_string(),
+                    format!("its id is {id}"),
+                ));
+            }
+        }
+        Ok(doc)
+    }
+
+    /// Resolves `user@host` (or `@user@host`) to an actor id through WebFinger.
+    pub async fn webfinger(&self, handle: &str) -> Result<Url, FetchError> {
+        let handle = handle.trim_start_matches('@');
+        let (_, host) = handle
+            .split_once('@')
+            .ok_or_else(|| FetchError::Invalid(handle.into(), "not user@host".into()))?;
+        let scheme = if self.allow_private { "http" } else { "https" };
+        let mut url = Url::parse(&format!("{scheme}://{host}/.well-known/webfinger"))
+            .map_err(|e| FetchError::Invalid(handle.into(), e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("resource", &format!("acct:{handle}"));
+        check_url(&url, self.allow_private)?;
+        let res = self
+            .client
+            .get(url.clone())
+            .header("accept", "application/jrd+json, application/json")
+            .send()
+            .await
+            .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
+        if !res.status().is_success() {
+            return Err(FetchError::Status(url.to_string(), res.status().as_u16()));
+        }
+        let jrd: ap::Jrd = res
+            .json()
+            .await
+            .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
+        jrd.links
+            .iter()
+            .find(|l| {
+                l.rel == "self"
+                    && l.kind
+                        .as_deref()
+                        .is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
+            })
+            .and_then(|l| l.href.as_deref())
+            .and_then(|h| Url::parse(h).ok())
+            .ok_or_else(|| FetchError::Invalid(url.to_string(), "no ActivityPub self link".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_policy_refuses_private_targets_unless_allowed() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(check_url(&u("https://mastodon.example/users/a"), false).is_ok());
+        for bad in [
+            "http://mastodon.example/users/a",
+            "https://mastodon.example:8443/users/a",
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://localhost/x",
+            "https://169.254.169.254/latest",
+            "ftp://mastodon.example/x",
+        ] {
+            assert!(check_url(&u(bad), false).is_err(), "{bad}");
+        }
+        assert!(check_url(&u("http://localhost:8001/x"), true).is_ok());
+        assert!(is_public("93.184.216.34".parse().unwrap()));
+        assert!(!is_public("100.64.0.1".parse().unwrap()));
+    }
+}

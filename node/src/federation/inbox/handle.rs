@@ -1,0 +1,285 @@
+//! What each verified activity does, in one transaction with its dedup record and the
+//! verified actor: Follow, Undo, Like, Announce, Create (replies), Update, Delete, Accept,
+//! Reject. An error rolls everything back.
+
+use axum::http::StatusCode;
+use url::Url;
+use uuid::Uuid;
+
+use super::{Inbox, InboxError, Verified};
+use crate::db::{self, queue, remote, Tx};
+use crate::federation::{mirror, render, sanitize};
+use crate::Node;
+use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
+
+/// A local actor: the node, or a merchant (id, slug).
+enum Local {
+    Node,
+    Merchant(Uuid, String),
+}
+
+impl Local {
+    fn key(&self) -> String {
+        match self {
+            Local::Node => "node".into(),
+            Local::Merchant(id, _) => id.to_string(),
+        }
+    }
+
+    fn url(&self, node: &Node) -> String {
+        match self {
+            Local::Node => node.urls.node_actor(),
+            Local::Merchant(_, slug) => node.urls.merchant(slug),
+        }
+    }
+}
+
+fn not_here(what: &Url) -> InboxError {
+    InboxError::new(
+        StatusCode::NOT_FOUND,
+        format!("{what} is not an actor or object of this node"),
+    )
+}
+
+async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Local, InboxError> {
+    if id.as_str() == node.urls.node_actor() {
+        return Ok(Local::Node);
+    }
+    let prefix = format!("{}/shops/", node.urls.base());
+    let slug = id
+        .as_str()
+        .strip_prefix(&prefix)
+        .ok_or_else(|| not_here(id))?;
+    match db::merchants::by_slug(&mut **tx, slug).await? {
+        Some(m) if m.deleted_at.is_none() => Ok(Local::Merchant(m.id, m.slug)),
+        _ => Err(not_here(id)),
+    }
+}
+
+/// A local product by its URL: (product id, merchant id).
+async fn local_product(
+    node: &Node,
+    tx: &mut Tx,
+    id: &Url,
+) -> Result<Option<(Uuid, Uuid)>, InboxError> {
+    let prefix = format!("{}/products/", node.urls.base());
+    let Some(rest) = id.as_str().strip_prefix(&prefix) else {
+        return Ok(None);
+    };
+    let Ok(pid) = Uuid::parse_str(rest) else {
+        return Ok(None);
+    };
+    Ok(db::products::by_id(&mut **tx, pid, "")
+        .await?
+        .filter(|p| p.deleted_at.is_none() && p.local)
+        .map(|p| (p.id, p.merchant_id)))
+}
+
+/// Handles a verified activity once.
+pub async fn dispatch(
+    node: &std::sync::Arc<Node>,
+    _inbox: &Inbox,
+    v: Verified,
+) -> Result<(), InboxError> {
+    let a = &v.activity;
+    let now = node.clock.now_ms();
+    // Anything that needs the network happens before the transaction.
+    let prepared = mirror::prepare(node, &v).await?;
+    let mut tx = node.db.begin().await?;
+    if !remote::first_receipt(&mut tx, a.id.as_str(), now).await? {
+        return Ok(());
+    }
+    remote::upsert_actor(&mut tx, &v.actor).await?;
+    let mut after = After::default();
+    match a.kind {
+        ActivityType::Follow => follow(node, &mut tx, &v, now).await?,
+        ActivityType::Undo => undo(node, &mut tx, &v).await?,
+        ActivityType::Like | ActivityType::Announce => {
+            let product = match a.object.id() {
+                Some(t) => local_product(node, &mut tx, t).await?,
+                None => None,
+            };
+            match product {
+                Some((pid, mid)) => {
+                    let kind = if a.kind == ActivityType::Like {
+                        "like"
+                    } else {
+                        "announce"
+                    };
+                    interaction(&mut tx, mid, &v, kind, Some(pid), None, now).await?;
+                }
+                None if a.kind == ActivityType::Announce => {
+                    mirror::apply_announce(node, &mut tx, &v, &prepared).await?;
+                }
+                None => {}
+            }
+        }
+        ActivityType::Create => {
+            if let Some(Object::Note(note)) = a.object.object() {
+                if let Some(reply_to) = &note.in_reply_to {
+                    if let Some((pid, mid)) = local_product(node, &mut tx, reply_to).await? {
+                        interaction(&mut tx, mid, &v, "reply", Some(pid), Some(note), now).await?;
+                    }
+                }
+            }
+        }
+        ActivityType::Update => {
+            if let Some(Object::Actor(actor)) = a.object.object() {
+                if actor.id == a.actor {
+                    // Key rotation and profile changes: the embedded document replaces ours.
+                    let doc = serde_json::to_value(actor).unwrap_or_default();
+                    if let Ok((_, stored)) = super::verify::remote_actor(&doc, now) {
+                        remote::upsert_actor(&mut tx, &stored).await?;
+                    }
+                }
+            }
+            if let Some(Object::Note(note)) = a.object.object() {
+                let content = note.content.as_deref().map(sanitize::html);
+                sqlx::query("UPDATE interactions SET content=$3 WHERE actor=$1 AND object_id=$2")
+                    .bind(a.actor.to_string())
+                    .bind(note.id.to_string())
+                    .bind(content)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        ActivityType::Delete => {
+            let target = a.object.id().cloned().ok_or_else(|| {
+                InboxError::new(StatusCode::BAD_REQUEST, "Delete of nothing".into())
+            })?;
+            if target == a.actor {
+                remote::delete_actor(&mut tx, a.actor.as_str(), now).await?;
+                mirror::delete_merchant(&mut tx, a.actor.as_str(), now).await?;
+            } else {
+                remote::remove_interaction(&mut tx, a.actor.as_str(), target.as_str()).await?;
+                mirror::delete_product(&mut tx, &a.actor, &target, now).await?;
+            }
+        }
+        ActivityType::Accept | ActivityType::Reject => {
+            let follow_id = a.object.id().map(Url::to_string).unwrap_or_default();
+            let found = remote::follow(&mut *tx, &follow_id)
+                .await?
+                .filter(|f| f.target == a.actor.as_str());
+            let found = match found {
+                Some(f) => Some(f),
+                None => remote::follow(&mut *tx, a.actor.as_str()).await?,
+            };
+            if let Some(f) = found {
+                let state = if a.kind == ActivityType::Accept {
+                    "accepted"
+                } else {
+                    "rejected"
+                };
+                remote::set_follow_state(&mut tx, &f.target, state, now).await?;
+                if state == "accepted" {
+                    after.backfill = Some(f.target);
+                }
+            }
+        }
+        _ => {}
+    }
+    tx.commit().await?;
+    node.wake.notify_one();
+    let _ = crate::delivery::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
+    if let Some(target) = after.backfill {
+        mirror::spawn_backfill(node.clone(), target);
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct After {
+    backfill: Option<String>,
+}
+
+async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<(), InboxError> {
+    let a = &v.activity;
+    let target = a
+        .object
+        .id()
+        .ok_or_else(|| InboxError::new(StatusCode::BAD_REQUEST, "Follow of nothing".into()))?;
+    let local = local_actor(node, tx, target).await?;
+    remote::add_follower(tx, &local.key(), a.actor.as_str(), a.id.as_str(), now).await?;
+    // Accept it at once, through the persistent queue.
+    let follow_doc: Activity = {
+        let mut f = a.clone();
+        f.context = serde_json::Value::Null;
+        f
+    };
+    let accept = render::direct(
+        render::new_activity_id(&node.urls),
+        ActivityType::Accept,
+        &local.url(node),
+        &a.actor,
+        ObjectRef::Object(Box::new(Object::Activity(Box::new(follow_doc)))),
+    );
+    let body = serde_json::to_string(&accept).map_err(InboxError::internal)?;
+    queue::enqueue(
+        tx,
+        accept.id.as_str(),
+        &local.key(),
+        &body,
+        std::slice::from_ref(&v.actor.inbox),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<(), InboxError> {
+    let a = &v.activity;
+    let inner_id = a.object.id().map(Url::to_string).unwrap_or_default();
+    match a.object.object() {
+        Some(Object::Activity(inner)) if inner.kind == ActivityType::Follow => {
+            let target = inner.object.id().ok_or_else(|| {
+                InboxError::new(
+                    StatusCode::BAD_REQUEST,
+                    "Undo of a Follow of nothing".into(),
+                )
+            })?;
+            if let Ok(local) = local_actor(node, tx, target).await {
+                remote::remove_follower(tx, Some(&local.key()), a.actor.as_str()).await?;
+            }
+        }
+        _ => {
+            // By id: a Follow we recorded, or a Like/Announce.
+            let n = sqlx::query("DELETE FROM followers WHERE follower=$1 AND follow_activity=$2")
+                .bind(a.actor.to_string())
+                .bind(inner_id.clone())
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                remote::remove_interaction(tx, a.actor.as_str(), &inner_id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn interaction(
+    tx: &mut Tx,
+    merchant: Uuid,
+    v: &Verified,
+    kind: &str,
+    product: Option<Uuid>,
+    note: Option<&etal_protocol::ap::Note>,
+    now: i64,
+) -> Result<(), InboxError> {
+    let i = remote::Interaction {
+        id: Uuid::now_v7(),
+        activity_id: v.activity.id.to_string(),
+        kind: kind.into(),
+        product_id: product,
+        actor: v.activity.actor.to_string(),
+        object_id: note.map(|n| n.id.to_string()),
+        content: note.and_then(|n| n.content.as_deref()).map(sanitize::html),
+        url: note
+            .and_then(|n| n.url.as_ref())
+            .and_then(|u| u.as_str().map(str::to_string))
+            .or_else(|| note.map(|n| n.id.to_string())),
+        created_at: now,
+    };
+    remote::add_interaction(tx, merchant, &i).await?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! Checks of an incoming activity, in order: Digest, Date, Signature (refetching the key once
+//! when it fails), key owner = actor, origins of the activity and its object. Nothing is
+//! stored here; the verified actor is stored with the activity's effects.
+
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde_json::Value;
+use url::Url;
+
+use crate::db::remote::RemoteActor;
+use crate::federation::fetch::FetchError;
+use crate::federation::signing::{self, SignatureError};
+use crate::Node;
+use etal_protocol::ap::{self, Activity, ActivityType, Actor, Object};
+
+/// Largest clock difference accepted on `Date`.
+pub const MAX_SKEW_SECS: i64 = 3600;
+
+/// Why an activity was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// What was wrong.
+    pub reason: String,
+}
+
+impl InboxError {
+    /// An error with a status.
+    pub fn new(status: StatusCode, reason: String) -> InboxError {
+        InboxError { status, reason }
+    }
+
+    fn unauthorized(reason: impl Into<String>) -> InboxError {
+        InboxError::new(StatusCode::UNAUTHORIZED, reason.into())
+    }
+
+    fn bad(reason: impl Into<String>) -> InboxError {
+        InboxError::new(StatusCode::BAD_REQUEST, reason.into())
+    }
+
+    /// A fault of ours.
+    pub fn internal(e: impl std::fmt::Display) -> InboxError {
+        tracing::error!(error = %e, "inbox failure");
+        InboxError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+    }
+}
+
+impl From<SignatureError> for InboxError {
+    fn from(e: SignatureError) -> InboxError {
+        InboxError::unauthorized(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for InboxError {
+    fn from(e: sqlx::Error) -> InboxError {
+        InboxError::internal(e)
+    }
+}
+
+/// An activity whose signature, key owner and origins were checked.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The activity.
+    pub activity: Activity,
+    /// Its JSON as received.
+    pub raw: Value,
+    /// The actor, as verified, to store with the activity's effects.
+    pub actor: RemoteActor,
+}
+
+/// Reads a remote actor document into the stored form.
+pub fn remote_actor(doc: &Value, now: i64) -> Result<(Actor, RemoteActor), String> {
+    let actor: Actor =
+        serde_json::from_value(doc.clone()).map_err(|e| format!("not an actor: {e}"))?;
+    let key = actor
+        .public_key
+        .clone()
+        .ok_or("the actor has no publicKey")?;
+    let kind = serde_json::to_value(&actor.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let stored = RemoteActor {
+        ap_id: actor.id.to_string(),
+        kind,
+        preferred_username: actor.preferred_username.clone(),
+        name: actor.name.clone(),
+        inbox: actor.inbox.to_string(),
+        shared_inbox: actor
+            .endpoints
+            .as_ref()
+            .and_then(|e| e.shared_inbox.as_ref())
+            .map(Url::to_string),
+        key_id: Some(key.id.to_string()),
+        public_key_pem: key.public_key_pem.clone(),
+        url: actor
+            .url
+            .as_ref()
+            .and_then(|u| u.as_str().map(str::to_string)),
+        document: doc.to_string(),
+        fetched_at: now,
+    };
+    Ok((actor, stored))
+}
+
+/// Fetches the actor that owns `key_id` (an actor URL with a fragment, or a key document
+/// whose `owner` is the actor).
+pub async fn fetch_key_owner(node: &Node, key_id: &Url) -> Result<RemoteActor, InboxError> {
+    let mut actor_url = key_id.clone();
+    actor_url.set_fragment(None);
+    let fetch_err =
+        |e: FetchError| InboxError::unauthorized(format!("cannot get the signing key: {e}"));
+    let mut doc = node.fed.fetcher.get(&actor_url).await.map_err(fetch_err)?;
+    if doc.get("inbox").is_none() {
+        // A key document (GoToSocial style): its owner is the actor.
+        let owner = doc
+            .get("owner")
+            .and_then(Value::as_str)
+            .and_then(|o| Url::parse(o).ok())
+            .ok_or_else(|| InboxError::unauthorized("the key has no owner"))?;
+        doc = node.fed.fetcher.get(&owner).await.map_err(fetch_err)?;
+    }
+    let (actor, stored) =
+        remote_actor(&doc, node.clock.now_ms()).map_err(InboxError::unauthorized)?;
+    let key = actor.public_key.expect("checked by remote_actor");
+    if key.id.as_str() != key_id.as_str() {
+        return Err(InboxError::unauthorized(format!(
+            "{key_id} is not the key of {}",
+            actor.id
+        )));
+    }
+    Ok(stored)
+}
+
+fn origin_of(u: &Url) -> String {
+    ap::origin(u)
+}
+
+/// Runs every check on a received request.
+pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified, InboxError> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let sig = signing::parse_signature(header("signature").ok_or(SignatureError::Missing)?)?;
+    for required in ["(request-target)", "host", "digest"] {
+        if !sig.headers.iter().any(|h| h == required) {
+            return Err(SignatureError::Uncovered(match required {
+                "(request-target)" => "(request-target)",
+                "host" => "host",
+                _ => "digest",
+            })
+            .into());
+        }
+    }
+    if !sig.headers.iter().any(|h| h == "date" || h == "(created)") {
+        return Err(SignatureError::Uncovered("date").into());
+    }
+    // Digest: the body must be the one that was signed.
+    let digest = header("digest").ok_or_else(|| InboxError::bad("no Digest header"))?;
+    let expected = signing::digest_header(body);
+    let matches = digest.split(',').any(|d| {
+        let d = d.trim();
+        d.len() == expected.len()
+            && d[..8].eq_ignore_ascii_case("SHA-256=")
+            && d[8..] == expected[8..]
+    });
+    if !matches {
+        return Err(InboxError::bad("the Digest header does not match the body"));
+    }
+    // Freshness.
+    let now = chrono::Utc::now().timestamp();
+    let sent = match (header("date"), sig.created) {
+        (Some(d), _) => chrono::DateTime::parse_from_rfc2822(&d.replace("GMT", "+0000"))
+            .map(|t| t.timestamp())
+            .map_err(|_| InboxError::bad("the Date header is not an HTTP date"))?,
+        (None, Some(c)) => c,
+        (None, None) => return Err(InboxError::bad("no Date header")),
+    };
+    if (now - sent).abs() > MAX_SKEW_SECS {
+        return Err(InboxError::unauthorized(
+            "the request is too old or from the future (Date off by more than an hour)",
+        ));
+    }
+    if sig.expires.is_some_and(|e| e < now - MAX_SKEW_SECS) {
+        return Err(InboxError::unauthorized("the signature has expired"));
+    }
+    // The activity.
+    let raw: Value = serde_json::from_slice(body)
+        .map_err(|e| InboxError::bad(format!("the body is not JSON: {e}")))?;
+    let activity: Activity = serde_json::from_value(raw.clone()).map_err(|e| {
+        InboxError::bad(format!("the body is not an activity this node reads: {e}"))
+    })?;
+    // The signature, with the stored key first and a fresh one if that fails.
+    let key_id =
+        Url::parse(&sig.key_id).map_err(|_| InboxError::unauthorized("keyId is not a URL"))?;
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let text = signing::signing_string(&sig, parts.method.as_str(), path, |h| header(h))?;
+    let mut key_actor = key_id.clone();
+    key_actor.set_fragment(None);
+    let stored = crate::db::remote::actor(node.db.pool(), key_actor.as_str()).await?;
+    let cached = stored.filter(|a| a.key_id.as_deref() == Some(sig.key_id.as_str()));
+    let actor = match cached {
+        Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => a,
+        _ => {
+            let fresh = fetch_key_owner(node, &key_id).await?;
+            if !signing::verify(&fresh.public_key_pem, text.as_bytes(), &sig.signature) {
+                return Err(SignatureError::Invalid(fresh.ap_id).into());
+            }
+            fresh
+        }
+    };
+    // Who signed must be who acts, and everything must come from the actor's server.
+    if activity.actor.as_str() != actor.ap_id {
+        return Err(InboxError::unauthorized(format!(
+            "signed by {} but the activity's actor is {}",
+            actor.ap_id, activity.actor
+        )));
+    }
+    let actor_origin = origin_of(&activity.actor);
+    if origin_of(&activity.id) != actor_origin {
+        return Err(InboxError::bad(format!(
+            "the activity {} is not on its actor's server",
+            activity.id
+        )));
+    }
+    check_object_origin(&activity, &actor_origin)?;
+    Ok(Verified {
+        activity,
+        raw,
+        actor,
+    })
+}
+
+fn check_object_origin(a: &Activity, actor_origin: &str) -> Result<(), InboxError> {
+    let foreign = |what: &str, u: &Url| {
+        Err(InboxError::bad(format!(
+            "the {what} {u} is not on its actor's server ({actor_origin})"
+        )))
+    };
+    match (&a.kind, a.object.object()) {
+        (ActivityType::Create | ActivityType::Update, Some(o)) => {
+            if let Some(id) = o.id() {
+                if origin_of(id) != actor_origin {
+                    return foreign("object", id);
+                }
+            }
+            if let Object::Note(n) = o {
+                if let Some(by) = &n.attributed_to {
+                    if origin_of(by) != actor_origin {
+                        return foreign("author", by);
+                    }
+                }
+            }
+            Ok(())
+        }
+        (ActivityType::Delete, _) => match a.object.id() {
+            Some(id) if origin_of(id) != actor_origin => foreign("object", id),
+            _ => Ok(()),
+        },
+        (ActivityType::Undo, Some(Object::Activity(inner))) => {
+            if inner.actor != a.actor {
+                return Err(InboxError::bad("an actor may only undo its own activities"));
+            }
+            Ok(())
+        }
+        (ActivityType::Announce, Some(Object::Activity(inner))) => {
+            // A node relays what its own merchants did.
+            if origin_of(&inner.actor) != actor_origin || origin_of(&inner.id) != actor_origin {
+                return foreign("announced activity", &inner.id);
+            }
+            check_object_origin(inner, actor_origin)
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,483 @@
+//! The mirror of followed nodes: their merchants and products, received as the node actor's
+//! `Announce` of each Create/Update/Delete, or backfilled from its outbox after a follow is
+//! accepted. Mirrored rows are read-only copies (`local = 0`) that keep their remote ids.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+use uuid::Uuid;
+
+use super::inbox::{InboxError, Verified};
+use super::verify_doc;
+use crate::db::{self, remote, Tx};
+use crate::domain::products::ProductFields;
+use crate::media::Variant;
+use crate::Node;
+use etal_protocol::ap::{self, Activity, ActivityType, Actor, Note, Object};
+use etal_protocol::{Availability, Currency, Money, Unit};
+
+/// Actor documents fetched before the transaction, by actor id.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    merchants: HashMap<String, Actor>,
+}
+
+fn announced(v: &Verified) -> Option<&Activity> {
+    match (&v.activity.kind, v.activity.object.object()) {
+        (ActivityType::Announce, Some(Object::Activity(inner))) => Some(inner),
+        _ => None,
+    }
+}
+
+async fn merchant_doc(node: &Node, id: &Url) -> Result<Actor, InboxError> {
+    if let Some(stored) = remote::actor(node.db.pool(), id.as_str()).await? {
+        if node.clock.now_ms() - stored.fetched_at < 3_600_000 {
+            if let Ok(a) = serde_json::from_str::<Actor>(&stored.document) {
+                return Ok(a);
+            }
+        }
+    }
+    let doc = node.fed.fetcher.get(id).await.map_err(|e| {
+        InboxError::new(
+            axum::http::StatusCode::BAD_GATEWAY,
+            format!("cannot fetch the merchant {id}: {e}"),
+        )
+    })?;
+    verify_doc::<Actor>(&doc).map_err(|e| InboxError::new(axum::http::StatusCode::BAD_REQUEST, e))
+}
+
+/// Fetches what mirroring an announced activity needs (the merchant's actor document).
+pub async fn prepare(node: &Node, v: &Verified) -> Result<Prepared, InboxError> {
+    let mut out = Prepared::default();
+    if let Some(inner) = announced(v) {
+        if is_followed(node, &v.activity.actor).await? {
+            prepare_inner(node, inner, &mut out).await?;
+        }
+    }
+    Ok(out)
+}
+
+async fn prepare_inner(
+    node: &Node,
+    inner: &Activity,
+    out: &mut Prepared,
+) -> Result<(), InboxError> {
+    match (&inner.kind, inner.object.object()) {
+        (ActivityType::Create | ActivityType::Update, Some(Object::Note(_)))
+            if !out.merchants.contains_key(inner.actor.as_str()) =>
+        {
+            let doc = merchant_doc(node, &inner.actor).await?;
+            out.merchants.insert(inner.actor.to_string(), doc);
+        }
+        (ActivityType::Create | ActivityType::Update, Some(Object::Actor(a))) => {
+            out.merchants.insert(a.id.to_string(), (**a).clone());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn is_followed(node: &Node, actor: &Url) -> Result<bool, InboxError> {
+    Ok(remote::follow(node.db.pool(), actor.as_str())
+        .await?
+        .is_some_and(|f| f.state == "accepted" && f.target == actor.as_str()))
+}
+
+/// Applies an `Announce` from a followed node.
+pub async fn apply_announce(
+    node: &Node,
+    tx: &mut Tx,
+    v: &Verified,
+    prepared: &Prepared,
+) -> Result<(), InboxError> {
+    let Some(inner) = announced(v) else {
+        return Ok(());
+    };
+    let followed = remote::follow(&mut **tx, v.activity.actor.as_str())
+        .await?
+        .is_some_and(|f| f.state == "accepted");
+    if !followed {
+        return Ok(());
+    }
+    apply(node, tx, inner, prepared).await
+}
+
+async fn apply(
+    node: &Node,
+    tx: &mut Tx,
+    inner: &Activity,
+    prepared: &Prepared,
+) -> Result<(), InboxError> {
+    let now = node.clock.now_ms();
+    if !remote::first_receipt(tx, inner.id.as_str(), now).await? {
+        return Ok(());
+    }
+    match (&inner.kind, inner.object.object()) {
+        (ActivityType::Create | ActivityType::Update, Some(Object::Note(note))) => {
+            let Some(actor) = prepared.merchants.get(inner.actor.as_str()) else {
+                return Ok(());
+            };
+            let merchant = upsert_merchant(tx, actor, now).await?;
+            upsert_product(tx, merchant, note, now).await?;
+        }
+        (ActivityType::Create | ActivityType::Update, Some(Object::Actor(actor))) => {
+            upsert_merchant(tx, actor, now).await?;
+        }
+        (ActivityType::Delete, _) => {
+            if let Some(target) = inner.object.id() {
+                if *target == inner.actor {
+                    delete_merchant(tx, inner.actor.as_str(), now).await?;
+                } else {
+                    delete_product(tx, &inner.actor, target, now).await?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn upsert_merchant(tx: &mut Tx, a: &Actor, now: i64) -> Result<Uuid, InboxError> {
+    let origin = ap::origin(&a.id);
+    let host = a.id.host_str().unwrap_or_default();
+    let host = match a.id.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let handle = a.preferred_username.as_ref().map(|u| format!("{u}@{host}"));
+    let address = a
+        .address
+        .clone()
+        .or_else(|| a.location.as_ref().and_then(|l| l.address.clone()));
+    let (lat, lon) = a
+        .location
+        .as_ref()
+        .map_or((None, None), |l| (l.latitude, l.longitude));
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM merchants WHERE ap_id=$1 AND local=0")
+            .bind(a.id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let id = existing
+        .as_deref()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .unwrap_or_else(Uuid::now_v7);
+    let name = a
+        .name
+        .clone()
+        .or(a.preferred_username.clone())
+        .unwrap_or_else(|| a.id.to_string());
+    let text = |s: &Option<String>| s.as_deref().map(super::sanitize::text);
+    let values = (
+        name,
+        text(&a.summary),
+        a.category.clone(),
+        address.as_ref().and_then(|x| x.street_address.clone()),
+        address
+            .as_ref()
+            .map(|x| x.postal_code.clone())
+            .unwrap_or_default(),
+        address
+            .as_ref()
+            .map(|x| x.address_locality.clone())
+            .unwrap_or_default(),
+        address.as_ref().and_then(|x| x.insee_code.clone()),
+    );
+    let sql = if existing.is_some() {
+        "UPDATE merchants SET name=$3, description=$4, category=$5, street=$6, postal_code=$7, city=$8, \
+         insee_code=$9, lat=$10, lon=$11, phone=$12, website=NULL, opening_hours=$13, indexable=$14, \
+         handle=$15, origin=$16, updated_at=$17, deleted_at=NULL, version=version+1 WHERE id=$1 AND ap_id=$2"
+    } else {
+        "INSERT INTO merchants (id, ap_id, local, name, description, category, street, postal_code, city, \
+         insee_code, lat, lon, phone, opening_hours, indexable, handle, origin, created_at, updated_at) \
+         VALUES ($1,$2,0,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17)"
+    };
+    sqlx::query(sql)
+        .bind(id.to_string())
+        .bind(a.id.to_string())
+        .bind(values.0)
+        .bind(values.1)
+        .bind(values.2)
+        .bind(values.3)
+        .bind(values.4)
+        .bind(values.5)
+        .bind(values.6)
+        .bind(lat)
+        .bind(lon)
+        .bind(a.telephone.clone())
+        .bind(serde_json::to_string(&a.opening_hours).unwrap_or_else(|_| "[]".into()))
+        .bind(a.indexable.unwrap_or(false) as i64)
+        .bind(handle)
+        .bind(origin)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+fn unit_from(note: &Note) -> Unit {
+    let by_code = note
+        .unit_code
+        .as_deref()
+        .and_then(|c| Unit::ALL.into_iter().find(|u| u.unece_code() == c));
+    by_code.unwrap_or(Unit::Piece)
+}
+
+/// Reads a product out of a remote Note; `None` when it has no price (not a product).
+pub fn product_fields(note: &Note) -> Option<ProductFields> {
+    let currency = note
+        .price_currency
+        .as_deref()
+        .and_then(Currency::from_code)
+        .unwrap_or(Currency::EUR);
+    let amount = note.price.clone().or_else(|| {
+        note.reciprocal
+            .as_ref()
+            .and_then(|r| r.resource_quantity.has_numerical_value.clone())
+    })?;
+    let price = Money::parse(&amount, currency).ok()?;
+    let availability = note
+        .availability
+        .as_ref()
+        .and_then(|a| {
+            Availability::ALL
+                .into_iter()
+                .find(|x| x.schema_org() == a.as_str())
+        })
+        .unwrap_or(Availability::InStock);
+    let stock = note
+        .publishes
+        .as_ref()
+        .and_then(|p| p.available_quantity.as_ref())
+        .and_then(|q| q.has_numerical_value.as_deref())
+        .and_then(|n| n.parse::<i64>().ok());
+    let tags = note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Hashtag")
+        .filter_map(|t| {
+            t.name
+                .as_deref()
+                .map(|n| n.trim_start_matches('#').to_string())
+        })
+        .collect();
+    let name = note.name.clone().or_else(|| {
+        note.content
+            .as_deref()
+            .map(|c| super::sanitize::text(c).chars().take(120).collect())
+    })?;
+    Some(ProductFields {
+        name,
+        description: note.description.clone(),
+        price,
+        unit: unit_from(note),
+        availability,
+        stock,
+        gtin: note.gtin.clone(),
+        category: note
+            .category
+            .clone()
+            .filter(|c| etal_protocol::taxonomy::find(c).is_some()),
+        tags,
+    })
+}
+
+async fn upsert_product(
+    tx: &mut Tx,
+    merchant: Uuid,
+    note: &Note,
+    now: i64,
+) -> Result<(), InboxError> {
+    let Some(f) = product_fields(note) else {
+        return Ok(());
+    };
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM products WHERE ap_id=$1 AND local=0")
+            .bind(note.id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let id = existing
+        .as_deref()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .unwrap_or_else(Uuid::now_v7);
+    let page = note
+        .url
+        .as_ref()
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let created = note.published.map_or(now, |p| p.timestamp_millis());
+    let updated = note.updated.map_or(created, |u| u.timestamp_millis());
+    let sql = if existing.is_some() {
+        "UPDATE products SET name=$3, description=$4, price_minor=$5, currency=$6, unit=$7, availability=$8, \
+         stock=$9, gtin=$10, category=$11, tags=$12, search_text=$13, url=$14, origin=$15, updated_at=$17, \
+         deleted_at=NULL, version=version+1 WHERE id=$1 AND merchant_id=$2"
+    } else {
+        "INSERT INTO products (id, merchant_id, ap_id, local, name, description, price_minor, currency, unit, \
+         availability, stock, gtin, category, tags, search_text, url, origin, created_at, updated_at) \
+         VALUES ($1,$2,$18,0,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
+    };
+    let mut q = sqlx::query(sql)
+        .bind(id.to_string())
+        .bind(merchant.to_string())
+        .bind(f.name.clone())
+        .bind(f.description.clone())
+        .bind(f.price.minor)
+        .bind(f.price.currency.code())
+        .bind(f.unit.as_str())
+        .bind(f.availability.as_str())
+        .bind(f.stock)
+        .bind(f.gtin.clone())
+        .bind(f.category.clone())
+        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(f.search_text())
+        .bind(page)
+        .bind(ap::origin(&note.id))
+        .bind(created)
+        .bind(updated);
+    if existing.is_none() {
+        q = q.bind(note.id.to_string());
+    }
+    q.execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM product_images WHERE product_id=$1")
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    for (i, att) in note
+        .attachment
+        .iter()
+        .filter(|a| a.kind == "Image" || a.kind == "Document")
+        .take(4)
+        .enumerate()
+    {
+        let image = crate::domain::images::Image {
+            id: Uuid::now_v7(),
+            product_id: id,
+            position: i as i64,
+            alt: att.name.clone(),
+            width: att.width.unwrap_or(0) as i64,
+            height: att.height.unwrap_or(0) as i64,
+            blurhash: att.blurhash.clone().unwrap_or_default(),
+            media_type: att
+                .media_type
+                .clone()
+                .unwrap_or_else(|| "image/jpeg".into()),
+            variants: vec![Variant {
+                name: "full".into(),
+                path: att.url.to_string(),
+                width: att.width.unwrap_or(0),
+                height: att.height.unwrap_or(0),
+            }],
+            created_at: db::time(now),
+        };
+        db::images::insert(&mut **tx, &image).await?;
+    }
+    Ok(())
+}
+
+/// Marks a mirrored merchant and its products deleted.
+pub async fn delete_merchant(tx: &mut Tx, ap_id: &str, now: i64) -> sqlx::Result<()> {
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM merchants WHERE ap_id=$1 AND local=0")
+            .bind(ap_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(id) = id {
+        sqlx::query("UPDATE merchants SET deleted_at=$2 WHERE id=$1")
+            .bind(id.clone())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "UPDATE products SET deleted_at=$2 WHERE merchant_id=$1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks a mirrored product deleted, if it comes from `actor`'s server.
+pub async fn delete_product(tx: &mut Tx, actor: &Url, object: &Url, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE products SET deleted_at=$3 WHERE ap_id=$1 AND local=0 AND origin=$2 AND deleted_at IS NULL")
+        .bind(object.to_string())
+        .bind(ap::origin(actor))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Walks a followed node's outbox in the background, oldest activity first.
+pub fn spawn_backfill(node: Arc<Node>, target: String) {
+    tokio::spawn(async move {
+        match backfill(&node, &target).await {
+            Ok(n) => tracing::info!(target, activities = n, "backfill done"),
+            Err(e) => tracing::warn!(target, error = %e, "backfill failed"),
+        }
+    });
+}
+
+/// Reads the outbox of `target` (a node actor) and mirrors every announced activity.
+pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
+    let actor_url = Url::parse(target)?;
+    let actor: Actor =
+        verify_doc(&node.fed.fetcher.get(&actor_url).await?).map_err(anyhow::Error::msg)?;
+    let outbox_url = actor
+        .outbox
+        .ok_or_else(|| anyhow::anyhow!("{target} has no outbox"))?;
+    let outbox = node.fed.fetcher.get(&outbox_url).await?;
+    let mut next = outbox
+        .get("first")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let origin = ap::origin(&actor_url);
+    let mut items: Vec<Activity> = Vec::new();
+    let mut pages = 0;
+    while let Some(page_url) = next.take() {
+        pages += 1;
+        if pages > 1000 {
+            break;
+        }
+        let page_url = Url::parse(&page_url)?;
+        if ap::origin(&page_url) != origin {
+            anyhow::bail!("outbox page {page_url} is on another server");
+        }
+        let page: ap::OrderedCollectionPage =
+            serde_json::from_value(node.fed.fetcher.get(&page_url).await?)?;
+        for item in page.ordered_items {
+            if let Some(Object::Activity(announce)) = item.object() {
+                if let Some(Object::Activity(inner)) = announce.object.object() {
+                    if ap::origin(&inner.id) == origin && ap::origin(&inner.actor) == origin {
+                        items.push((**inner).clone());
+                    }
+                }
+            }
+        }
+        next = page.next.map(|u| u.to_string());
+    }
+    let count = items.len();
+    for inner in items.iter().rev() {
+        let mut prepared = Prepared::default();
+        if let Err(e) = prepare_inner(node, inner, &mut prepared).await {
+            tracing::warn!(activity = %inner.id, reason = e.reason, "backfill skipped an activity");
+            continue;
+        }
+        let mut tx = node.db.begin().await?;
+        apply(node, &mut tx, inner, &prepared)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.reason))?;
+        tx.commit().await?;
+    }
+    let mut tx = node.db.begin().await?;
+    sqlx::query("UPDATE follows SET backfilled_at=$2 WHERE target=$1")
+        .bind(target.to_string())
+        .bind(node.clock.now_ms())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(count)
+}

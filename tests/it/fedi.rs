@@ -1,0 +1,302 @@
+//! A fake fediverse server for tests: actors with their own keys on `localhost:PORT`, an inbox
+//! that records (and checks the signature of) every delivery, and that can be told to stall or
+//! fail. Also signs activities to post to a node.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use etal_node::federation::signing::{self, SigningKey};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// What the inbox does with a delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Answer 202.
+    Accept,
+    /// Hold the request until the mode changes.
+    Stall,
+    /// Answer this status.
+    Fail(u16),
+}
+
+/// One delivery received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Inbox path.
+    pub path: String,
+    /// The activity.
+    pub activity: Value,
+    /// keyId of the signature.
+    pub key_id: String,
+    /// Whether the signature verified against the key its keyId names.
+    pub verified: bool,
+}
+
+struct Inner {
+    keys: HashMap<String, (String, Arc<SigningKey>)>,
+    received: Vec<Received>,
+    events: Vec<String>,
+    http: reqwest::Client,
+}
+
+/// A fake server with any number of actors.
+#[derive(Clone)]
+pub struct FakeServer {
+    /// `http://localhost:PORT`.
+    pub base: String,
+    inner: Arc<Mutex<Inner>>,
+    mode: watch::Sender<Mode>,
+}
+
+impl FakeServer {
+    /// Starts a server.
+    pub async fn start() -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let (mode, _) = watch::channel(Mode::Accept);
+        let server = FakeServer {
+            base,
+            inner: Arc::new(Mutex::new(Inner {
+                keys: HashMap::new(),
+                received: vec![],
+                events: vec![],
+                http: reqwest::Client::new(),
+            })),
+            mode,
+        };
+        let app = Router::new()
+            .route("/users/{name}", get(actor))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox_shared))
+            .with_state(server.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        server
+    }
+
+    /// Adds an actor `name` with a fresh key; returns its id.
+    pub fn actor(&self, name: &str) -> String {
+        let pair = etal_node::keys::generate().unwrap();
+        let id = format!("{}/users/{name}", self.base);
+        let key = SigningKey::from_pem(format!("{id}#main-key"), &pair.private_pem).unwrap();
+        self.inner
+            .lock()
+            .unwrap()
+            .keys
+            .insert(name.into(), (pair.public_pem, Arc::new(key)));
+        id
+    }
+
+    /// Gives `name` a new key (key rotation).
+    pub fn rotate(&self, name: &str) {
+        self.actor(name);
+    }
+
+    /// The actor document of `name`.
+    pub fn document(&self, name: &str) -> Value {
+        let pem = self.inner.lock().unwrap().keys[name].0.clone();
+        let id = format!("{}/users/{name}", self.base);
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Person", "preferredUsername": name,
+            "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
+            "endpoints": {"sharedInbox": format!("{}/inbox", self.base)},
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem}
+        })
+    }
+
+    /// Sets what the inbox does.
+    pub fn set_mode(&self, mode: Mode) {
+        self.mode.send_replace(mode);
+    }
+
+    /// Every delivery so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().unwrap().received.clone()
+    }
+
+    /// Deliveries of activities of `kind`.
+    pub fn of_type(&self, kind: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.activity["type"] == kind)
+            .collect()
+    }
+
+    /// A log of what happened, in order ("start <id>", "done <id>").
+    pub fn events(&self) -> Vec<String> {
+        self.inner.lock().unwrap().events.clone()
+    }
+
+    /// Waits until `pred` holds for the deliveries, or panics after `secs`.
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        secs: u64,
+        pred: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let r = self.received();
+            if pred(&r) {
+                return r;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; received {:#?}",
+                    r.iter().map(|r| &r.activity["type"]).collect::<Vec<_>>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Signs and POSTs `activity` as `name` to `inbox`; returns status and body.
+    pub async fn post(&self, name: &str, inbox: &str, activity: &Value) -> (u16, String) {
+        let body = serde_json::to_vec(activity).unwrap();
+        self.post_raw(name, inbox, body, |_| {}).await
+    }
+
+    /// Signs and POSTs raw bytes, letting `tweak` alter the headers after signing.
+    pub async fn post_raw(
+        &self,
+        name: &str,
+        inbox: &str,
+        body: Vec<u8>,
+        tweak: impl FnOnce(&mut HeaderMap),
+    ) -> (u16, String) {
+        let (key, http) = {
+            let inner = self.inner.lock().unwrap();
+            (inner.keys[name].1.clone(), inner.http.clone())
+        };
+        let url = url::Url::parse(inbox).unwrap();
+        let digest = signing::digest_header(&body);
+        let date = signing::http_date(chrono::Utc::now());
+        let signed = signing::sign_post(&key, &url, &digest, "application/activity+json", &date);
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", "application/activity+json".parse().unwrap());
+        headers.insert("date", signed.date.parse().unwrap());
+        headers.insert("digest", digest.parse().unwrap());
+        headers.insert("signature", signed.signature.parse().unwrap());
+        tweak(&mut headers);
+        let res = http
+            .post(url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
+    }
+
+    /// A fresh activity id on this server.
+    pub fn new_id(&self, what: &str) -> String {
+        format!("{}/{what}/{}", self.base, uuid::Uuid::now_v7())
+    }
+}
+
+async fn actor(State(s): State<FakeServer>, Path(name): Path<String>) -> impl IntoResponse {
+    if !s.inner.lock().unwrap().keys.contains_key(&name) {
+        return (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/plain")],
+            String::new(),
+        );
+    }
+    (
+        StatusCode::OK,
+        [("content-type", "application/activity+json")],
+        s.document(&name).to_string(),
+    )
+}
+
+async fn inbox(
+    State(s): State<FakeServer>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    record(s, format!("/users/{name}/inbox"), headers, body).await
+}
+
+async fn inbox_shared(State(s): State<FakeServer>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    record(s, "/inbox".into(), headers, body).await
+}
+
+async fn key_of(http: &reqwest::Client, key_id: &str) -> Option<String> {
+    let doc: Value = http
+        .get(key_id)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    doc["publicKey"]["publicKeyPem"]
+        .as_str()
+        .map(str::to_string)
+}
+
+async fn record(s: FakeServer, path: String, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let activity: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let id = activity["id"].as_str().unwrap_or_default().to_string();
+    s.inner.lock().unwrap().events.push(format!("start {id}"));
+    let mut mode = s.mode.subscribe();
+    loop {
+        let m = mode.borrow_and_update().clone();
+        match m {
+            Mode::Accept => break,
+            Mode::Fail(status) => {
+                s.inner.lock().unwrap().events.push(format!("failed {id}"));
+                return StatusCode::from_u16(status).unwrap();
+            }
+            Mode::Stall => {
+                if mode.changed().await.is_err() {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+            }
+        }
+    }
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let http = s.inner.lock().unwrap().http.clone();
+    let (key_id, verified) =
+        match h("signature").and_then(|sig| signing::parse_signature(&sig).ok()) {
+            None => (String::new(), false),
+            Some(sig) => {
+                let text = signing::signing_string(&sig, "POST", &path, |n| {
+                    headers.get(n).and_then(|v| v.to_str().ok())
+                });
+                let digest_ok = h("digest") == Some(signing::digest_header(&body));
+                let ok = match (text, key_of(&http, &sig.key_id).await) {
+                    (Ok(text), Some(pem)) => {
+                        digest_ok && signing::verify(&pem, text.as_bytes(), &sig.signature)
+                    }
+                    _ => false,
+                };
+                (sig.key_id, ok)
+            }
+        };
+    let mut inner = s.inner.lock().unwrap();
+    inner.events.push(format!("done {id}"));
+    inner.received.push(Received {
+        path,
+        activity,
+        key_id,
+        verified,
+    });
+    StatusCode::ACCEPTED
+}
