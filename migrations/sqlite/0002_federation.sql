@@ -95,3 +95,10 @@ create table hosts (
     last_success_at  integer,
     last_error       text
 );
+
+-- Delivery workers announce they are alive; leases of a worker that stopped (a killed
+-- process) are taken over once its heartbeat is stale, without waiting for the lease to end.
+create table workers (
+    id           text primary key,
+    heartbeat_at integer not null
+);

@@ -209,6 +209,16 @@ impl Sql {
         self
     }
 
+    /// Adds a value for a placeholder already written in the text (the next `$n`).
+    pub fn arg<T>(&mut self, value: T) -> &mut Sql
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        self.count += 1;
+        self.args.add(value).expect("Any accepts every bound type");
+        self
+    }
+
     /// The query, ready to run.
     pub fn build(self) -> (String, AnyArguments<'static>) {
         (self.text, self.args)

@@ -97,40 +97,75 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
+/// A worker whose heartbeat is older than this is gone; its leases are free.
+pub const HEARTBEAT_TIMEOUT_MS: i64 = 15_000;
+
+/// Records that `worker` is alive at `real_now` (wall-clock milliseconds).
+pub async fn heartbeat(db: &Db, worker: &str, real_now: i64) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO workers (id, heartbeat_at) VALUES ($1, $2) \
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at=$2",
+    )
+    .bind(worker.to_string())
+    .bind(real_now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM workers WHERE heartbeat_at < $1")
+        .bind(real_now - 10 * HEARTBEAT_TIMEOUT_MS)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// SQL condition on a delivery (columns prefixed with `p`): free to lease when never leased,
+/// its lease is over, or its worker is gone. `r` is the parameter holding the wall-clock now.
+fn free(p: &str, r: &str) -> String {
+    format!(
+        "({p}locked_until IS NULL OR {p}locked_until < {r} OR {p}locked_by NOT IN \
+         (SELECT id FROM workers WHERE heartbeat_at > {r} - {HEARTBEAT_TIMEOUT_MS}))"
+    )
+}
+
 /// Leases up to `limit` deliveries: the oldest of each host that is neither leased, backing
-/// off nor down.
+/// off nor down. `now` is the scheduling clock (back-off); `real_now` the wall clock (leases).
 pub async fn claim(
     db: &Db,
     worker: &str,
     now: i64,
+    real_now: i64,
     lease_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
     if limit <= 0 {
         return Ok(vec![]);
     }
-    let heads: Vec<i64> = sqlx::query_scalar(
+    let heads: Vec<i64> = sqlx::query_scalar(&format!(
         "SELECT d.id FROM deliveries d LEFT JOIN hosts h ON h.host = d.host \
          WHERE d.id IN (SELECT MIN(id) FROM deliveries GROUP BY host) \
-           AND (d.locked_until IS NULL OR d.locked_until < $1) \
+           AND {} \
            AND (h.host IS NULL OR (h.next_attempt_at <= $1 AND h.down_since IS NULL)) \
          ORDER BY d.id LIMIT $2",
-    )
+        free("d.", "$3")
+    ))
     .bind(now)
     .bind(limit)
+    .bind(real_now)
     .fetch_all(db.pool())
     .await?;
     if heads.is_empty() {
         return Ok(vec![]);
     }
     let mut tx = db.begin().await?;
-    let mut sql = Sql::new("UPDATE deliveries SET locked_by=");
-    sql.bind(worker.to_string())
-        .push(", locked_until=")
-        .bind(now + lease_ms)
-        .push(" WHERE (locked_until IS NULL OR locked_until < ")
-        .bind(now)
-        .push(") AND id IN (");
+    // The condition is re-checked on the row itself: of two processes racing for a delivery,
+    // the second finds it leased once the first commits (PostgreSQL re-evaluates the WHERE).
+    let mut sql = Sql::new(&format!(
+        "UPDATE deliveries SET locked_by=$1, locked_until=$2 WHERE {} AND id IN (",
+        free("", "$3")
+    ));
+    sql.arg(worker.to_string());
+    sql.arg(real_now + lease_ms);
+    sql.arg(real_now);
     for (i, id) in heads.iter().enumerate() {
         if i > 0 {
             sql.push(",");

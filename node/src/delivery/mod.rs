@@ -59,6 +59,7 @@ impl Worker {
     async fn run(self) {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
         let mut last_gc = 0i64;
+        let mut last_beat = 0i64;
         let mut troubled: HashSet<String> = queue::troubled_hosts(&self.node.db)
             .await
             .unwrap_or_default()
@@ -69,10 +70,18 @@ impl Worker {
                 tracing::error!(error = format!("{e:#}"), "fan-out failed");
             }
             let now = self.node.clock.now_ms();
+            let real_now = chrono::Utc::now().timestamp_millis();
+            if real_now - last_beat > 5_000 {
+                last_beat = real_now;
+                if let Err(e) = queue::heartbeat(&self.node.db, &self.id, real_now).await {
+                    tracing::error!(error = %e, "cannot record the worker's heartbeat");
+                }
+            }
             match queue::claim(
                 &self.node.db,
                 &self.id,
                 now,
+                real_now,
                 LEASE_MS,
                 self.slots.available_permits() as i64,
             )

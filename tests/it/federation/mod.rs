@@ -5,6 +5,7 @@ mod delivery;
 mod documents;
 mod inbox;
 mod nodes;
+mod process;
 
 use serde_json::json;
 

@@ -1,0 +1,176 @@
+//! Process-level tests against the `etal` binary: a SIGKILL in the middle of sending loses
+//! nothing, and two processes on one PostgreSQL deliver each activity once.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::fedi::{FakeServer, Mode};
+use crate::harness;
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Node {
+    url: String,
+    dir: std::path::PathBuf,
+    database_url: String,
+}
+
+impl Node {
+    fn command(&self, listen_port: u16) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_etal"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ETAL_")) {
+            c.env_remove(k);
+        }
+        c.env("ETAL_LISTEN", format!("127.0.0.1:{listen_port}"))
+            .env("ETAL_PUBLIC_URL", &self.url)
+            .env("ETAL_DATABASE_URL", &self.database_url)
+            .env("ETAL_DATA_DIR", &self.dir)
+            .env("ETAL_ALLOW_PRIVATE_NETWORKS", "1")
+            .env("RUST_LOG", "error");
+        c
+    }
+
+    async fn serve(&self, port: u16) -> Proc {
+        let child = self.command(port).arg("serve").stdout(Stdio::null()).spawn().unwrap();
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client.get(format!("http://127.0.0.1:{port}/api/v1/categories")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "etal serve answers");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Proc(child)
+    }
+
+    fn token(&self) -> String {
+        let out = self.command(0).args(["admin", "token", "create", "--name", "test"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+}
+
+async fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+}
+
+async fn new_node(port: u16) -> (Node, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("http://localhost:{port}");
+    let settings = harness::settings(tmp.path(), &url).await;
+    (Node { url, dir: tmp.path().to_path_buf(), database_url: settings.database_url }, tmp)
+}
+
+async fn setup_shop(node: &Node, token: &str, port: u16, fake: &FakeServer) {
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/merchants"))
+        .bearer_auth(token)
+        .json(&json!({"slug": "fromagerie", "name": "Fromagerie", "address": {"postal_code": "78120", "city": "Rambouillet"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    fake.actor("alice");
+    let (status, body) = fake
+        .post("alice", &format!("{}/shops/fromagerie/inbox", node.url), &json!({
+            "@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("follows"), "type": "Follow",
+            "actor": format!("{}/users/alice", fake.base), "object": format!("{}/shops/fromagerie", node.url)
+        }))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    fake.wait_for("Accept", 20, |r| r.iter().any(|r| r.activity["type"] == "Accept")).await;
+}
+
+async fn create_products(port: u16, token: &str, names: &[String]) {
+    let client = reqwest::Client::new();
+    for name in names {
+        let res = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/merchants/fromagerie/products"))
+            .bearer_auth(token)
+            .json(&json!({"name": name, "price": "5.00"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+}
+
+fn created_names(fake: &FakeServer) -> Vec<String> {
+    fake.of_type("Create")
+        .iter()
+        .map(|r| r.activity["object"]["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_node_killed_while_a_peer_stalls_delivers_everything_after_restart() {
+    let port = free_port().await;
+    let (node, _tmp) = new_node(port).await;
+    let fake = FakeServer::start().await;
+    let server = node.serve(port).await;
+    let token = node.token();
+    setup_shop(&node, &token, port, &fake).await;
+    fake.set_mode(Mode::Stall);
+    let names: Vec<String> = (0..5).map(|i| format!("Comté {i}")).collect();
+    create_products(port, &token, &names).await;
+    // The first Create is being received and held open when the node dies.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let held = |events: &[String]| {
+        events.iter().any(|e| e.strip_prefix("start ").is_some_and(|id| !events.contains(&format!("done {id}"))))
+    };
+    while !held(&fake.events()) {
+        assert!(Instant::now() < deadline, "a delivery reached the stalled peer: {:?}", fake.events());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut server = server;
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    drop(server);
+    fake.set_mode(Mode::Accept);
+    let _restarted = node.serve(port).await;
+    let got = fake.wait_for("every Create after the restart", 60, |r| {
+        let names: Vec<&Value> = r.iter().filter(|r| r.activity["type"] == "Create").map(|r| &r.activity["object"]["name"]).collect();
+        (0..5).all(|i| names.iter().any(|n| **n == format!("Comté {i}")))
+    })
+    .await;
+    assert!(got.iter().all(|r| r.verified), "every delivery signed");
+    let mut received = created_names(&fake);
+    received.dedup();
+    assert_eq!(received, names, "at least once, in order");
+}
+
+#[tokio::test]
+async fn two_processes_on_one_postgresql_deliver_each_activity_once() {
+    if !harness::on_postgres() {
+        eprintln!("skipped: needs ETAL_TEST_DATABASE_URL (several processes share PostgreSQL, not SQLite)");
+        return;
+    }
+    let (p1, p2) = (free_port().await, free_port().await);
+    let (node, _tmp) = new_node(p1).await;
+    let fake = FakeServer::start().await;
+    let _one = node.serve(p1).await;
+    let _two = node.serve(p2).await;
+    let token = node.token();
+    setup_shop(&node, &token, p1, &fake).await;
+    let names: Vec<String> = (0..40).map(|i| format!("Produit {i}")).collect();
+    let (a, b): (Vec<String>, Vec<String>) = names.iter().cloned().partition(|n| n.ends_with(['0', '2', '4', '6', '8']));
+    tokio::join!(create_products(p1, &token, &a), create_products(p2, &token, &b));
+    fake.wait_for("40 Creates", 60, |r| r.iter().filter(|r| r.activity["type"] == "Create").count() >= 40).await;
+    // Let any duplicate arrive before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut got = created_names(&fake);
+    assert_eq!(got.len(), 40, "no activity delivered twice");
+    got.sort();
+    let mut want = names.clone();
+    want.sort();
+    assert_eq!(got, want);
+}
