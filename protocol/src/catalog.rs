@@ -70,7 +70,7 @@ impl Unit {
             Unit::L => "LTR",
             Unit::Ml => "MLT",
             Unit::M => "MTR",
-            Unit::Box => "BX",
+            Unit::Box => "XBX",
             Unit::Dozen => "DZN",
             Unit::Bunch => "XBH",
         }

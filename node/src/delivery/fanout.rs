@@ -69,7 +69,7 @@ pub async fn render_event(
             };
             if verb == "delete" {
                 let deleted = p.deleted_at.unwrap_or(at);
-                let t = render::tombstone(&urls.product(&p.id), deleted);
+                let t = render::tombstone(&urls.product(&p.id), "Note", deleted, false);
                 (ActivityType::Delete, Object::Tombstone(t))
             } else {
                 if p.deleted_at.is_some() {

@@ -323,12 +323,23 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
     }
 }
 
-/// What a deleted product leaves.
-pub fn tombstone(id: &str, deleted: DateTime<Utc>) -> Tombstone {
+/// What a deleted product (`Note`) or shop (`Organization`) leaves; `with_context` when it is
+/// served on its own rather than inside a Delete.
+pub fn tombstone(
+    id: &str,
+    former_type: &str,
+    deleted: DateTime<Utc>,
+    with_context: bool,
+) -> Tombstone {
     Tombstone {
+        context: if with_context {
+            context::basic()
+        } else {
+            serde_json::Value::Null
+        },
         id: url(id),
         kind: "Tombstone".into(),
-        former_type: Some("Note".into()),
+        former_type: Some(former_type.into()),
         deleted: Some(deleted),
     }
 }

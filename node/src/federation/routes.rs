@@ -150,13 +150,13 @@ async fn nodeinfo(State(node): State<Arc<Node>>) -> Result<Response> {
         software: ap::discovery::Software {
             name: "etal".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            repository: Some(env!("CARGO_PKG_REPOSITORY").into()),
+            repository: None,
             homepage: None,
         },
         protocols: vec!["activitypub".into()],
         services: ap::discovery::Services {
             inbound: vec![],
-            outbound: vec!["atom1.0".into()],
+            outbound: vec![],
         },
         open_registrations: false,
         usage: ap::discovery::Usage {
@@ -191,7 +191,12 @@ pub async fn merchant_document(node: &Node, slug: &str) -> Response {
     match db::merchants::by_slug(node.db.pool(), slug).await {
         Ok(Some(m)) if m.deleted_at.is_some() => ap_response(
             StatusCode::GONE,
-            &render::tombstone(&node.urls.merchant(slug), m.deleted_at.unwrap_or_default()),
+            &render::tombstone(
+                &node.urls.merchant(slug),
+                "Organization",
+                m.deleted_at.unwrap_or_default(),
+                true,
+            ),
         ),
         Ok(Some(m)) => ap_response(StatusCode::OK, &render::merchant_actor(&node.urls, &m)),
         Ok(None) => Error::NotFound(format!("no shop \"{slug}\"")).into_response(),
@@ -207,7 +212,12 @@ pub async fn product_document(node: &Node, id: &str) -> Response {
         match found {
             Some(p) if p.deleted_at.is_some() => Ok(ap_response(
                 StatusCode::GONE,
-                &render::tombstone(&node.urls.product(&p.id), p.deleted_at.unwrap_or_default()),
+                &render::tombstone(
+                    &node.urls.product(&p.id),
+                    "Note",
+                    p.deleted_at.unwrap_or_default(),
+                    true,
+                ),
             )),
             Some(mut p) => {
                 p.images = db::images::for_product(node.db.pool(), p.id).await?;

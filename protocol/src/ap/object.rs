@@ -246,6 +246,9 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tombstone {
+    /// JSON-LD context (present when served on its own, with status 410).
+    #[serde(rename = "@context", default, skip_serializing_if = "Value::is_null")]
+    pub context: Value,
     /// The deleted object's id.
     pub id: Url,
     /// `Tombstone`.

@@ -4,6 +4,7 @@
 mod delivery;
 mod documents;
 mod inbox;
+mod interop;
 mod nodes;
 mod process;
 

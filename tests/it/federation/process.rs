@@ -41,10 +41,20 @@ impl Node {
     }
 
     async fn serve(&self, port: u16) -> Proc {
-        let child = self.command(port).arg("serve").stdout(Stdio::null()).spawn().unwrap();
+        let child = self
+            .command(port)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while client.get(format!("http://127.0.0.1:{port}/api/v1/categories")).send().await.is_err() {
+        while client
+            .get(format!("http://127.0.0.1:{port}/api/v1/categories"))
+            .send()
+            .await
+            .is_err()
+        {
             assert!(Instant::now() < deadline, "etal serve answers");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -52,21 +62,41 @@ impl Node {
     }
 
     fn token(&self) -> String {
-        let out = self.command(0).args(["admin", "token", "create", "--name", "test"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .command(0)
+            .args(["admin", "token", "create", "--name", "test"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 }
 
 async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn new_node(port: u16) -> (Node, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("http://localhost:{port}");
     let settings = harness::settings(tmp.path(), &url).await;
-    (Node { url, dir: tmp.path().to_path_buf(), database_url: settings.database_url }, tmp)
+    (
+        Node {
+            url,
+            dir: tmp.path().to_path_buf(),
+            database_url: settings.database_url,
+        },
+        tmp,
+    )
 }
 
 async fn setup_shop(node: &Node, token: &str, port: u16, fake: &FakeServer) {
@@ -87,14 +117,19 @@ async fn setup_shop(node: &Node, token: &str, port: u16, fake: &FakeServer) {
         }))
         .await;
     assert_eq!(status, 202, "{body}");
-    fake.wait_for("Accept", 20, |r| r.iter().any(|r| r.activity["type"] == "Accept")).await;
+    fake.wait_for("Accept", 20, |r| {
+        r.iter().any(|r| r.activity["type"] == "Accept")
+    })
+    .await;
 }
 
 async fn create_products(port: u16, token: &str, names: &[String]) {
     let client = reqwest::Client::new();
     for name in names {
         let res = client
-            .post(format!("http://127.0.0.1:{port}/api/v1/merchants/fromagerie/products"))
+            .post(format!(
+                "http://127.0.0.1:{port}/api/v1/merchants/fromagerie/products"
+            ))
             .bearer_auth(token)
             .json(&json!({"name": name, "price": "5.00"}))
             .send()
@@ -107,7 +142,12 @@ async fn create_products(port: u16, token: &str, names: &[String]) {
 fn created_names(fake: &FakeServer) -> Vec<String> {
     fake.of_type("Create")
         .iter()
-        .map(|r| r.activity["object"]["name"].as_str().unwrap_or_default().to_string())
+        .map(|r| {
+            r.activity["object"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect()
 }
 
@@ -125,10 +165,17 @@ async fn a_node_killed_while_a_peer_stalls_delivers_everything_after_restart() {
     // The first Create is being received and held open when the node dies.
     let deadline = Instant::now() + Duration::from_secs(20);
     let held = |events: &[String]| {
-        events.iter().any(|e| e.strip_prefix("start ").is_some_and(|id| !events.contains(&format!("done {id}"))))
+        events.iter().any(|e| {
+            e.strip_prefix("start ")
+                .is_some_and(|id| !events.contains(&format!("done {id}")))
+        })
     };
     while !held(&fake.events()) {
-        assert!(Instant::now() < deadline, "a delivery reached the stalled peer: {:?}", fake.events());
+        assert!(
+            Instant::now() < deadline,
+            "a delivery reached the stalled peer: {:?}",
+            fake.events()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut server = server;
@@ -137,11 +184,16 @@ async fn a_node_killed_while_a_peer_stalls_delivers_everything_after_restart() {
     drop(server);
     fake.set_mode(Mode::Accept);
     let _restarted = node.serve(port).await;
-    let got = fake.wait_for("every Create after the restart", 60, |r| {
-        let names: Vec<&Value> = r.iter().filter(|r| r.activity["type"] == "Create").map(|r| &r.activity["object"]["name"]).collect();
-        (0..5).all(|i| names.iter().any(|n| **n == format!("Comté {i}")))
-    })
-    .await;
+    let got = fake
+        .wait_for("every Create after the restart", 60, |r| {
+            let names: Vec<&Value> = r
+                .iter()
+                .filter(|r| r.activity["type"] == "Create")
+                .map(|r| &r.activity["object"]["name"])
+                .collect();
+            (0..5).all(|i| names.iter().any(|n| **n == format!("Comté {i}")))
+        })
+        .await;
     assert!(got.iter().all(|r| r.verified), "every delivery signed");
     let mut received = created_names(&fake);
     received.dedup();
@@ -162,9 +214,18 @@ async fn two_processes_on_one_postgresql_deliver_each_activity_once() {
     let token = node.token();
     setup_shop(&node, &token, p1, &fake).await;
     let names: Vec<String> = (0..40).map(|i| format!("Produit {i}")).collect();
-    let (a, b): (Vec<String>, Vec<String>) = names.iter().cloned().partition(|n| n.ends_with(['0', '2', '4', '6', '8']));
-    tokio::join!(create_products(p1, &token, &a), create_products(p2, &token, &b));
-    fake.wait_for("40 Creates", 60, |r| r.iter().filter(|r| r.activity["type"] == "Create").count() >= 40).await;
+    let (a, b): (Vec<String>, Vec<String>) = names
+        .iter()
+        .cloned()
+        .partition(|n| n.ends_with(['0', '2', '4', '6', '8']));
+    tokio::join!(
+        create_products(p1, &token, &a),
+        create_products(p2, &token, &b)
+    );
+    fake.wait_for("40 Creates", 60, |r| {
+        r.iter().filter(|r| r.activity["type"] == "Create").count() >= 40
+    })
+    .await;
     // Let any duplicate arrive before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut got = created_names(&fake);
