@@ -10,3 +10,4 @@ mod federation;
 mod fedi;
 mod harness;
 mod openapi;
+mod schemas;

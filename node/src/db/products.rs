@@ -195,6 +195,23 @@ pub async fn list<'e>(
             .bind(format!("{cat}.%"))
             .push(")");
     }
+    if let Some(tag) = &q.tag {
+        let tag = tag.trim_start_matches('#').to_lowercase();
+        let codes: Vec<&str> = etal_protocol::taxonomy::CATEGORIES
+            .iter()
+            .filter(|c| c.hashtag == tag)
+            .map(|c| c.code)
+            .collect();
+        let quoted = format!("\"{}\"", tag.replace('\\', "\\\\").replace('"', "\\\""));
+        let escaped = quoted.replace('%', "\\%").replace('_', "\\_");
+        sql.push(" AND (LOWER(p.tags) LIKE ")
+            .bind(format!("%{escaped}%"))
+            .push(" ESCAPE '\\'");
+        for code in codes {
+            sql.push(" OR p.category=").bind(code.to_string());
+        }
+        sql.push(")");
+    }
     if let Some(a) = q.availability {
         sql.push(" AND p.availability=")
             .bind(a.as_str().to_string());

@@ -583,6 +583,8 @@ pub struct ListQuery {
     pub merchant: Option<String>,
     /// An availability.
     pub availability: Option<Availability>,
+    /// A hashtag: one of the product's tags, or its category's hashtag.
+    pub tag: Option<String>,
     /// Only products with an id below this one (the cursor).
     pub before: Option<Uuid>,
     /// Page size.

@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/", get(home))
         .route("/shops/{slug}", get(shop))
         .route("/products/{id}", get(product))
+        .route("/tags/{tag}", get(tag))
 }
 
 /// Escapes text for HTML.
@@ -186,6 +187,31 @@ fn vary(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
     res
+}
+
+async fn tag(State(node): State<Arc<Node>>, Path(tag): Path<String>) -> Response {
+    let result = async {
+        let (items, _) = products::list(
+            &node,
+            &ListQuery {
+                tag: Some(tag.clone()),
+                limit: 100,
+                ..ListQuery::default()
+            },
+        )
+        .await?;
+        let mut body = format!("<h1>#{}</h1><ul class=\"grid\">", esc(&tag));
+        for p in &items {
+            body.push_str(&product_card(p, &node));
+        }
+        body.push_str("</ul>");
+        Ok::<_, Error>(page(&format!("#{tag}"), "", &body))
+    }
+    .await;
+    match result {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => error_page(e),
+    }
 }
 
 async fn product(

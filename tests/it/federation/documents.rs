@@ -57,7 +57,7 @@ async fn webfinger_finds_merchants_with_and_without_the_port_and_the_node_actor(
     );
     for (resource, status) in [
         (format!("acct:nobody@{host}"), 404),
-        (format!("acct:boulangerie-martin@elsewhere.example"), 404),
+        ("acct:boulangerie-martin@elsewhere.example".to_string(), 404),
         ("nonsense".to_string(), 404),
     ] {
         let res = t
@@ -415,4 +415,109 @@ async fn the_node_actor_is_an_application() {
         a.public_key.unwrap().id.as_str(),
         format!("{}/actor#main-key", t.url)
     );
+}
+
+#[tokio::test]
+async fn what_the_node_serves_and_sends_validates_against_the_published_schemas() {
+    use crate::fedi::FakeServer;
+    use crate::schemas::assert_valid;
+    let t = spawn().await;
+    let id = shop_with_product(&t, "boulangerie").await;
+    let host = t.url.trim_start_matches("http://");
+    let get_json = |path: String| {
+        let client = t.client.clone();
+        async move {
+            client
+                .get(path)
+                .header("accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_valid(
+        "webfinger",
+        &get_json(format!(
+            "{}/.well-known/webfinger?resource=acct:boulangerie@{host}",
+            t.url
+        ))
+        .await,
+    );
+    assert_valid(
+        "nodeinfo-links",
+        &get_json(format!("{}/.well-known/nodeinfo", t.url)).await,
+    );
+    assert_valid(
+        "nodeinfo",
+        &get_json(format!("{}/nodeinfo/2.1", t.url)).await,
+    );
+    assert_valid(
+        "merchant-actor",
+        &get_json(format!("{}/shops/boulangerie", t.url)).await,
+    );
+    assert_valid("node-actor", &get_json(format!("{}/actor", t.url)).await);
+    assert_valid(
+        "product-note",
+        &get_json(format!("{}/products/{id}", t.url)).await,
+    );
+    assert_valid(
+        "ordered-collection",
+        &get_json(format!("{}/shops/boulangerie/outbox", t.url)).await,
+    );
+    assert_valid(
+        "ordered-collection",
+        &get_json(format!("{}/shops/boulangerie/featured", t.url)).await,
+    );
+    assert_valid(
+        "ordered-collection",
+        &get_json(format!("{}/shops/boulangerie/followers", t.url)).await,
+    );
+    let page = get_json(format!("{}/shops/boulangerie/outbox?page=true", t.url)).await;
+    assert_valid("ordered-collection-page", &page);
+    assert_valid(
+        "ordered-collection-page",
+        &get_json(format!("{}/actor/outbox?page=true", t.url)).await,
+    );
+    let activity = page["orderedItems"][0]["id"].as_str().unwrap().to_string();
+    assert_valid("activity-update", &get_json(activity.clone()).await);
+    assert_valid(
+        "activity-announce",
+        &get_json(format!("{activity}/announce")).await,
+    );
+
+    // What followers receive.
+    let fake = FakeServer::start().await;
+    let alice = fake.actor("alice");
+    fake.post("alice", &format!("{}/inbox", t.url), &json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": fake.new_id("follows"), "type": "Follow", "actor": alice, "object": format!("{}/shops/boulangerie", t.url)})).await;
+    let p = t
+        .product(
+            "boulangerie",
+            json!({"name": "Sablés", "price": "3.50", "unit": "box", "stock": 4}),
+        )
+        .await;
+    let url = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
+    t.drain().await;
+    t.patch(&url, json!({"availability": "preorder"})).await;
+    t.drain().await;
+    t.delete(&url).await;
+    t.drain().await;
+    let received = fake.received();
+    let kinds: Vec<&str> = received
+        .iter()
+        .map(|r| r.activity["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["Accept", "Create", "Update", "Delete"]);
+    for r in &received {
+        let schema = format!(
+            "activity-{}",
+            r.activity["type"].as_str().unwrap().to_lowercase()
+        );
+        assert_valid(&schema, &r.activity);
+    }
+    let (_, _, gone) = ap_get(&t, &format!("/products/{}", p["id"].as_str().unwrap())).await;
+    assert_valid("tombstone", &gone);
 }

@@ -29,6 +29,8 @@ pub struct ProductQuery {
     pub merchant: Option<String>,
     /// `in_stock`, `out_of_stock` or `preorder`.
     pub availability: Option<String>,
+    /// A hashtag (without `#`): the product's own tags and its category's hashtag.
+    pub tag: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
@@ -129,6 +131,7 @@ pub async fn list(
         category,
         merchant: q.merchant.clone().filter(|m| !m.is_empty()),
         availability,
+        tag: q.tag.clone().filter(|t| !t.trim().is_empty()),
         before,
         limit,
     };
@@ -154,6 +157,7 @@ pub async fn list(
                 ("merchant", &q.merchant),
                 ("availability", &q.availability),
                 ("origin", &q.origin),
+                ("tag", &q.tag),
             ] {
                 if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                     pairs.append_pair(k, v);
