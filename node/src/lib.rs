@@ -44,6 +44,9 @@ pub struct Node {
     pub fed: Federation,
     /// Wakes the delivery worker after a write.
     pub wake: Notify,
+    /// Hosts with delivery failures on record, so that hearing from a healthy host costs no
+    /// query (kept by the delivery worker, refreshed from the database every minute).
+    pub troubled_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Node {
@@ -69,6 +72,7 @@ impl Node {
             clock,
             fed,
             wake: Notify::new(),
+            troubled_hosts: Default::default(),
         })
     }
 

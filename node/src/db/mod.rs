@@ -159,6 +159,11 @@ impl Db {
         }
     }
 
+    /// The pool for a single-statement write (atomic on its own, no transaction needed).
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
     /// `FOR UPDATE` where row locks exist (PostgreSQL); SQLite's write lock already covers it.
     pub fn for_update(&self) -> &'static str {
         match self.backend {

@@ -91,8 +91,8 @@ pub struct Claimed {
     pub host: String,
     /// 'node' or a merchant id.
     pub signer: String,
-    /// The activity JSON.
-    pub body: String,
+    /// The activity JSON, shared by every delivery of the activity.
+    pub body: std::sync::Arc<str>,
     /// Earlier attempts.
     pub attempts: i64,
 }
@@ -182,7 +182,7 @@ pub async fn claim(
         return Ok(vec![]);
     }
     let mut sql = Sql::new(
-        "SELECT d.id, d.activity_id, d.inbox, d.host, d.attempts, o.signer, o.body FROM deliveries d \
+        "SELECT d.id, d.activity_id, d.inbox, d.host, d.attempts, o.signer FROM deliveries d \
          JOIN outgoing_activities o ON o.id = d.activity_id WHERE d.locked_by=",
     );
     sql.bind(worker.to_string()).push(" AND d.id IN (");
@@ -194,22 +194,37 @@ pub async fn claim(
     }
     sql.push(") ORDER BY d.id");
     let (text, args) = sql.build();
-    sqlx::query_with(&text, args)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                activity_id: r.try_get("activity_id")?,
-                inbox: r.try_get("inbox")?,
-                host: r.try_get("host")?,
-                signer: r.try_get("signer")?,
-                body: r.try_get("body")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query_with(&text, args).fetch_all(db.pool()).await?;
+    // A fan-out sends one body to many inboxes: read each body once.
+    let mut bodies: std::collections::HashMap<String, std::sync::Arc<str>> =
+        std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let activity_id: String = r.try_get("activity_id")?;
+        let body = match bodies.get(&activity_id) {
+            Some(b) => b.clone(),
+            None => {
+                let b: String =
+                    sqlx::query_scalar("SELECT body FROM outgoing_activities WHERE id=$1")
+                        .bind(activity_id.clone())
+                        .fetch_one(db.pool())
+                        .await?;
+                let b: std::sync::Arc<str> = b.into();
+                bodies.insert(activity_id.clone(), b.clone());
+                b
+            }
+        };
+        out.push(Claimed {
+            id: r.try_get("id")?,
+            activity_id,
+            inbox: r.try_get("inbox")?,
+            host: r.try_get("host")?,
+            signer: r.try_get("signer")?,
+            body,
+            attempts: r.try_get("attempts")?,
+        });
+    }
+    Ok(out)
 }
 
 /// Removes finished deliveries (sent, or refused for good).

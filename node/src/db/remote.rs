@@ -317,7 +317,11 @@ pub struct Interaction {
 }
 
 /// Stores an interaction (once per activity id).
-pub async fn add_interaction(tx: &mut Tx, merchant_id: Uuid, i: &Interaction) -> sqlx::Result<()> {
+pub async fn add_interaction<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant_id: Uuid,
+    i: &Interaction,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO interactions (id, activity_id, kind, merchant_id, product_id, actor, object_id, content, url, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (activity_id) DO NOTHING",
@@ -332,7 +336,7 @@ pub async fn add_interaction(tx: &mut Tx, merchant_id: Uuid, i: &Interaction) ->
     .bind(i.content.clone())
     .bind(i.url.clone())
     .bind(i.created_at)
-    .execute(&mut **tx)
+    .execute(ex)
     .await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ pub mod backoff;
 pub mod fanout;
 pub mod sender;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,11 +60,7 @@ impl Worker {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
         let mut last_gc = 0i64;
         let mut last_beat = 0i64;
-        let mut troubled: HashSet<String> = queue::troubled_hosts(&self.node.db)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        self.refresh_troubled().await;
         loop {
             if let Err(e) = fanout::run(&self.node).await {
                 tracing::error!(error = format!("{e:#}"), "fan-out failed");
@@ -97,9 +93,7 @@ impl Worker {
             if now - last_gc > 60_000 {
                 last_gc = now;
                 let _ = queue::collect_garbage(&self.node.db).await;
-                if let Ok(hosts) = queue::troubled_hosts(&self.node.db).await {
-                    troubled = hosts.into_iter().collect();
-                }
+                self.refresh_troubled().await;
                 self.probe_down_hosts(now).await;
             }
             // Sleep until woken by a write, a finished attempt, or the poll interval.
@@ -120,7 +114,7 @@ impl Worker {
                 finished.push(d);
             }
             if !finished.is_empty() {
-                if let Err(e) = self.record(finished, &mut troubled).await {
+                if let Err(e) = self.record(finished).await {
                     tracing::error!(error = %e, "cannot record delivery results");
                 }
             }
@@ -163,11 +157,13 @@ impl Worker {
         });
     }
 
-    async fn record(
-        &self,
-        finished: Vec<Done>,
-        troubled: &mut HashSet<String>,
-    ) -> sqlx::Result<()> {
+    async fn refresh_troubled(&self) {
+        if let Ok(hosts) = queue::troubled_hosts(&self.node.db).await {
+            *self.node.troubled_hosts.lock().expect("lock") = hosts.into_iter().collect();
+        }
+    }
+
+    async fn record(&self, finished: Vec<Done>) -> sqlx::Result<()> {
         let now = self.node.clock.now_ms();
         let mut tx = self.node.db.begin().await?;
         let mut finished_ids = Vec::new();
@@ -191,7 +187,13 @@ impl Worker {
                             "inbox gone: followers removed"
                         );
                     }
-                    if troubled.remove(&c.host) {
+                    let was_troubled = self
+                        .node
+                        .troubled_hosts
+                        .lock()
+                        .expect("lock")
+                        .remove(&c.host);
+                    if was_troubled {
                         queue::set_host_state(
                             &mut tx,
                             &c.host,
@@ -206,7 +208,11 @@ impl Worker {
                     let state = queue::host_state(&mut *tx, &c.host).await?;
                     let (next, down) = backoff::after_failure(&state, now, rand::random::<f64>());
                     queue::set_host_state(&mut tx, &c.host, &next, Some(error), None).await?;
-                    troubled.insert(c.host.clone());
+                    self.node
+                        .troubled_hosts
+                        .lock()
+                        .expect("lock")
+                        .insert(c.host.clone());
                     if down {
                         let dropped = queue::drop_host(&mut tx, &c.host).await?;
                         tracing::warn!(
@@ -263,6 +269,9 @@ impl Worker {
 
 /// Marks a host alive because it just talked to us (an inbox request from it).
 pub async fn host_answered(node: &Node, host: &str) -> sqlx::Result<()> {
+    if !node.troubled_hosts.lock().expect("lock").contains(host) {
+        return Ok(());
+    }
     let state = queue::host_state(node.db.pool(), host).await?;
     if state.down_since.is_none() && state.failures == 0 {
         return Ok(());
@@ -276,5 +285,7 @@ pub async fn host_answered(node: &Node, host: &str) -> sqlx::Result<()> {
         Some(node.clock.now_ms()),
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    node.troubled_hosts.lock().expect("lock").remove(host);
+    Ok(())
 }

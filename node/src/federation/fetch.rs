@@ -105,22 +105,47 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), FetchError> {
     Ok(())
 }
 
+/// How long a resolved address is reused: a fan-out to many inboxes of one server resolves
+/// its name once.
+const DNS_TTL: Duration = Duration::from_secs(60);
+
+type DnsCache =
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<SocketAddr>)>>;
+
 /// A resolver that drops non-public addresses unless private networks are allowed.
 struct PolicyResolver {
     allow_private: bool,
+    cache: Arc<DnsCache>,
 }
 
 impl Resolve for PolicyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
         let host = name.as_str().to_string();
+        let cache = self.cache.clone();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| allow_private || is_public(a.ip()))
-                .collect();
+            let cached = cache
+                .lock()
+                .expect("DNS cache lock")
+                .get(&host)
+                .filter(|(at, _)| at.elapsed() < DNS_TTL)
+                .map(|(_, addrs)| addrs.clone());
+            let allowed = match cached {
+                Some(addrs) => addrs,
+                None => {
+                    let addrs: Vec<SocketAddr> =
+                        tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+                    let allowed: Vec<SocketAddr> = addrs
+                        .into_iter()
+                        .filter(|a| allow_private || is_public(a.ip()))
+                        .collect();
+                    cache
+                        .lock()
+                        .expect("DNS cache lock")
+                        .insert(host.clone(), (std::time::Instant::now(), allowed.clone()));
+                    allowed
+                }
+            };
             if allowed.is_empty() {
                 return Err(format!("{host} resolves to no public address").into());
             }
@@ -133,7 +158,10 @@ impl Resolve for PolicyResolver {
 pub fn client(allow_private: bool, user_agent: &str, timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(user_agent)
-        .dns_resolver(PolicyResolver { allow_private })
+        .dns_resolver(PolicyResolver {
+            allow_private,
+            cache: Arc::default(),
+        })
         .connect_timeout(Duration::from_secs(5))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::config::Settings;
+use crate::db::remote::RemoteActor;
 use crate::db::Db;
 use crate::urls::Urls;
 use crate::Node;
@@ -31,7 +32,14 @@ pub struct Federation {
     pub fetcher: Fetcher,
     /// The node actor's public key.
     pub node_public_pem: String,
+    /// Writes likes, boosts and replies in groups.
+    pub interactions: inbox::batch::InteractionWriter,
+    /// Recently verified remote actors by id, to check signatures without a query.
+    actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
 }
+
+/// How long a verified remote actor's key is trusted from memory (a failed check refetches).
+const ACTOR_CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// The User-Agent of every request the node makes.
 pub fn user_agent(urls: &Urls) -> String {
@@ -54,7 +62,35 @@ impl Federation {
         Ok(Federation {
             fetcher: Fetcher::new(client, key, settings.allow_private_networks),
             node_public_pem: public,
+            actors: Default::default(),
+            interactions: inbox::batch::InteractionWriter::start(db.clone()),
         })
+    }
+
+    /// A remote actor verified recently.
+    pub fn cached_actor(&self, ap_id: &str) -> Option<RemoteActor> {
+        let cache = self.actors.lock().expect("actor cache lock");
+        cache
+            .get(ap_id)
+            .filter(|(at, _)| at.elapsed() < ACTOR_CACHE_TTL)
+            .map(|(_, a)| a.clone())
+    }
+
+    /// Remembers a verified remote actor.
+    pub fn cache_actor(&self, actor: &RemoteActor) {
+        let mut cache = self.actors.lock().expect("actor cache lock");
+        if cache.len() > 10_000 {
+            cache.retain(|_, (at, _)| at.elapsed() < ACTOR_CACHE_TTL);
+        }
+        cache.insert(
+            actor.ap_id.clone(),
+            (std::time::Instant::now(), actor.clone()),
+        );
+    }
+
+    /// Forgets a remote actor (deleted, or its document replaced).
+    pub fn forget_actor(&self, ap_id: &str) {
+        self.actors.lock().expect("actor cache lock").remove(ap_id);
     }
 }
 

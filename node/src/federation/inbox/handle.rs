@@ -57,11 +57,7 @@ async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Local, InboxE
 }
 
 /// A local product by its URL: (product id, merchant id).
-async fn local_product(
-    node: &Node,
-    tx: &mut Tx,
-    id: &Url,
-) -> Result<Option<(Uuid, Uuid)>, InboxError> {
+async fn local_product(node: &Node, id: &Url) -> Result<Option<(Uuid, Uuid)>, InboxError> {
     let prefix = format!("{}/products/", node.urls.base());
     let Some(rest) = id.as_str().strip_prefix(&prefix) else {
         return Ok(None);
@@ -69,7 +65,7 @@ async fn local_product(
     let Ok(pid) = Uuid::parse_str(rest) else {
         return Ok(None);
     };
-    Ok(db::products::by_id(&mut **tx, pid, "")
+    Ok(db::products::by_id(node.db.pool(), pid, "")
         .await?
         .filter(|p| p.deleted_at.is_none() && p.local)
         .map(|p| (p.id, p.merchant_id)))
@@ -83,44 +79,50 @@ pub async fn dispatch(
 ) -> Result<(), InboxError> {
     let a = &v.activity;
     let now = node.clock.now_ms();
-    // Anything that needs the network happens before the transaction.
+    // Anything that needs the network, and read-only lookups, happen before the transaction:
+    // it holds SQLite's single write lock.
+    let target = match (&a.kind, a.object.object()) {
+        (ActivityType::Like | ActivityType::Announce, _) => a.object.id().cloned(),
+        (ActivityType::Create, Some(Object::Note(note))) => note.in_reply_to.clone(),
+        _ => None,
+    };
+    if interaction_fast_path(node, &v, target.as_ref(), now).await? {
+        let _ = crate::delivery::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
+        return Ok(());
+    }
     let prepared = mirror::prepare(node, &v).await?;
+    let product = match &target {
+        Some(t) => local_product(node, t).await?,
+        None => None,
+    };
     let mut tx = node.db.begin().await?;
     if !remote::first_receipt(&mut tx, a.id.as_str(), now).await? {
         return Ok(());
     }
-    remote::upsert_actor(&mut tx, &v.actor).await?;
+    if v.fresh {
+        remote::upsert_actor(&mut tx, &v.actor).await?;
+    }
     let mut after = After::default();
     match a.kind {
         ActivityType::Follow => follow(node, &mut tx, &v, now).await?,
         ActivityType::Undo => undo(node, &mut tx, &v).await?,
-        ActivityType::Like | ActivityType::Announce => {
-            let product = match a.object.id() {
-                Some(t) => local_product(node, &mut tx, t).await?,
-                None => None,
-            };
-            match product {
-                Some((pid, mid)) => {
-                    let kind = if a.kind == ActivityType::Like {
-                        "like"
-                    } else {
-                        "announce"
-                    };
-                    interaction(&mut tx, mid, &v, kind, Some(pid), None, now).await?;
-                }
-                None if a.kind == ActivityType::Announce => {
-                    mirror::apply_announce(node, &mut tx, &v, &prepared).await?;
-                }
-                None => {}
+        ActivityType::Like | ActivityType::Announce => match product {
+            Some((pid, mid)) => {
+                let kind = if a.kind == ActivityType::Like {
+                    "like"
+                } else {
+                    "announce"
+                };
+                interaction(&mut tx, mid, &v, kind, Some(pid), None, now).await?;
             }
-        }
+            None if a.kind == ActivityType::Announce => {
+                mirror::apply_announce(node, &mut tx, &v, &prepared).await?;
+            }
+            None => {}
+        },
         ActivityType::Create => {
-            if let Some(Object::Note(note)) = a.object.object() {
-                if let Some(reply_to) = &note.in_reply_to {
-                    if let Some((pid, mid)) = local_product(node, &mut tx, reply_to).await? {
-                        interaction(&mut tx, mid, &v, "reply", Some(pid), Some(note), now).await?;
-                    }
-                }
+            if let (Some(Object::Note(note)), Some((pid, mid))) = (a.object.object(), product) {
+                interaction(&mut tx, mid, &v, "reply", Some(pid), Some(note), now).await?;
             }
         }
         ActivityType::Update => {
@@ -130,6 +132,7 @@ pub async fn dispatch(
                     let doc = serde_json::to_value(actor).unwrap_or_default();
                     if let Ok((_, stored)) = super::verify::remote_actor(&doc, now) {
                         remote::upsert_actor(&mut tx, &stored).await?;
+                        node.fed.forget_actor(&stored.ap_id);
                     }
                 }
             }
@@ -149,6 +152,7 @@ pub async fn dispatch(
             })?;
             if target == a.actor {
                 remote::delete_actor(&mut tx, a.actor.as_str(), now).await?;
+                node.fed.forget_actor(a.actor.as_str());
                 mirror::delete_merchant(&mut tx, a.actor.as_str(), now).await?;
             } else {
                 remote::remove_interaction(&mut tx, a.actor.as_str(), target.as_str()).await?;
@@ -257,16 +261,14 @@ async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<(), InboxError> 
     Ok(())
 }
 
-async fn interaction(
-    tx: &mut Tx,
-    merchant: Uuid,
+fn interaction_row(
     v: &Verified,
     kind: &str,
     product: Option<Uuid>,
     note: Option<&etal_protocol::ap::Note>,
     now: i64,
-) -> Result<(), InboxError> {
-    let i = remote::Interaction {
+) -> remote::Interaction {
+    remote::Interaction {
         id: Uuid::now_v7(),
         activity_id: v.activity.id.to_string(),
         kind: kind.into(),
@@ -279,7 +281,52 @@ async fn interaction(
             .and_then(|u| u.as_str().map(str::to_string))
             .or_else(|| note.map(|n| n.id.to_string())),
         created_at: now,
-    };
-    remote::add_interaction(tx, merchant, &i).await?;
+    }
+}
+
+async fn interaction(
+    tx: &mut Tx,
+    merchant: Uuid,
+    v: &Verified,
+    kind: &str,
+    product: Option<Uuid>,
+    note: Option<&etal_protocol::ap::Note>,
+    now: i64,
+) -> Result<(), InboxError> {
+    let i = interaction_row(v, kind, product, note, now);
+    remote::add_interaction(&mut **tx, merchant, &i).await?;
     Ok(())
+}
+
+/// A like, boost or reply of a local product by an actor already known: one statement that
+/// finds the product and records the interaction, atomic on its own and idempotent
+/// (interactions are unique by activity id). The common case, kept to a single write because
+/// SQLite has a single writer.
+async fn interaction_fast_path(
+    node: &Node,
+    v: &Verified,
+    target: Option<&Url>,
+    now: i64,
+) -> Result<bool, InboxError> {
+    let a = &v.activity;
+    let prefix = format!("{}/products/", node.urls.base());
+    let product = target
+        .and_then(|t| t.as_str().strip_prefix(&prefix))
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let (Some(pid), false) = (product, v.fresh) else {
+        return Ok(false);
+    };
+    let (kind, note) = match (&a.kind, a.object.object()) {
+        (ActivityType::Like, _) => ("like", None),
+        (ActivityType::Announce, None) => ("announce", None),
+        (ActivityType::Create, Some(Object::Note(n))) => ("reply", Some(&**n)),
+        _ => return Ok(false),
+    };
+    let i = interaction_row(v, kind, Some(pid), note, now);
+    node.fed
+        .interactions
+        .write(i)
+        .await
+        .map_err(InboxError::internal)?;
+    Ok(true)
 }

@@ -1,6 +1,7 @@
 //! The inbox: every POST is checked (size, Digest, date, HTTP signature, key owner, origins)
 //! before anything is stored; then it is handled once per activity id, in one transaction.
 
+pub mod batch;
 mod handle;
 pub mod verify;
 

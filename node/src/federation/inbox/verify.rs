@@ -63,10 +63,10 @@ impl From<sqlx::Error> for InboxError {
 pub struct Verified {
     /// The activity.
     pub activity: Activity,
-    /// Its JSON as received.
-    pub raw: Value,
     /// The actor, as verified, to store with the activity's effects.
     pub actor: RemoteActor,
+    /// Whether the actor was fetched now (and must be stored) rather than already stored.
+    pub fresh: bool,
 }
 
 /// Reads a remote actor document into the stored form.
@@ -184,10 +184,12 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         return Err(InboxError::unauthorized("the signature has expired"));
     }
     // The activity.
-    let raw: Value = serde_json::from_slice(body)
-        .map_err(|e| InboxError::bad(format!("the body is not JSON: {e}")))?;
-    let activity: Activity = serde_json::from_value(raw.clone()).map_err(|e| {
-        InboxError::bad(format!("the body is not an activity this node reads: {e}"))
+    let activity: Activity = serde_json::from_slice(body).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            InboxError::bad(format!("the body is not an activity this node reads: {e}"))
+        } else {
+            InboxError::bad(format!("the body is not JSON: {e}"))
+        }
     })?;
     // The signature, with the stored key first and a fresh one if that fails.
     let key_id =
@@ -196,18 +198,24 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     let text = signing::signing_string(&sig, parts.method.as_str(), path, |h| header(h))?;
     let mut key_actor = key_id.clone();
     key_actor.set_fragment(None);
-    let stored = crate::db::remote::actor(node.db.pool(), key_actor.as_str()).await?;
-    let cached = stored.filter(|a| a.key_id.as_deref() == Some(sig.key_id.as_str()));
-    let actor = match cached {
-        Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => a,
+    let cached = match node.fed.cached_actor(key_actor.as_str()) {
+        Some(a) => Some(a),
+        None => crate::db::remote::actor(node.db.pool(), key_actor.as_str()).await?,
+    };
+    let cached = cached.filter(|a| a.key_id.as_deref() == Some(sig.key_id.as_str()));
+    let (actor, fresh) = match cached {
+        Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => {
+            (a, false)
+        }
         _ => {
             let fresh = fetch_key_owner(node, &key_id).await?;
             if !signing::verify(&fresh.public_key_pem, text.as_bytes(), &sig.signature) {
                 return Err(SignatureError::Invalid(fresh.ap_id).into());
             }
-            fresh
+            (fresh, true)
         }
     };
+    node.fed.cache_actor(&actor);
     // Who signed must be who acts, and everything must come from the actor's server.
     if activity.actor.as_str() != actor.ap_id {
         return Err(InboxError::unauthorized(format!(
@@ -225,8 +233,8 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     check_object_origin(&activity, &actor_origin)?;
     Ok(Verified {
         activity,
-        raw,
         actor,
+        fresh,
     })
 }
 

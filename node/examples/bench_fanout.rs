@@ -1,0 +1,160 @@
+//! Benchmark: one Update fanned out to 1,000 distinct inboxes (two separate sink processes,
+//! 500 hosts each, every signature checked), timed from just before the write that records the
+//! outbox event to the last 2xx, against `openssl speed -multi 2 rsa2048` on the same machine.
+//!
+//! cargo build --release --bin etal --example bench_sink --example bench_fanout
+//! target/release/examples/bench_fanout
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Sink(Child, u16);
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn stats(client: &reqwest::Client, sinks: &[Sink], kind: &str) -> (u64, u64, i64) {
+    let (mut count, mut verified, mut last) = (0, 0, 0);
+    for s in sinks {
+        let v: Value = client
+            .get(format!("http://127.0.0.1:{}/stats?type={kind}", s.1))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        count += v["count"].as_u64().unwrap();
+        verified += v["verified"].as_u64().unwrap();
+        last = last.max(v["last_ms"].as_i64().unwrap());
+    }
+    (count, verified, last)
+}
+
+async fn first(client: &reqwest::Client, sinks: &[Sink], kind: &str) -> i64 {
+    let mut first = i64::MAX;
+    for s in sinks {
+        let v: Value = client
+            .get(format!("http://127.0.0.1:{}/stats?type={kind}", s.1))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        first = first.min(v["first_ms"].as_i64().unwrap());
+    }
+    first
+}
+
+async fn wait_for(
+    client: &reqwest::Client,
+    sinks: &[Sink],
+    kind: &str,
+    n: u64,
+    secs: u64,
+) -> (u64, u64, i64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let s = stats(client, sinks, kind).await;
+        if s.0 >= n {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} {kind} arrived",
+            s.0
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let per_sink = 500;
+    let openssl = common::openssl_signs_per_second();
+    println!("openssl speed -multi 2 rsa2048: {openssl:.0} signs/s");
+    let node = common::start_node().await;
+    let client = reqwest::Client::new();
+    let sinks: Vec<Sink> = (0..2)
+        .map(|_| {
+            let control = common::free_port();
+            let child = Command::new(common::bin(
+                "SINK_BIN",
+                "target/release/examples/bench_sink",
+            ))
+            .args([per_sink.to_string(), control.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("target/release/examples/bench_sink");
+            Sink(child, control)
+        })
+        .collect();
+    for s in &sinks {
+        while client
+            .get(format!("http://127.0.0.1:{}/ports", s.1))
+            .send()
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let shop = format!("{}/shops/bench", node.url);
+    for s in &sinks {
+        let r: Value = client
+            .post(format!("http://127.0.0.1:{}/follow?target={shop}", s.1))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["followed"], per_sink, "every follow accepted");
+    }
+    let total = 2 * per_sink as u64;
+    wait_for(&client, &sinks, "Accept", total, 120).await;
+    println!("{total} followers on {total} distinct hosts, all Accepts delivered");
+    let mut rates = vec![];
+    for round in 1..=3 {
+        let before = stats(&client, &sinks, "Update").await.0;
+        let t0 = chrono::Utc::now().timestamp_millis();
+        let res = client
+            .patch(format!("{}/api/v1/products/{}", node.url, node.product))
+            .bearer_auth(&node.token)
+            .json(&json!({"price": format!("1.{}", 30 + round)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let (count, verified, last) =
+            wait_for(&client, &sinks, "Update", before + total, 120).await;
+        assert_eq!(count, before + total, "no duplicates");
+        let ms = (last - t0).max(1) as f64;
+        let rate = total as f64 * 1000.0 / ms;
+        rates.push(rate);
+        let first_at = if round == 1 {
+            first(&client, &sinks, "Update").await - t0
+        } else {
+            -1
+        };
+        println!(
+            "round {round}: {total} deliveries in {ms:.0} ms = {rate:.0}/s ({:.0} % of openssl), {} verified{}",
+            100.0 * rate / openssl,
+            verified - before,
+            if first_at >= 0 { format!(", first after {first_at} ms") } else { String::new() }
+        );
+    }
+    rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let median = rates[1];
+    println!("median: {median:.0} deliveries/s = {:.0} % of openssl speed -multi 2 rsa2048 ({openssl:.0}/s)", 100.0 * median / openssl);
+}

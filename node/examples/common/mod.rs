@@ -1,0 +1,121 @@
+//! Shared by the benchmark drivers: start a release node on a fresh SQLite database, get a
+//! token, create a shop with one product.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub struct Node {
+    pub child: Child,
+    pub url: String,
+    pub token: String,
+    pub product: String,
+    pub database_url: String,
+    pub _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn bin(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        root.join(default).to_string_lossy().to_string()
+    })
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn etal(dir: &std::path::Path, port: u16) -> Command {
+    let mut c = Command::new(bin("ETAL_BIN", "target/release/etal"));
+    c.env("ETAL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ETAL_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env(
+            "ETAL_DATABASE_URL",
+            format!("sqlite://{}/etal.db", dir.display()),
+        )
+        .env("ETAL_DATA_DIR", dir)
+        .env("ETAL_ALLOW_PRIVATE_NETWORKS", "1")
+        .env("RUST_LOG", "error");
+    c
+}
+
+pub async fn start_node() -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = etal(dir.path(), port)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("target/release/etal (cargo build --release)");
+    let client = reqwest::Client::new();
+    let url = format!("http://localhost:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client
+        .get(format!("{url}/api/v1/categories"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "node did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = etal(dir.path(), port)
+        .args(["admin", "token", "create", "--name", "bench"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let res = client
+        .post(format!("{url}/api/v1/merchants"))
+        .bearer_auth(&token)
+        .json(&json!({"slug": "bench", "name": "Boulangerie du banc d'essai", "address": {"postal_code": "78120", "city": "Rambouillet"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let p: Value = client
+        .post(format!("{url}/api/v1/merchants/bench/products"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Baguette", "price": "1.30", "stock": 100}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Node {
+        child,
+        url,
+        token,
+        product: p["id"].as_str().unwrap().to_string(),
+        database_url: format!("sqlite://{}/etal.db", dir.path().display()),
+        _dir: dir,
+    }
+}
+
+/// `openssl speed -multi 2 rsa2048` signatures per second on this machine.
+pub fn openssl_signs_per_second() -> f64 {
+    let out = Command::new("openssl")
+        .args(["speed", "-multi", "2", "-seconds", "5", "rsa2048"])
+        .output()
+        .expect("openssl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("rsa 2048 bits"))
+        .expect("openssl speed output");
+    line.split_whitespace().nth(5).unwrap().parse().unwrap()
+}
