@@ -87,15 +87,23 @@ async fn main() {
     let client = reqwest::Client::new();
     let sinks: Vec<Sink> = (0..2)
         .map(|_| {
-            let control = common::free_port();
-            let child = Command::new(common::bin(
+            let mut child = Command::new(common::bin(
                 "SINK_BIN",
                 "target/release/examples/bench_sink",
             ))
-            .args([per_sink.to_string(), control.to_string()])
-            .stdout(Stdio::null())
+            .arg(per_sink.to_string())
+            .stdout(Stdio::piped())
             .spawn()
             .expect("target/release/examples/bench_sink");
+            let mut line = String::new();
+            let out = child.stdout.take().unwrap();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).unwrap();
+            let control = line
+                .trim()
+                .strip_prefix("control ")
+                .expect("sink control port")
+                .parse()
+                .unwrap();
             Sink(child, control)
         })
         .collect();

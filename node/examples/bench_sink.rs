@@ -2,7 +2,7 @@
 //! port (so on its own host, `localhost:PORT`), with an inbox that verifies every HTTP
 //! signature (the key is fetched once per keyId) and records when each activity arrived.
 //!
-//! usage: bench_sink COUNT CONTROL_PORT
+//! usage: bench_sink COUNT   (prints `control PORT` once ready)
 //!   POST /follow?target=ACTOR_URL  every actor sends a signed Follow of the target
 //!   GET  /stats?type=Update        {"count", "verified", "first_ms", "last_ms"} of that type
 //!   GET  /ports                    the ports of the actors
@@ -187,11 +187,10 @@ async fn ports(State(s): State<Arc<Shared>>) -> Json<Vec<u16>> {
     Json(s.ports.lock().unwrap().clone())
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
-    let control: u16 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(9999);
     let pair = etal_node::keys::generate().unwrap();
     PRIVATE.set(pair.private_pem.clone()).unwrap();
     let shared = Arc::new(Shared {
@@ -225,9 +224,7 @@ async fn main() {
         .route("/stats", get(stats))
         .route("/ports", get(ports))
         .with_state(shared);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", control))
-        .await
-        .unwrap();
-    println!("ready {count} actors, control on {control}");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("control {}", listener.local_addr().unwrap().port());
     axum::serve(listener, app).await.unwrap();
 }
