@@ -6,6 +6,7 @@ pub mod follows;
 pub mod images;
 pub mod merchants;
 pub mod patch;
+pub mod product_input;
 pub mod products;
 
 pub use patch::Patch;

@@ -227,3 +227,64 @@ async fn hostile_requests_are_refused_with_a_reason_and_change_nothing() {
         404
     );
 }
+
+#[tokio::test]
+async fn hs2019_signatures_are_accepted() {
+    let t = spawn().await;
+    let pid = shop_with_product(&t, "boulangerie").await;
+    let fake = FakeServer::start().await;
+    let alice = fake.actor("alice");
+    let like = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("likes"), "type": "Like",
+                      "actor": alice, "object": format!("{}/products/{pid}", t.url)});
+    let (status, body) = fake
+        .post_raw(
+            "alice",
+            &format!("{}/inbox", t.url),
+            serde_json::to_vec(&like).unwrap(),
+            |h| {
+                let sig = h["signature"]
+                    .to_str()
+                    .unwrap()
+                    .replace("algorithm=\"rsa-sha256\"", "algorithm=\"hs2019\"");
+                h.insert("signature", sig.parse().unwrap());
+            },
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(interactions(&t, "boulangerie").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_deleted_remote_actor_takes_its_follow_and_interactions_with_it() {
+    let t = spawn().await;
+    let pid = shop_with_product(&t, "boulangerie").await;
+    let fake = FakeServer::start().await;
+    let alice = fake.actor("alice");
+    let inbox = format!("{}/inbox", t.url);
+    let follow = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("follows"), "type": "Follow",
+                        "actor": alice, "object": format!("{}/shops/boulangerie", t.url)});
+    assert_eq!(fake.post("alice", &inbox, &follow).await.0, 202);
+    let like = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("likes"), "type": "Like",
+                      "actor": alice, "object": format!("{}/products/{pid}", t.url)});
+    assert_eq!(fake.post("alice", &inbox, &like).await.0, 202);
+    assert_eq!(interactions(&t, "boulangerie").await.len(), 1);
+    let delete = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{alice}#delete"), "type": "Delete",
+                        "actor": alice, "object": alice, "to": ["https://www.w3.org/ns/activitystreams#Public"]});
+    assert_eq!(fake.post("alice", &inbox, &delete).await.0, 202);
+    assert_eq!(interactions(&t, "boulangerie").await.len(), 0);
+    let followers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM followers")
+        .fetch_one(t.node.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(followers, 0);
+    // A server announcing the deletion of an account we never knew: acknowledged, nothing
+    // fetched, nothing stored.
+    let stranger = FakeServer::start().await;
+    let bob = stranger.actor("bob");
+    let delete = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{bob}#delete"), "type": "Delete",
+                        "actor": bob, "object": bob});
+    t.unchanged(|| async {
+        assert_eq!(stranger.post("bob", &inbox, &delete).await.0, 202);
+    })
+    .await;
+}

@@ -45,6 +45,8 @@ pub async fn shop_with_product(t: &TestNode, slug: &str) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
+    // Followers added after this see only what happens next.
+    t.drain().await;
     id
 }
 

@@ -74,7 +74,15 @@ async fn receive(node: Arc<Node>, inbox: Inbox, req: Request) -> Result<StatusCo
             "an activity may be at most 1 MiB".into(),
         )
     })?;
-    let verified = verify::verify(&node, &parts, &body).await?;
+    let verified = match verify::verify(&node, &parts, &body).await {
+        Ok(v) => v,
+        // Acknowledged without effect (the deletion of an unknown actor).
+        Err(e) if e.status == StatusCode::ACCEPTED => {
+            tracing::debug!(reason = e.reason, "inbox: nothing to do");
+            return Ok(StatusCode::ACCEPTED);
+        }
+        Err(e) => return Err(e),
+    };
     handle::dispatch(&node, &inbox, verified).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -203,6 +203,18 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         None => crate::db::remote::actor(node.db.pool(), key_actor.as_str()).await?,
     };
     let cached = cached.filter(|a| a.key_id.as_deref() == Some(sig.key_id.as_str()));
+    // Servers tell every server they know when an account is deleted. For an actor we never
+    // stored there is nothing to undo, and its key is usually gone already: acknowledge it
+    // without fetching anything.
+    if cached.is_none()
+        && activity.kind == ActivityType::Delete
+        && activity.object.id() == Some(&activity.actor)
+    {
+        return Err(InboxError::new(
+            StatusCode::ACCEPTED,
+            "the deletion of an actor this node does not know: nothing to do".into(),
+        ));
+    }
     let (actor, fresh) = match cached {
         Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => {
             (a, false)

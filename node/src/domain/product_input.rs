@@ -1,0 +1,331 @@
+//! What a product request may say: the bodies of POST and PATCH, and the rules a product's
+//! fields obey (prices in the currency's minor unit, units, GTIN, taxonomy, tags, stock).
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::products::ProductFields;
+use super::{clean, max_chars, search_key, Patch};
+use crate::error::{Checks, Result};
+use etal_protocol::{taxonomy, validate, Availability, Currency, Money, Unit};
+
+const MAX_STOCK: i64 = 1_000_000_000;
+
+/// Body of `POST /api/v1/merchants/{slug}/products`. `null` equals absent.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCreate {
+    /// Product name, at most 200 characters.
+    #[schema(required = true, example = "Baguette tradition")]
+    pub name: Option<String>,
+    /// Decimal string, ≥ 0, with no more decimals than the currency allows.
+    #[schema(required = true, example = "1.30")]
+    pub price: Option<String>,
+    /// ISO 4217 code (default `EUR`).
+    #[schema(example = "EUR")]
+    pub currency: Option<String>,
+    /// `piece` (default), `kg`, `g`, `l`, `ml`, `m`, `box`, `dozen` or `bunch`.
+    #[schema(example = "piece")]
+    pub unit: Option<String>,
+    /// `in_stock` (default), `out_of_stock` or `preorder`.
+    #[schema(example = "in_stock")]
+    pub availability: Option<String>,
+    /// Free text, at most 5,000 characters.
+    pub description: Option<String>,
+    /// Units on hand (≥ 0); when tracked, reaching 0 sets `out_of_stock`.
+    pub stock: Option<i64>,
+    /// GTIN: 8, 12, 13 or 14 digits with a valid check digit.
+    pub gtin: Option<String>,
+    /// Code from `GET /api/v1/categories`.
+    #[schema(example = "food.bakery")]
+    pub category: Option<String>,
+    /// Free tags (at most 20, each at most 40 characters).
+    pub tags: Option<Vec<String>>,
+}
+
+/// Body of `PATCH /api/v1/products/{id}`: present fields are set absolutely, `null` clears an
+/// optional field, absent fields are kept. `stock_delta` adds to the stock atomically.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    /// Product name.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub name: Patch<String>,
+    /// Decimal string; required when `currency` changes.
+    #[schema(value_type = Option<String>, example = "3.20")]
+    #[serde(default)]
+    pub price: Patch<String>,
+    /// ISO 4217 code.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub currency: Patch<String>,
+    /// Sale unit.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub unit: Patch<String>,
+    /// Availability.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub availability: Patch<String>,
+    /// Free text.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub description: Patch<String>,
+    /// Units on hand; `null` stops tracking stock.
+    #[schema(value_type = Option<i64>)]
+    #[serde(default)]
+    pub stock: Patch<i64>,
+    /// Added to the current stock atomically (negative to remove); not with `stock`.
+    pub stock_delta: Option<i64>,
+    /// GTIN.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub gtin: Patch<String>,
+    /// Taxonomy code.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub category: Patch<String>,
+    /// Replaces every tag.
+    #[schema(value_type = Option<Vec<String>>)]
+    #[serde(default)]
+    pub tags: Patch<Vec<String>>,
+}
+
+fn parse_currency(code: Option<String>, checks: &mut Checks) -> Currency {
+    match clean(code) {
+        None => Currency::EUR,
+        Some(c) => Currency::from_code(&c).unwrap_or_else(|| {
+            checks.add(
+                "currency",
+                format!("\"{c}\" is not an ISO 4217 currency code such as EUR"),
+            );
+            Currency::EUR
+        }),
+    }
+}
+
+fn parse_price(text: &str, currency: Currency, checks: &mut Checks) -> Money {
+    Money::parse(text.trim(), currency).unwrap_or_else(|e| {
+        checks.add("price", e.to_string());
+        Money { minor: 0, currency }
+    })
+}
+
+fn parse_unit(s: &str, checks: &mut Checks) -> Unit {
+    Unit::parse(s.trim()).unwrap_or_else(|| {
+        let all: Vec<&str> = Unit::ALL.iter().map(Unit::as_str).collect();
+        checks.add("unit", format!("must be one of {}", all.join(", ")));
+        Unit::Piece
+    })
+}
+
+fn parse_availability(s: &str, checks: &mut Checks) -> Availability {
+    Availability::parse(s.trim()).unwrap_or_else(|| {
+        checks.add(
+            "availability",
+            "must be one of in_stock, out_of_stock, preorder",
+        );
+        Availability::InStock
+    })
+}
+
+impl ProductCreate {
+    /// Validates the body into product fields, or every problem found.
+    pub fn validate(self) -> Result<ProductFields> {
+        let mut checks = Checks::default();
+        let name = clean(self.name).unwrap_or_else(|| {
+            checks.required("name");
+            String::new()
+        });
+        let currency = parse_currency(self.currency, &mut checks);
+        let price = match &self.price {
+            Some(p) => parse_price(p, currency, &mut checks),
+            None => {
+                checks.required("price");
+                Money { minor: 0, currency }
+            }
+        };
+        let mut fields = ProductFields {
+            name,
+            description: self.description,
+            price,
+            unit: self
+                .unit
+                .map_or(Unit::Piece, |u| parse_unit(&u, &mut checks)),
+            availability: self.availability.map_or(Availability::InStock, |a| {
+                parse_availability(&a, &mut checks)
+            }),
+            stock: self.stock,
+            gtin: self.gtin,
+            category: self.category,
+            tags: self.tags.unwrap_or_default(),
+        };
+        if fields.stock == Some(0) && fields.availability == Availability::InStock {
+            fields.availability = Availability::OutOfStock;
+        }
+        fields.check(&mut checks);
+        checks.finish()?;
+        Ok(fields)
+    }
+}
+
+impl ProductPatch {
+    /// Applies the patch to the stored fields (under the row's lock, so `stock_delta` is
+    /// atomic) and validates the result.
+    pub fn apply(self, current: &ProductFields) -> Result<ProductFields> {
+        let mut checks = Checks::default();
+        let c = current.clone();
+        let name = match self.name {
+            Patch::Keep => c.name,
+            Patch::Clear => {
+                checks.add("name", "is required and cannot be cleared");
+                c.name
+            }
+            Patch::Set(n) => n,
+        };
+        let currency = match self.currency {
+            Patch::Keep => c.price.currency,
+            Patch::Clear => Currency::EUR,
+            Patch::Set(code) => parse_currency(Some(code), &mut checks),
+        };
+        let price = match self.price {
+            Patch::Set(p) => parse_price(&p, currency, &mut checks),
+            Patch::Clear => {
+                checks.add("price", "is required and cannot be cleared");
+                c.price
+            }
+            Patch::Keep if currency != c.price.currency => {
+                checks.add("price", "is required when the currency changes");
+                c.price
+            }
+            Patch::Keep => c.price,
+        };
+        let unit = match self.unit {
+            Patch::Keep => c.unit,
+            Patch::Clear => Unit::Piece,
+            Patch::Set(u) => parse_unit(&u, &mut checks),
+        };
+        let availability_given = self.availability.is_present();
+        let mut availability = match self.availability {
+            Patch::Keep => c.availability,
+            Patch::Clear => Availability::InStock,
+            Patch::Set(a) => parse_availability(&a, &mut checks),
+        };
+        let mut stock = match (&self.stock, self.stock_delta) {
+            (Patch::Keep, None) => c.stock,
+            (_, None) => self.stock.clone().apply(c.stock),
+            (Patch::Keep, Some(delta)) => match c.stock {
+                None => {
+                    checks.add(
+                        "stock_delta",
+                        "stock is not tracked for this product: set stock first",
+                    );
+                    None
+                }
+                Some(s) => Some(s.saturating_add(delta)),
+            },
+            (_, Some(_)) => {
+                checks.add("stock_delta", "cannot be combined with stock");
+                c.stock
+            }
+        };
+        if let (Some(s), Some(delta)) = (stock, self.stock_delta) {
+            if s < 0 {
+                checks.add(
+                    "stock_delta",
+                    format!("would take the stock below zero (it is {})", s - delta),
+                );
+                stock = c.stock;
+            }
+        }
+        if !availability_given && stock != c.stock {
+            // Stock that is tracked drives availability, unless the same request sets it.
+            match stock {
+                Some(0) if availability == Availability::InStock => {
+                    availability = Availability::OutOfStock
+                }
+                Some(n) if n > 0 && availability == Availability::OutOfStock => {
+                    availability = Availability::InStock
+                }
+                _ => {}
+            }
+        }
+        let mut fields = ProductFields {
+            name,
+            description: self.description.apply(c.description),
+            price,
+            unit,
+            availability,
+            stock,
+            gtin: self.gtin.apply(c.gtin),
+            category: self.category.apply(c.category),
+            tags: self.tags.apply(Some(c.tags)).unwrap_or_default(),
+        };
+        fields.check(&mut checks);
+        checks.finish()?;
+        Ok(fields)
+    }
+}
+
+impl ProductFields {
+    fn check(&mut self, checks: &mut Checks) {
+        self.name = self.name.trim().to_string();
+        if self.name.is_empty() && !checks.has("name") {
+            checks.required("name");
+        }
+        checks.check("name", max_chars(&Some(self.name.clone()), 200));
+        self.description = clean(self.description.take());
+        checks.check("description", max_chars(&self.description, 5000));
+        if let Some(s) = self.stock {
+            if !(0..=MAX_STOCK).contains(&s) && !checks.has("stock_delta") {
+                checks.add("stock", format!("must be between 0 and {MAX_STOCK}"));
+            }
+        }
+        self.gtin = clean(self.gtin.take());
+        if let Some(g) = &self.gtin {
+            checks.check("gtin", validate::gtin(g));
+        }
+        self.category = clean(self.category.take());
+        if let Some(c) = &self.category {
+            checks.check("category", taxonomy::check(c).map(|_| ()));
+        }
+        let mut tags: Vec<String> = Vec::new();
+        for (i, t) in self.tags.iter().enumerate() {
+            let t = t.trim().trim_start_matches('#').trim();
+            if t.is_empty() {
+                checks.add(format!("tags[{i}]"), "must not be empty");
+            } else if t.chars().count() > 40 {
+                checks.add(format!("tags[{i}]"), "must be at most 40 characters");
+            } else if !tags.iter().any(|x| x.to_lowercase() == t.to_lowercase()) {
+                tags.push(t.to_string());
+            }
+        }
+        if tags.len() > 20 {
+            checks.add("tags", "at most 20 tags");
+        }
+        self.tags = tags;
+    }
+
+    /// The text `q` searches: name, tags and description, lower-case without accents.
+    pub fn search_text(&self) -> String {
+        let mut text = self.name.clone();
+        for t in &self.tags {
+            text.push(' ');
+            text.push_str(t);
+        }
+        if let Some(d) = &self.description {
+            text.push(' ');
+            text.push_str(d);
+        }
+        search_key(&text)
+    }
+
+    /// Whether going from `self` to `next` must be announced: anything but a stock change
+    /// that leaves the availability alone.
+    pub fn announce_change_to(&self, next: &ProductFields) -> bool {
+        let mut same_stock = next.clone();
+        same_stock.stock = self.stock;
+        &same_stock != self
+    }
+}
