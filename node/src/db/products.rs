@@ -54,13 +54,13 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
     })
 }
 
-/// Inserts a local product.
+/// Inserts a product: a local one, or a mirror of a followed node's (`local` false).
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> sqlx::Result<()> {
     let f = &p.fields;
     sqlx::query(
-        "INSERT INTO products (id, merchant_id, ap_id, local, name, description, price_minor, currency, \
-         unit, availability, stock, gtin, category, tags, search_text, version, created_at, updated_at) \
-         VALUES ($1,$2,$3,1,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+        "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
+         currency, unit, availability, stock, gtin, category, tags, search_text, version, created_at, updated_at) \
+         VALUES ($1,$2,$3,$18,$19,$20,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
     )
     .bind(p.id.to_string())
     .bind(p.merchant_id.to_string())
@@ -79,6 +79,13 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> s
     .bind(p.version)
     .bind(p.created_at.timestamp_millis())
     .bind(p.updated_at.timestamp_millis())
+    .bind(p.local as i64)
+    .bind(p.url.clone())
+    .bind(
+        url::Url::parse(&p.ap_id)
+            .map(|u| etal_protocol::ap::origin(&u))
+            .unwrap_or_default(),
+    )
     .execute(ex)
     .await?;
     Ok(())

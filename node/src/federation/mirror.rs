@@ -309,37 +309,30 @@ async fn upsert_product(
         .map(str::to_string);
     let created = note.published.map_or(now, |p| p.timestamp_millis());
     let updated = note.updated.map_or(created, |u| u.timestamp_millis());
-    let sql = if existing.is_some() {
-        "UPDATE products SET name=$3, description=$4, price_minor=$5, currency=$6, unit=$7, availability=$8, \
-         stock=$9, gtin=$10, category=$11, tags=$12, search_text=$13, url=$14, origin=$15, updated_at=$17, \
-         deleted_at=NULL, version=version+1 WHERE id=$1 AND merchant_id=$2"
+    if existing.is_some() {
+        db::products::update(&mut **tx, id, &f, updated).await?;
+        sqlx::query("UPDATE products SET url=$2, deleted_at=NULL WHERE id=$1")
+            .bind(id.to_string())
+            .bind(page)
+            .execute(&mut **tx)
+            .await?;
     } else {
-        "INSERT INTO products (id, merchant_id, ap_id, local, name, description, price_minor, currency, unit, \
-         availability, stock, gtin, category, tags, search_text, url, origin, created_at, updated_at) \
-         VALUES ($1,$2,$18,0,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
-    };
-    let mut q = sqlx::query(sql)
-        .bind(id.to_string())
-        .bind(merchant.to_string())
-        .bind(f.name.clone())
-        .bind(f.description.clone())
-        .bind(f.price.minor)
-        .bind(f.price.currency.code())
-        .bind(f.unit.as_str())
-        .bind(f.availability.as_str())
-        .bind(f.stock)
-        .bind(f.gtin.clone())
-        .bind(f.category.clone())
-        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
-        .bind(f.search_text())
-        .bind(page)
-        .bind(ap::origin(&note.id))
-        .bind(created)
-        .bind(updated);
-    if existing.is_none() {
-        q = q.bind(note.id.to_string());
+        let product = crate::domain::products::Product {
+            id,
+            merchant_id: merchant,
+            merchant_slug: String::new(),
+            ap_id: note.id.to_string(),
+            local: false,
+            url: page,
+            fields: f,
+            images: vec![],
+            version: 1,
+            created_at: db::time(created),
+            updated_at: db::time(updated),
+            deleted_at: None,
+        };
+        db::products::insert(&mut **tx, &product).await?;
     }
-    q.execute(&mut **tx).await?;
     sqlx::query("DELETE FROM product_images WHERE product_id=$1")
         .bind(id.to_string())
         .execute(&mut **tx)
