@@ -2,7 +2,7 @@
 //! everything the node stores, to show that a failed request changed nothing.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use etal_node::app::App;
@@ -24,9 +24,6 @@ pub struct TestNode {
     pub admin: String,
     /// HTTP client.
     pub client: reqwest::Client,
-    /// Folder of the node's files.
-    #[allow(dead_code)]
-    pub dir: PathBuf,
     _tmp: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -93,7 +90,6 @@ async fn postgres_url() -> Option<String> {
 }
 
 /// Which database the suite runs on.
-#[allow(dead_code)]
 pub fn on_postgres() -> bool {
     std::env::var("ETAL_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
@@ -138,7 +134,6 @@ async fn spawn_full(
     let admin = auth::create_token(&node, "test admin", None).await.unwrap();
     TestNode {
         url,
-        dir: tmp.path().to_path_buf(),
         node,
         admin,
         client: reqwest::Client::new(),
