@@ -15,6 +15,7 @@ create table remote_actors (
     fetched_at     integer not null,
     deleted_at     integer
 );
+create index remote_actors_key on remote_actors (key_id);
 
 -- Remote actors following a local actor: `local_actor` is 'node' or a merchant id.
 create table followers (

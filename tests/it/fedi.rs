@@ -173,15 +173,37 @@ impl FakeServer {
         body: Vec<u8>,
         tweak: impl FnOnce(&mut HeaderMap),
     ) -> (u16, String) {
+        self.post_signed_for(name, inbox, inbox, body, tweak).await
+    }
+
+    /// Signs a POST as if to `signed_for`, and sends it to `inbox` (a replay when they differ).
+    pub async fn post_signed_for(
+        &self,
+        name: &str,
+        signed_for: &str,
+        inbox: &str,
+        body: Vec<u8>,
+        tweak: impl FnOnce(&mut HeaderMap),
+    ) -> (u16, String) {
         let (key, http) = {
             let inner = self.inner.lock().unwrap();
             (inner.keys[name].1.clone(), inner.http.clone())
         };
+        let signed_url = url::Url::parse(signed_for).unwrap();
         let url = url::Url::parse(inbox).unwrap();
         let digest = signing::digest_header(&body);
         let date = signing::http_date(chrono::Utc::now());
-        let signed = signing::sign_post(&key, &url, &digest, "application/activity+json", &date);
+        let signed = signing::sign_post(
+            &key,
+            &signed_url,
+            &digest,
+            "application/activity+json",
+            &date,
+        );
         let mut headers = HeaderMap::new();
+        if signed_url.origin() != url.origin() {
+            headers.insert("host", signed.host.parse().unwrap());
+        }
         headers.insert("content-type", "application/activity+json".parse().unwrap());
         headers.insert("date", signed.date.parse().unwrap());
         headers.insert("digest", digest.parse().unwrap());

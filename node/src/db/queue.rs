@@ -227,10 +227,12 @@ pub async fn claim(
     Ok(out)
 }
 
-/// Removes finished deliveries (sent, or refused for good).
-pub async fn finish(tx: &mut Tx, ids: &[i64]) -> sqlx::Result<()> {
+/// Removes finished deliveries (sent, or refused for good) that `worker` still holds: a
+/// delivery whose lease another worker took over is that worker's to finish.
+pub async fn finish(tx: &mut Tx, ids: &[i64], worker: &str) -> sqlx::Result<()> {
     for chunk in ids.chunks(500) {
-        let mut sql = Sql::new("DELETE FROM deliveries WHERE id IN (");
+        let mut sql = Sql::new("DELETE FROM deliveries WHERE locked_by=");
+        sql.bind(worker.to_string()).push(" AND id IN (");
         for (i, id) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(",");
@@ -244,13 +246,17 @@ pub async fn finish(tx: &mut Tx, ids: &[i64]) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Gives a delivery back for a later attempt.
-pub async fn release(tx: &mut Tx, id: i64, error: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE deliveries SET locked_by=NULL, locked_until=NULL, attempts=attempts+1, last_error=$2 WHERE id=$1")
-        .bind(id)
-        .bind(error.to_string())
-        .execute(&mut **tx)
-        .await?;
+/// Gives a delivery `worker` holds back for a later attempt.
+pub async fn release(tx: &mut Tx, id: i64, worker: &str, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET locked_by=NULL, locked_until=NULL, attempts=attempts+1, last_error=$3 \
+         WHERE id=$1 AND locked_by=$2",
+    )
+    .bind(id)
+    .bind(worker.to_string())
+    .bind(error.to_string())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

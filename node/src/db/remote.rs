@@ -66,6 +66,23 @@ pub async fn actor<'e>(
     .transpose()
 }
 
+/// A stored remote actor by the id of its key.
+pub async fn actor_by_key<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    key_id: &str,
+) -> sqlx::Result<Option<RemoteActor>> {
+    sqlx::query(
+        "SELECT ap_id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, url, \
+         document, fetched_at FROM remote_actors WHERE key_id=$1 AND deleted_at IS NULL",
+    )
+    .bind(key_id.to_string())
+    .fetch_optional(ex)
+    .await?
+    .as_ref()
+    .map(actor_from_row)
+    .transpose()
+}
+
 /// Stores or refreshes a remote actor.
 pub async fn upsert_actor(tx: &mut Tx, a: &RemoteActor) -> sqlx::Result<()> {
     sqlx::query(

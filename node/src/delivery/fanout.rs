@@ -123,10 +123,9 @@ pub async fn render_event(
 
 /// Processes pending events; returns how many.
 pub async fn run(node: &Node) -> anyhow::Result<usize> {
-    let lock = match node.db.backend() {
-        db::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        db::Backend::Sqlite => "",
-    };
+    // Events are fanned out in order by one process at a time: a later event queued by another
+    // process before an earlier one would reach a host first (a Delete before its Create).
+    let serialize = node.db.backend() == db::Backend::Postgres;
     // A cheap look first: most wake-ups find nothing, and must not take the write lock.
     let pending: Option<i64> =
         sqlx::query_scalar("SELECT seq FROM outbox_events WHERE processed_at IS NULL LIMIT 1")
@@ -136,9 +135,12 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
         return Ok(0);
     }
     let mut tx: Tx = node.db.begin().await?;
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE processed_at IS NULL ORDER BY seq LIMIT 100{lock}"
-    );
+    if serialize {
+        sqlx::query("SELECT pg_advisory_xact_lock(7310455)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE processed_at IS NULL ORDER BY seq LIMIT 100");
     let events: Vec<Event> = sqlx::query(&sql)
         .fetch_all(&mut *tx)
         .await?

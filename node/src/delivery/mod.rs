@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod sender;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +43,10 @@ struct Worker {
     id: String,
     keys: Mutex<HashMap<String, Arc<SigningKey>>>,
     slots: Arc<Semaphore>,
+    /// Wall-clock time of the last recorded heartbeat.
+    beat: Arc<AtomicI64>,
+    /// A probe of down hosts is running.
+    probing: Arc<AtomicBool>,
 }
 
 type Done = (Claimed, Outcome);
@@ -53,36 +58,49 @@ impl Worker {
             id: uuid::Uuid::now_v7().to_string(),
             keys: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            beat: Arc::new(AtomicI64::new(0)),
+            probing: Arc::new(AtomicBool::new(false)),
         }
     }
 
     async fn run(self) {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
         let mut last_gc = 0i64;
-        let mut last_beat = 0i64;
         self.refresh_troubled().await;
+        // The heartbeat has a task of its own, so that no slow step of this loop can let it
+        // go stale while we hold leases.
+        let (node, id, beat) = (self.node.clone(), self.id.clone(), self.beat.clone());
+        tokio::spawn(async move {
+            loop {
+                let real_now = chrono::Utc::now().timestamp_millis();
+                match queue::heartbeat(&node.db, &id, real_now).await {
+                    Ok(()) => beat.store(real_now, Ordering::SeqCst),
+                    Err(e) => tracing::error!(error = %e, "cannot record the worker's heartbeat"),
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+        for _ in 0..100 {
+            if self.beat.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         loop {
             if let Err(e) = fanout::run(&self.node).await {
                 tracing::error!(error = format!("{e:#}"), "fan-out failed");
             }
             let now = self.node.clock.now_ms();
             let real_now = chrono::Utc::now().timestamp_millis();
-            if real_now - last_beat > 5_000 {
-                last_beat = real_now;
-                if let Err(e) = queue::heartbeat(&self.node.db, &self.id, real_now).await {
-                    tracing::error!(error = %e, "cannot record the worker's heartbeat");
-                }
-            }
-            match queue::claim(
-                &self.node.db,
-                &self.id,
-                now,
-                real_now,
-                LEASE_MS,
-                self.slots.available_permits() as i64,
-            )
-            .await
-            {
+            // Without a recent heartbeat other processes may take our leases: claim nothing.
+            let alive =
+                real_now - self.beat.load(Ordering::SeqCst) < queue::HEARTBEAT_TIMEOUT_MS / 2;
+            let slots = if alive {
+                self.slots.available_permits() as i64
+            } else {
+                0
+            };
+            match queue::claim(&self.node.db, &self.id, now, real_now, LEASE_MS, slots).await {
                 Ok(claimed) => {
                     for c in claimed {
                         self.start(c, done_tx.clone()).await;
@@ -94,7 +112,13 @@ impl Worker {
                 last_gc = now;
                 let _ = queue::collect_garbage(&self.node.db).await;
                 self.refresh_troubled().await;
-                self.probe_down_hosts(now).await;
+                if !self.probing.swap(true, Ordering::SeqCst) {
+                    let (node, probing) = (self.node.clone(), self.probing.clone());
+                    tokio::spawn(async move {
+                        probe_down_hosts(&node, now).await;
+                        probing.store(false, Ordering::SeqCst);
+                    });
+                }
             }
             // Sleep until woken by a write, a finished attempt, or the poll interval.
             let mut finished = Vec::new();
@@ -143,8 +167,8 @@ impl Worker {
         let key = match self.key(&c.signer).await {
             Ok(k) => k,
             Err(e) => {
-                tracing::error!(signer = c.signer, error = %e, "no key to sign with");
-                let _ = done.send((c, Outcome::Refused(0)));
+                tracing::error!(signer = c.signer, error = %e, "no key to sign with; will retry");
+                let _ = done.send((c, Outcome::Deferred(e.to_string())));
                 return;
             }
         };
@@ -204,6 +228,9 @@ impl Worker {
                         .await?;
                     }
                 }
+                Outcome::Deferred(error) => {
+                    queue::release(&mut tx, c.id, &self.id, error).await?;
+                }
                 Outcome::Retry(error) => {
                     let state = queue::host_state(&mut *tx, &c.host).await?;
                     let (next, down) = backoff::after_failure(&state, now, rand::random::<f64>());
@@ -221,7 +248,7 @@ impl Worker {
                             "host failing for two days: marked down, its queue dropped"
                         );
                     } else {
-                        queue::release(&mut tx, c.id, error).await?;
+                        queue::release(&mut tx, c.id, &self.id, error).await?;
                         tracing::info!(
                             host = c.host,
                             error,
@@ -232,38 +259,38 @@ impl Worker {
                 }
             }
         }
-        queue::finish(&mut tx, &finished_ids).await?;
+        queue::finish(&mut tx, &finished_ids, &self.id).await?;
         tx.commit().await
     }
+}
 
-    async fn probe_down_hosts(&self, now: i64) {
-        let Ok(hosts) = queue::hosts_to_probe(&self.node.db, now).await else {
+/// Probes hosts marked down; one that answers is back.
+async fn probe_down_hosts(node: &Node, now: i64) {
+    let Ok(hosts) = queue::hosts_to_probe(&node.db, now).await else {
+        return;
+    };
+    for host in hosts {
+        let alive = node
+            .fed
+            .fetcher
+            .client()
+            .get(format!("{host}/"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() < 500);
+        let Ok(mut tx) = node.db.begin().await else {
             return;
         };
-        for host in hosts {
-            let alive = self
-                .node
-                .fed
-                .fetcher
-                .client()
-                .get(format!("{host}/"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().as_u16() < 500);
-            let Ok(mut tx) = self.node.db.begin().await else {
-                return;
-            };
-            let state = if alive {
-                tracing::info!(host, "down host answers again");
-                queue::HostState::default()
-            } else {
-                let mut s = queue::host_state(&mut *tx, &host).await.unwrap_or_default();
-                s.next_attempt_at = now + backoff::PROBE_EVERY_MS;
-                s
-            };
-            let _ = queue::set_host_state(&mut tx, &host, &state, None, alive.then_some(now)).await;
-            let _ = tx.commit().await;
-        }
+        let state = if alive {
+            tracing::info!(host, "down host answers again");
+            queue::HostState::default()
+        } else {
+            let mut s = queue::host_state(&mut *tx, &host).await.unwrap_or_default();
+            s.next_attempt_at = now + backoff::PROBE_EVERY_MS;
+            s
+        };
+        let _ = queue::set_host_state(&mut tx, &host, &state, None, alive.then_some(now)).await;
+        let _ = tx.commit().await;
     }
 }
 

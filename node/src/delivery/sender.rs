@@ -16,6 +16,8 @@ pub enum Outcome {
     Refused(u16),
     /// Network error, timeout, 5xx, 408 or 429: try again later.
     Retry(String),
+    /// Not sent because of a fault of ours (no key at hand): try again, the host is not to blame.
+    Deferred(String),
 }
 
 /// POSTs `body` to `inbox`, signed by `key`.

@@ -65,6 +65,20 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            // Addresses that carry an IPv4 address reach it: NAT64 (64:ff9b::/96), 6to4
+            // (2002::/16) and the deprecated IPv4-compatible form (::a.b.c.d).
+            let embedded = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
+            }
+            if s[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(s[1], s[2])));
+            }
+            if s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -333,5 +347,14 @@ mod tests {
         assert!(check_url(&u("http://localhost:8001/x"), true).is_ok());
         assert!(is_public("93.184.216.34".parse().unwrap()));
         assert!(!is_public("100.64.0.1".parse().unwrap()));
+        for hidden in [
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "::10.0.0.1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(hidden.parse().unwrap()), "{hidden}");
+        }
+        assert!(is_public("2a01:4f8::1".parse().unwrap()));
     }
 }

@@ -2,13 +2,14 @@
 //! `Announce` of each Create/Update/Delete, or backfilled from its outbox after a follow is
 //! accepted. Mirrored rows are read-only copies (`local = 0`) that keep their remote ids.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
 use url::Url;
 use uuid::Uuid;
 
+use super::inbox::verify::check_object_origin;
 use super::inbox::{InboxError, Verified};
 use super::verify_doc;
 use crate::db::{self, remote, Tx};
@@ -252,7 +253,8 @@ pub fn product_fields(note: &Note) -> Option<ProductFields> {
         .as_ref()
         .and_then(|p| p.available_quantity.as_ref())
         .and_then(|q| q.has_numerical_value.as_deref())
-        .and_then(|n| n.parse::<i64>().ok());
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0);
     let tags = note
         .tag
         .iter()
@@ -428,11 +430,14 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
         .and_then(Value::as_str)
         .map(str::to_string);
     let origin = ap::origin(&actor_url);
-    let mut items: Vec<Activity> = Vec::new();
+    // Newest first: the first activity seen about an object is its current state, and the
+    // older ones about it are skipped. Only ids are kept in memory, page after page.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut applied = 0;
     let mut pages = 0;
     while let Some(page_url) = next.take() {
         pages += 1;
-        if pages > 1000 {
+        if pages > 100_000 {
             break;
         }
         let page_url = Url::parse(&page_url)?;
@@ -441,29 +446,35 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
         }
         let page: ap::OrderedCollectionPage =
             serde_json::from_value(node.fed.fetcher.get(&page_url).await?)?;
-        for item in page.ordered_items {
-            if let Some(Object::Activity(announce)) = item.object() {
-                if let Some(Object::Activity(inner)) = announce.object.object() {
-                    if ap::origin(&inner.id) == origin && ap::origin(&inner.actor) == origin {
-                        items.push((**inner).clone());
-                    }
+        for item in &page.ordered_items {
+            let Some(Object::Activity(announce)) = item.object() else {
+                continue;
+            };
+            let Some(Object::Activity(inner)) = announce.object.object() else {
+                continue;
+            };
+            // What a node relays must be its own, and so must what its activities carry.
+            if ap::origin(&inner.id) != origin
+                || ap::origin(&inner.actor) != origin
+                || check_object_origin(inner, &origin).is_err()
+            {
+                tracing::warn!(activity = %inner.id, "backfill skipped an activity from another server");
+                continue;
+            }
+            let Some(object) = inner.object.id() else {
+                continue;
+            };
+            if !seen.insert(object.to_string()) {
+                continue;
+            }
+            match backfill_one(node, inner).await {
+                Ok(()) => applied += 1,
+                Err(e) => {
+                    tracing::warn!(activity = %inner.id, error = %e, "backfill skipped an activity")
                 }
             }
         }
         next = page.next.map(|u| u.to_string());
-    }
-    let count = items.len();
-    for inner in items.iter().rev() {
-        let mut prepared = Prepared::default();
-        if let Err(e) = prepare_inner(node, inner, &mut prepared).await {
-            tracing::warn!(activity = %inner.id, reason = e.reason, "backfill skipped an activity");
-            continue;
-        }
-        let mut tx = node.db.begin().await?;
-        apply(node, &mut tx, inner, &prepared)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.reason))?;
-        tx.commit().await?;
     }
     let mut tx = node.db.begin().await?;
     sqlx::query("UPDATE follows SET backfilled_at=$2 WHERE target=$1")
@@ -472,5 +483,18 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(count)
+    Ok(applied)
+}
+
+async fn backfill_one(node: &Node, inner: &Activity) -> anyhow::Result<()> {
+    let mut prepared = Prepared::default();
+    prepare_inner(node, inner, &mut prepared)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.reason))?;
+    let mut tx = node.db.begin().await?;
+    apply(node, &mut tx, inner, &prepared)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.reason))?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -34,7 +34,7 @@ pub struct Federation {
     pub node_public_pem: String,
     /// Writes likes, boosts and replies in groups.
     pub interactions: inbox::batch::InteractionWriter,
-    /// Recently verified remote actors by id, to check signatures without a query.
+    /// Recently verified remote actors by key id, to check signatures without a query.
     actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
 }
 
@@ -67,30 +67,33 @@ impl Federation {
         })
     }
 
-    /// A remote actor verified recently.
-    pub fn cached_actor(&self, ap_id: &str) -> Option<RemoteActor> {
+    /// A remote actor verified recently, by the id of its key.
+    pub fn cached_actor(&self, key_id: &str) -> Option<RemoteActor> {
         let cache = self.actors.lock().expect("actor cache lock");
         cache
-            .get(ap_id)
+            .get(key_id)
             .filter(|(at, _)| at.elapsed() < ACTOR_CACHE_TTL)
             .map(|(_, a)| a.clone())
     }
 
-    /// Remembers a verified remote actor.
+    /// Remembers a stored remote actor under its key id.
     pub fn cache_actor(&self, actor: &RemoteActor) {
+        let Some(key_id) = actor.key_id.clone() else {
+            return;
+        };
         let mut cache = self.actors.lock().expect("actor cache lock");
         if cache.len() > 10_000 {
             cache.retain(|_, (at, _)| at.elapsed() < ACTOR_CACHE_TTL);
         }
-        cache.insert(
-            actor.ap_id.clone(),
-            (std::time::Instant::now(), actor.clone()),
-        );
+        cache.insert(key_id, (std::time::Instant::now(), actor.clone()));
     }
 
     /// Forgets a remote actor (deleted, or its document replaced).
     pub fn forget_actor(&self, ap_id: &str) {
-        self.actors.lock().expect("actor cache lock").remove(ap_id);
+        self.actors
+            .lock()
+            .expect("actor cache lock")
+            .retain(|_, (_, a)| a.ap_id != ap_id);
     }
 }
 

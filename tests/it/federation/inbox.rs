@@ -208,6 +208,24 @@ async fn hostile_requests_are_refused_with_a_reason_and_change_nothing() {
                 fake.post("mallory", &inbox, &v).await
             }),
             ("not an activity", 400, "activity", fake.post("mallory", &inbox, &json!({"hello": "world"})).await),
+            ("replayed from another server", 401, "not this server", {
+                // Signed (validly) for a request to another server, then sent here.
+                let v = like(fake.new_id("likes"));
+                let elsewhere = format!("{}/shops/boulangerie/inbox", other.base);
+                fake.post_signed_for("mallory", &elsewhere, &inbox, body(&v), |_| {}).await
+            }),
+            ("an unsigned Date with only (created) signed", 401, "too old", {
+                let v = like(fake.new_id("likes"));
+                fake.post_raw("mallory", &inbox, body(&v), |h| {
+                    // The signature covers `date`; claim it covers only `(created)`, long ago.
+                    let sig = h["signature"].to_str().unwrap().replace(
+                        "headers=\"(request-target) host date digest content-type\"",
+                        "headers=\"(request-target) host (created) digest\",created=\"1000\"",
+                    );
+                    h.insert("signature", sig.parse().unwrap());
+                })
+                .await
+            }),
         ];
         for (what, status, reason, (got, body)) in cases {
             assert_eq!(got, status, "{what}: {body}");

@@ -47,20 +47,65 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let result = write(&db, &batch).await.map_err(|e| e.to_string());
-        for (_, done) in batch {
-            let _ = done.send(result.clone());
+        match write(&db, &batch).await {
+            Ok(()) => {
+                for (_, done) in batch {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            // One bad row must not fail its neighbours: write them one by one.
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, rows = batch.len(), "grouped write failed; writing rows one by one");
+                for job in batch {
+                    let result = write(&db, std::slice::from_ref(&job))
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = job.1.send(result);
+                }
+            }
+            Err(e) => {
+                for (_, done) in batch {
+                    let _ = done.send(Err(e.to_string()));
+                }
+            }
         }
     }
 }
 
 async fn write(db: &Db, batch: &[Job]) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    // Activities seen before (a redelivery, or a Like undone since) are not stored again.
+    let mut seen = Sql::new("INSERT INTO received_activities (id, received_at) VALUES ");
+    for (n, (i, _)) in batch.iter().enumerate() {
+        if n > 0 {
+            seen.push(",");
+        }
+        seen.push("(")
+            .bind(i.activity_id.clone())
+            .push(",")
+            .bind(i.created_at)
+            .push(")");
+    }
+    seen.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+    let (text, args) = seen.build();
+    let new: std::collections::HashSet<String> = sqlx::query_scalar_with(&text, args)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    let fresh: Vec<&Job> = batch
+        .iter()
+        .filter(|(i, _)| new.contains(&i.activity_id))
+        .collect();
+    if fresh.is_empty() {
+        return tx.commit().await;
+    }
     let mut sql = Sql::new(
         "INSERT INTO interactions (id, activity_id, kind, merchant_id, product_id, actor, object_id, content, url, created_at) \
          SELECT v.column1, v.column2, v.column3, p.merchant_id, p.id, v.column5, v.column6, v.column7, v.column8, v.column9 \
          FROM (VALUES ",
     );
-    for (n, (i, _)) in batch.iter().enumerate() {
+    for (n, (i, _)) in fresh.iter().map(|j| (&j.0, &j.1)).enumerate() {
         if n > 0 {
             sql.push(",");
         }
@@ -84,13 +129,12 @@ async fn write(db: &Db, batch: &[Job]) -> sqlx::Result<()> {
             .bind(i.created_at)
             .push(")");
     }
-    // The same activity twice in one batch: the first one wins, like across batches.
     sql.push(
         ") AS v JOIN products p ON p.id = v.column4 \
          WHERE p.local = 1 AND p.deleted_at IS NULL \
          ON CONFLICT (activity_id) DO NOTHING",
     );
     let (text, args) = sql.build();
-    sqlx::query_with(&text, args).execute(db.writer()).await?;
-    Ok(())
+    sqlx::query_with(&text, args).execute(&mut *tx).await?;
+    tx.commit().await
 }

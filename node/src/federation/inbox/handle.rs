@@ -183,6 +183,9 @@ pub async fn dispatch(
         _ => {}
     }
     tx.commit().await?;
+    if v.fresh {
+        node.fed.cache_actor(&v.actor);
+    }
     node.wake.notify_one();
     let _ = crate::delivery::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
     if let Some(target) = after.backfill {
@@ -276,9 +279,13 @@ fn interaction_row(
         actor: v.activity.actor.to_string(),
         object_id: note.map(|n| n.id.to_string()),
         content: note.and_then(|n| n.content.as_deref()).map(sanitize::html),
+        // Only a real web address is kept as the reply's link.
         url: note
             .and_then(|n| n.url.as_ref())
-            .and_then(|u| u.as_str().map(str::to_string))
+            .and_then(|u| u.as_str())
+            .and_then(|u| Url::parse(u).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(String::from)
             .or_else(|| note.map(|n| n.id.to_string())),
         created_at: now,
     }

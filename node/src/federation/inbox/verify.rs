@@ -167,20 +167,35 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         return Err(InboxError::bad("the Digest header does not match the body"));
     }
     // Freshness.
+    // The request was meant for this server: a signed request replayed from another one
+    // carries that server's Host.
+    let host = header("host").unwrap_or_default();
+    let host = host
+        .strip_suffix(":443")
+        .or_else(|| host.strip_suffix(":80"))
+        .unwrap_or(host);
+    let ours = node.urls.host();
+    if !host.eq_ignore_ascii_case(ours) {
+        return Err(InboxError::unauthorized(format!(
+            "the signed Host {host:?} is not this server ({ours})"
+        )));
+    }
+    // Freshness, from what the signature covers: an unsigned Date proves nothing.
     let now = chrono::Utc::now().timestamp();
-    let sent = match (header("date"), sig.created) {
-        (Some(d), _) => chrono::DateTime::parse_from_rfc2822(&d.replace("GMT", "+0000"))
+    let signed_date = sig.headers.iter().any(|h| h == "date");
+    let sent = match (signed_date, header("date"), sig.created) {
+        (true, Some(d), _) => chrono::DateTime::parse_from_rfc2822(&d.replace("GMT", "+0000"))
             .map(|t| t.timestamp())
             .map_err(|_| InboxError::bad("the Date header is not an HTTP date"))?,
-        (None, Some(c)) => c,
-        (None, None) => return Err(InboxError::bad("no Date header")),
+        (_, _, Some(c)) => c,
+        _ => return Err(InboxError::bad("no signed Date or (created)")),
     };
-    if (now - sent).abs() > MAX_SKEW_SECS {
+    if now.saturating_sub(sent).saturating_abs() > MAX_SKEW_SECS {
         return Err(InboxError::unauthorized(
             "the request is too old or from the future (Date off by more than an hour)",
         ));
     }
-    if sig.expires.is_some_and(|e| e < now - MAX_SKEW_SECS) {
+    if sig.expires.is_some_and(|e| e < now) {
         return Err(InboxError::unauthorized("the signature has expired"));
     }
     // The activity.
@@ -196,13 +211,12 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         Url::parse(&sig.key_id).map_err(|_| InboxError::unauthorized("keyId is not a URL"))?;
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let text = signing::signing_string(&sig, parts.method.as_str(), path, |h| header(h))?;
-    let mut key_actor = key_id.clone();
-    key_actor.set_fragment(None);
-    let cached = match node.fed.cached_actor(key_actor.as_str()) {
+    // Keys are found by their id: `{actor}#main-key`, or a document of its own
+    // (`{actor}/main-key`, GoToSocial) whose owner is the actor.
+    let cached = match node.fed.cached_actor(&sig.key_id) {
         Some(a) => Some(a),
-        None => crate::db::remote::actor(node.db.pool(), key_actor.as_str()).await?,
+        None => crate::db::remote::actor_by_key(node.db.pool(), &sig.key_id).await?,
     };
-    let cached = cached.filter(|a| a.key_id.as_deref() == Some(sig.key_id.as_str()));
     // Servers tell every server they know when an account is deleted. For an actor we never
     // stored there is nothing to undo, and its key is usually gone already: acknowledge it
     // without fetching anything.
@@ -227,7 +241,10 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
             (fresh, true)
         }
     };
-    node.fed.cache_actor(&actor);
+    if !fresh {
+        // A fetched actor is remembered once the activity's transaction stored it.
+        node.fed.cache_actor(&actor);
+    }
     // Who signed must be who acts, and everything must come from the actor's server.
     if activity.actor.as_str() != actor.ap_id {
         return Err(InboxError::unauthorized(format!(
@@ -250,7 +267,9 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     })
 }
 
-fn check_object_origin(a: &Activity, actor_origin: &str) -> Result<(), InboxError> {
+/// The object an activity carries (and any activity an Announce relays) must come from the
+/// actor's server.
+pub fn check_object_origin(a: &Activity, actor_origin: &str) -> Result<(), InboxError> {
     let foreign = |what: &str, u: &Url| {
         Err(InboxError::bad(format!(
             "the {what} {u} is not on its actor's server ({actor_origin})"
