@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
-use super::{time, Tx};
+use super::{time, AnyQuery, Tx};
 use crate::domain::merchants::{Address, Geo, Merchant, MerchantFields};
 
 const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, postal_code, city, \
@@ -48,14 +48,32 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Merchant> {
     })
 }
 
+/// Binds a merchant's editable fields, in the order both `insert` and `update` list them.
+fn bind_fields<'q>(q: AnyQuery<'q>, f: &MerchantFields) -> AnyQuery<'q> {
+    q.bind(f.name.clone())
+        .bind(f.description.clone())
+        .bind(f.category.clone())
+        .bind(f.address.street.clone())
+        .bind(f.address.postal_code.clone())
+        .bind(f.address.city.clone())
+        .bind(f.address.insee_code.clone())
+        .bind(f.geo.map(|g| g.lat))
+        .bind(f.geo.map(|g| g.lon))
+        .bind(f.phone.clone())
+        .bind(f.email.clone())
+        .bind(f.website.clone())
+        .bind(serde_json::to_string(&f.opening_hours).unwrap_or_else(|_| "[]".into()))
+        .bind(f.siret.clone())
+        .bind(f.indexable as i64)
+}
+
 /// Inserts a local merchant with its private key.
 pub async fn insert<'e>(
     ex: impl Executor<'e, Database = Any>,
     m: &Merchant,
     private_key_pem: &str,
 ) -> sqlx::Result<()> {
-    let f = &m.fields;
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO merchants (id, slug, ap_id, local, name, description, category, street, \
          postal_code, city, insee_code, lat, lon, phone, email, website, opening_hours, siret, \
          indexable, public_key_pem, private_key_pem, version, created_at, updated_at) \
@@ -63,29 +81,15 @@ pub async fn insert<'e>(
     )
     .bind(m.id.to_string())
     .bind(m.slug.clone())
-    .bind(m.ap_id.clone())
-    .bind(f.name.clone())
-    .bind(f.description.clone())
-    .bind(f.category.clone())
-    .bind(f.address.street.clone())
-    .bind(f.address.postal_code.clone())
-    .bind(f.address.city.clone())
-    .bind(f.address.insee_code.clone())
-    .bind(f.geo.map(|g| g.lat))
-    .bind(f.geo.map(|g| g.lon))
-    .bind(f.phone.clone())
-    .bind(f.email.clone())
-    .bind(f.website.clone())
-    .bind(serde_json::to_string(&f.opening_hours).unwrap_or_else(|_| "[]".into()))
-    .bind(f.siret.clone())
-    .bind(f.indexable as i64)
-    .bind(m.public_key_pem.clone())
-    .bind(private_key_pem.to_string())
-    .bind(m.version)
-    .bind(m.created_at.timestamp_millis())
-    .bind(m.updated_at.timestamp_millis())
-    .execute(ex)
-    .await?;
+    .bind(m.ap_id.clone());
+    bind_fields(q, &m.fields)
+        .bind(m.public_key_pem.clone())
+        .bind(private_key_pem.to_string())
+        .bind(m.version)
+        .bind(m.created_at.timestamp_millis())
+        .bind(m.updated_at.timestamp_millis())
+        .execute(ex)
+        .await?;
     Ok(())
 }
 
@@ -96,31 +100,14 @@ pub async fn update<'e>(
     f: &MerchantFields,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE merchants SET name=$2, description=$3, category=$4, street=$5, postal_code=$6, \
          city=$7, insee_code=$8, lat=$9, lon=$10, phone=$11, email=$12, website=$13, \
          opening_hours=$14, siret=$15, indexable=$16, version=version+1, updated_at=$17 \
          WHERE id=$1",
     )
-    .bind(id.to_string())
-    .bind(f.name.clone())
-    .bind(f.description.clone())
-    .bind(f.category.clone())
-    .bind(f.address.street.clone())
-    .bind(f.address.postal_code.clone())
-    .bind(f.address.city.clone())
-    .bind(f.address.insee_code.clone())
-    .bind(f.geo.map(|g| g.lat))
-    .bind(f.geo.map(|g| g.lon))
-    .bind(f.phone.clone())
-    .bind(f.email.clone())
-    .bind(f.website.clone())
-    .bind(serde_json::to_string(&f.opening_hours).unwrap_or_else(|_| "[]".into()))
-    .bind(f.siret.clone())
-    .bind(f.indexable as i64)
-    .bind(now)
-    .execute(ex)
-    .await?;
+    .bind(id.to_string());
+    bind_fields(q, f).bind(now).execute(ex).await?;
     Ok(())
 }
 

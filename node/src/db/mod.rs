@@ -33,6 +33,9 @@ pub enum Backend {
 /// A write transaction.
 pub type Tx = sqlx::Transaction<'static, Any>;
 
+/// A query being bound, on any driver.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
+
 /// The node's database.
 #[derive(Debug, Clone)]
 pub struct Db {

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
-use super::{time, Sql};
+use super::{time, AnyQuery, Sql};
 use crate::domain::products::{ListQuery, Origin, Product, ProductFields};
 use crate::domain::search_key;
 use etal_protocol::{Availability, Currency, Money, Unit};
@@ -54,40 +54,45 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
     })
 }
 
+/// Binds a product's editable fields and search text, in the order both `insert` and `update`
+/// list them.
+fn bind_fields<'q>(q: AnyQuery<'q>, f: &ProductFields) -> AnyQuery<'q> {
+    q.bind(f.name.clone())
+        .bind(f.description.clone())
+        .bind(f.price.minor)
+        .bind(f.price.currency.code())
+        .bind(f.unit.as_str())
+        .bind(f.availability.as_str())
+        .bind(f.stock)
+        .bind(f.gtin.clone())
+        .bind(f.category.clone())
+        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(f.search_text())
+}
+
 /// Inserts a product: a local one, or a mirror of a followed node's (`local` false).
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> sqlx::Result<()> {
-    let f = &p.fields;
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
          currency, unit, availability, stock, gtin, category, tags, search_text, version, created_at, updated_at) \
          VALUES ($1,$2,$3,$18,$19,$20,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
     )
     .bind(p.id.to_string())
     .bind(p.merchant_id.to_string())
-    .bind(p.ap_id.clone())
-    .bind(f.name.clone())
-    .bind(f.description.clone())
-    .bind(f.price.minor)
-    .bind(f.price.currency.code())
-    .bind(f.unit.as_str())
-    .bind(f.availability.as_str())
-    .bind(f.stock)
-    .bind(f.gtin.clone())
-    .bind(f.category.clone())
-    .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
-    .bind(f.search_text())
-    .bind(p.version)
-    .bind(p.created_at.timestamp_millis())
-    .bind(p.updated_at.timestamp_millis())
-    .bind(p.local as i64)
-    .bind(p.url.clone())
-    .bind(
-        url::Url::parse(&p.ap_id)
-            .map(|u| etal_protocol::ap::origin(&u))
-            .unwrap_or_default(),
-    )
-    .execute(ex)
-    .await?;
+    .bind(p.ap_id.clone());
+    bind_fields(q, &p.fields)
+        .bind(p.version)
+        .bind(p.created_at.timestamp_millis())
+        .bind(p.updated_at.timestamp_millis())
+        .bind(p.local as i64)
+        .bind(p.url.clone())
+        .bind(
+            url::Url::parse(&p.ap_id)
+                .map(|u| etal_protocol::ap::origin(&u))
+                .unwrap_or_default(),
+        )
+        .execute(ex)
+        .await?;
     Ok(())
 }
 
@@ -98,26 +103,13 @@ pub async fn update<'e>(
     f: &ProductFields,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE products SET name=$2, description=$3, price_minor=$4, currency=$5, unit=$6, \
          availability=$7, stock=$8, gtin=$9, category=$10, tags=$11, search_text=$12, \
          version=version+1, updated_at=$13 WHERE id=$1",
     )
-    .bind(id.to_string())
-    .bind(f.name.clone())
-    .bind(f.description.clone())
-    .bind(f.price.minor)
-    .bind(f.price.currency.code())
-    .bind(f.unit.as_str())
-    .bind(f.availability.as_str())
-    .bind(f.stock)
-    .bind(f.gtin.clone())
-    .bind(f.category.clone())
-    .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
-    .bind(f.search_text())
-    .bind(now)
-    .execute(ex)
-    .await?;
+    .bind(id.to_string());
+    bind_fields(q, f).bind(now).execute(ex).await?;
     Ok(())
 }
 

@@ -49,21 +49,24 @@ fn actor_from_row(r: &AnyRow) -> sqlx::Result<RemoteActor> {
     })
 }
 
+/// The query for a remote actor that is not deleted, by one unique column.
+macro_rules! select_live_actor_by {
+    ($column:literal) => {
+        concat!(
+            "SELECT ap_id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, \
+             url, document, fetched_at FROM remote_actors WHERE ",
+            $column,
+            "=$1 AND deleted_at IS NULL"
+        )
+    };
+}
+
 /// A stored remote actor by id.
 pub async fn actor<'e>(
     ex: impl Executor<'e, Database = Any>,
     ap_id: &str,
 ) -> sqlx::Result<Option<RemoteActor>> {
-    sqlx::query(
-        "SELECT ap_id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, url, \
-         document, fetched_at FROM remote_actors WHERE ap_id=$1 AND deleted_at IS NULL",
-    )
-    .bind(ap_id.to_string())
-    .fetch_optional(ex)
-    .await?
-    .as_ref()
-    .map(actor_from_row)
-    .transpose()
+    fetch_actor(ex, select_live_actor_by!("ap_id"), ap_id).await
 }
 
 /// A stored remote actor by the id of its key.
@@ -71,16 +74,21 @@ pub async fn actor_by_key<'e>(
     ex: impl Executor<'e, Database = Any>,
     key_id: &str,
 ) -> sqlx::Result<Option<RemoteActor>> {
-    sqlx::query(
-        "SELECT ap_id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, url, \
-         document, fetched_at FROM remote_actors WHERE key_id=$1 AND deleted_at IS NULL",
-    )
-    .bind(key_id.to_string())
-    .fetch_optional(ex)
-    .await?
-    .as_ref()
-    .map(actor_from_row)
-    .transpose()
+    fetch_actor(ex, select_live_actor_by!("key_id"), key_id).await
+}
+
+async fn fetch_actor<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    sql: &'static str,
+    key: &str,
+) -> sqlx::Result<Option<RemoteActor>> {
+    sqlx::query(sql)
+        .bind(key.to_string())
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(actor_from_row)
+        .transpose()
 }
 
 /// Stores or refreshes a remote actor.
