@@ -11,6 +11,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use etal_node::federation::signing::{self, SigningKey};
 use serde_json::{json, Value};
 
 struct Sink(Child, u16);
@@ -78,11 +79,52 @@ async fn wait_for(
     }
 }
 
+/// CPU time a process has used so far, user and system, in milliseconds.
+fn cpu_ms(pid: u32) -> [f64; 2] {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which ends with the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime, in ticks of USER_HZ (100 on Linux).
+    let ms = |i: usize| f.get(i).and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0) * 10.0;
+    [ms(11), ms(12)]
+}
+
+/// Signed POSTs per second that one thread of this process can produce with the node's own
+/// signing code (aws-lc-rs), for reference: the fan-out cannot beat twice this on two cores.
+fn node_signs_per_second_one_core() -> f64 {
+    let pair = etal_node::keys::generate().unwrap();
+    let key = SigningKey::from_pem(
+        "http://localhost/shops/bench#main-key".into(),
+        &pair.private_pem,
+    )
+    .unwrap();
+    let url = url::Url::parse("http://localhost:1/inbox").unwrap();
+    let digest = signing::digest_header(b"{}");
+    let date = signing::http_date(chrono::Utc::now());
+    let (start, mut n) = (Instant::now(), 0u32);
+    while start.elapsed() < Duration::from_secs(2) {
+        std::hint::black_box(signing::sign_post(
+            &key,
+            &url,
+            &digest,
+            "application/activity+json",
+            &date,
+        ));
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
 #[tokio::main]
 async fn main() {
     let per_sink = 500;
     let openssl = common::openssl_signs_per_second();
     println!("openssl speed -multi 2 rsa2048: {openssl:.0} signs/s");
+    println!(
+        "the node's signing code (aws-lc-rs), one thread: {:.0} signs/s",
+        node_signs_per_second_one_core()
+    );
     let node = common::start_node().await;
     let client = reqwest::Client::new();
     let sinks: Vec<Sink> = (0..2)
@@ -135,6 +177,13 @@ async fn main() {
     let mut rates = vec![];
     for round in 1..=3 {
         let before = stats(&client, &sinks, "Update").await.0;
+        let pids = [
+            node.child.id(),
+            sinks[0].0.id(),
+            sinks[1].0.id(),
+            std::process::id(),
+        ];
+        let cpu0: Vec<[f64; 2]> = pids.iter().map(|p| cpu_ms(*p)).collect();
         let t0 = chrono::Utc::now().timestamp_millis();
         let res = client
             .patch(format!("{}/api/v1/products/{}", node.url, node.product))
@@ -147,6 +196,14 @@ async fn main() {
         let (count, verified, last) =
             wait_for(&client, &sinks, "Update", before + total, 120).await;
         assert_eq!(count, before + total, "no duplicates");
+        let cpu: Vec<[f64; 2]> = pids
+            .iter()
+            .zip(&cpu0)
+            .map(|(p, c)| {
+                let n = cpu_ms(*p);
+                [n[0] - c[0], n[1] - c[1]]
+            })
+            .collect();
         let ms = (last - t0).max(1) as f64;
         let rate = total as f64 * 1000.0 / ms;
         rates.push(rate);
@@ -160,6 +217,14 @@ async fn main() {
             100.0 * rate / openssl,
             verified - before,
             if first_at >= 0 { format!(", first after {first_at} ms") } else { String::new() }
+        );
+        println!(
+            "         CPU used (user + system): node {:.0} + {:.0} ms, sinks {:.0} + {:.0} ms, this driver {:.0} ms",
+            cpu[0][0],
+            cpu[0][1],
+            cpu[1][0] + cpu[2][0],
+            cpu[1][1] + cpu[2][1],
+            cpu[3][0] + cpu[3][1]
         );
     }
     rates.sort_by(|a, b| a.partial_cmp(b).unwrap());

@@ -41,40 +41,29 @@ pub async fn enqueue(
         sqlx::query_scalar("SELECT host FROM hosts WHERE down_since IS NOT NULL")
             .fetch_all(&mut **tx)
             .await?;
-    let mut queued = 0;
-    for chunk in inboxes.chunks(500) {
-        let mut sql =
-            Sql::new("INSERT INTO deliveries (activity_id, inbox, host, created_at) VALUES ");
-        let mut n = 0;
-        for inbox in chunk {
-            let Some(host) = host_of(inbox) else { continue };
-            if down.contains(&host) {
-                continue;
-            }
-            if n > 0 {
-                sql.push(",");
-            }
-            sql.push("(")
-                .bind(activity_id.to_string())
-                .push(",")
-                .bind(inbox.clone())
-                .push(",")
-                .bind(host)
-                .push(",")
-                .bind(now)
-                .push(")");
-            n += 1;
-        }
-        if n == 0 {
-            continue;
-        }
-        sql.push(" ON CONFLICT (activity_id, inbox) DO NOTHING");
-        let (text, args) = sql.build();
-        queued += sqlx::query_with(&text, args)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected() as usize;
+    let rows: Vec<(&str, String)> = inboxes
+        .iter()
+        .filter_map(|inbox| Some((inbox.as_str(), host_of(inbox)?)))
+        .filter(|(_, host)| !down.contains(host))
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
     }
+    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    // `WHERE true` lets SQLite tell the upsert clause from a join condition.
+    let sql = format!(
+        "INSERT INTO deliveries (activity_id, inbox, host, created_at) \
+         SELECT $1, x.value->>0, x.value->>1, $3 FROM {} WHERE true \
+         ON CONFLICT (activity_id, inbox) DO NOTHING",
+        Backend::of(tx).json_rows("$2")
+    );
+    let queued = sqlx::query(&sql)
+        .bind(activity_id.to_string())
+        .bind(rows)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected() as usize;
     Ok(queued)
 }
 
@@ -166,15 +155,10 @@ pub async fn claim(
     sql.arg(worker.to_string());
     sql.arg(real_now + lease_ms);
     sql.arg(real_now);
-    for (i, id) in heads.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") RETURNING id");
+    sql.push_ids(&heads).push(") RETURNING id");
     let (text, args) = sql.build();
     let locked: Vec<i64> = sqlx::query_scalar_with(&text, args)
+        .persistent(false)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -185,16 +169,15 @@ pub async fn claim(
         "SELECT d.id, d.activity_id, d.inbox, d.host, d.attempts, o.signer FROM deliveries d \
          JOIN outgoing_activities o ON o.id = d.activity_id WHERE d.locked_by=",
     );
-    sql.bind(worker.to_string()).push(" AND d.id IN (");
-    for (i, id) in locked.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") ORDER BY d.id");
+    sql.bind(worker.to_string())
+        .push(" AND d.id IN (")
+        .push_ids(&locked)
+        .push(") ORDER BY d.id");
     let (text, args) = sql.build();
-    let rows = sqlx::query_with(&text, args).fetch_all(db.pool()).await?;
+    let rows = sqlx::query_with(&text, args)
+        .persistent(false)
+        .fetch_all(db.pool())
+        .await?;
     // A fan-out sends one body to many inboxes: read each body once.
     let mut bodies: std::collections::HashMap<String, std::sync::Arc<str>> =
         std::collections::HashMap::new();
@@ -232,16 +215,15 @@ pub async fn claim(
 pub async fn finish(tx: &mut Tx, ids: &[i64], worker: &str) -> sqlx::Result<()> {
     for chunk in ids.chunks(500) {
         let mut sql = Sql::new("DELETE FROM deliveries WHERE locked_by=");
-        sql.bind(worker.to_string()).push(" AND id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(",");
-            }
-            sql.bind(*id);
-        }
-        sql.push(")");
+        sql.bind(worker.to_string())
+            .push(" AND id IN (")
+            .push_ids(chunk)
+            .push(")");
         let (text, args) = sql.build();
-        sqlx::query_with(&text, args).execute(&mut **tx).await?;
+        sqlx::query_with(&text, args)
+            .persistent(false)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
