@@ -90,6 +90,19 @@ fn cpu_ms(pid: u32) -> [f64; 2] {
     [ms(11), ms(12)]
 }
 
+/// TCP connections opened on this machine so far (`ActiveOpens` in /proc/net/snmp).
+fn tcp_opens() -> i64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+    let (names, values) = (tcp.next().unwrap_or(""), tcp.next().unwrap_or(""));
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "ActiveOpens")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Signed POSTs per second that one thread of this process can produce with the node's own
 /// signing code (aws-lc-rs), for reference: the fan-out cannot beat twice this on two cores.
 fn node_signs_per_second_one_core() -> f64 {
@@ -184,6 +197,7 @@ async fn main() {
             std::process::id(),
         ];
         let cpu0: Vec<[f64; 2]> = pids.iter().map(|p| cpu_ms(*p)).collect();
+        let opens0 = tcp_opens();
         let t0 = chrono::Utc::now().timestamp_millis();
         let res = client
             .patch(format!("{}/api/v1/products/{}", node.url, node.product))
@@ -219,12 +233,13 @@ async fn main() {
             if first_at >= 0 { format!(", first after {first_at} ms") } else { String::new() }
         );
         println!(
-            "         CPU used (user + system): node {:.0} + {:.0} ms, sinks {:.0} + {:.0} ms, this driver {:.0} ms",
+            "         CPU used (user + system): node {:.0} + {:.0} ms, sinks {:.0} + {:.0} ms, this driver {:.0} ms; {} TCP connections opened",
             cpu[0][0],
             cpu[0][1],
             cpu[1][0] + cpu[2][0],
             cpu[1][1] + cpu[2][1],
-            cpu[3][0] + cpu[3][1]
+            cpu[3][0] + cpu[3][1],
+            tcp_opens() - opens0
         );
     }
     rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
