@@ -105,6 +105,34 @@ where
     }
 }
 
+/// Resolves `acct` to an actor id with bovine's WebFinger client (`lookup_uri_with_webfinger`),
+/// over plain http on loopback.
+async fn bovine_webfinger(bovine_dir: &Path, acct: &str, base: &str) -> String {
+    let script = r#"
+import asyncio, sys, aiohttp
+from bovine.clients import lookup_uri_with_webfinger
+
+async def main():
+    async with aiohttp.ClientSession() as session:
+        actor, _ = await lookup_uri_with_webfinger(session, sys.argv[1], domain=sys.argv[2])
+        print(actor)
+
+asyncio.run(main())
+"#;
+    // Asynchronously: the node answering the lookup runs on this test's thread.
+    let out = tokio::process::Command::new(bovine_dir.join("venv/bin/python"))
+        .args(["-c", script, acct, base])
+        .output()
+        .await
+        .expect("bovine's python");
+    assert!(
+        out.status.success(),
+        "bovine's WebFinger lookup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 async fn followers(t: &TestNode) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM followers")
         .fetch_one(t.node.db.pool())
@@ -152,13 +180,24 @@ async fn fedify_and_bovine_follow_a_shop_and_receive_its_products() {
     )
     .await;
 
-    // Both follow the shop: Fedify by handle (WebFinger), bovine by actor URL. The node checks
-    // their signatures before it accepts.
+    // Both follow the shop by its handle. Fedify resolves it itself; bovine's peer follows an
+    // actor URL, so the handle is first resolved by bovine's own WebFinger client. The node
+    // checks their signatures before it accepts.
     let answer = fedify
         .get(&format!("/_follow?target=@boulangerie@{node_host}"))
         .await;
     assert!(answer.starts_with("sent Follow"), "{answer}");
-    let answer = bovine.get(&format!("/_follow?target={shop}")).await;
+    let resolved = bovine_webfinger(
+        &bovine_dir,
+        &format!("acct:boulangerie@{node_host}"),
+        &t.url,
+    )
+    .await;
+    assert_eq!(
+        resolved, shop,
+        "bovine resolves the handle to the shop actor"
+    );
+    let answer = bovine.get(&format!("/_follow?target={resolved}")).await;
     assert!(answer.contains("202"), "{answer}");
     wait_until("two followers", 30, || async { followers(&t).await == 2 }).await;
     for actor in [
