@@ -306,3 +306,41 @@ async fn a_deleted_remote_actor_takes_its_follow_and_interactions_with_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn without_allow_private_networks_loopback_peers_are_never_fetched() {
+    let t = crate::harness::spawn_with(|s| s.allow_private_networks = false).await;
+    let pid = shop_with_product(&t, "boulangerie").await;
+    let product = format!("{}/products/{pid}", t.url);
+    let fake = FakeServer::start().await;
+    let alice = fake.actor("alice");
+    let inbox = format!("{}/inbox", t.url);
+    let like = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("likes"),
+                      "type": "Like", "actor": alice, "object": product});
+    t.unchanged(|| async {
+        // The signing key lives on a loopback address, over http, on an explicit port.
+        let (status, body) = fake.post("alice", &inbox, &like).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("address policy"), "{body}");
+        // Nor does the node follow such a node, by actor URL, handle or address.
+        let handle = format!("@alice@{}", fake.base.trim_start_matches("http://"));
+        for target in [alice.clone(), handle, fake.base.clone()] {
+            let a = t
+                .call(
+                    Method::POST,
+                    "/api/v1/node/follows",
+                    Some(&t.admin.clone()),
+                    Some(json!({"target": target})),
+                )
+                .await;
+            assert_eq!(a.status, 422, "{target}: {}", a.body);
+            assert_eq!(a.body["errors"][0]["field"], "target", "{}", a.body);
+            assert!(a.body.to_string().contains("address policy"), "{}", a.body);
+        }
+    })
+    .await;
+    assert!(
+        fake.received().is_empty(),
+        "nothing was sent to the loopback peer"
+    );
+}
