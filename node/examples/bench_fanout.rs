@@ -23,26 +23,22 @@ impl Drop for Sink {
     }
 }
 
-async fn stats(client: &reqwest::Client, sinks: &[Sink], kind: &str) -> (u64, u64, i64) {
-    let (mut count, mut verified, mut last) = (0, 0, 0);
-    for s in sinks {
-        let v: Value = client
-            .get(format!("http://127.0.0.1:{}/stats?type={kind}", s.1))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        count += v["count"].as_u64().unwrap();
-        verified += v["verified"].as_u64().unwrap();
-        last = last.max(v["last_ms"].as_i64().unwrap());
-    }
-    (count, verified, last)
+/// What the sinks received of one activity type, added up over the sinks.
+struct Received {
+    count: u64,
+    verified: u64,
+    /// Arrival of the first and the last, in milliseconds since the epoch.
+    first_ms: i64,
+    last_ms: i64,
 }
 
-async fn first(client: &reqwest::Client, sinks: &[Sink], kind: &str) -> i64 {
-    let mut first = i64::MAX;
+async fn stats(client: &reqwest::Client, sinks: &[Sink], kind: &str) -> Received {
+    let mut r = Received {
+        count: 0,
+        verified: 0,
+        first_ms: i64::MAX,
+        last_ms: 0,
+    };
     for s in sinks {
         let v: Value = client
             .get(format!("http://127.0.0.1:{}/stats?type={kind}", s.1))
@@ -52,9 +48,12 @@ async fn first(client: &reqwest::Client, sinks: &[Sink], kind: &str) -> i64 {
             .json()
             .await
             .unwrap();
-        first = first.min(v["first_ms"].as_i64().unwrap());
+        r.count += v["count"].as_u64().unwrap();
+        r.verified += v["verified"].as_u64().unwrap();
+        r.first_ms = r.first_ms.min(v["first_ms"].as_i64().unwrap());
+        r.last_ms = r.last_ms.max(v["last_ms"].as_i64().unwrap());
     }
-    first
+    r
 }
 
 async fn wait_for(
@@ -63,17 +62,17 @@ async fn wait_for(
     kind: &str,
     n: u64,
     secs: u64,
-) -> (u64, u64, i64) {
+) -> Received {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let s = stats(client, sinks, kind).await;
-        if s.0 >= n {
+        if s.count >= n {
             return s;
         }
         assert!(
             Instant::now() < deadline,
             "only {} of {n} {kind} arrived",
-            s.0
+            s.count
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -189,7 +188,7 @@ async fn main() {
     println!("{total} followers on {total} distinct hosts, all Accepts delivered");
     let mut rates = vec![];
     for round in 1..=3 {
-        let before = stats(&client, &sinks, "Update").await.0;
+        let before = stats(&client, &sinks, "Update").await.count;
         let pids = [
             node.child.id(),
             sinks[0].0.id(),
@@ -207,9 +206,8 @@ async fn main() {
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
-        let (count, verified, last) =
-            wait_for(&client, &sinks, "Update", before + total, 120).await;
-        assert_eq!(count, before + total, "no duplicates");
+        let got = wait_for(&client, &sinks, "Update", before + total, 120).await;
+        assert_eq!(got.count, before + total, "no duplicates");
         let cpu: Vec<[f64; 2]> = pids
             .iter()
             .zip(&cpu0)
@@ -218,18 +216,14 @@ async fn main() {
                 [n[0] - c[0], n[1] - c[1]]
             })
             .collect();
-        let ms = (last - t0).max(1) as f64;
+        let ms = (got.last_ms - t0).max(1) as f64;
         let rate = total as f64 * 1000.0 / ms;
         rates.push(rate);
-        let first_at = if round == 1 {
-            first(&client, &sinks, "Update").await - t0
-        } else {
-            -1
-        };
+        let first_at = if round == 1 { got.first_ms - t0 } else { -1 };
         println!(
             "round {round}: {total} deliveries in {ms:.0} ms = {rate:.0}/s ({:.0} % of openssl), {} verified{}",
             100.0 * rate / openssl,
-            verified - before,
+            got.verified - before,
             if first_at >= 0 { format!(", first after {first_at} ms") } else { String::new() }
         );
         println!(

@@ -213,18 +213,19 @@ pub async fn claim(
 /// Removes finished deliveries (sent, or refused for good) that `worker` still holds: a
 /// delivery whose lease another worker took over is that worker's to finish.
 pub async fn finish(tx: &mut Tx, ids: &[i64], worker: &str) -> sqlx::Result<()> {
-    for chunk in ids.chunks(500) {
-        let mut sql = Sql::new("DELETE FROM deliveries WHERE locked_by=");
-        sql.bind(worker.to_string())
-            .push(" AND id IN (")
-            .push_ids(chunk)
-            .push(")");
-        let (text, args) = sql.build();
-        sqlx::query_with(&text, args)
-            .persistent(false)
-            .execute(&mut **tx)
-            .await?;
+    if ids.is_empty() {
+        return Ok(());
     }
+    let mut sql = Sql::new("DELETE FROM deliveries WHERE locked_by=");
+    sql.bind(worker.to_string())
+        .push(" AND id IN (")
+        .push_ids(ids)
+        .push(")");
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args)
+        .persistent(false)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
