@@ -13,7 +13,7 @@ use url::Url;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Options {
     /// TOML file with any of the keys below (listen, public_url, database_url, data_dir, demo,
-    /// allow_private_networks).
+    /// allow_private_networks, publish_delay).
     #[arg(long, env = "ETAL_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address and port to listen on [default: 127.0.0.1:8080].
@@ -38,6 +38,16 @@ pub struct Options {
     #[arg(long, env = "ETAL_ALLOW_PRIVATE_NETWORKS", global = true,
           value_parser = BoolishValueParser::new(), num_args = 0, default_missing_value = "true")]
     pub allow_private_networks: Option<bool>,
+    /// Seconds a new shop or product waits before its Create is sent to the fediverse, so
+    /// that photos uploaded right after creation travel in the Create rather than in an
+    /// Update ("edited") [default: 10].
+    #[arg(
+        long,
+        env = "ETAL_PUBLISH_DELAY",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub publish_delay: Option<f64>,
 }
 
 /// The keys of the optional TOML file.
@@ -50,7 +60,12 @@ struct FileOptions {
     data_dir: Option<PathBuf>,
     demo: Option<bool>,
     allow_private_networks: Option<bool>,
+    publish_delay: Option<f64>,
 }
+
+/// Default of `--publish-delay`: long enough for a phone to upload a photo or two after
+/// creating a product.
+pub const DEFAULT_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Resolved settings of a node.
 #[derive(Debug, Clone)]
@@ -67,6 +82,9 @@ pub struct Settings {
     pub demo: bool,
     /// Allow loopback and private peers (testing only).
     pub allow_private_networks: bool,
+    /// How long a new object's Create is held before fan-out; later changes of the object
+    /// within that time travel in the Create, and a deletion within it sends nothing.
+    pub publish_delay: std::time::Duration,
 }
 
 impl Settings {
@@ -103,6 +121,13 @@ impl Settings {
                 .allow_private_networks
                 .or(file.allow_private_networks)
                 .unwrap_or(false),
+            publish_delay: match opts.publish_delay.or(file.publish_delay) {
+                None => DEFAULT_PUBLISH_DELAY,
+                Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
+                    std::time::Duration::from_secs_f64(s)
+                }
+                Some(s) => bail!("publish delay {s} must be between 0 and 3600 seconds"),
+            },
         })
     }
 
@@ -116,6 +141,7 @@ impl Settings {
             data_dir: dir.to_path_buf(),
             demo: false,
             allow_private_networks: true,
+            publish_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -148,6 +174,22 @@ mod tests {
         assert_eq!(s.public_url.as_str(), "http://localhost:8080/");
         assert_eq!(s.database_url, "sqlite://etal-data/etal.db");
         assert!(!s.demo && !s.allow_private_networks);
+        assert_eq!(s.publish_delay, DEFAULT_PUBLISH_DELAY);
+    }
+
+    #[test]
+    fn the_publish_delay_is_bounded() {
+        let with = |d: f64| {
+            Settings::resolve(&Options {
+                publish_delay: Some(d),
+                ..Options::default()
+            })
+        };
+        assert_eq!(
+            with(2.5).unwrap().publish_delay,
+            std::time::Duration::from_millis(2500)
+        );
+        assert!(with(-1.0).is_err() && with(f64::NAN).is_err() && with(1e9).is_err());
     }
 
     #[test]

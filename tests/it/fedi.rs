@@ -1,6 +1,11 @@
 //! A fake fediverse server for tests: actors with their own keys on `localhost:PORT`, an inbox
 //! that records (and checks the signature of) every delivery, and that can be told to stall or
 //! fail. Also signs activities to post to a node.
+//!
+//! It behaves like Mastodon by default, or like GoToSocial (`FakeServer::start_gotosocial`), as
+//! captured in `protocol/tests/fixtures/gotosocial/`: keys at `{actor}/main-key` served as a
+//! stub of the actor, actors served only to signed GETs, 418 to requests without a User-Agent,
+//! NodeInfo 2.0 only, and activities signed `hs2019` over `(request-target) host date digest`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,10 +46,25 @@ pub struct Received {
     pub verified: bool,
 }
 
+/// Which server the fake behaves like.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Flavour {
+    /// Keys at `{actor}#main-key`, actors served to anyone.
+    Mastodon,
+    /// GoToSocial's ways (see the module documentation).
+    GoToSocial,
+}
+
+/// GoToSocial's User-Agent, as captured.
+pub const GTS_USER_AGENT: &str = "gotosocial/57cb4fe (+http://localhost:8480)";
+
 struct Inner {
     keys: HashMap<String, (String, Arc<SigningKey>)>,
     received: Vec<Received>,
     events: Vec<String>,
+    refused: Vec<(String, u16, String)>,
+    /// GoToSocial key documents that name another owner than their actor (hostile tests).
+    key_owners: HashMap<String, String>,
     http: reqwest::Client,
 }
 
@@ -53,28 +73,45 @@ struct Inner {
 pub struct FakeServer {
     /// `http://localhost:PORT`.
     pub base: String,
+    /// Whom it behaves like.
+    pub flavour: Flavour,
     inner: Arc<Mutex<Inner>>,
     mode: watch::Sender<Mode>,
 }
 
 impl FakeServer {
-    /// Starts a server.
+    /// Starts a server that behaves like Mastodon.
     pub async fn start() -> FakeServer {
+        FakeServer::start_as(Flavour::Mastodon).await
+    }
+
+    /// Starts a server that behaves like GoToSocial.
+    pub async fn start_gotosocial() -> FakeServer {
+        FakeServer::start_as(Flavour::GoToSocial).await
+    }
+
+    async fn start_as(flavour: Flavour) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
         let (mode, _) = watch::channel(Mode::Accept);
         let server = FakeServer {
             base,
+            flavour,
             inner: Arc::new(Mutex::new(Inner {
                 keys: HashMap::new(),
                 received: vec![],
                 events: vec![],
+                refused: vec![],
+                key_owners: HashMap::new(),
                 http: reqwest::Client::new(),
             })),
             mode,
         };
         let app = Router::new()
             .route("/users/{name}", get(actor))
+            .route("/users/{name}/main-key", get(key_document))
+            .route("/.well-known/nodeinfo", get(nodeinfo_links))
+            .route("/nodeinfo/2.0", get(nodeinfo))
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox_shared))
             .with_state(server.clone());
@@ -86,7 +123,7 @@ impl FakeServer {
     pub fn actor(&self, name: &str) -> String {
         let pair = etal_node::keys::generate().unwrap();
         let id = format!("{}/users/{name}", self.base);
-        let key = SigningKey::from_pem(format!("{id}#main-key"), &pair.private_pem).unwrap();
+        let key = SigningKey::from_pem(self.key_id(&id), &pair.private_pem).unwrap();
         self.inner
             .lock()
             .unwrap()
@@ -100,10 +137,32 @@ impl FakeServer {
         self.actor(name);
     }
 
+    fn key_id(&self, actor: &str) -> String {
+        match self.flavour {
+            Flavour::Mastodon => format!("{actor}#main-key"),
+            Flavour::GoToSocial => format!("{actor}/main-key"),
+        }
+    }
+
     /// The actor document of `name`.
     pub fn document(&self, name: &str) -> Value {
         let pem = self.inner.lock().unwrap().keys[name].0.clone();
         let id = format!("{}/users/{name}", self.base);
+        if self.flavour == Flavour::GoToSocial {
+            // As GoToSocial serves it: no shared inbox, `following` and `featured` present.
+            return json!({
+                "@context": ["https://gotosocial.org/ns", "https://w3id.org/security/v1", "https://www.w3.org/ns/activitystreams",
+                             {"discoverable": "toot:discoverable", "manuallyApprovesFollowers": "as:manuallyApprovesFollowers", "toot": "http://joinmastodon.org/ns#"}],
+                "discoverable": false,
+                "featured": format!("{id}/collections/featured"),
+                "followers": format!("{id}/followers"), "following": format!("{id}/following"),
+                "id": id, "inbox": format!("{id}/inbox"), "manuallyApprovesFollowers": true, "name": name,
+                "outbox": format!("{id}/outbox"), "preferredUsername": name,
+                "publicKey": {"id": self.key_id(&id), "owner": id, "publicKeyPem": pem},
+                "published": "2026-12-01T00:05:20Z", "tag": [], "type": "Person",
+                "url": format!("{}/@{name}", self.base)
+            });
+        }
         json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": id, "type": "Person", "preferredUsername": name,
@@ -219,24 +278,232 @@ impl FakeServer {
         (res.status().as_u16(), res.text().await.unwrap_or_default())
     }
 
+    /// POSTs `activity` as `name` to `inbox` the way GoToSocial does: `hs2019` over
+    /// `(request-target) host date digest` (Content-Type not covered), its own content type
+    /// and User-Agent, no Accept header.
+    pub async fn post_like_gotosocial(
+        &self,
+        name: &str,
+        inbox: &str,
+        activity: &Value,
+    ) -> (u16, String) {
+        let body = serde_json::to_vec(activity).unwrap();
+        let (key, http) = {
+            let inner = self.inner.lock().unwrap();
+            (inner.keys[name].1.clone(), inner.http.clone())
+        };
+        let url = url::Url::parse(inbox).unwrap();
+        let digest = signing::digest_header(&body);
+        let date = signing::http_date(chrono::Utc::now());
+        let host = signing::host_header(&url);
+        let text = format!(
+            "(request-target): post {}\nhost: {host}\ndate: {date}\ndigest: {digest}",
+            url.path()
+        );
+        let signature = format!(
+            "keyId=\"{}\",algorithm=\"hs2019\",headers=\"(request-target) host date digest\",signature=\"{}\"",
+            key.key_id,
+            key.sign(text.as_bytes())
+        );
+        let res = http
+            .post(url)
+            .header("user-agent", GTS_USER_AGENT)
+            .header("accept-charset", "utf-8")
+            .header(
+                "content-type",
+                "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            )
+            .header("date", date)
+            .header("digest", digest)
+            .header("signature", signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap_or_default())
+    }
+
+    /// GETs `url` signed by `name`, with the headers GoToSocial sends; returns status and JSON.
+    pub async fn signed_get(&self, name: &str, url: &str) -> (u16, Value) {
+        let (key, http) = {
+            let inner = self.inner.lock().unwrap();
+            (inner.keys[name].1.clone(), inner.http.clone())
+        };
+        let url = url::Url::parse(url).unwrap();
+        let signed = signing::sign_get(&key, &url, &signing::http_date(chrono::Utc::now()));
+        let res = http
+            .get(url)
+            .header("user-agent", GTS_USER_AGENT)
+            .header(
+                "accept",
+                "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\",application/activity+json",
+            )
+            .header("accept-charset", "utf-8")
+            .header("date", signed.date)
+            .header("signature", signed.signature)
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// Makes the key document of `name` name `owner` as the key's owner (a lie, for tests of
+    /// the receiving side).
+    pub fn set_key_owner(&self, name: &str, owner: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .key_owners
+            .insert(name.into(), owner.into());
+    }
+
+    /// Requests for actors that this server refused (GoToSocial: unsigned or badly signed
+    /// GETs, or no User-Agent): (path, status, why).
+    pub fn refused(&self) -> Vec<(String, u16, String)> {
+        self.inner.lock().unwrap().refused.clone()
+    }
+
     /// A fresh activity id on this server.
     pub fn new_id(&self, what: &str) -> String {
         format!("{}/{what}/{}", self.base, uuid::Uuid::now_v7())
     }
 }
 
-async fn actor(State(s): State<FakeServer>, Path(name): Path<String>) -> impl IntoResponse {
-    if !s.inner.lock().unwrap().keys.contains_key(&name) {
+fn not_found() -> (StatusCode, [(&'static str, &'static str); 1], String) {
+    (
+        StatusCode::NOT_FOUND,
+        [("content-type", "application/json")],
+        "{\"error\":\"Not Found\"}".into(),
+    )
+}
+
+/// GoToSocial answers 418 to any request without a User-Agent.
+fn teapot(s: &FakeServer, path: &str, headers: &HeaderMap) -> bool {
+    let missing = s.flavour == Flavour::GoToSocial && !headers.contains_key("user-agent");
+    if missing {
+        s.inner
+            .lock()
+            .unwrap()
+            .refused
+            .push((path.into(), 418, "no User-Agent".into()));
+    }
+    missing
+}
+
+/// Checks a signed GET as GoToSocial does: the signature, with the key its keyId names.
+async fn signed_get_ok(s: &FakeServer, path: &str, headers: &HeaderMap) -> Result<(), String> {
+    let sig = headers
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("http request wasn't signed")?;
+    let sig = signing::parse_signature(sig).map_err(|e| e.to_string())?;
+    let text = signing::signing_string(&sig, "GET", path, |n| {
+        headers.get(n).and_then(|v| v.to_str().ok())
+    })
+    .map_err(|e| e.to_string())?;
+    let http = s.inner.lock().unwrap().http.clone();
+    let pem = key_of(&http, &sig.key_id)
+        .await
+        .ok_or_else(|| format!("cannot fetch the key {}", sig.key_id))?;
+    if signing::verify(&pem, text.as_bytes(), &sig.signature) {
+        Ok(())
+    } else {
+        Err("http signature was invalid".into())
+    }
+}
+
+async fn actor(
+    State(s): State<FakeServer>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let path = format!("/users/{name}");
+    if teapot(&s, &path, &headers) {
         return (
-            StatusCode::NOT_FOUND,
+            StatusCode::IM_A_TEAPOT,
             [("content-type", "text/plain")],
             String::new(),
         );
+    }
+    if !s.inner.lock().unwrap().keys.contains_key(&name) {
+        return not_found();
+    }
+    if s.flavour == Flavour::GoToSocial {
+        if let Err(why) = signed_get_ok(&s, &path, &headers).await {
+            s.inner
+                .lock()
+                .unwrap()
+                .refused
+                .push((path, 401, why.clone()));
+            return (
+                StatusCode::UNAUTHORIZED,
+                [("content-type", "application/json")],
+                json!({"error": format!("Unauthorized: {why}")}).to_string(),
+            );
+        }
     }
     (
         StatusCode::OK,
         [("content-type", "application/activity+json")],
         s.document(&name).to_string(),
+    )
+}
+
+/// GoToSocial's key URL: a stub of the actor whose `id` is the actor, served unsigned.
+async fn key_document(
+    State(s): State<FakeServer>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let path = format!("/users/{name}/main-key");
+    if teapot(&s, &path, &headers) {
+        return (
+            StatusCode::IM_A_TEAPOT,
+            [("content-type", "text/plain")],
+            String::new(),
+        );
+    }
+    if s.flavour != Flavour::GoToSocial || !s.inner.lock().unwrap().keys.contains_key(&name) {
+        return not_found();
+    }
+    let mut doc = s.document(&name);
+    if let Some(owner) = s.inner.lock().unwrap().key_owners.get(&name) {
+        doc["id"] = json!(owner);
+        doc["publicKey"]["owner"] = json!(owner);
+    }
+    (
+        StatusCode::OK,
+        [("content-type", "application/activity+json")],
+        json!({
+            "@context": ["https://w3id.org/security/v1", "https://www.w3.org/ns/activitystreams"],
+            "id": doc["id"], "preferredUsername": name, "publicKey": doc["publicKey"], "type": "Person"
+        })
+        .to_string(),
+    )
+}
+
+/// GoToSocial lists NodeInfo 2.0 (and 2.1); this fake offers 2.0 only.
+async fn nodeinfo_links(State(s): State<FakeServer>) -> impl IntoResponse {
+    (
+        [("content-type", "application/json")],
+        json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{}/nodeinfo/2.0", s.base)}]})
+            .to_string(),
+    )
+}
+
+async fn nodeinfo() -> impl IntoResponse {
+    (
+        [(
+            "content-type",
+            "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
+        )],
+        json!({"version": "2.0", "software": {"name": "gotosocial", "version": "57cb4fe"}, "protocols": ["activitypub"],
+               "services": {"inbound": [], "outbound": []}, "openRegistrations": false,
+               "usage": {"users": {"total": 1}, "localPosts": 1}, "metadata": {}})
+        .to_string(),
     )
 }
 
@@ -257,6 +524,7 @@ async fn key_of(http: &reqwest::Client, key_id: &str) -> Option<String> {
     let doc: Value = http
         .get(key_id)
         .header("accept", "application/activity+json")
+        .header("user-agent", "etal-tests")
         .send()
         .await
         .ok()?
@@ -269,6 +537,9 @@ async fn key_of(http: &reqwest::Client, key_id: &str) -> Option<String> {
 }
 
 async fn record(s: FakeServer, path: String, headers: HeaderMap, body: Bytes) -> StatusCode {
+    if teapot(&s, &path, &headers) {
+        return StatusCode::IM_A_TEAPOT;
+    }
     let activity: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let id = activity["id"].as_str().unwrap_or_default().to_string();
     s.inner.lock().unwrap().events.push(format!("start {id}"));

@@ -2,6 +2,8 @@
 //! the merchant's followers, and its `Announce` by the node actor, queued for the node's
 //! followers. Events are claimed in the same transaction that queues their deliveries.
 
+use std::collections::HashSet;
+
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -121,17 +123,63 @@ pub async fn render_event(
     )))
 }
 
-/// Processes pending events; returns how many.
+/// Which pending events wait, and which say nothing of their own.
+///
+/// A new object's `Create` waits `delay` after it was recorded, with every later event of the
+/// object (and, for a new shop, of its products): a product created and then given its photos
+/// reaches followers as one `Create` with the photos, not a `Create` then an `Update` that
+/// Mastodon and GoToSocial show as "edited". Once the `Create` goes, later events of the same
+/// object in the batch are absorbed by it, since activities are rendered from the object's
+/// current state: an `Update` adds nothing, and after a `Delete` the `Create` renders nothing,
+/// so an object deleted within the delay is never announced at all.
+///
+/// Returns the ids (objects and shops) whose events wait, and the `seq`s of absorbed events.
+pub fn hold_and_coalesce(
+    events: &[Event],
+    now: i64,
+    delay: std::time::Duration,
+) -> (HashSet<Uuid>, HashSet<i64>) {
+    let delay = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+    let held: HashSet<Uuid> = events
+        .iter()
+        .filter(|e| delay > 0 && e.verb == "create" && now.saturating_sub(e.created_at) < delay)
+        .map(|e| e.object_id)
+        .collect();
+    let mut absorbed = HashSet::new();
+    for (i, e) in events.iter().enumerate() {
+        if e.verb != "create" || held.contains(&e.object_id) {
+            continue;
+        }
+        absorbed.extend(
+            events[i + 1..]
+                .iter()
+                .filter(|later| {
+                    later.object_id == e.object_id && later.object_kind == e.object_kind
+                })
+                .map(|later| later.seq),
+        );
+    }
+    (held, absorbed)
+}
+
+/// Processes pending events that are due; returns how many.
 pub async fn run(node: &Node) -> anyhow::Result<usize> {
     // Events are fanned out in order by one process at a time: a later event queued by another
     // process before an earlier one would reach a host first (a Delete before its Create).
     let serialize = node.db.backend() == db::Backend::Postgres;
-    // A cheap look first: most wake-ups find nothing, and must not take the write lock.
-    let pending: Option<i64> =
-        sqlx::query_scalar("SELECT seq FROM outbox_events WHERE processed_at IS NULL LIMIT 1")
-            .fetch_optional(node.db.pool())
-            .await?;
-    if pending.is_none() {
+    // A cheap look first: most wake-ups find nothing due, and must not take the write lock.
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE processed_at IS NULL ORDER BY seq LIMIT 100");
+    let pending: Vec<Event> = sqlx::query(&sql)
+        .fetch_all(node.db.pool())
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect::<sqlx::Result<_>>()?;
+    let (held, _) = hold_and_coalesce(&pending, node.clock.now_ms(), node.settings.publish_delay);
+    if pending
+        .iter()
+        .all(|e| held.contains(&e.object_id) || held.contains(&e.merchant_id))
+    {
         return Ok(0);
     }
     let mut tx: Tx = node.db.begin().await?;
@@ -140,7 +188,6 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
             .execute(&mut *tx)
             .await?;
     }
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE processed_at IS NULL ORDER BY seq LIMIT 100");
     let events: Vec<Event> = sqlx::query(&sql)
         .fetch_all(&mut *tx)
         .await?
@@ -148,33 +195,41 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
         .map(event_from_row)
         .collect::<sqlx::Result<_>>()?;
     let now = node.clock.now_ms();
+    let (held, absorbed) = hold_and_coalesce(&events, now, node.settings.publish_delay);
     let node_inboxes = db::remote::follower_inboxes(&mut *tx, "node").await?;
+    let mut processed = 0;
     for e in &events {
-        if let Some(activity) = render_event(node, &mut tx, e).await? {
-            let merchant = e.merchant_id.to_string();
-            let inboxes = db::remote::follower_inboxes(&mut *tx, &merchant).await?;
-            let body = serde_json::to_string(&activity)?;
-            queue::enqueue(
-                &mut tx,
-                activity.id.as_str(),
-                &merchant,
-                &body,
-                &inboxes,
-                now,
-            )
-            .await?;
-            if !node_inboxes.is_empty() {
-                let announce = render::announce(&node.urls, activity);
-                let body = serde_json::to_string(&announce)?;
+        if held.contains(&e.object_id) || held.contains(&e.merchant_id) {
+            continue;
+        }
+        processed += 1;
+        if !absorbed.contains(&e.seq) {
+            if let Some(activity) = render_event(node, &mut tx, e).await? {
+                let merchant = e.merchant_id.to_string();
+                let inboxes = db::remote::follower_inboxes(&mut *tx, &merchant).await?;
+                let body = serde_json::to_string(&activity)?;
                 queue::enqueue(
                     &mut tx,
-                    announce.id.as_str(),
-                    "node",
+                    activity.id.as_str(),
+                    &merchant,
                     &body,
-                    &node_inboxes,
+                    &inboxes,
                     now,
                 )
                 .await?;
+                if !node_inboxes.is_empty() {
+                    let announce = render::announce(&node.urls, activity);
+                    let body = serde_json::to_string(&announce)?;
+                    queue::enqueue(
+                        &mut tx,
+                        announce.id.as_str(),
+                        "node",
+                        &body,
+                        &node_inboxes,
+                        now,
+                    )
+                    .await?;
+                }
             }
         }
         sqlx::query("UPDATE outbox_events SET processed_at=$2 WHERE seq=$1")
@@ -184,5 +239,64 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
             .await?;
     }
     tx.commit().await?;
-    Ok(events.len())
+    Ok(processed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn event(seq: i64, verb: &str, object: Uuid, merchant: Uuid, at: i64) -> Event {
+        Event {
+            seq,
+            activity_id: Uuid::now_v7(),
+            verb: verb.into(),
+            object_kind: if object == merchant {
+                "merchant"
+            } else {
+                "product"
+            }
+            .into(),
+            object_id: object,
+            merchant_id: merchant,
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn a_young_create_holds_its_object_and_a_due_one_absorbs_later_changes() {
+        let (shop, young, due, other) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let events = [
+            event(1, "create", due, shop, 0),
+            event(2, "update", other, shop, 100),
+            event(3, "update", due, shop, 200),
+            event(4, "create", young, shop, 9_000),
+            event(5, "update", young, shop, 9_500),
+            event(6, "delete", due, shop, 9_600),
+        ];
+        let (held, absorbed) = hold_and_coalesce(&events, 10_000, Duration::from_secs(5));
+        assert_eq!(held, HashSet::from([young]));
+        assert_eq!(absorbed, HashSet::from([3, 6]));
+        // Without a delay nothing waits, and a Create still absorbs what follows it.
+        let (held, absorbed) = hold_and_coalesce(&events, 0, Duration::ZERO);
+        assert!(held.is_empty());
+        assert_eq!(absorbed, HashSet::from([3, 5, 6]));
+    }
+
+    #[test]
+    fn a_new_shop_holds_its_products_too() {
+        let (shop, product) = (Uuid::now_v7(), Uuid::now_v7());
+        let events = [
+            event(1, "create", shop, shop, 1_000),
+            event(2, "create", product, shop, 1_000),
+        ];
+        let (held, _) = hold_and_coalesce(&events, 2_000, Duration::from_secs(10));
+        assert!(held.contains(&shop) && held.contains(&product));
+    }
 }

@@ -199,8 +199,13 @@ impl Worker {
                         tracing::warn!(
                             inbox = c.inbox,
                             status,
+                            reason = if *status == 0 {
+                                "refused before sending (address policy or request)".to_string()
+                            } else {
+                                format!("the peer answered HTTP {status}")
+                            },
                             activity = c.activity_id,
-                            "delivery refused; dropped"
+                            "delivery given up"
                         );
                     }
                     if *outcome == Outcome::Gone {
@@ -245,7 +250,8 @@ impl Worker {
                         tracing::warn!(
                             host = c.host,
                             dropped,
-                            "host failing for two days: marked down, its queue dropped"
+                            reason = error,
+                            "deliveries given up: host failing for two days, marked down, its queue dropped"
                         );
                     } else {
                         queue::release(&mut tx, c.id, &self.id, error).await?;

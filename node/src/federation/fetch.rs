@@ -222,6 +222,18 @@ impl Fetcher {
     /// GETs `url` as JSON: signed, size-limited, with an ActivityPub content type, and (for
     /// documents with an `id`) the `id` equal to the URL fetched.
     pub async fn get(&self, url: &Url) -> Result<Value, FetchError> {
+        self.get_checked(url, true).await
+    }
+
+    /// GETs a key document: like [`Fetcher::get`] but its `id` may differ from the URL
+    /// (GoToSocial serves `…/main-key` as a stub of the actor, whose `id` is the actor). Such a
+    /// document proves nothing by itself: the key is used only once its owner's own document,
+    /// fetched with [`Fetcher::get`], lists it.
+    pub async fn get_key_document(&self, url: &Url) -> Result<Value, FetchError> {
+        self.get_checked(url, false).await
+    }
+
+    async fn get_checked(&self, url: &Url, check_id: bool) -> Result<Value, FetchError> {
         let mut bare = url.clone();
         bare.set_fragment(None);
         check_url(&bare, self.allow_private)?;
@@ -272,7 +284,7 @@ impl Fetcher {
         }
         let doc: Value = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Invalid(bare.to_string(), e.to_string()))?;
-        if let Some(id) = doc.get("id").and_then(Value::as_str) {
+        if let Some(id) = doc.get("id").and_then(Value::as_str).filter(|_| check_id) {
             if id != bare.as_str() {
                 return Err(FetchError::Invalid(
                     bare.to_string(),

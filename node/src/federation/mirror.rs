@@ -265,11 +265,16 @@ pub fn product_fields(note: &Note) -> Option<ProductFields> {
                 .map(|n| n.trim_start_matches('#').to_string())
         })
         .collect();
-    let name = note.name.clone().or_else(|| {
-        note.content
-            .as_deref()
-            .map(|c| super::sanitize::text(c).chars().take(120).collect())
-    })?;
+    let name = note
+        .publishes
+        .as_ref()
+        .and_then(|i| i.name.clone())
+        .or_else(|| note.name.clone())
+        .or_else(|| {
+            note.content
+                .as_deref()
+                .map(|c| super::sanitize::text(c).chars().take(120).collect())
+        })?;
     Some(ProductFields {
         name,
         description: note.description.clone(),
@@ -350,7 +355,7 @@ async fn upsert_product(
             id: Uuid::now_v7(),
             product_id: id,
             position: i as i64,
-            alt: att.name.clone(),
+            alt: att.alt().map(str::to_string),
             width: att.width.unwrap_or(0) as i64,
             height: att.height.unwrap_or(0) as i64,
             blurhash: att.blurhash.clone().unwrap_or_default(),

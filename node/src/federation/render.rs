@@ -124,7 +124,7 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
         inbox: url(&urls.merchant_part(&m.slug, "inbox")),
         outbox: Some(url(&urls.merchant_part(&m.slug, "outbox"))),
         followers: Some(url(&urls.merchant_part(&m.slug, "followers"))),
-        following: None,
+        following: Some(url(&urls.merchant_part(&m.slug, "following"))),
         featured: Some(url(&urls.merchant_part(&m.slug, "featured"))),
         endpoints: Some(Endpoints {
             shared_inbox: Some(url(&urls.shared_inbox())),
@@ -249,7 +249,9 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         id: url(&id),
         kind: "Note".into(),
         attributed_to: Some(url(&urls.merchant(&m.slug))),
-        name: Some(f.name.clone()),
+        // No `name`: GoToSocial shows a Note's name as a content warning. The name is in the
+        // content and on the primary intent.
+        name: None,
         content_map: Some([("fr".to_string(), content.clone())].into()),
         content: Some(content),
         summary: None,
@@ -269,7 +271,10 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
                     kind: "Image".into(),
                     media_type: Some(i.media_type.clone()),
                     url: url(&urls.media(&v.path)),
-                    name: i.alt.clone(),
+                    // Every photo Mastodon shows gets a description: the product's name
+                    // when the shopkeeper gave none.
+                    name: i.alt.clone().or_else(|| Some(f.name.clone())),
+                    summary: None,
                     width: Some(v.width),
                     height: Some(v.height),
                     blurhash: Some(i.blurhash.clone()),
@@ -290,6 +295,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         publishes: Some(Intent {
             kind: "Intent".into(),
             id: url(&format!("{id}#primary")),
+            name: Some(f.name.clone()),
             action: "transfer".into(),
             resource_conforms_to: None,
             resource_quantity: Quantity {
@@ -304,6 +310,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         reciprocal: Some(Intent {
             kind: "Intent".into(),
             id: url(&format!("{id}#reciprocal")),
+            name: None,
             action: "transfer".into(),
             resource_conforms_to: f.price.currency.wikidata().map(url),
             resource_quantity: Quantity {

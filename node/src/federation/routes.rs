@@ -32,7 +32,8 @@ pub fn router() -> Router<Arc<Node>> {
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
-        .route("/nodeinfo/2.1", get(nodeinfo))
+        .route("/nodeinfo/2.1", get(nodeinfo_21))
+        .route("/nodeinfo/2.0", get(nodeinfo_20))
         .route("/actor", get(node_actor))
         .route("/actor/outbox", get(node_outbox))
         .route("/actor/followers", get(node_followers))
@@ -42,6 +43,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/shops/{slug}/inbox", post(super::inbox::merchant_inbox))
         .route("/shops/{slug}/outbox", get(merchant_outbox))
         .route("/shops/{slug}/followers", get(merchant_followers))
+        .route("/shops/{slug}/following", get(merchant_following))
         .route("/shops/{slug}/featured", get(merchant_featured))
         .route("/shops/{slug}/icon.png", get(merchant_icon))
         .route("/shops/{slug}/header.png", get(merchant_header))
@@ -133,6 +135,12 @@ async fn nodeinfo_links(State(node): State<Arc<Node>>) -> Json<NodeInfoLinks> {
                 template: None,
             },
             JrdLink {
+                rel: "http://nodeinfo.diaspora.software/ns/schema/2.0".into(),
+                kind: None,
+                href: Some(format!("{}/nodeinfo/2.0", node.urls.base())),
+                template: None,
+            },
+            JrdLink {
                 rel: "https://www.w3.org/ns/activitystreams#Application".into(),
                 kind: None,
                 href: Some(node.urls.node_actor()),
@@ -142,11 +150,22 @@ async fn nodeinfo_links(State(node): State<Arc<Node>>) -> Json<NodeInfoLinks> {
     })
 }
 
-async fn nodeinfo(State(node): State<Arc<Node>>) -> Result<Response> {
+async fn nodeinfo_21(State(node): State<Arc<Node>>) -> Result<Response> {
+    nodeinfo(&node, "2.1").await
+}
+
+/// NodeInfo 2.0, for software that reads no other version (GoToSocial).
+async fn nodeinfo_20(State(node): State<Arc<Node>>) -> Result<Response> {
+    nodeinfo(&node, "2.0").await
+}
+
+/// The NodeInfo document: the same content in versions 2.0 and 2.1 (2.1 only adds optional
+/// `software.repository` and `software.homepage`, which Étal does not send).
+async fn nodeinfo(node: &Node, version: &str) -> Result<Response> {
     let merchants = db::merchants::count_live(node.db.pool()).await?;
     let products = db::products::count_live(node.db.pool()).await?;
     let info = NodeInfo {
-        version: "2.1".into(),
+        version: version.into(),
         software: ap::discovery::Software {
             name: "etal".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -172,7 +191,7 @@ async fn nodeinfo(State(node): State<Arc<Node>>) -> Result<Response> {
     Ok((
         [(
             header::CONTENT_TYPE,
-            "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+            format!("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""),
         )],
         serde_json::to_vec(&info).unwrap_or_default(),
     )
@@ -383,6 +402,41 @@ async fn merchant_followers(
     Ok(count_only(
         node.urls.merchant_part(&slug, "followers"),
         total,
+    ))
+}
+
+/// Shops follow no one, but say so: GoToSocial takes a remote actor without a `following`
+/// collection for a server's own account and hides it from search.
+async fn merchant_following(
+    State(node): State<Arc<Node>>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    merchants::get(&node, &slug).await?;
+    let base = node.urls.merchant_part(&slug, "following");
+    if q.page.is_none() {
+        return Ok(ap_response(
+            StatusCode::OK,
+            &OrderedCollection {
+                context: context::basic(),
+                id: url(&base),
+                kind: "OrderedCollection".into(),
+                total_items: Some(0),
+                first: Some(json!(format!("{base}?page=true"))),
+                ordered_items: None,
+            },
+        ));
+    }
+    Ok(ap_response(
+        StatusCode::OK,
+        &OrderedCollectionPage {
+            context: context::basic(),
+            id: url(&format!("{base}?page=true")),
+            kind: "OrderedCollectionPage".into(),
+            part_of: Some(url(&base)),
+            ordered_items: vec![],
+            next: None,
+        },
     ))
 }
 

@@ -35,7 +35,8 @@ impl SigningKey {
         Ok(SigningKey { key_id, pair })
     }
 
-    fn sign(&self, data: &[u8]) -> String {
+    /// Signs `data` (a signing string) with RSA-SHA256; returns it in base64.
+    pub fn sign(&self, data: &[u8]) -> String {
         let mut sig = vec![0; self.pair.public_modulus_len()];
         self.pair
             .sign(

@@ -35,6 +35,9 @@ pub struct Attachment {
     /// Alternative text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Alternative text as GoToSocial sends it (Étal writes `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     /// Width in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
@@ -44,6 +47,16 @@ pub struct Attachment {
     /// Blurhash placeholder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blurhash: Option<String>,
+}
+
+impl Attachment {
+    /// The alternative text, wherever the sender put it (`name`, or GoToSocial's `summary`).
+    pub fn alt(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .or(self.summary.as_deref())
+            .filter(|a| !a.is_empty())
+    }
 }
 
 /// A tag: `Hashtag` (or `Mention`, `Emoji` from others).
@@ -122,6 +135,9 @@ pub struct Intent {
     pub kind: String,
     /// `{proposal}#primary` or `{proposal}#reciprocal`.
     pub id: Url,
+    /// On the primary intent, the good's name (a product note has no `name` of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `transfer` or `deliverService`.
     pub action: String,
     /// What kind of resource: for the reciprocal intent, the currency.

@@ -139,7 +139,12 @@ async fn followers_on_one_server_share_one_delivery_and_each_host_receives_in_or
     );
     let got: Vec<String> = creates
         .iter()
-        .map(|r| r.activity["object"]["name"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.activity["object"]["publishes"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(got, names, "per-host order is creation order");
 }
@@ -304,7 +309,7 @@ async fn a_failing_host_backs_off_is_marked_down_after_two_days_and_comes_back_w
     .await;
     fake.wait_for("Create after recovery", 10, |r| {
         r.iter()
-            .any(|r| r.activity["object"]["name"] == "Pain aux noix")
+            .any(|r| r.activity["object"]["publishes"]["name"] == "Pain aux noix")
     })
     .await;
 }

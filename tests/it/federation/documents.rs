@@ -364,7 +364,10 @@ async fn outboxes_are_paged_newest_first_and_activities_resolve() {
     let ap::Object::Note(n) = a.object.object().unwrap() else {
         panic!("a note")
     };
-    assert_eq!(n.name.as_deref(), Some("Pain 24"));
+    assert_eq!(
+        n.publishes.as_ref().and_then(|i| i.name.as_deref()),
+        Some("Pain 24")
+    );
     let next = page.next.unwrap();
     let page2: ap::OrderedCollectionPage = serde_json::from_value(
         t.client

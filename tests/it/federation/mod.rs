@@ -3,6 +3,7 @@
 
 mod delivery;
 mod documents;
+mod gotosocial;
 mod inbox;
 mod interop;
 mod nodes;
@@ -27,15 +28,24 @@ pub async fn shop_with_product(t: &TestNode, slug: &str) -> String {
                               "tags": ["levain", "pain"], "stock": 40, "gtin": "3760012345670", "description": "250 g"}))
         .await;
     let id = p["id"].as_str().unwrap().to_string();
+    add_photo(t, &id, Some("Une baguette dorée")).await;
+    // Followers added after this see only what happens next.
+    t.drain().await;
+    id
+}
+
+/// Uploads a small JPEG to product `id`, with alt text if given.
+pub async fn add_photo(t: &TestNode, id: &str, alt: Option<&str>) {
     let img = image::RgbImage::from_fn(120, 80, |x, _| image::Rgb([(x * 2) as u8, 120, 60]));
     let mut bytes = std::io::Cursor::new(Vec::new());
     img.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes.into_inner()).file_name("b.jpg"),
-        )
-        .text("alt", "Une baguette dorée");
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes.into_inner()).file_name("b.jpg"),
+    );
+    if let Some(alt) = alt {
+        form = form.text("alt", alt.to_string());
+    }
     let res = t
         .client
         .post(format!("{}/api/v1/products/{id}/images", t.url))
@@ -45,9 +55,6 @@ pub async fn shop_with_product(t: &TestNode, slug: &str) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    // Followers added after this see only what happens next.
-    t.drain().await;
-    id
 }
 
 /// GETs `path` as an ActivityPub client.

@@ -36,6 +36,7 @@ impl Node {
             .env("ETAL_DATABASE_URL", &self.database_url)
             .env("ETAL_DATA_DIR", &self.dir)
             .env("ETAL_ALLOW_PRIVATE_NETWORKS", "1")
+            .env("ETAL_PUBLISH_DELAY", "0")
             .env("RUST_LOG", "error");
         c
     }
@@ -143,7 +144,7 @@ fn created_names(fake: &FakeServer) -> Vec<String> {
     fake.of_type("Create")
         .iter()
         .map(|r| {
-            r.activity["object"]["name"]
+            r.activity["object"]["publishes"]["name"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string()
@@ -189,7 +190,7 @@ async fn a_node_killed_while_a_peer_stalls_delivers_everything_after_restart() {
             let names: Vec<&Value> = r
                 .iter()
                 .filter(|r| r.activity["type"] == "Create")
-                .map(|r| &r.activity["object"]["name"])
+                .map(|r| &r.activity["object"]["publishes"]["name"])
                 .collect();
             (0..5).all(|i| names.iter().any(|n| **n == format!("Comté {i}")))
         })

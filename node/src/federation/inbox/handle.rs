@@ -104,8 +104,15 @@ pub async fn dispatch(
     }
     let mut after = After::default();
     match a.kind {
-        ActivityType::Follow => follow(node, &mut tx, &v, now).await?,
-        ActivityType::Undo => undo(node, &mut tx, &v).await?,
+        ActivityType::Follow => {
+            let local = follow(node, &mut tx, &v, now).await?;
+            after.log = Some(("follow accepted", local));
+        }
+        ActivityType::Undo => {
+            if let Some(local) = undo(node, &mut tx, &v).await? {
+                after.log = Some(("unfollowed", local));
+            }
+        }
         ActivityType::Like | ActivityType::Announce => match product {
             Some((pid, mid)) => {
                 let kind = if a.kind == ActivityType::Like {
@@ -187,6 +194,9 @@ pub async fn dispatch(
         node.fed.cache_actor(&v.actor);
     }
     node.wake.notify_one();
+    if let Some((what, local)) = after.log {
+        tracing::info!(follower = %a.actor, actor = local, "{what}");
+    }
     let _ = crate::delivery::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
     if let Some(target) = after.backfill {
         mirror::spawn_backfill(node.clone(), target);
@@ -197,9 +207,12 @@ pub async fn dispatch(
 #[derive(Default)]
 struct After {
     backfill: Option<String>,
+    /// What to log once the transaction is committed: (what happened, the local actor).
+    log: Option<(&'static str, String)>,
 }
 
-async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<(), InboxError> {
+/// Records a follower and queues the Accept; returns the followed local actor's URL.
+async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<String, InboxError> {
     let a = &v.activity;
     let target = a
         .object
@@ -230,10 +243,11 @@ async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<(), 
         now,
     )
     .await?;
-    Ok(())
+    Ok(local.url(node))
 }
 
-async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<(), InboxError> {
+/// Undoes a Follow, Like or Announce; returns the local actor that lost a follower, if any.
+async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<Option<String>, InboxError> {
     let a = &v.activity;
     let inner_id = a.object.id().map(Url::to_string).unwrap_or_default();
     match a.object.object() {
@@ -246,6 +260,7 @@ async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<(), InboxError> 
             })?;
             if let Ok(local) = local_actor(node, tx, target).await {
                 remote::remove_follower(tx, Some(&local.key()), a.actor.as_str()).await?;
+                return Ok(Some(local.url(node)));
             }
         }
         _ => {
@@ -258,10 +273,12 @@ async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<(), InboxError> 
                 .rows_affected();
             if n == 0 {
                 remote::remove_interaction(tx, a.actor.as_str(), &inner_id).await?;
+            } else {
+                return Ok(Some(format!("the follow {inner_id}")));
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn interaction_row(

@@ -69,14 +69,84 @@ pub struct Verified {
     pub fresh: bool,
 }
 
-/// Reads a remote actor document into the stored form.
+/// The key `key_id` (or, without one, the first key) among those a document lists in
+/// `publicKey` (one object or an array), or the document itself when it is a bare key document
+/// (`{id, owner, publicKeyPem}`). Returns the key's id, its stated owner and its PEM.
+pub fn listed_key(doc: &Value, key_id: Option<&str>) -> Option<(String, Option<String>, String)> {
+    let read = |k: &Value| {
+        let id = k.get("id")?.as_str()?;
+        if key_id.is_some_and(|want| want != id) {
+            return None;
+        }
+        let pem = k.get("publicKeyPem")?.as_str()?;
+        let owner = k.get("owner").and_then(Value::as_str).map(str::to_string);
+        Some((id.to_string(), owner, pem.to_string()))
+    };
+    match doc.get("publicKey") {
+        Some(Value::Array(keys)) => keys.iter().find_map(read),
+        Some(key @ Value::Object(_)) => read(key),
+        _ => read(doc),
+    }
+}
+
+/// Reads a remote actor document into the stored form, with its first key.
 pub fn remote_actor(doc: &Value, now: i64) -> Result<(Actor, RemoteActor), String> {
-    let actor: Actor =
-        serde_json::from_value(doc.clone()).map_err(|e| format!("not an actor: {e}"))?;
-    let key = actor
-        .public_key
-        .clone()
-        .ok_or("the actor has no publicKey")?;
+    actor_with_key(doc, now, None)
+}
+
+/// Reads a remote actor document into the stored form, with the key `key_id` it must list
+/// (the first key when `None`). Its inbox must be on its own server; a shared inbox elsewhere
+/// is ignored.
+fn actor_with_key(
+    doc: &Value,
+    now: i64,
+    key_id: Option<&str>,
+) -> Result<(Actor, RemoteActor), String> {
+    let (key_id, owner, pem) = listed_key(doc, key_id).ok_or_else(|| match key_id {
+        Some(k) => format!("the actor does not list the key {k}"),
+        None => "the actor has no publicKey".to_string(),
+    })?;
+    // Keys are read above, whatever their shape (one object or an array); the typed reading
+    // takes the rest.
+    let mut typed = doc.clone();
+    if let Some(o) = typed.as_object_mut() {
+        o.remove("publicKey");
+    }
+    let mut actor: Actor =
+        serde_json::from_value(typed).map_err(|e| format!("not an actor: {e}"))?;
+    if owner.as_deref().is_some_and(|o| o != actor.id.as_str()) {
+        return Err(format!(
+            "the key {key_id} belongs to another actor than {}",
+            actor.id
+        ));
+    }
+    let key_url = Url::parse(&key_id).map_err(|_| format!("the key id {key_id} is not a URL"))?;
+    let origin = origin_of(&actor.id);
+    if origin_of(&key_url) != origin {
+        return Err(format!(
+            "the key {key_id} is not on the server of {}",
+            actor.id
+        ));
+    }
+    if origin_of(&actor.inbox) != origin {
+        return Err(format!(
+            "the inbox {} is not on the actor's server",
+            actor.inbox
+        ));
+    }
+    if let Some(e) = actor.endpoints.as_mut() {
+        if e.shared_inbox
+            .as_ref()
+            .is_some_and(|u| origin_of(u) != origin)
+        {
+            e.shared_inbox = None;
+        }
+    }
+    actor.public_key = Some(ap::PublicKey {
+        id: key_url,
+        owner: actor.id.clone(),
+        public_key_pem: pem.clone(),
+    });
     let kind = serde_json::to_value(&actor.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -92,8 +162,8 @@ pub fn remote_actor(doc: &Value, now: i64) -> Result<(Actor, RemoteActor), Strin
             .as_ref()
             .and_then(|e| e.shared_inbox.as_ref())
             .map(Url::to_string),
-        key_id: Some(key.id.to_string()),
-        public_key_pem: key.public_key_pem.clone(),
+        key_id: Some(key_id),
+        public_key_pem: pem,
         url: actor
             .url
             .as_ref()
@@ -104,32 +174,44 @@ pub fn remote_actor(doc: &Value, now: i64) -> Result<(Actor, RemoteActor), Strin
     Ok((actor, stored))
 }
 
-/// Fetches the actor that owns `key_id` (an actor URL with a fragment, or a key document
-/// whose `owner` is the actor).
+/// Fetches the actor that owns `key_id`. The key id is either the actor's URL with a fragment
+/// (Mastodon: `{actor}#main-key`), or a URL of its own that answers a key document or a stub
+/// of the actor (GoToSocial: `{actor}/main-key` answers `{id: actor, publicKey: {…}}`). In the
+/// second case that answer only names the owner: the owner's own document, fetched from its
+/// own URL, must list the key, and the owner must be on the key's server.
 pub async fn fetch_key_owner(node: &Node, key_id: &Url) -> Result<RemoteActor, InboxError> {
-    let mut actor_url = key_id.clone();
-    actor_url.set_fragment(None);
+    let mut url = key_id.clone();
+    url.set_fragment(None);
     let fetch_err =
         |e: FetchError| InboxError::unauthorized(format!("cannot get the signing key: {e}"));
-    let mut doc = node.fed.fetcher.get(&actor_url).await.map_err(fetch_err)?;
-    if doc.get("inbox").is_none() {
-        // A key document (GoToSocial style): its owner is the actor.
-        let owner = doc
-            .get("owner")
-            .and_then(Value::as_str)
-            .and_then(|o| Url::parse(o).ok())
-            .ok_or_else(|| InboxError::unauthorized("the key has no owner"))?;
-        doc = node.fed.fetcher.get(&owner).await.map_err(fetch_err)?;
-    }
-    let (actor, stored) =
-        remote_actor(&doc, node.clock.now_ms()).map_err(InboxError::unauthorized)?;
-    let key = actor.public_key.expect("checked by remote_actor");
-    if key.id.as_str() != key_id.as_str() {
-        return Err(InboxError::unauthorized(format!(
-            "{key_id} is not the key of {}",
-            actor.id
-        )));
-    }
+    let doc = node
+        .fed
+        .fetcher
+        .get_key_document(&url)
+        .await
+        .map_err(fetch_err)?;
+    let is_the_actor =
+        doc.get("id").and_then(Value::as_str) == Some(url.as_str()) && doc.get("inbox").is_some();
+    let doc = if is_the_actor {
+        doc
+    } else {
+        let owner = listed_key(&doc, Some(key_id.as_str()))
+            .and_then(|(_, owner, _)| owner)
+            .ok_or_else(|| {
+                InboxError::unauthorized(format!("{url} does not name the owner of {key_id}"))
+            })?;
+        let owner = Url::parse(&owner).map_err(|_| {
+            InboxError::unauthorized(format!("the key owner {owner:?} is not a URL"))
+        })?;
+        if origin_of(&owner) != origin_of(key_id) {
+            return Err(InboxError::unauthorized(format!(
+                "the key {key_id} names an owner on another server ({owner})"
+            )));
+        }
+        node.fed.fetcher.get(&owner).await.map_err(fetch_err)?
+    };
+    let (_, stored) = actor_with_key(&doc, node.clock.now_ms(), Some(key_id.as_str()))
+        .map_err(InboxError::unauthorized)?;
     Ok(stored)
 }
 
