@@ -80,8 +80,8 @@ impl App {
             "Étal node listening"
         );
         let worker = crate::delivery::spawn(self.node.clone());
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(stop)
+        let limits = self.node.settings.limits.clone();
+        let served = serve(self.listener, router, &limits, stop)
             .await
             .context("server error");
         worker.abort();
@@ -89,6 +89,68 @@ impl App {
         self.node.db.close().await;
         Ok(())
     }
+}
+
+/// Serves HTTP/1.1 and HTTP/2 with the limits a public server needs: request headers must
+/// arrive within `header_timeout` (a connection that trickles them, or idles between requests,
+/// is closed), and at most `max_connections` connections are served at once (more wait in the
+/// kernel's backlog until one closes).
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: &crate::config::Limits,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.header_timeout));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            _ = &mut stop => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    // Requests under way finish (for up to 10 s); idle connections close.
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

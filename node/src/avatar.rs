@@ -152,3 +152,55 @@ mod tests {
         assert!(png.starts_with(b"\x89PNG"));
     }
 }
+
+/// Generated pictures kept in memory: a picture depends only on the shop's name and category,
+/// so each is drawn once (drawing costs tens of milliseconds of CPU, and anyone may ask).
+#[derive(Debug, Default)]
+pub struct Cache {
+    pictures: std::sync::Mutex<std::collections::HashMap<CacheKey, bytes::Bytes>>,
+    drawn: std::sync::atomic::AtomicU64,
+}
+
+type CacheKey = (bool, String, Option<String>);
+
+/// Pictures kept at most; past that the cache starts again (each costs a few kilobytes).
+const CACHE_ENTRIES: usize = 4096;
+
+impl Cache {
+    /// The icon (`icon` true, from the name and category) or header (from the category).
+    pub async fn get(&self, is_icon: bool, name: &str, category: Option<&str>) -> bytes::Bytes {
+        let key: CacheKey = (
+            is_icon,
+            if is_icon { name.to_string() } else { String::new() },
+            category.map(str::to_string),
+        );
+        if let Some(b) = self.pictures.lock().expect("avatar cache").get(&key) {
+            return b.clone();
+        }
+        let (k, name, category) = key.clone();
+        let drawn = tokio::task::spawn_blocking(move || {
+            if k {
+                icon(&name, category.as_deref())
+            } else {
+                header(category.as_deref())
+            }
+        })
+        .await
+        .expect("drawing a picture does not panic");
+        let drawn = bytes::Bytes::from(drawn);
+        self.drawn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut pictures = self.pictures.lock().expect("avatar cache");
+        if pictures.len() >= CACHE_ENTRIES {
+            pictures.clear();
+        }
+        pictures.insert(key, drawn.clone());
+        drawn
+    }
+
+    /// How many pictures were drawn (not served from the cache).
+    pub fn drawn(&self) -> u64 {
+        self.drawn.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+

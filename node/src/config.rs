@@ -85,6 +85,30 @@ pub struct Settings {
     /// How long a new object's Create is held before fan-out; later changes of the object
     /// within that time travel in the Create, and a deletion within it sends nothing.
     pub publish_delay: std::time::Duration,
+    /// Limits of the HTTP server.
+    pub limits: Limits,
+}
+
+/// Limits of the HTTP server, against clients that hold connections open.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Time allowed for a request's headers to arrive, and for a kept-alive connection to
+    /// start its next request.
+    pub header_timeout: std::time::Duration,
+    /// Time allowed between two parts of a request body.
+    pub body_timeout: std::time::Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_timeout: std::time::Duration::from_secs(15),
+            body_timeout: std::time::Duration::from_secs(30),
+            max_connections: 4096,
+        }
+    }
 }
 
 impl Settings {
@@ -128,6 +152,7 @@ impl Settings {
                 }
                 Some(s) => bail!("publish delay {s} must be between 0 and 3600 seconds"),
             },
+            limits: Limits::default(),
         })
     }
 
@@ -142,6 +167,7 @@ impl Settings {
             demo: false,
             allow_private_networks: true,
             publish_delay: std::time::Duration::ZERO,
+            limits: Limits::default(),
         }
     }
 }

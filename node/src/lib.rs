@@ -47,6 +47,8 @@ pub struct Node {
     /// Hosts with delivery failures on record, so that hearing from a healthy host costs no
     /// query (kept by the delivery worker, refreshed from the database every minute).
     pub troubled_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Generated shop pictures, drawn once each.
+    pub avatars: avatar::Cache,
 }
 
 impl Node {
@@ -62,6 +64,7 @@ impl Node {
     ) -> anyhow::Result<Node> {
         let db = Db::connect(&settings.database_url).await?;
         db::settings::ensure_node_key(&db).await?;
+        db::products::fill_tag_keys(&db).await?;
         std::fs::create_dir_all(media::media_dir(&settings.data_dir))?;
         let urls = Urls::new(&settings.public_url);
         let fed = Federation::new(&db, &urls, &settings).await?;
@@ -73,6 +76,7 @@ impl Node {
             fed,
             wake: Notify::new(),
             troubled_hosts: Default::default(),
+            avatars: Default::default(),
         })
     }
 

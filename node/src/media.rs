@@ -52,10 +52,18 @@ pub enum MediaError {
     /// Announced as an image but unreadable.
     #[error("the file is not a readable image: {0}")]
     Corrupt(String),
+    /// More pixels than [`MAX_PIXELS`].
+    #[error("the photo has {0} megapixels; at most 40 are accepted")]
+    TooLarge(u64),
     /// Disk trouble.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
+
+/// Most pixels a photo may have (a 48 MP phone camera bins to 12 MP; 40 MP leaves room for
+/// real cameras). Checked from the file's header, before anything is decoded: a small file
+/// may announce a huge image (a 1 MB PNG of 16384×16384 decodes to 1 GiB).
+pub const MAX_PIXELS: u64 = 40_000_000;
 
 /// The media folder of a data dir.
 pub fn media_dir(data_dir: &Path) -> PathBuf {
@@ -75,10 +83,16 @@ pub fn process(data: &[u8], media_dir: &Path, id: Uuid) -> Result<Processed, Med
     let mut limits = Limits::default();
     limits.max_image_width = Some(16_384);
     limits.max_image_height = Some(16_384);
-    limits.max_alloc = Some(1024 * 1024 * 1024);
+    // 40 MP of RGBA, and no more.
+    limits.max_alloc = Some(MAX_PIXELS * 4);
     reader.limits(limits);
     let corrupt = |e: image::ImageError| MediaError::Corrupt(e.to_string());
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > MAX_PIXELS {
+        return Err(MediaError::TooLarge(pixels.div_ceil(1_000_000)));
+    }
     let orientation = decoder.orientation().map_err(corrupt)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     img.apply_orientation(orientation);

@@ -231,15 +231,7 @@ impl TestNode {
     /// changed.
     pub async fn snapshot(&self) -> BTreeMap<String, Vec<Vec<String>>> {
         let mut out = BTreeMap::new();
-        for table in [
-            "node_settings",
-            "node_actor",
-            "merchants",
-            "products",
-            "product_images",
-            "api_tokens",
-            "outbox_events",
-        ] {
+        for table in self.tables().await {
             let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
                 .fetch_all(self.node.db.pool())
                 .await
@@ -272,6 +264,28 @@ impl TestNode {
         files.sort();
         out.insert("media files".into(), vec![files]);
         out
+    }
+
+    /// Every table of the schema, read from the database itself so that a new table is in
+    /// every snapshot without editing this list; less `workers`, whose heartbeats the delivery
+    /// worker writes every two seconds whatever the requests do.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = if on_postgres() {
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1"
+        };
+        let tables: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(self.node.db.pool())
+            .await
+            .unwrap();
+        let tables: Vec<String> = tables
+            .into_iter()
+            .filter(|t| !t.starts_with("sqlite_") && !t.starts_with("_sqlx") && t != "workers")
+            .collect();
+        assert!(tables.len() >= 15, "the schema's tables: {tables:?}");
+        tables
     }
 
     /// Runs `f` and asserts that it left the stored state exactly as it was.

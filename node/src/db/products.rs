@@ -68,14 +68,15 @@ fn bind_fields<'q>(q: AnyQuery<'q>, f: &ProductFields) -> AnyQuery<'q> {
         .bind(f.category.clone())
         .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
         .bind(f.search_text())
+        .bind(f.tag_keys())
 }
 
 /// Inserts a product: a local one, or a mirror of a followed node's (`local` false).
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> sqlx::Result<()> {
     let q = sqlx::query(
         "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
-         currency, unit, availability, stock, gtin, category, tags, search_text, version, created_at, updated_at) \
-         VALUES ($1,$2,$3,$18,$19,$20,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+         currency, unit, availability, stock, gtin, category, tags, search_text, tag_keys, version, created_at, updated_at) \
+         VALUES ($1,$2,$3,$19,$20,$21,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
     )
     .bind(p.id.to_string())
     .bind(p.merchant_id.to_string())
@@ -106,7 +107,7 @@ pub async fn update<'e>(
     let q = sqlx::query(
         "UPDATE products SET name=$2, description=$3, price_minor=$4, currency=$5, unit=$6, \
          availability=$7, stock=$8, gtin=$9, category=$10, tags=$11, search_text=$12, \
-         version=version+1, updated_at=$13 WHERE id=$1",
+         tag_keys=$13, version=version+1, updated_at=$14 WHERE id=$1",
     )
     .bind(id.to_string());
     bind_fields(q, f).bind(now).execute(ex).await?;
@@ -195,16 +196,18 @@ pub async fn list<'e>(
             .push(")");
     }
     if let Some(tag) = &q.tag {
-        let tag = tag.trim_start_matches('#').to_lowercase();
+        let key = crate::domain::product_input::tag_key(tag);
         let codes: Vec<&str> = etal_protocol::taxonomy::CATEGORIES
             .iter()
-            .filter(|c| c.hashtag == tag)
+            .filter(|c| crate::domain::product_input::tag_key(c.hashtag) == key)
             .map(|c| c.code)
             .collect();
-        let quoted = format!("\"{}\"", tag.replace('\\', "\\\\").replace('"', "\\\""));
-        let escaped = quoted.replace('%', "\\%").replace('_', "\\_");
-        sql.push(" AND (LOWER(p.tags) LIKE ")
-            .bind(format!("%{escaped}%"))
+        let escaped = key
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        sql.push(" AND (p.tag_keys LIKE ")
+            .bind(format!("%\n{escaped}\n%"))
             .push(" ESCAPE '\\'");
         for code in codes {
             sql.push(" OR p.category=").bind(code.to_string());
@@ -247,4 +250,26 @@ pub async fn count_live<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Resu
     )
     .fetch_one(ex)
     .await
+}
+
+/// Fills `tag_keys` of rows written before the column existed (once, at start).
+pub async fn fill_tag_keys(db: &super::Db) -> sqlx::Result<u64> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, tags FROM products WHERE tag_keys IS NULL")
+            .fetch_all(db.pool())
+            .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    for (id, tags) in &rows {
+        let tags: Vec<String> = serde_json::from_str(tags).unwrap_or_default();
+        sqlx::query("UPDATE products SET tag_keys=$2 WHERE id=$1")
+            .bind(id.clone())
+            .bind(crate::domain::product_input::tag_keys(&tags))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len() as u64)
 }

@@ -31,19 +31,12 @@ pub async fn resolve(node: &Node, target: &str) -> Result<Url> {
     let links_url = url
         .join("/.well-known/nodeinfo")
         .map_err(|e| bad(e.to_string()))?;
-    crate::federation::fetch::check_url(&links_url, node.fed.fetcher.allow_private())
-        .map_err(|e| bad(e.to_string()))?;
     let links: etal_protocol::ap::NodeInfoLinks = node
         .fed
         .fetcher
-        .client()
-        .get(links_url.clone())
-        .send()
+        .get_discovery(&links_url)
         .await
-        .map_err(|e| bad(format!("cannot read {links_url}: {e}")))?
-        .json()
-        .await
-        .map_err(|e| bad(format!("cannot read {links_url}: {e}")))?;
+        .map_err(|e| bad(e.to_string()))?;
     links
         .links
         .iter()

@@ -64,6 +64,9 @@ pub struct ImagePatch {
     pub position: Option<i64>,
 }
 
+/// Photos decoded at once, across the node.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 fn check_alt(alt: Option<String>) -> Result<Option<String>> {
     let alt = super::clean(alt);
     super::max_chars(&alt, 1500).map_err(|m| Error::field("alt", m))?;
@@ -87,14 +90,22 @@ pub async fn upload(
     }
     let id = Uuid::now_v7();
     let dir = node.media_dir();
+    // Decoding takes a core and up to 160 MB: a few at a time, the others wait their turn.
+    let slot = DECODING
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
     let processed = tokio::task::spawn_blocking(move || media::process(&data, &dir, id))
         .await
         .map_err(|e| Error::Internal(e.into()))?
         .map_err(|e| match e {
             MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
-            MediaError::Corrupt(_) => Error::field("file", e.to_string()),
+            MediaError::Corrupt(_) | MediaError::TooLarge(_) => {
+                Error::field("file", e.to_string())
+            }
             MediaError::Io(io) => Error::Internal(io.into()),
         })?;
+    drop(slot);
     let image = Image {
         id,
         product_id: product.id,

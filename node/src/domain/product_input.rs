@@ -170,7 +170,58 @@ impl ProductCreate {
     }
 }
 
+/// Most tags a product may have.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 40;
+
+/// Checks tags, limits first (a body may carry thousands): at most [`MAX_TAGS`] before any
+/// is looked at, then each at most [`MAX_TAG_CHARS`], then duplicates (regardless of case)
+/// dropped in one pass.
+fn check_tags(raw: Vec<String>, checks: &mut Checks) -> Vec<String> {
+    if raw.len() > MAX_TAGS {
+        checks.add(
+            "tags",
+            format!("at most {MAX_TAGS} tags (there are {})", raw.len()),
+        );
+        return vec![];
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut tags = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        let t = t.trim().trim_start_matches('#').trim();
+        if t.is_empty() {
+            checks.add(format!("tags[{i}]"), "must not be empty");
+        } else if t.chars().count() > MAX_TAG_CHARS {
+            checks.add(
+                format!("tags[{i}]"),
+                format!("must be at most {MAX_TAG_CHARS} characters"),
+            );
+        } else if seen.insert(t.to_lowercase()) {
+            tags.push(t.to_string());
+        }
+    }
+    tags
+}
+
 impl ProductPatch {
+    /// The checks a patch can pass or fail on its own, before the product is read: run
+    /// before the write transaction begins, so that an oversized request never holds it.
+    pub fn precheck(&self) -> Result<()> {
+        let mut checks = Checks::default();
+        if let Patch::Set(tags) = &self.tags {
+            if tags.len() > MAX_TAGS {
+                checks.add(
+                    "tags",
+                    format!("at most {MAX_TAGS} tags (there are {})", tags.len()),
+                );
+            } else {
+                check_tags(tags.clone(), &mut checks);
+            }
+        }
+        checks.finish()
+    }
+
     /// Applies the patch to the stored fields (under the row's lock, so `stock_delta` is
     /// atomic) and validates the result.
     pub fn apply(self, current: &ProductFields) -> Result<ProductFields> {
@@ -290,21 +341,7 @@ impl ProductFields {
         if let Some(c) = &self.category {
             checks.check("category", taxonomy::check(c).map(|_| ()));
         }
-        let mut tags: Vec<String> = Vec::new();
-        for (i, t) in self.tags.iter().enumerate() {
-            let t = t.trim().trim_start_matches('#').trim();
-            if t.is_empty() {
-                checks.add(format!("tags[{i}]"), "must not be empty");
-            } else if t.chars().count() > 40 {
-                checks.add(format!("tags[{i}]"), "must be at most 40 characters");
-            } else if !tags.iter().any(|x| x.to_lowercase() == t.to_lowercase()) {
-                tags.push(t.to_string());
-            }
-        }
-        if tags.len() > 20 {
-            checks.add("tags", "at most 20 tags");
-        }
-        self.tags = tags;
+        self.tags = check_tags(std::mem::take(&mut self.tags), checks);
     }
 
     /// The text `q` searches: name, tags and description, lower-case without accents.
@@ -321,6 +358,11 @@ impl ProductFields {
         search_key(&text)
     }
 
+    /// The tags folded for matching (see [`tag_key`]), one a line, each between newlines.
+    pub fn tag_keys(&self) -> String {
+        tag_keys(&self.tags)
+    }
+
     /// Whether going from `self` to `next` must be announced: anything but a stock change
     /// that leaves the availability alone.
     pub fn announce_change_to(&self, next: &ProductFields) -> bool {
@@ -328,4 +370,23 @@ impl ProductFields {
         same_stock.stock = self.stock;
         &same_stock != self
     }
+}
+
+/// A tag as searches compare it: without `#`, lower-case in every script, accents removed
+/// (`Été` and `été` are one tag), line breaks turned into spaces.
+pub fn tag_key(tag: &str) -> String {
+    search_key(tag.trim().trim_start_matches('#'))
+        .replace(['\n', '\r'], " ")
+        .trim()
+        .to_string()
+}
+
+/// The stored form of a product's tag keys: `"\nkey1\nkey2\n"`.
+pub fn tag_keys(tags: &[String]) -> String {
+    let mut out = String::from("\n");
+    for t in tags {
+        out.push_str(&tag_key(t));
+        out.push('\n');
+    }
+    out
 }

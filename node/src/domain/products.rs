@@ -174,6 +174,7 @@ pub async fn update(
     patch: ProductPatch,
 ) -> Result<Product> {
     let id = parse_id(id)?;
+    patch.precheck()?;
     let mut tx = node.db.begin().await?;
     let mut current = live(
         db::products::by_id(&mut *tx, id, node.db.for_update()).await?,

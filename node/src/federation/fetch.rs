@@ -18,6 +18,64 @@ use etal_protocol::ap;
 /// Largest remote document read.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
+/// Content types of ActivityPub documents (and of WebFinger answers, which some servers give
+/// for actors).
+const AP_TYPES: &[&str] = &[
+    "application/activity+json",
+    "application/ld+json",
+    "application/jrd+json",
+];
+
+/// Content types of WebFinger and NodeInfo answers.
+const DISCOVERY_TYPES: &[&str] = &["application/jrd+json", "application/json"];
+
+/// Reads a response's JSON body: a 2xx status, one of `types`, at most
+/// [`MAX_DOCUMENT_BYTES`] (counted as it arrives, so a huge answer costs nothing).
+async fn read_json_body(
+    url: &Url,
+    res: reqwest::Response,
+    types: &[&str],
+) -> Result<Vec<u8>, FetchError> {
+    let status = res.status().as_u16();
+    if !res.status().is_success() {
+        return Err(FetchError::Status(url.to_string(), status));
+    }
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !types.iter().any(|t| ct.starts_with(t)) {
+        return Err(FetchError::Invalid(
+            url.to_string(),
+            format!("content type {ct:?}"),
+        ));
+    }
+    if res
+        .content_length()
+        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(FetchError::Invalid(
+            url.to_string(),
+            "larger than 1 MiB".into(),
+        ));
+    }
+    let mut body = Vec::new();
+    let mut stream = res.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(FetchError::Invalid(
+                url.to_string(),
+                "larger than 1 MiB".into(),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -82,9 +140,15 @@ pub fn is_public(ip: IpAddr) -> bool {
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                // Unique local (fc00::/7), link-local (fe80::/10), site-local (fec0::/10).
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
-                || s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] & 0xffc0) == 0xfec0
+                // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): translates to any IPv4 address
+                // a local translator chooses.
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+                // Teredo (2001::/32) tunnels to an IPv4 address; documentation (2001:db8::/32).
+                || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0x0db8)))
         }
     }
 }
@@ -251,37 +315,7 @@ impl Fetcher {
             .send()
             .await
             .map_err(|e| FetchError::Network(bare.to_string(), e.to_string()))?;
-        let status = res.status().as_u16();
-        if !res.status().is_success() {
-            return Err(FetchError::Status(bare.to_string(), status));
-        }
-        let ct = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if !(ct.starts_with("application/activity+json")
-            || ct.starts_with("application/ld+json")
-            || ct.starts_with("application/jrd+json"))
-        {
-            return Err(FetchError::Invalid(
-                bare.to_string(),
-                format!("content type {ct:?}"),
-            ));
-        }
-        let mut body = Vec::new();
-        let mut stream = res.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| FetchError::Network(bare.to_string(), e.to_string()))?;
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(FetchError::Invalid(
-                    bare.to_string(),
-                    "larger than 1 MiB".into(),
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_json_body(&bare, res, AP_TYPES).await?;
         let doc: Value = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Invalid(bare.to_string(), e.to_string()))?;
         if let Some(id) = doc.get("id").and_then(Value::as_str).filter(|_| check_id) {
@@ -293,6 +327,24 @@ impl Fetcher {
             }
         }
         Ok(doc)
+    }
+
+    /// GETs a discovery document (NodeInfo links, NodeInfo), unsigned, with the same limits
+    /// as every other fetch: the address policy, 1 MiB, a JSON content type.
+    pub async fn get_discovery<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<T, FetchError> {
+        check_url(url, self.allow_private)?;
+        let res = self
+            .client
+            .get(url.clone())
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
+        let body = read_json_body(url, res, DISCOVERY_TYPES).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
     }
 
     /// Resolves `user@host` (or `@user@host`) to an actor id through WebFinger.
@@ -314,12 +366,8 @@ impl Fetcher {
             .send()
             .await
             .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
-        if !res.status().is_success() {
-            return Err(FetchError::Status(url.to_string(), res.status().as_u16()));
-        }
-        let jrd: ap::Jrd = res
-            .json()
-            .await
+        let body = read_json_body(&url, res, DISCOVERY_TYPES).await?;
+        let jrd: ap::Jrd = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
         jrd.links
             .iter()
@@ -361,6 +409,9 @@ mod tests {
         assert!(!is_public("100.64.0.1".parse().unwrap()));
         for hidden in [
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "fec0::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
             "2002:7f00:1::",
             "::10.0.0.1",
             "::ffff:127.0.0.1",

@@ -411,13 +411,19 @@ pub async fn delete_product(tx: &mut Tx, actor: &Url, object: &Url, now: i64) ->
     Ok(())
 }
 
-/// Walks a followed node's outbox in the background, oldest activity first.
+/// Walks a followed node's outbox in the background, newest activity first; one walk per
+/// followed node at a time.
 pub fn spawn_backfill(node: Arc<Node>, target: String) {
+    if !node.fed.start_backfill(&target) {
+        tracing::info!(target, "a backfill of this node is already running");
+        return;
+    }
     tokio::spawn(async move {
         match backfill(&node, &target).await {
             Ok(n) => tracing::info!(target, activities = n, "backfill done"),
             Err(e) => tracing::warn!(target, error = %e, "backfill failed"),
         }
+        node.fed.end_backfill(&target);
     });
 }
 
@@ -439,11 +445,19 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
     // older ones about it are skipped. Only ids are kept in memory, page after page.
     let mut seen: HashSet<String> = HashSet::new();
     let mut applied = 0;
-    let mut pages = 0;
+    let mut visited: HashSet<String> = HashSet::new();
     while let Some(page_url) = next.take() {
-        pages += 1;
-        if pages > 100_000 {
+        // A page seen before ends the walk: an outbox whose pages loop is read once.
+        if visited.len() >= 100_000 || !visited.insert(page_url.clone()) {
             break;
+        }
+        // Unfollowed meanwhile: stop.
+        let following = crate::db::remote::follow(node.db.pool(), target)
+            .await?
+            .is_some_and(|f| f.state == "accepted");
+        if !following {
+            tracing::info!(target, "backfill stopped: the node is no longer followed");
+            return Ok(applied);
         }
         let page_url = Url::parse(&page_url)?;
         if ap::origin(&page_url) != origin {

@@ -36,7 +36,17 @@ pub struct Federation {
     pub interactions: inbox::batch::InteractionWriter,
     /// Recently verified remote actors by key id, to check signatures without a query.
     actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
+    /// Key ids fetched recently, so that forged signatures naming a key cannot make the node
+    /// fetch it again and again.
+    key_fetches: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// Followed nodes whose outbox is being walked.
+    backfills: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// How often a key id may be fetched again after a failure: a signature that does not verify
+/// with the key in hand, or a key that could not be had, is refused without asking its server
+/// again within this time (key rotation still works: the first failure refetches).
+pub const KEY_REFETCH_EVERY: Duration = Duration::from_secs(300);
 
 /// How long a verified remote actor's key is trusted from memory (a failed check refetches).
 const ACTOR_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -63,6 +73,8 @@ impl Federation {
             fetcher: Fetcher::new(client, key, settings.allow_private_networks),
             node_public_pem: public,
             actors: Default::default(),
+            key_fetches: Default::default(),
+            backfills: Default::default(),
             interactions: inbox::batch::InteractionWriter::start(db.clone()),
         })
     }
@@ -86,6 +98,37 @@ impl Federation {
             cache.retain(|_, (at, _)| at.elapsed() < ACTOR_CACHE_TTL);
         }
         cache.insert(key_id, (std::time::Instant::now(), actor.clone()));
+    }
+
+    /// Whether `key_id` was refetched, or failed, within [`KEY_REFETCH_EVERY`].
+    pub fn key_fetched_recently(&self, key_id: &str) -> bool {
+        self.key_fetches
+            .lock()
+            .expect("key fetch lock")
+            .get(key_id)
+            .is_some_and(|at| at.elapsed() < KEY_REFETCH_EVERY)
+    }
+
+    /// Records a refetch of `key_id`, or a failure with it.
+    pub fn note_key_fetch(&self, key_id: &str) {
+        let mut fetches = self.key_fetches.lock().expect("key fetch lock");
+        if fetches.len() > 10_000 {
+            fetches.retain(|_, at| at.elapsed() < KEY_REFETCH_EVERY);
+        }
+        fetches.insert(key_id.to_string(), std::time::Instant::now());
+    }
+
+    /// Marks a backfill of `target` as running; false if one already is.
+    pub fn start_backfill(&self, target: &str) -> bool {
+        self.backfills
+            .lock()
+            .expect("backfill lock")
+            .insert(target.to_string())
+    }
+
+    /// Marks the backfill of `target` as finished.
+    pub fn end_backfill(&self, target: &str) {
+        self.backfills.lock().expect("backfill lock").remove(target);
     }
 
     /// Forgets a remote actor (deleted, or its document replaced).

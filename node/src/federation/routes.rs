@@ -503,17 +503,10 @@ async fn merchant_featured(
 
 async fn picture(node: &Node, slug: &str, icon: bool) -> Result<Response> {
     let m = merchants::get(node, slug).await?;
-    let category = m.fields.category.clone();
-    let name = m.fields.name.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        if icon {
-            crate::avatar::icon(&name, category.as_deref())
-        } else {
-            crate::avatar::header(category.as_deref())
-        }
-    })
-    .await
-    .map_err(|e| Error::Internal(e.into()))?;
+    let bytes = node
+        .avatars
+        .get(icon, &m.fields.name, m.fields.category.as_deref())
+        .await;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),

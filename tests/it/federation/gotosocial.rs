@@ -304,23 +304,24 @@ async fn a_key_document_must_name_an_owner_that_lists_the_key_on_the_same_server
     let gts = FakeServer::start_gotosocial().await;
     let other = FakeServer::start_gotosocial().await;
     let mallory = gts.actor("mallory");
+    let eve = gts.actor("eve");
     gts.actor("bob");
     other.actor("mallory");
-    let like = |id: String| json!({"@context": AS, "actor": mallory, "id": id, "object": product, "to": product, "type": "Like"});
+    let like = |actor: &str, id: String| json!({"@context": AS, "actor": actor, "id": id, "object": product, "to": product, "type": "Like"});
 
     // An owner on another server.
     gts.set_key_owner("mallory", &format!("{}/users/mallory", other.base));
     let before = t.snapshot().await;
     let (status, body) = gts
-        .post_like_gotosocial("mallory", &inbox, &like(gts.new_id("likes")))
+        .post_like_gotosocial("mallory", &inbox, &like(&mallory, gts.new_id("likes")))
         .await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("another server"), "{body}");
 
     // An owner on the same server whose own document does not list the key.
-    gts.set_key_owner("mallory", &format!("{}/users/bob", gts.base));
+    gts.set_key_owner("eve", &format!("{}/users/bob", gts.base));
     let (status, body) = gts
-        .post_like_gotosocial("mallory", &inbox, &like(gts.new_id("likes")))
+        .post_like_gotosocial("eve", &inbox, &like(&eve, gts.new_id("likes")))
         .await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("does not list the key"), "{body}");

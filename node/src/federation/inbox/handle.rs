@@ -182,7 +182,8 @@ pub async fn dispatch(
                     "rejected"
                 };
                 remote::set_follow_state(&mut tx, &f.target, state, now).await?;
-                if state == "accepted" {
+                // Only the first acceptance backfills: a repeated Accept changes nothing.
+                if state == "accepted" && f.state == "pending" {
                     after.backfill = Some(f.target);
                 }
             }

@@ -16,6 +16,39 @@ use etal_protocol::ap::{self, Activity, ActivityType, Actor, Object};
 /// Largest clock difference accepted on `Date`.
 pub const MAX_SKEW_SECS: i64 = 3600;
 
+/// Deepest nesting of JSON objects and arrays accepted in an activity. Real activities use a
+/// handful of levels (GoToSocial's replies, the deepest seen, use six); an `Announce` of an
+/// `Announce` of … is refused before any of it is read.
+pub const MAX_DEPTH: usize = 16;
+
+/// How deeply a JSON text nests objects and arrays, found by one pass over its bytes that
+/// allocates nothing (brackets inside strings do not count).
+pub fn json_depth(body: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Why an activity was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxError {
@@ -182,8 +215,22 @@ fn actor_with_key(
 pub async fn fetch_key_owner(node: &Node, key_id: &Url) -> Result<RemoteActor, InboxError> {
     let mut url = key_id.clone();
     url.set_fragment(None);
-    let fetch_err =
-        |e: FetchError| InboxError::unauthorized(format!("cannot get the signing key: {e}"));
+    // What went wrong is logged, not told: the sender learns only which kind of failure it was
+    // (a fetch error would describe hosts and networks this node can reach).
+    let fetch_err = |e: FetchError| {
+        tracing::info!(key = %key_id, error = %e, "cannot get a signing key");
+        InboxError::unauthorized(match e {
+            FetchError::Refused(_) => {
+                format!("cannot get the signing key {key_id}: its address is refused by this node's address policy")
+            }
+            FetchError::Network(..) | FetchError::Status(..) => {
+                format!("cannot get the signing key {key_id}: its server did not provide it")
+            }
+            FetchError::Invalid(..) => {
+                format!("cannot get the signing key {key_id}: its server's answer is not a usable ActivityPub document")
+            }
+        })
+    };
     let doc = node
         .fed
         .fetcher
@@ -280,14 +327,15 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     if sig.expires.is_some_and(|e| e < now) {
         return Err(InboxError::unauthorized("the signature has expired"));
     }
-    // The activity.
-    let activity: Activity = serde_json::from_slice(body).map_err(|e| {
-        if e.classify() == serde_json::error::Category::Data {
-            InboxError::bad(format!("the body is not an activity this node reads: {e}"))
-        } else {
-            InboxError::bad(format!("the body is not JSON: {e}"))
-        }
-    })?;
+    // The body, bounded before anything is built from it: a deeply nested document costs
+    // nothing to refuse, and the typed reading below waits until the signature is checked.
+    if json_depth(body) > MAX_DEPTH {
+        return Err(InboxError::bad(format!(
+            "the activity nests objects more than {MAX_DEPTH} levels deep"
+        )));
+    }
+    let doc: Value = serde_json::from_slice(body)
+        .map_err(|e| InboxError::bad(format!("the body is not JSON: {e}")))?;
     // The signature, with the stored key first and a fresh one if that fails.
     let key_id =
         Url::parse(&sig.key_id).map_err(|_| InboxError::unauthorized("keyId is not a URL"))?;
@@ -302,9 +350,16 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     // Servers tell every server they know when an account is deleted. For an actor we never
     // stored there is nothing to undo, and its key is usually gone already: acknowledge it
     // without fetching anything.
+    let object_id = match doc.get("object") {
+        Some(Value::String(id)) => Some(id.as_str()),
+        Some(o) => o.get("id").and_then(Value::as_str),
+        None => None,
+    };
+    let actor_id = doc.get("actor").and_then(Value::as_str);
     if cached.is_none()
-        && activity.kind == ActivityType::Delete
-        && activity.object.id() == Some(&activity.actor)
+        && doc.get("type").and_then(Value::as_str) == Some("Delete")
+        && actor_id.is_some()
+        && object_id == actor_id
     {
         return Err(InboxError::new(
             StatusCode::ACCEPTED,
@@ -315,14 +370,31 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => {
             (a, false)
         }
-        _ => {
-            let fresh = fetch_key_owner(node, &key_id).await?;
+        cached => {
+            // A key that failed within the last minutes is not asked for again: forged
+            // signatures naming a real key must not make the node fetch it each time. (A real
+            // rotation refetches and verifies, and is not counted.)
+            if node.fed.key_fetched_recently(&sig.key_id) {
+                return Err(SignatureError::Invalid(sig.key_id.clone()).into());
+            }
+            let fresh = match fetch_key_owner(node, &key_id).await {
+                Ok(f) => f,
+                Err(e) => {
+                    node.fed.note_key_fetch(&sig.key_id);
+                    return Err(e);
+                }
+            };
             if !signing::verify(&fresh.public_key_pem, text.as_bytes(), &sig.signature) {
+                node.fed.note_key_fetch(&sig.key_id);
                 return Err(SignatureError::Invalid(fresh.ap_id).into());
             }
             (fresh, true)
         }
     };
+    // The activity, read only now that its signature holds.
+    let activity: Activity = serde_json::from_value(doc).map_err(|e| {
+        InboxError::bad(format!("the body is not an activity this node reads: {e}"))
+    })?;
     if !fresh {
         // A fetched actor is remembered once the activity's transaction stored it.
         node.fed.cache_actor(&actor);
@@ -391,5 +463,19 @@ pub fn check_object_origin(a: &Activity, actor_origin: &str) -> Result<(), Inbox
             check_object_origin(inner, actor_origin)
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings() {
+        assert_eq!(json_depth(br#"{"a": [1, {"b": "[[[{{{"}]}"#), 3);
+        assert_eq!(json_depth(br#"{"a": "\"[{", "b": {}}"#), 2);
+        assert_eq!(json_depth(b"3"), 0);
+        let nested = "{\"object\":".repeat(120) + "1" + &"}".repeat(120);
+        assert_eq!(json_depth(nested.as_bytes()), 120);
     }
 }
