@@ -171,7 +171,11 @@ impl Cache {
     pub async fn get(&self, is_icon: bool, name: &str, category: Option<&str>) -> bytes::Bytes {
         let key: CacheKey = (
             is_icon,
-            if is_icon { name.to_string() } else { String::new() },
+            if is_icon {
+                name.to_string()
+            } else {
+                String::new()
+            },
             category.map(str::to_string),
         );
         if let Some(b) = self.pictures.lock().expect("avatar cache").get(&key) {
@@ -203,4 +207,3 @@ impl Cache {
         self.drawn.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
-

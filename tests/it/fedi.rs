@@ -55,6 +55,15 @@ pub enum Flavour {
     GoToSocial,
 }
 
+/// How the fake's outbox pages link on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outbox {
+    /// Each page's `next` is the page itself.
+    Loop,
+    /// Page N links to page N+1 for ever, each answered after 200 ms.
+    Endless,
+}
+
 /// GoToSocial's User-Agent, as captured.
 pub const GTS_USER_AGENT: &str = "gotosocial/57cb4fe (+http://localhost:8480)";
 
@@ -65,6 +74,14 @@ struct Inner {
     refused: Vec<(String, u16, String)>,
     /// GoToSocial key documents that name another owner than their actor (hostile tests).
     key_owners: HashMap<String, String>,
+    /// Inboxes and shared inboxes actors claim instead of their own (hostile tests).
+    inboxes: HashMap<String, (String, Option<String>)>,
+    /// GETs received, by path and query.
+    hits: HashMap<String, u64>,
+    /// How outbox pages link to the next one.
+    outbox: Outbox,
+    /// Discovery answers (WebFinger, NodeInfo links) padded to this many bytes.
+    discovery_padding: usize,
     http: reqwest::Client,
 }
 
@@ -103,12 +120,18 @@ impl FakeServer {
                 events: vec![],
                 refused: vec![],
                 key_owners: HashMap::new(),
+                inboxes: HashMap::new(),
+                hits: HashMap::new(),
+                outbox: Outbox::Loop,
+                discovery_padding: 0,
                 http: reqwest::Client::new(),
             })),
             mode,
         };
         let app = Router::new()
             .route("/users/{name}", get(actor))
+            .route("/users/{name}/outbox", get(outbox))
+            .route("/.well-known/webfinger", get(webfinger))
             .route("/users/{name}/main-key", get(key_document))
             .route("/.well-known/nodeinfo", get(nodeinfo_links))
             .route("/nodeinfo/2.0", get(nodeinfo))
@@ -163,11 +186,19 @@ impl FakeServer {
                 "url": format!("{}/@{name}", self.base)
             });
         }
+        let (inbox, shared) = self
+            .inner
+            .lock()
+            .unwrap()
+            .inboxes
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| (format!("{id}/inbox"), Some(format!("{}/inbox", self.base))));
         json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": id, "type": "Person", "preferredUsername": name,
-            "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
-            "endpoints": {"sharedInbox": format!("{}/inbox", self.base)},
+            "inbox": inbox, "outbox": format!("{id}/outbox"),
+            "endpoints": {"sharedInbox": shared},
             "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem}
         })
     }
@@ -360,6 +391,58 @@ impl FakeServer {
             .insert(name.into(), owner.into());
     }
 
+    /// Makes `name` claim `inbox` (and `shared`) as its inboxes.
+    pub fn set_inboxes(&self, name: &str, inbox: &str, shared: Option<&str>) {
+        self.inner
+            .lock()
+            .unwrap()
+            .inboxes
+            .insert(name.into(), (inbox.into(), shared.map(str::to_string)));
+    }
+
+    /// How many GETs `path_and_query` received.
+    pub fn hits(&self, path_and_query: &str) -> u64 {
+        self.inner
+            .lock()
+            .unwrap()
+            .hits
+            .get(path_and_query)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// GETs of paths starting with `prefix`.
+    pub fn hits_under(&self, prefix: &str) -> u64 {
+        self.inner
+            .lock()
+            .unwrap()
+            .hits
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Sets how outbox pages link on.
+    pub fn set_outbox(&self, outbox: Outbox) {
+        self.inner.lock().unwrap().outbox = outbox;
+    }
+
+    /// Pads WebFinger and NodeInfo answers to `bytes`.
+    pub fn set_discovery_padding(&self, bytes: usize) {
+        self.inner.lock().unwrap().discovery_padding = bytes;
+    }
+
+    fn hit(&self, path_and_query: &str) {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .hits
+            .entry(path_and_query.to_string())
+            .or_default() += 1;
+    }
+
     /// Requests for actors that this server refused (GoToSocial: unsigned or badly signed
     /// GETs, or no User-Agent): (path, status, why).
     pub fn refused(&self) -> Vec<(String, u16, String)> {
@@ -421,6 +504,7 @@ async fn actor(
     headers: HeaderMap,
 ) -> impl IntoResponse {
     let path = format!("/users/{name}");
+    s.hit(&path);
     if teapot(&s, &path, &headers) {
         return (
             StatusCode::IM_A_TEAPOT,
@@ -487,10 +571,75 @@ async fn key_document(
 
 /// GoToSocial lists NodeInfo 2.0 (and 2.1); this fake offers 2.0 only.
 async fn nodeinfo_links(State(s): State<FakeServer>) -> impl IntoResponse {
+    s.hit("/.well-known/nodeinfo");
+    let padding = " ".repeat(s.inner.lock().unwrap().discovery_padding);
     (
         [("content-type", "application/json")],
-        json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{}/nodeinfo/2.0", s.base)}]})
-            .to_string(),
+        format!(
+            "{}{padding}",
+            json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{}/nodeinfo/2.0", s.base)},
+                             {"rel": "https://www.w3.org/ns/activitystreams#Application", "href": format!("{}/users/relay", s.base)}]})
+        ),
+    )
+}
+
+/// WebFinger for any of the fake's actors (padded when told to).
+async fn webfinger(
+    State(s): State<FakeServer>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    s.hit("/.well-known/webfinger");
+    let resource = q.get("resource").cloned().unwrap_or_default();
+    let name = resource
+        .trim_start_matches("acct:")
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let padding = " ".repeat(s.inner.lock().unwrap().discovery_padding);
+    (
+        [("content-type", "application/jrd+json")],
+        format!(
+            "{}{padding}",
+            json!({"subject": resource, "links": [{"rel": "self", "type": "application/activity+json",
+                    "href": format!("{}/users/{name}", s.base)}]})
+        ),
+    )
+}
+
+/// An outbox with no items whose pages link on as told (see [`Outbox`]).
+async fn outbox(
+    State(s): State<FakeServer>,
+    Path(name): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let id = format!("{}/users/{name}/outbox", s.base);
+    let page: Option<u64> = q.get("page").and_then(|p| p.parse().ok());
+    let key = match page {
+        Some(p) => format!("/users/{name}/outbox?page={p}"),
+        None => format!("/users/{name}/outbox"),
+    };
+    s.hit(&key);
+    let doc = match page {
+        None => json!({"@context": "https://www.w3.org/ns/activitystreams", "id": id,
+                       "type": "OrderedCollection", "totalItems": 0, "first": format!("{id}?page=1")}),
+        Some(p) => {
+            let mode = s.inner.lock().unwrap().outbox;
+            let next = match mode {
+                Outbox::Loop => p,
+                Outbox::Endless => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    p + 1
+                }
+            };
+            json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{id}?page={p}"),
+                   "type": "OrderedCollectionPage", "partOf": id, "orderedItems": [],
+                   "next": format!("{id}?page={next}")})
+        }
+    };
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
     )
 }
 

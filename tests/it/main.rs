@@ -9,5 +9,6 @@ mod cli;
 mod federation;
 mod fedi;
 mod harness;
+mod hostile;
 mod openapi;
 mod schemas;

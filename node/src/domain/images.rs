@@ -100,9 +100,7 @@ pub async fn upload(
         .map_err(|e| Error::Internal(e.into()))?
         .map_err(|e| match e {
             MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
-            MediaError::Corrupt(_) | MediaError::TooLarge(_) => {
-                Error::field("file", e.to_string())
-            }
+            MediaError::Corrupt(_) | MediaError::TooLarge(_) => Error::field("file", e.to_string()),
             MediaError::Io(io) => Error::Internal(io.into()),
         })?;
     drop(slot);

@@ -344,7 +344,8 @@ impl Fetcher {
             .await
             .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
         let body = read_json_body(url, res, DISCOVERY_TYPES).await?;
-        serde_json::from_slice(&body).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
+        serde_json::from_slice(&body)
+            .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
     }
 
     /// Resolves `user@host` (or `@user@host`) to an actor id through WebFinger.

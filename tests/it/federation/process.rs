@@ -1,5 +1,6 @@
 //! Process-level tests against the `etal` binary: a SIGKILL in the middle of sending loses
-//! nothing, and two processes on one PostgreSQL deliver each activity once.
+//! nothing, two processes on one PostgreSQL deliver each activity once, and hostile requests
+//! cost a node of its own little CPU and memory (measured on that process alone).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -202,11 +203,12 @@ async fn a_node_killed_while_a_peer_stalls_delivers_everything_after_restart() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (several processes share it, not SQLite): ETAL_TEST_DATABASE_URL=… cargo test -- --include-ignored"]
 async fn two_processes_on_one_postgresql_deliver_each_activity_once() {
-    if !harness::on_postgres() {
-        eprintln!("skipped: needs ETAL_TEST_DATABASE_URL (several processes share PostgreSQL, not SQLite)");
-        return;
-    }
+    assert!(
+        harness::on_postgres(),
+        "set ETAL_TEST_DATABASE_URL: several processes share PostgreSQL, not SQLite"
+    );
     let (p1, p2) = (free_port().await, free_port().await);
     let (node, _tmp) = new_node(p1).await;
     let fake = FakeServer::start().await;
@@ -235,4 +237,130 @@ async fn two_processes_on_one_postgresql_deliver_each_activity_once() {
     let mut want = names.clone();
     want.sort();
     assert_eq!(got, want);
+}
+
+/// CPU time (user + system) of a process so far, from `/proc/PID/stat`, in milliseconds.
+fn cpu_ms(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // The kernel reports these in USER_HZ, 100 a second on Linux.
+    ticks * 10
+}
+
+/// Peak resident memory of a process (`VmHWM`), in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kb / 1024
+}
+
+#[tokio::test]
+async fn a_nested_activity_bomb_costs_little_cpu_and_delays_no_one() {
+    let port = free_port().await;
+    let (node, _tmp) = new_node(port).await;
+    let proc = node.serve(port).await;
+    let pid = proc.0.id();
+    let client = reqwest::Client::new();
+    let body = crate::hostile::nested_announce("http://localhost:1/users/x", 120, 1_000_000);
+    assert!(body.len() > 900_000);
+    let host = format!("localhost:{port}");
+    // Let start-up settle, then measure four bombs.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = cpu_ms(pid);
+    let bombs = async {
+        for _ in 0..4 {
+            let res = client
+                .post(format!("http://127.0.0.1:{port}/inbox"))
+                .headers(crate::hostile::forged_headers(
+                    &host,
+                    &body,
+                    "http://localhost:1/users/x#main-key",
+                ))
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_client_error(), "{}", res.status());
+        }
+    };
+    let reader = async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let started = Instant::now();
+        let res = client
+            .get(format!("http://127.0.0.1:{port}/api/v1/merchants"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        started.elapsed()
+    };
+    let ((), waited) = tokio::join!(bombs, reader);
+    let spent = cpu_ms(pid) - before;
+    eprintln!("four 1 MB nested bombs: {spent} ms of CPU; a concurrent GET took {waited:?}");
+    assert!(spent <= 4 * 50, "{spent} ms of CPU for four bombs");
+    assert!(
+        waited < Duration::from_secs(1),
+        "a GET waited {waited:?} behind the bombs"
+    );
+}
+
+#[tokio::test]
+async fn three_concurrent_image_bombs_are_refused_within_512_mb() {
+    let port = free_port().await;
+    let (node, _tmp) = new_node(port).await;
+    let proc = node.serve(port).await;
+    let pid = proc.0.id();
+    let token = node.token();
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/merchants"))
+        .bearer_auth(&token)
+        .json(&json!({"slug": "fromagerie", "name": "Fromagerie", "address": {"postal_code": "78120", "city": "Rambouillet"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let product: Value = client
+        .post(format!(
+            "http://127.0.0.1:{port}/api/v1/merchants/fromagerie/products"
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Comté", "price": "29.90", "unit": "kg"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = product["id"].as_str().unwrap().to_string();
+    let bomb = crate::hostile::png_bomb();
+    let upload = || async {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bomb.to_vec()).file_name("bomb.png"),
+        );
+        client
+            .post(format!("http://127.0.0.1:{port}/api/v1/products/{id}/images"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let statuses = tokio::join!(upload(), upload(), upload());
+    for s in [statuses.0, statuses.1, statuses.2] {
+        assert!(s == 422 || s == 413, "{s}");
+    }
+    let peak = peak_rss_mib(pid);
+    eprintln!("three concurrent 16384x16384 PNG bombs: peak RSS {peak} MiB");
+    assert!(peak < 512, "peak RSS {peak} MiB");
 }

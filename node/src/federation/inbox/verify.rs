@@ -370,7 +370,7 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => {
             (a, false)
         }
-        cached => {
+        _ => {
             // A key that failed within the last minutes is not asked for again: forged
             // signatures naming a real key must not make the node fetch it each time. (A real
             // rotation refetches and verifies, and is not counted.)
