@@ -208,6 +208,11 @@ impl Checks {
         }
     }
 
+    /// The fields with a problem.
+    pub fn fields(&self) -> Vec<String> {
+        self.0.iter().map(|e| e.field.clone()).collect()
+    }
+
     /// Whether a problem with `field` is already recorded.
     pub fn has(&self, field: &str) -> bool {
         self.0.iter().any(|e| e.field == field)

@@ -16,6 +16,8 @@ pub mod federation;
 pub mod http;
 pub mod keys;
 pub mod media;
+pub mod model;
+pub mod present;
 pub mod urls;
 
 use std::path::PathBuf;

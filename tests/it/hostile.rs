@@ -106,16 +106,30 @@ async fn thousands_of_tags_are_refused_at_once_and_hold_no_lock() {
     let before = t.snapshot().await;
     let bomb_path = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
     let bomb = t.patch(&bomb_path, json!({"tags": tags}));
+    // The neighbour changes its product every 50 ms while the bomb is under way, and notes
+    // its longest wait.
+    let done = std::sync::atomic::AtomicBool::new(false);
     let neighbour = async {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let started = Instant::now();
-        let a = t
-            .patch(
-                &format!("/api/v1/products/{}", other["id"].as_str().unwrap()),
-                json!({"price": "1.10"}),
-            )
-            .await;
-        (a, started.elapsed())
+        let mut longest = Duration::ZERO;
+        let mut last = None;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            let started = Instant::now();
+            let a = t
+                .patch(
+                    &format!("/api/v1/products/{}", other["id"].as_str().unwrap()),
+                    json!({"price": "1.10"}),
+                )
+                .await;
+            longest = longest.max(started.elapsed());
+            last = Some(a);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (last.expect("at least one change"), longest)
+    };
+    let bomb = async {
+        let a = bomb.await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        a
     };
     let (bomb, (neighbour, waited)) = tokio::join!(bomb, neighbour);
     bomb.problem(422);

@@ -7,7 +7,7 @@ use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
 use super::{time, Sql, Tx};
-use crate::domain::images::Image;
+use crate::model::image::Image;
 
 const COLUMNS: &str =
     "id, product_id, position, alt, width, height, blurhash, media_type, variants, created_at";

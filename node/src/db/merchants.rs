@@ -5,7 +5,7 @@ use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
 use super::{time, AnyQuery, Tx};
-use crate::domain::merchants::{Address, Geo, Merchant, MerchantFields};
+use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 
 const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, postal_code, city, \
     insee_code, lat, lon, phone, email, website, opening_hours, siret, indexable, public_key_pem, \
@@ -208,6 +208,17 @@ pub async fn list<'e>(
 /// Counts live local merchants.
 pub async fn count_live<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM merchants WHERE local=1 AND deleted_at IS NULL")
+        .fetch_one(ex)
+        .await
+}
+
+/// A local merchant's slug and private key, to sign its deliveries.
+pub async fn signing_key<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: Uuid,
+) -> sqlx::Result<(String, String)> {
+    sqlx::query_as("SELECT slug, private_key_pem FROM merchants WHERE id=$1 AND local=1")
+        .bind(id.to_string())
         .fetch_one(ex)
         .await
 }

@@ -6,6 +6,7 @@
 
 pub mod images;
 pub mod merchants;
+pub mod mirror;
 pub mod outbox;
 pub mod products;
 pub mod queue;

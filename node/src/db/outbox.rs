@@ -4,47 +4,12 @@
 use uuid::Uuid;
 
 use super::{now_ms, Tx};
+pub use crate::model::outbox::{Event, Kind, Verb};
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    /// Created: federated as `Create`.
-    Create,
-    /// Changed: `Update`.
-    Update,
-    /// Deleted: `Delete`.
-    Delete,
-}
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
-impl Verb {
-    /// Storage spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Verb::Create => "create",
-            Verb::Update => "update",
-            Verb::Delete => "delete",
-        }
-    }
-}
-
-/// What it happened to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A merchant (an actor).
-    Merchant,
-    /// A product (an object).
-    Product,
-}
-
-impl Kind {
-    /// Storage spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Kind::Merchant => "merchant",
-            Kind::Product => "product",
-        }
-    }
-}
+use super::Backend;
 
 /// Records an event; returns the id that will mint the activity's IRI.
 pub async fn record(
@@ -68,4 +33,123 @@ pub async fn record(
     .execute(&mut **tx)
     .await?;
     Ok(activity_id)
+}
+
+const COLUMNS: &str = "seq, activity_id, verb, object_kind, object_id, merchant_id, created_at";
+
+fn from_row(r: &AnyRow) -> sqlx::Result<Event> {
+    let uuid = |s: String| Uuid::parse_str(&s).map_err(|e| sqlx::Error::Decode(e.into()));
+    let bad = |what: &str, v: &str| sqlx::Error::Decode(format!("unknown {what} {v:?}").into());
+    let verb: String = r.try_get("verb")?;
+    let kind: String = r.try_get("object_kind")?;
+    Ok(Event {
+        seq: r.try_get("seq")?,
+        activity_id: uuid(r.try_get("activity_id")?)?,
+        verb: Verb::parse(&verb).ok_or_else(|| bad("verb", &verb))?,
+        kind: Kind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+        object_id: uuid(r.try_get("object_id")?)?,
+        merchant_id: uuid(r.try_get("merchant_id")?)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// The oldest events not yet fanned out, at most `limit`.
+pub async fn pending<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> sqlx::Result<Vec<Event>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox_events WHERE processed_at IS NULL ORDER BY seq LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Makes the fan-outs of several processes on one PostgreSQL take turns, until `tx` ends
+/// (SQLite has one writer anyway).
+pub async fn lock_fanout(tx: &mut Tx, backend: Backend) -> sqlx::Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7310455)")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Marks an event fanned out.
+pub async fn mark_processed(tx: &mut Tx, seq: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox_events SET processed_at=$2 WHERE seq=$1")
+        .bind(seq)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A page of events, newest first, below `before`: a merchant's product events, or every
+/// event of the node. One more than `limit` is returned when there are more.
+pub async fn page<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Option<Uuid>,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<Event>> {
+    let filter = if merchant.is_some() {
+        "merchant_id=$1 AND object_kind='product'"
+    } else {
+        "$1 = $1"
+    };
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox_events WHERE {filter} AND seq < $2 ORDER BY seq DESC LIMIT $3"
+    ))
+    .bind(merchant.map_or_else(String::new, |m| m.to_string()))
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit + 1)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// How many events a merchant's outbox (its product events) or the node's holds.
+pub async fn count<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Option<Uuid>,
+) -> sqlx::Result<i64> {
+    match merchant {
+        Some(m) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox_events WHERE merchant_id=$1 AND object_kind='product'",
+            )
+            .bind(m.to_string())
+            .fetch_one(ex)
+            .await
+        }
+        None => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox_events")
+                .fetch_one(ex)
+                .await
+        }
+    }
+}
+
+/// The event whose activity is `activity_id`.
+pub async fn by_activity_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    activity_id: Uuid,
+) -> sqlx::Result<Option<Event>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox_events WHERE activity_id=$1"
+    ))
+    .bind(activity_id.to_string())
+    .fetch_optional(ex)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }

@@ -5,8 +5,9 @@ use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
 use super::{time, AnyQuery, Sql};
-use crate::domain::products::{ListQuery, Origin, Product, ProductFields};
-use crate::domain::search_key;
+use crate::model::product::{
+    search_key, tag_key, tag_keys, ListQuery, Origin, Product, ProductFields,
+};
 use etal_protocol::{Availability, Currency, Money, Unit};
 
 const COLUMNS: &str =
@@ -196,10 +197,10 @@ pub async fn list<'e>(
             .push(")");
     }
     if let Some(tag) = &q.tag {
-        let key = crate::domain::product_input::tag_key(tag);
+        let key = tag_key(tag);
         let codes: Vec<&str> = etal_protocol::taxonomy::CATEGORIES
             .iter()
-            .filter(|c| crate::domain::product_input::tag_key(c.hashtag) == key)
+            .filter(|c| tag_key(c.hashtag) == key)
             .map(|c| c.code)
             .collect();
         let escaped = key
@@ -266,7 +267,7 @@ pub async fn fill_tag_keys(db: &super::Db) -> sqlx::Result<u64> {
         let tags: Vec<String> = serde_json::from_str(tags).unwrap_or_default();
         sqlx::query("UPDATE products SET tag_keys=$2 WHERE id=$1")
             .bind(id.clone())
-            .bind(crate::domain::product_input::tag_keys(&tags))
+            .bind(tag_keys(&tags))
             .execute(&mut *tx)
             .await?;
     }

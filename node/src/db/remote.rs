@@ -4,34 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
-use super::Tx;
-
-/// A remote actor as stored after its document was verified.
-#[derive(Debug, Clone)]
-pub struct RemoteActor {
-    /// Actor id.
-    pub ap_id: String,
-    /// Actor type.
-    pub kind: String,
-    /// Handle user part.
-    pub preferred_username: Option<String>,
-    /// Display name.
-    pub name: Option<String>,
-    /// Personal inbox.
-    pub inbox: String,
-    /// Shared inbox.
-    pub shared_inbox: Option<String>,
-    /// Key id.
-    pub key_id: Option<String>,
-    /// Public key.
-    pub public_key_pem: String,
-    /// Profile page.
-    pub url: Option<String>,
-    /// The whole document, JSON.
-    pub document: String,
-    /// When it was fetched.
-    pub fetched_at: i64,
-}
+use super::{Db, Sql, Tx};
+pub use crate::model::remote::{Follow, Interaction, RemoteActor};
 
 fn actor_from_row(r: &AnyRow) -> sqlx::Result<RemoteActor> {
     Ok(RemoteActor {
@@ -226,17 +200,6 @@ pub async fn first_receipt(tx: &mut Tx, activity_id: &str, now: i64) -> sqlx::Re
     Ok(done.rows_affected() == 1)
 }
 
-/// A follow by the node actor.
-#[derive(Debug, Clone)]
-pub struct Follow {
-    /// The followed actor.
-    pub target: String,
-    /// Our Follow activity's id.
-    pub follow_activity: String,
-    /// pending | accepted | rejected.
-    pub state: String,
-}
-
 /// Records (or renews) a follow by the node actor.
 pub async fn upsert_follow(
     tx: &mut Tx,
@@ -318,29 +281,6 @@ pub async fn delete_follow(tx: &mut Tx, target: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// A received like, boost or reply.
-#[derive(Debug, Clone)]
-pub struct Interaction {
-    /// Local id.
-    pub id: Uuid,
-    /// The remote activity's id.
-    pub activity_id: String,
-    /// like | announce | reply.
-    pub kind: String,
-    /// The product concerned.
-    pub product_id: Option<Uuid>,
-    /// Who.
-    pub actor: String,
-    /// The reply's id.
-    pub object_id: Option<String>,
-    /// Sanitised HTML of a reply.
-    pub content: Option<String>,
-    /// The reply's page.
-    pub url: Option<String>,
-    /// When received.
-    pub created_at: i64,
-}
-
 /// Stores an interaction (once per activity id).
 pub async fn add_interaction<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -418,4 +358,105 @@ pub async fn interactions<'e>(
             })
         })
         .collect()
+}
+
+/// Replaces the text of a stored reply after its author edited it.
+pub async fn edit_reply(
+    tx: &mut Tx,
+    actor: &str,
+    object_id: &str,
+    content: Option<String>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE interactions SET content=$3 WHERE actor=$1 AND object_id=$2")
+        .bind(actor.to_string())
+        .bind(object_id.to_string())
+        .bind(content)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes the follower that `follow_activity` made; returns how many rows went.
+pub async fn remove_follow_activity(
+    tx: &mut Tx,
+    follower: &str,
+    follow_activity: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM followers WHERE follower=$1 AND follow_activity=$2")
+            .bind(follower.to_string())
+            .bind(follow_activity.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Stores likes, boosts and replies in one transaction: those whose activity is new and whose
+/// product is a live local product (the others are skipped).
+pub async fn insert_interactions(db: &Db, batch: &[&Interaction]) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    // Activities seen before (a redelivery, or a Like undone since) are not stored again.
+    let mut seen = Sql::new("INSERT INTO received_activities (id, received_at) VALUES ");
+    for (n, i) in batch.iter().enumerate() {
+        if n > 0 {
+            seen.push(",");
+        }
+        seen.push("(")
+            .bind(i.activity_id.clone())
+            .push(",")
+            .bind(i.created_at)
+            .push(")");
+    }
+    seen.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+    let (text, args) = seen.build();
+    let new: std::collections::HashSet<String> = sqlx::query_scalar_with(&text, args)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    let fresh: Vec<&&Interaction> = batch
+        .iter()
+        .filter(|i| new.contains(&i.activity_id))
+        .collect();
+    if fresh.is_empty() {
+        return tx.commit().await;
+    }
+    let mut sql = Sql::new(
+        "INSERT INTO interactions (id, activity_id, kind, merchant_id, product_id, actor, object_id, content, url, created_at) \
+         SELECT v.column1, v.column2, v.column3, p.merchant_id, p.id, v.column5, v.column6, v.column7, v.column8, v.column9 \
+         FROM (VALUES ",
+    );
+    for (n, i) in fresh.iter().enumerate() {
+        if n > 0 {
+            sql.push(",");
+        }
+        sql.push("(")
+            .bind(i.id.to_string())
+            .push(",")
+            .bind(i.activity_id.clone())
+            .push(",")
+            .bind(i.kind.clone())
+            .push(",")
+            .bind(i.product_id.map(|p| p.to_string()).unwrap_or_default())
+            .push(",")
+            .bind(i.actor.clone())
+            .push(",")
+            .bind(i.object_id.clone())
+            .push(",")
+            .bind(i.content.clone())
+            .push(",")
+            .bind(i.url.clone())
+            .push(",")
+            .bind(i.created_at)
+            .push(")");
+    }
+    sql.push(
+        ") AS v JOIN products p ON p.id = v.column4 \
+         WHERE p.local = 1 AND p.deleted_at IS NULL \
+         ON CONFLICT (activity_id) DO NOTHING",
+    );
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args).execute(&mut *tx).await?;
+    tx.commit().await
 }

@@ -54,3 +54,10 @@ async fn node_public_key(db: &Db) -> sqlx::Result<Option<String>> {
         .fetch_optional(db.pool())
         .await
 }
+
+/// The node actor's key pair (public, private PEM).
+pub async fn node_key_pair(db: &Db) -> sqlx::Result<(String, String)> {
+    sqlx::query_as("SELECT public_key_pem, private_key_pem FROM node_actor WHERE id=1")
+        .fetch_one(db.pool())
+        .await
+}

@@ -4,124 +4,13 @@
 
 use std::collections::HashSet;
 
-use sqlx::Row;
 use uuid::Uuid;
 
-use crate::db::{self, queue, Tx};
+use crate::db::{self, outbox, queue, Tx};
+use crate::federation::outbox::render_event;
 use crate::federation::render;
+use crate::model::outbox::{Event, Verb};
 use crate::Node;
-use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
-
-/// An outbox event row.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// Order of events.
-    pub seq: i64,
-    /// Mints the activity IRI.
-    pub activity_id: Uuid,
-    /// create | update | delete.
-    pub verb: String,
-    /// merchant | product.
-    pub object_kind: String,
-    /// The merchant or product id.
-    pub object_id: Uuid,
-    /// The merchant.
-    pub merchant_id: Uuid,
-    /// When it happened.
-    pub created_at: i64,
-}
-
-/// Reads an event row.
-pub fn event_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Event> {
-    let uuid = |s: String| Uuid::parse_str(&s).map_err(|e| sqlx::Error::Decode(e.into()));
-    Ok(Event {
-        seq: r.try_get("seq")?,
-        activity_id: uuid(r.try_get("activity_id")?)?,
-        verb: r.try_get("verb")?,
-        object_kind: r.try_get("object_kind")?,
-        object_id: uuid(r.try_get("object_id")?)?,
-        merchant_id: uuid(r.try_get("merchant_id")?)?,
-        created_at: r.try_get("created_at")?,
-    })
-}
-
-/// Event columns, for queries.
-pub const EVENT_COLUMNS: &str =
-    "seq, activity_id, verb, object_kind, object_id, merchant_id, created_at";
-
-/// Renders the activity an event stands for, from the current state of its object. `None`
-/// when there is nothing to say any more (a product created then deleted before fan-out).
-pub async fn render_event(
-    node: &Node,
-    ex: &mut sqlx::AnyConnection,
-    e: &Event,
-) -> anyhow::Result<Option<Activity>> {
-    let Some(merchant) = db::merchants::by_id(&mut *ex, e.merchant_id).await? else {
-        return Ok(None);
-    };
-    let urls = &node.urls;
-    let actor = urls.merchant(&merchant.slug);
-    let followers = urls.merchant_part(&merchant.slug, "followers");
-    let id = urls.activity(&e.activity_id);
-    let at = db::time(e.created_at);
-    let (kind, object) = match (e.object_kind.as_str(), e.verb.as_str()) {
-        ("product", verb) => {
-            let Some(mut p) = db::products::by_id(&mut *ex, e.object_id, "").await? else {
-                return Ok(None);
-            };
-            if verb == "delete" {
-                let deleted = p.deleted_at.unwrap_or(at);
-                let t = render::tombstone(&urls.product(&p.id), "Note", deleted, false);
-                (ActivityType::Delete, Object::Tombstone(t))
-            } else {
-                if p.deleted_at.is_some() {
-                    return Ok(None);
-                }
-                p.images = db::images::for_product(&mut *ex, p.id).await?;
-                let note = render::product_note(urls, &merchant, &p, false);
-                let kind = if verb == "create" {
-                    ActivityType::Create
-                } else {
-                    ActivityType::Update
-                };
-                (kind, Object::Note(Box::new(note)))
-            }
-        }
-        ("merchant", "delete") => {
-            let a = render::public_activity(
-                id,
-                ActivityType::Delete,
-                &actor,
-                &followers,
-                ObjectRef::Id(url::Url::parse(&actor)?),
-                at,
-            );
-            return Ok(Some(a));
-        }
-        ("merchant", verb) => {
-            if merchant.deleted_at.is_some() {
-                return Ok(None);
-            }
-            let mut a = render::merchant_actor(urls, &merchant);
-            a.context = serde_json::Value::Null;
-            let kind = if verb == "create" {
-                ActivityType::Create
-            } else {
-                ActivityType::Update
-            };
-            (kind, Object::Actor(Box::new(a)))
-        }
-        _ => return Ok(None),
-    };
-    Ok(Some(render::public_activity(
-        id,
-        kind,
-        &actor,
-        &followers,
-        ObjectRef::Object(Box::new(object)),
-        at,
-    )))
-}
 
 /// Which pending events wait, and which say nothing of their own.
 ///
@@ -142,39 +31,33 @@ pub fn hold_and_coalesce(
     let delay = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
     let held: HashSet<Uuid> = events
         .iter()
-        .filter(|e| delay > 0 && e.verb == "create" && now.saturating_sub(e.created_at) < delay)
+        .filter(|e| delay > 0 && e.verb == Verb::Create && now.saturating_sub(e.created_at) < delay)
         .map(|e| e.object_id)
         .collect();
     let mut absorbed = HashSet::new();
     for (i, e) in events.iter().enumerate() {
-        if e.verb != "create" || held.contains(&e.object_id) {
+        if e.verb != Verb::Create || held.contains(&e.object_id) {
             continue;
         }
         absorbed.extend(
             events[i + 1..]
                 .iter()
-                .filter(|later| {
-                    later.object_id == e.object_id && later.object_kind == e.object_kind
-                })
+                .filter(|later| later.object_id == e.object_id && later.kind == e.kind)
                 .map(|later| later.seq),
         );
     }
     (held, absorbed)
 }
 
+/// Events fanned out in one transaction.
+const BATCH: i64 = 100;
+
 /// Processes pending events that are due; returns how many.
 pub async fn run(node: &Node) -> anyhow::Result<usize> {
     // Events are fanned out in order by one process at a time: a later event queued by another
     // process before an earlier one would reach a host first (a Delete before its Create).
-    let serialize = node.db.backend() == db::Backend::Postgres;
     // A cheap look first: most wake-ups find nothing due, and must not take the write lock.
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE processed_at IS NULL ORDER BY seq LIMIT 100");
-    let pending: Vec<Event> = sqlx::query(&sql)
-        .fetch_all(node.db.pool())
-        .await?
-        .iter()
-        .map(event_from_row)
-        .collect::<sqlx::Result<_>>()?;
+    let pending = outbox::pending(node.db.pool(), BATCH).await?;
     let (held, _) = hold_and_coalesce(&pending, node.clock.now_ms(), node.settings.publish_delay);
     if pending
         .iter()
@@ -183,17 +66,8 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
         return Ok(0);
     }
     let mut tx: Tx = node.db.begin().await?;
-    if serialize {
-        sqlx::query("SELECT pg_advisory_xact_lock(7310455)")
-            .execute(&mut *tx)
-            .await?;
-    }
-    let events: Vec<Event> = sqlx::query(&sql)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(event_from_row)
-        .collect::<sqlx::Result<_>>()?;
+    outbox::lock_fanout(&mut tx, node.db.backend()).await?;
+    let events = outbox::pending(&mut *tx, BATCH).await?;
     let now = node.clock.now_ms();
     let (held, absorbed) = hold_and_coalesce(&events, now, node.settings.publish_delay);
     let node_inboxes = db::remote::follower_inboxes(&mut *tx, "node").await?;
@@ -232,11 +106,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
                 }
             }
         }
-        sqlx::query("UPDATE outbox_events SET processed_at=$2 WHERE seq=$1")
-            .bind(e.seq)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        outbox::mark_processed(&mut tx, e.seq, now).await?;
     }
     tx.commit().await?;
     Ok(processed)
@@ -245,19 +115,19 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::outbox::Kind;
     use std::time::Duration;
 
     fn event(seq: i64, verb: &str, object: Uuid, merchant: Uuid, at: i64) -> Event {
         Event {
             seq,
             activity_id: Uuid::now_v7(),
-            verb: verb.into(),
-            object_kind: if object == merchant {
-                "merchant"
+            verb: Verb::parse(verb).unwrap(),
+            kind: if object == merchant {
+                Kind::Merchant
             } else {
-                "product"
-            }
-            .into(),
+                Kind::Product
+            },
             object_id: object,
             merchant_id: merchant,
             created_at: at,

@@ -1,7 +1,6 @@
 //! Product photos: at most four a product, ordered; each change is announced as an update of
 //! the product.
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,46 +10,12 @@ use super::products::{self, parse_id};
 use super::Patch;
 use crate::db::{self, outbox};
 use crate::error::{Error, Result};
-use crate::media::{self, MediaError, Variant};
+use crate::media::{self, MediaError};
+pub use crate::model::image::Image;
 use crate::Node;
 
 /// Photos a product may have.
 pub const MAX_IMAGES: i64 = 4;
-
-/// A stored photo.
-#[derive(Debug, Clone)]
-pub struct Image {
-    /// UUIDv7.
-    pub id: Uuid,
-    /// Its product.
-    pub product_id: Uuid,
-    /// 0-based display order.
-    pub position: i64,
-    /// Alternative text.
-    pub alt: Option<String>,
-    /// Width of the full copy.
-    pub width: i64,
-    /// Height of the full copy.
-    pub height: i64,
-    /// Blurhash.
-    pub blurhash: String,
-    /// MIME type of every copy.
-    pub media_type: String,
-    /// Stored copies.
-    pub variants: Vec<Variant>,
-    /// Upload time.
-    pub created_at: DateTime<Utc>,
-}
-
-impl Image {
-    /// The copy named `name`, else the largest.
-    pub fn variant(&self, name: &str) -> &Variant {
-        self.variants
-            .iter()
-            .find(|v| v.name == name)
-            .unwrap_or(&self.variants[0])
-    }
-}
 
 /// Body of `PATCH /api/v1/products/{id}/images/{image_id}`.
 #[derive(Debug, Default, Deserialize, ToSchema)]

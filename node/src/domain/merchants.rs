@@ -1,89 +1,16 @@
 //! Merchants: the shops of the town. Each is an ActivityPub actor with its own key pair; its
 //! slug is permanent and never given to another shop, even after deletion.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{clean, max_chars, Patch};
 use crate::db::{self, outbox, Tx};
 use crate::error::{Checks, Error, Result};
+pub use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 use crate::Node;
 use etal_protocol::{taxonomy, validate};
-
-/// A postal address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Address {
-    /// Street and number.
-    pub street: Option<String>,
-    /// Postal code, e.g. `78120`.
-    pub postal_code: String,
-    /// Town.
-    pub city: String,
-    /// INSEE commune code (COG), e.g. `78517`.
-    pub insee_code: Option<String>,
-}
-
-/// A position in WGS 84 degrees.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Geo {
-    /// Latitude, -90 to 90.
-    pub lat: f64,
-    /// Longitude, -180 to 180.
-    pub lon: f64,
-}
-
-/// What a merchant's owner or the node admin may edit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MerchantFields {
-    /// Shop name.
-    pub name: String,
-    /// Free text.
-    pub description: Option<String>,
-    /// A taxonomy code.
-    pub category: Option<String>,
-    /// Where the shop is.
-    pub address: Address,
-    /// Coordinates.
-    pub geo: Option<Geo>,
-    /// Telephone.
-    pub phone: Option<String>,
-    /// E-mail.
-    pub email: Option<String>,
-    /// Web site.
-    pub website: Option<String>,
-    /// schema.org `openingHours` values.
-    pub opening_hours: Vec<String>,
-    /// SIRET of the establishment.
-    pub siret: Option<String>,
-    /// Consent to aggregators and search engines.
-    pub indexable: bool,
-}
-
-/// A stored merchant.
-#[derive(Debug, Clone)]
-pub struct Merchant {
-    /// Internal id (UUIDv7).
-    pub id: Uuid,
-    /// Permanent slug: `/shops/{slug}`.
-    pub slug: String,
-    /// ActivityPub id.
-    pub ap_id: String,
-    /// Editable fields.
-    pub fields: MerchantFields,
-    /// SPKI PEM of the actor's key.
-    pub public_key_pem: Option<String>,
-    /// Incremented by each change.
-    pub version: i64,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Set once deleted: the slug then answers 410.
-    pub deleted_at: Option<DateTime<Utc>>,
-}
 
 /// Body of `POST /api/v1/merchants`. `null` equals absent.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -329,16 +256,24 @@ impl MerchantPatch {
     }
 }
 
+/// Longest shop name, in characters.
+pub const MAX_NAME_CHARS: usize = 120;
+/// Longest shop description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+
 impl MerchantFields {
     /// Normalises (trims, drops empty texts) and checks every rule.
-    fn check(&mut self, checks: &mut Checks) {
+    pub(crate) fn check(&mut self, checks: &mut Checks) {
         self.name = self.name.trim().to_string();
         if self.name.is_empty() && !checks.has("name") {
             checks.required("name");
         }
-        checks.check("name", max_chars(&Some(self.name.clone()), 120));
+        checks.check("name", max_chars(&Some(self.name.clone()), MAX_NAME_CHARS));
         self.description = clean(self.description.take());
-        checks.check("description", max_chars(&self.description, 5000));
+        checks.check(
+            "description",
+            max_chars(&self.description, MAX_DESCRIPTION_CHARS),
+        );
         self.category = clean(self.category.take());
         if let Some(c) = &self.category {
             checks.check("category", taxonomy::check(c).map(|_| ()));

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod follows;
 pub mod images;
 pub mod merchants;
+pub mod mirror;
 pub mod patch;
 pub mod product_input;
 pub mod products;
@@ -27,7 +28,4 @@ pub(crate) fn max_chars(value: &Option<String>, max: usize) -> Result<(), String
     }
 }
 
-/// Lower-case, accent-free text used for searching (`Pâtisserie` matches `patisserie`).
-pub fn search_key(text: &str) -> String {
-    deunicode::deunicode(text).to_lowercase()
-}
+pub use crate::model::product::search_key;

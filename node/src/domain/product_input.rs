@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::products::ProductFields;
-use super::{clean, max_chars, search_key, Patch};
+use super::{clean, max_chars, Patch};
 use crate::error::{Checks, Result};
 use etal_protocol::{taxonomy, validate, Availability, Currency, Money, Unit};
 
@@ -170,6 +170,10 @@ impl ProductCreate {
     }
 }
 
+/// Longest product name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest product description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 /// Most tags a product may have.
 pub const MAX_TAGS: usize = 20;
 /// Longest tag, in characters.
@@ -320,14 +324,17 @@ impl ProductPatch {
 }
 
 impl ProductFields {
-    fn check(&mut self, checks: &mut Checks) {
+    pub(crate) fn check(&mut self, checks: &mut Checks) {
         self.name = self.name.trim().to_string();
         if self.name.is_empty() && !checks.has("name") {
             checks.required("name");
         }
-        checks.check("name", max_chars(&Some(self.name.clone()), 200));
+        checks.check("name", max_chars(&Some(self.name.clone()), MAX_NAME_CHARS));
         self.description = clean(self.description.take());
-        checks.check("description", max_chars(&self.description, 5000));
+        checks.check(
+            "description",
+            max_chars(&self.description, MAX_DESCRIPTION_CHARS),
+        );
         if let Some(s) = self.stock {
             if !(0..=MAX_STOCK).contains(&s) && !checks.has("stock_delta") {
                 checks.add("stock", format!("must be between 0 and {MAX_STOCK}"));
@@ -344,25 +351,6 @@ impl ProductFields {
         self.tags = check_tags(std::mem::take(&mut self.tags), checks);
     }
 
-    /// The text `q` searches: name, tags and description, lower-case without accents.
-    pub fn search_text(&self) -> String {
-        let mut text = self.name.clone();
-        for t in &self.tags {
-            text.push(' ');
-            text.push_str(t);
-        }
-        if let Some(d) = &self.description {
-            text.push(' ');
-            text.push_str(d);
-        }
-        search_key(&text)
-    }
-
-    /// The tags folded for matching (see [`tag_key`]), one a line, each between newlines.
-    pub fn tag_keys(&self) -> String {
-        tag_keys(&self.tags)
-    }
-
     /// Whether going from `self` to `next` must be announced: anything but a stock change
     /// that leaves the availability alone.
     pub fn announce_change_to(&self, next: &ProductFields) -> bool {
@@ -370,23 +358,4 @@ impl ProductFields {
         same_stock.stock = self.stock;
         &same_stock != self
     }
-}
-
-/// A tag as searches compare it: without `#`, lower-case in every script, accents removed
-/// (`Été` and `été` are one tag), line breaks turned into spaces.
-pub fn tag_key(tag: &str) -> String {
-    search_key(tag.trim().trim_start_matches('#'))
-        .replace(['\n', '\r'], " ")
-        .trim()
-        .to_string()
-}
-
-/// The stored form of a product's tag keys: `"\nkey1\nkey2\n"`.
-pub fn tag_keys(tags: &[String]) -> String {
-    let mut out = String::from("\n");
-    for t in tags {
-        out.push_str(&tag_key(t));
-        out.push('\n');
-    }
-    out
 }

@@ -2,69 +2,15 @@
 //! hear about records an outbox event in its transaction; stock-only changes that leave the
 //! availability as it was do not.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::auth::Principal;
-use super::images::Image;
 use super::merchants;
 pub use super::product_input::{ProductCreate, ProductPatch};
 use crate::db::{self, outbox};
 use crate::error::{Error, Result};
+pub use crate::model::product::{ListQuery, Origin, Product, ProductFields};
 use crate::Node;
-use etal_protocol::{Availability, Money, Unit};
-
-/// What a merchant edits on a product.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProductFields {
-    /// Product name.
-    pub name: String,
-    /// Free text.
-    pub description: Option<String>,
-    /// Price per unit.
-    pub price: Money,
-    /// What the price buys.
-    pub unit: Unit,
-    /// Whether it can be had.
-    pub availability: Availability,
-    /// Units on hand, when tracked.
-    pub stock: Option<i64>,
-    /// GS1 GTIN.
-    pub gtin: Option<String>,
-    /// Taxonomy code.
-    pub category: Option<String>,
-    /// Free tags.
-    pub tags: Vec<String>,
-}
-
-/// A stored product.
-#[derive(Debug, Clone)]
-pub struct Product {
-    /// UUIDv7: `/products/{id}`.
-    pub id: Uuid,
-    /// Owner.
-    pub merchant_id: Uuid,
-    /// Owner's slug (`user@host` for a mirrored shop).
-    pub merchant_slug: String,
-    /// Published here, or mirrored from a followed node.
-    pub local: bool,
-    /// The HTML page of a mirrored product.
-    pub url: Option<String>,
-    /// ActivityPub id.
-    pub ap_id: String,
-    /// Editable fields.
-    pub fields: ProductFields,
-    /// Photos in display order.
-    pub images: Vec<Image>,
-    /// Incremented by each change: the ETag.
-    pub version: i64,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Set once deleted.
-    pub deleted_at: Option<DateTime<Utc>>,
-}
 
 impl Product {
     /// Refuses changes to a product mirrored from another node.
@@ -249,39 +195,6 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
     tx.commit().await?;
     node.wake();
     Ok(())
-}
-
-/// Filters of the public product list.
-#[derive(Debug, Default, Clone)]
-pub struct ListQuery {
-    /// Words that must all appear (accents and case ignored).
-    pub q: Option<String>,
-    /// A category code; a family includes its kinds.
-    pub category: Option<String>,
-    /// A merchant slug.
-    pub merchant: Option<String>,
-    /// An availability.
-    pub availability: Option<Availability>,
-    /// A hashtag: one of the product's tags, or its category's hashtag.
-    pub tag: Option<String>,
-    /// Only products with an id below this one (the cursor).
-    pub before: Option<Uuid>,
-    /// Page size.
-    pub limit: i64,
-    /// Local, mirrored, or both.
-    pub origin: Origin,
-}
-
-/// Which products a list shows.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Published on this node (the default).
-    #[default]
-    Local,
-    /// Mirrored from followed nodes.
-    Remote,
-    /// Both.
-    All,
 }
 
 /// One page of products, newest first, and whether more follow.

@@ -10,11 +10,17 @@ use url::Url;
 use uuid::Uuid;
 
 use super::inbox::verify::check_object_origin;
+use super::inbox::verify::Refusal;
 use super::inbox::{InboxError, Verified};
 use super::verify_doc;
-use crate::db::{self, remote, Tx};
-use crate::domain::products::ProductFields;
+use crate::db::{remote, Tx};
+use crate::domain;
+use crate::domain::mirror::{MirroredMerchant, MirroredProduct};
+use crate::error::Error as DomainError;
 use crate::media::Variant;
+use crate::model::image::Image;
+use crate::model::merchant::{Address, Geo, MerchantFields};
+use crate::model::product::ProductFields;
 use crate::Node;
 use etal_protocol::ap::{self, Activity, ActivityType, Actor, Note, Object};
 use etal_protocol::{Availability, Currency, Money, Unit};
@@ -42,11 +48,11 @@ async fn merchant_doc(node: &Node, id: &Url) -> Result<Actor, InboxError> {
     }
     let doc = node.fed.fetcher.get(id).await.map_err(|e| {
         InboxError::new(
-            axum::http::StatusCode::BAD_GATEWAY,
+            Refusal::Upstream,
             format!("cannot fetch the merchant {id}: {e}"),
         )
     })?;
-    verify_doc::<Actor>(&doc).map_err(|e| InboxError::new(axum::http::StatusCode::BAD_REQUEST, e))
+    verify_doc::<Actor>(&doc).map_err(|e| InboxError::new(Refusal::Malformed, e))
 }
 
 /// Fetches what mirroring an announced activity needs (the merchant's actor document).
@@ -120,18 +126,35 @@ async fn apply(
             let Some(actor) = prepared.merchants.get(inner.actor.as_str()) else {
                 return Ok(());
             };
-            let merchant = upsert_merchant(tx, actor, now).await?;
-            upsert_product(tx, merchant, note, now).await?;
+            let saved = async {
+                let merchant =
+                    domain::mirror::save_merchant(tx, merchant_from_ap(actor), now).await?;
+                if let Some(p) = product_from_ap(note, now) {
+                    domain::mirror::save_product(tx, merchant, p, now).await?;
+                }
+                Ok(())
+            };
+            skip_refused(&note.id, saved.await)?;
         }
         (ActivityType::Create | ActivityType::Update, Some(Object::Actor(actor))) => {
-            upsert_merchant(tx, actor, now).await?;
+            let saved = domain::mirror::save_merchant(tx, merchant_from_ap(actor), now).await;
+            skip_refused(&actor.id, saved.map(|_| ()))?;
         }
         (ActivityType::Delete, _) => {
             if let Some(target) = inner.object.id() {
                 if *target == inner.actor {
-                    delete_merchant(tx, inner.actor.as_str(), now).await?;
+                    domain::mirror::delete_merchant(tx, inner.actor.as_str(), now)
+                        .await
+                        .map_err(InboxError::internal)?;
                 } else {
-                    delete_product(tx, &inner.actor, target, now).await?;
+                    domain::mirror::delete_product(
+                        tx,
+                        &ap::origin(&inner.actor),
+                        target.as_str(),
+                        now,
+                    )
+                    .await
+                    .map_err(InboxError::internal)?;
                 }
             }
         }
@@ -140,82 +163,58 @@ async fn apply(
     Ok(())
 }
 
-async fn upsert_merchant(tx: &mut Tx, a: &Actor, now: i64) -> Result<Uuid, InboxError> {
-    let origin = ap::origin(&a.id);
+/// A remote shop actor as a mirrored merchant (checked by `domain::mirror`).
+pub fn merchant_from_ap(a: &Actor) -> MirroredMerchant {
     let host = a.id.host_str().unwrap_or_default();
     let host = match a.id.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
     };
-    let handle = a.preferred_username.as_ref().map(|u| format!("{u}@{host}"));
     let address = a
         .address
         .clone()
         .or_else(|| a.location.as_ref().and_then(|l| l.address.clone()));
-    let (lat, lon) = a
+    let geo = a
         .location
         .as_ref()
-        .map_or((None, None), |l| (l.latitude, l.longitude));
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM merchants WHERE ap_id=$1 AND local=0")
-            .bind(a.id.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-    let id = existing
-        .as_deref()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .unwrap_or_else(Uuid::now_v7);
-    let name = a
-        .name
-        .clone()
-        .or(a.preferred_username.clone())
-        .unwrap_or_else(|| a.id.to_string());
+        .and_then(|l| match (l.latitude, l.longitude) {
+            (Some(lat), Some(lon)) => Some(Geo { lat, lon }),
+            _ => None,
+        });
     let text = |s: &Option<String>| s.as_deref().map(super::sanitize::text);
-    let values = (
-        name,
-        text(&a.summary),
-        a.category.clone(),
-        address.as_ref().and_then(|x| x.street_address.clone()),
-        address
-            .as_ref()
-            .map(|x| x.postal_code.clone())
-            .unwrap_or_default(),
-        address
-            .as_ref()
-            .map(|x| x.address_locality.clone())
-            .unwrap_or_default(),
-        address.as_ref().and_then(|x| x.insee_code.clone()),
-    );
-    let sql = if existing.is_some() {
-        "UPDATE merchants SET name=$3, description=$4, category=$5, street=$6, postal_code=$7, city=$8, \
-         insee_code=$9, lat=$10, lon=$11, phone=$12, website=NULL, opening_hours=$13, indexable=$14, \
-         handle=$15, origin=$16, updated_at=$17, deleted_at=NULL, version=version+1 WHERE id=$1 AND ap_id=$2"
-    } else {
-        "INSERT INTO merchants (id, ap_id, local, name, description, category, street, postal_code, city, \
-         insee_code, lat, lon, phone, opening_hours, indexable, handle, origin, created_at, updated_at) \
-         VALUES ($1,$2,0,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17)"
-    };
-    sqlx::query(sql)
-        .bind(id.to_string())
-        .bind(a.id.to_string())
-        .bind(values.0)
-        .bind(values.1)
-        .bind(values.2)
-        .bind(values.3)
-        .bind(values.4)
-        .bind(values.5)
-        .bind(values.6)
-        .bind(lat)
-        .bind(lon)
-        .bind(a.telephone.clone())
-        .bind(serde_json::to_string(&a.opening_hours).unwrap_or_else(|_| "[]".into()))
-        .bind(a.indexable.unwrap_or(false) as i64)
-        .bind(handle)
-        .bind(origin)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
+    MirroredMerchant {
+        ap_id: a.id.to_string(),
+        handle: a.preferred_username.as_ref().map(|u| format!("{u}@{host}")),
+        origin: ap::origin(&a.id),
+        fields: MerchantFields {
+            name: a
+                .name
+                .clone()
+                .or(a.preferred_username.clone())
+                .unwrap_or_else(|| a.id.to_string()),
+            description: text(&a.summary),
+            category: a.category.clone(),
+            address: Address {
+                street: address.as_ref().and_then(|x| x.street_address.clone()),
+                postal_code: address
+                    .as_ref()
+                    .map(|x| x.postal_code.clone())
+                    .unwrap_or_default(),
+                city: address
+                    .as_ref()
+                    .map(|x| x.address_locality.clone())
+                    .unwrap_or_default(),
+                insee_code: address.as_ref().and_then(|x| x.insee_code.clone()),
+            },
+            geo,
+            phone: a.telephone.clone(),
+            email: None,
+            website: None,
+            opening_hours: a.opening_hours.clone(),
+            siret: None,
+            indexable: a.indexable.unwrap_or(false),
+        },
+    }
 }
 
 fn unit_from(note: &Note) -> Unit {
@@ -291,70 +290,20 @@ pub fn product_fields(note: &Note) -> Option<ProductFields> {
     })
 }
 
-async fn upsert_product(
-    tx: &mut Tx,
-    merchant: Uuid,
-    note: &Note,
-    now: i64,
-) -> Result<(), InboxError> {
-    let Some(f) = product_fields(note) else {
-        return Ok(());
-    };
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM products WHERE ap_id=$1 AND local=0")
-            .bind(note.id.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-    let id = existing
-        .as_deref()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .unwrap_or_else(Uuid::now_v7);
-    let page = note
-        .url
-        .as_ref()
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let created = note.published.map_or(now, |p| p.timestamp_millis());
-    let updated = note.updated.map_or(created, |u| u.timestamp_millis());
-    if existing.is_some() {
-        db::products::update(&mut **tx, id, &f, updated).await?;
-        sqlx::query("UPDATE products SET url=$2, deleted_at=NULL WHERE id=$1")
-            .bind(id.to_string())
-            .bind(page)
-            .execute(&mut **tx)
-            .await?;
-    } else {
-        let product = crate::domain::products::Product {
-            id,
-            merchant_id: merchant,
-            merchant_slug: String::new(),
-            ap_id: note.id.to_string(),
-            local: false,
-            url: page,
-            fields: f,
-            images: vec![],
-            version: 1,
-            created_at: db::time(created),
-            updated_at: db::time(updated),
-            deleted_at: None,
-        };
-        db::products::insert(&mut **tx, &product).await?;
-    }
-    sqlx::query("DELETE FROM product_images WHERE product_id=$1")
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await?;
-    for (i, att) in note
+/// A remote product Note as a mirrored product (checked by `domain::mirror`); `None` when it
+/// has no price (not a product).
+pub fn product_from_ap(note: &Note, now: i64) -> Option<MirroredProduct> {
+    let fields = product_fields(note)?;
+    let created_at = note.published.map_or(now, |p| p.timestamp_millis());
+    let images = note
         .attachment
         .iter()
         .filter(|a| a.kind == "Image" || a.kind == "Document")
         .take(4)
-        .enumerate()
-    {
-        let image = crate::domain::images::Image {
+        .map(|att| Image {
             id: Uuid::now_v7(),
-            product_id: id,
-            position: i as i64,
+            product_id: Uuid::nil(),
+            position: 0,
             alt: att.alt().map(str::to_string),
             width: att.width.unwrap_or(0) as i64,
             height: att.height.unwrap_or(0) as i64,
@@ -369,46 +318,34 @@ async fn upsert_product(
                 width: att.width.unwrap_or(0),
                 height: att.height.unwrap_or(0),
             }],
-            created_at: db::time(now),
-        };
-        db::images::insert(&mut **tx, &image).await?;
-    }
-    Ok(())
+            created_at: crate::db::time(now),
+        })
+        .collect();
+    Some(MirroredProduct {
+        ap_id: note.id.to_string(),
+        url: note
+            .url
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        fields,
+        images,
+        created_at,
+        updated_at: note.updated.map_or(created_at, |u| u.timestamp_millis()),
+    })
 }
 
-/// Marks a mirrored merchant and its products deleted.
-pub async fn delete_merchant(tx: &mut Tx, ap_id: &str, now: i64) -> sqlx::Result<()> {
-    let id: Option<String> =
-        sqlx::query_scalar("SELECT id FROM merchants WHERE ap_id=$1 AND local=0")
-            .bind(ap_id.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-    if let Some(id) = id {
-        sqlx::query("UPDATE merchants SET deleted_at=$2 WHERE id=$1")
-            .bind(id.clone())
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "UPDATE products SET deleted_at=$2 WHERE merchant_id=$1 AND deleted_at IS NULL",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+/// A refused mirrored object is skipped (the rest of the activity stands); other failures
+/// fail the activity.
+fn skip_refused(what: &Url, r: Result<(), DomainError>) -> Result<(), InboxError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e @ DomainError::Invalid(_)) => {
+            tracing::warn!(object = %what, error = %e, "a mirrored object breaks the rules: skipped");
+            Ok(())
+        }
+        Err(e) => Err(InboxError::internal(e)),
     }
-    Ok(())
-}
-
-/// Marks a mirrored product deleted, if it comes from `actor`'s server.
-pub async fn delete_product(tx: &mut Tx, actor: &Url, object: &Url, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE products SET deleted_at=$3 WHERE ap_id=$1 AND local=0 AND origin=$2 AND deleted_at IS NULL")
-        .bind(object.to_string())
-        .bind(ap::origin(actor))
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// Walks a followed node's outbox in the background, newest activity first; one walk per
@@ -496,11 +433,7 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
         next = page.next.map(|u| u.to_string());
     }
     let mut tx = node.db.begin().await?;
-    sqlx::query("UPDATE follows SET backfilled_at=$2 WHERE target=$1")
-        .bind(target.to_string())
-        .bind(node.clock.now_ms())
-        .execute(&mut *tx)
-        .await?;
+    crate::db::mirror::mark_backfilled(&mut tx, target, node.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(applied)
 }

@@ -4,24 +4,19 @@
 pub mod fetch;
 pub mod inbox;
 pub mod mirror;
+pub mod outbox;
 pub mod render;
-pub mod routes;
 pub mod sanitize;
 pub mod signing;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
 use crate::config::Settings;
 use crate::db::remote::RemoteActor;
 use crate::db::Db;
 use crate::urls::Urls;
 use crate::Node;
-use etal_protocol::ap;
 use fetch::Fetcher;
 use signing::SigningKey;
 
@@ -59,10 +54,7 @@ pub fn user_agent(urls: &Urls) -> String {
 impl Federation {
     /// Loads the node key and builds the HTTP client.
     pub async fn new(db: &Db, urls: &Urls, settings: &Settings) -> anyhow::Result<Federation> {
-        let (public, private): (String, String) =
-            sqlx::query_as("SELECT public_key_pem, private_key_pem FROM node_actor WHERE id=1")
-                .fetch_one(db.pool())
-                .await?;
+        let (public, private) = crate::db::settings::node_key_pair(db).await?;
         let key = Arc::new(SigningKey::from_pem(urls.node_key(), &private)?);
         let client = fetch::client(
             settings.allow_private_networks,
@@ -143,51 +135,15 @@ impl Federation {
 /// The key that signs for `signer`: 'node' or a merchant id.
 pub async fn signer_key(node: &Node, signer: &str) -> anyhow::Result<SigningKey> {
     if signer == "node" {
-        let private: String =
-            sqlx::query_scalar("SELECT private_key_pem FROM node_actor WHERE id=1")
-                .fetch_one(node.db.pool())
-                .await?;
+        let (_, private) = crate::db::settings::node_key_pair(&node.db).await?;
         return SigningKey::from_pem(node.urls.node_key(), &private);
     }
-    let (slug, private): (String, String) =
-        sqlx::query_as("SELECT slug, private_key_pem FROM merchants WHERE id=$1 AND local=1")
-            .bind(signer.to_string())
-            .fetch_one(node.db.pool())
-            .await?;
+    let (slug, private) =
+        crate::db::merchants::signing_key(node.db.pool(), uuid::Uuid::parse_str(signer)?).await?;
     SigningKey::from_pem(node.urls.merchant_key(&slug), &private)
 }
 
 /// Reads a fetched document as `T`, with a sentence when it does not fit.
 pub fn verify_doc<T: serde::de::DeserializeOwned>(doc: &serde_json::Value) -> Result<T, String> {
     serde_json::from_value(doc.clone()).map_err(|e| format!("unexpected document: {e}"))
-}
-
-/// Whether a request asks for ActivityPub rather than HTML.
-pub fn wants_activity_json(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|part| {
-            let m = part.trim().to_ascii_lowercase();
-            m.starts_with("application/activity+json") || m.starts_with("application/ld+json")
-        })
-}
-
-/// An ActivityPub document answer.
-pub fn ap_response<T: Serialize>(status: StatusCode, doc: &T) -> Response {
-    let body = serde_json::to_vec(doc).unwrap_or_default();
-    let mut res = (status, body).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(ap::ACTIVITY_JSON),
-    );
-    h.insert(header::VARY, HeaderValue::from_static("Accept"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
-    res
 }

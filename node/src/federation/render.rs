@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::merchants::Merchant;
 use crate::domain::products::Product;
-use crate::http::pages::{esc, price_fr};
+use crate::present::{esc, price_fr};
 use crate::urls::Urls;
 use etal_protocol::ap::{
     self, context, Activity, ActivityType, Actor, ActorType, Attachment, Endpoints, ImageRef,

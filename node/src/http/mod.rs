@@ -1,8 +1,12 @@
 //! HTTP: the REST API, its docs, media files and public pages, on one axum router.
 
 pub mod api;
+pub mod collections;
 pub mod extract;
+pub mod inbox;
+pub mod negotiation;
 pub mod pages;
+pub mod well_known;
 
 use std::sync::Arc;
 
@@ -34,7 +38,8 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
-        .merge(crate::federation::routes::router())
+        .merge(collections::router())
+        .merge(well_known::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -10,13 +10,15 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::collections as routes;
+use super::negotiation::wants_activity_json;
 use crate::db;
 use crate::domain::merchants;
 use crate::domain::products::{self, ListQuery, Product};
 use crate::error::{Error, Result};
-use crate::federation::{routes, wants_activity_json};
+use crate::present::{esc, price_fr};
 use crate::Node;
-use etal_protocol::{Availability, Money};
+use etal_protocol::Availability;
 
 /// Routes of the public pages.
 pub fn router() -> Router<Arc<Node>> {
@@ -25,31 +27,6 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/shops/{slug}", get(shop))
         .route("/products/{id}", get(product))
         .route("/tags/{tag}", get(tag))
-}
-
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A price as French shoppers read it: `3,20 €`.
-pub fn price_fr(m: &Money) -> String {
-    let amount = m.amount_string().replace('.', ",");
-    match m.currency.code() {
-        "EUR" => format!("{amount} €"),
-        code => format!("{amount} {code}"),
-    }
 }
 
 fn page(title: &str, head: &str, body: &str) -> String {

@@ -347,7 +347,9 @@ async fn three_concurrent_image_bombs_are_refused_within_512_mb() {
             reqwest::multipart::Part::bytes(bomb.to_vec()).file_name("bomb.png"),
         );
         client
-            .post(format!("http://127.0.0.1:{port}/api/v1/products/{id}/images"))
+            .post(format!(
+                "http://127.0.0.1:{port}/api/v1/products/{id}/images"
+            ))
             .bearer_auth(&token)
             .multipart(form)
             .send()

@@ -5,7 +5,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{remote::Interaction, Db, Sql};
+use crate::db::{remote::Interaction, Db};
 
 /// Most rows written at once.
 const MAX_BATCH: usize = 200;
@@ -73,68 +73,6 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn write(db: &Db, batch: &[Job]) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
-    // Activities seen before (a redelivery, or a Like undone since) are not stored again.
-    let mut seen = Sql::new("INSERT INTO received_activities (id, received_at) VALUES ");
-    for (n, (i, _)) in batch.iter().enumerate() {
-        if n > 0 {
-            seen.push(",");
-        }
-        seen.push("(")
-            .bind(i.activity_id.clone())
-            .push(",")
-            .bind(i.created_at)
-            .push(")");
-    }
-    seen.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-    let (text, args) = seen.build();
-    let new: std::collections::HashSet<String> = sqlx::query_scalar_with(&text, args)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
-    let fresh: Vec<&Job> = batch
-        .iter()
-        .filter(|(i, _)| new.contains(&i.activity_id))
-        .collect();
-    if fresh.is_empty() {
-        return tx.commit().await;
-    }
-    let mut sql = Sql::new(
-        "INSERT INTO interactions (id, activity_id, kind, merchant_id, product_id, actor, object_id, content, url, created_at) \
-         SELECT v.column1, v.column2, v.column3, p.merchant_id, p.id, v.column5, v.column6, v.column7, v.column8, v.column9 \
-         FROM (VALUES ",
-    );
-    for (n, (i, _)) in fresh.iter().map(|j| (&j.0, &j.1)).enumerate() {
-        if n > 0 {
-            sql.push(",");
-        }
-        sql.push("(")
-            .bind(i.id.to_string())
-            .push(",")
-            .bind(i.activity_id.clone())
-            .push(",")
-            .bind(i.kind.clone())
-            .push(",")
-            .bind(i.product_id.map(|p| p.to_string()).unwrap_or_default())
-            .push(",")
-            .bind(i.actor.clone())
-            .push(",")
-            .bind(i.object_id.clone())
-            .push(",")
-            .bind(i.content.clone())
-            .push(",")
-            .bind(i.url.clone())
-            .push(",")
-            .bind(i.created_at)
-            .push(")");
-    }
-    sql.push(
-        ") AS v JOIN products p ON p.id = v.column4 \
-         WHERE p.local = 1 AND p.deleted_at IS NULL \
-         ON CONFLICT (activity_id) DO NOTHING",
-    );
-    let (text, args) = sql.build();
-    sqlx::query_with(&text, args).execute(&mut *tx).await?;
-    tx.commit().await
+    let items: Vec<&Interaction> = batch.iter().map(|(i, _)| i).collect();
+    crate::db::remote::insert_interactions(db, &items).await
 }

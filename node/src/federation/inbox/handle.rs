@@ -2,7 +2,7 @@
 //! verified actor: Follow, Undo, Like, Announce, Create (replies), Update, Delete, Accept,
 //! Reject. An error rolls everything back.
 
-use axum::http::StatusCode;
+use super::verify::Refusal;
 use url::Url;
 use uuid::Uuid;
 
@@ -36,7 +36,7 @@ impl Local {
 
 fn not_here(what: &Url) -> InboxError {
     InboxError::new(
-        StatusCode::NOT_FOUND,
+        Refusal::NotFound,
         format!("{what} is not an actor or object of this node"),
     )
 }
@@ -145,25 +145,30 @@ pub async fn dispatch(
             }
             if let Some(Object::Note(note)) = a.object.object() {
                 let content = note.content.as_deref().map(sanitize::html);
-                sqlx::query("UPDATE interactions SET content=$3 WHERE actor=$1 AND object_id=$2")
-                    .bind(a.actor.to_string())
-                    .bind(note.id.to_string())
-                    .bind(content)
-                    .execute(&mut *tx)
-                    .await?;
+                remote::edit_reply(&mut tx, a.actor.as_str(), note.id.as_str(), content).await?;
             }
         }
         ActivityType::Delete => {
-            let target = a.object.id().cloned().ok_or_else(|| {
-                InboxError::new(StatusCode::BAD_REQUEST, "Delete of nothing".into())
-            })?;
+            let target =
+                a.object.id().cloned().ok_or_else(|| {
+                    InboxError::new(Refusal::Malformed, "Delete of nothing".into())
+                })?;
             if target == a.actor {
                 remote::delete_actor(&mut tx, a.actor.as_str(), now).await?;
                 node.fed.forget_actor(a.actor.as_str());
-                mirror::delete_merchant(&mut tx, a.actor.as_str(), now).await?;
+                crate::domain::mirror::delete_merchant(&mut tx, a.actor.as_str(), now)
+                    .await
+                    .map_err(InboxError::internal)?;
             } else {
                 remote::remove_interaction(&mut tx, a.actor.as_str(), target.as_str()).await?;
-                mirror::delete_product(&mut tx, &a.actor, &target, now).await?;
+                crate::domain::mirror::delete_product(
+                    &mut tx,
+                    &etal_protocol::ap::origin(&a.actor),
+                    target.as_str(),
+                    now,
+                )
+                .await
+                .map_err(InboxError::internal)?;
             }
         }
         ActivityType::Accept | ActivityType::Reject => {
@@ -218,7 +223,7 @@ async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<Stri
     let target = a
         .object
         .id()
-        .ok_or_else(|| InboxError::new(StatusCode::BAD_REQUEST, "Follow of nothing".into()))?;
+        .ok_or_else(|| InboxError::new(Refusal::Malformed, "Follow of nothing".into()))?;
     let local = local_actor(node, tx, target).await?;
     remote::add_follower(tx, &local.key(), a.actor.as_str(), a.id.as_str(), now).await?;
     // Accept it at once, through the persistent queue.
@@ -254,10 +259,7 @@ async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<Option<String>, 
     match a.object.object() {
         Some(Object::Activity(inner)) if inner.kind == ActivityType::Follow => {
             let target = inner.object.id().ok_or_else(|| {
-                InboxError::new(
-                    StatusCode::BAD_REQUEST,
-                    "Undo of a Follow of nothing".into(),
-                )
+                InboxError::new(Refusal::Malformed, "Undo of a Follow of nothing".into())
             })?;
             if let Ok(local) = local_actor(node, tx, target).await {
                 remote::remove_follower(tx, Some(&local.key()), a.actor.as_str()).await?;
@@ -266,12 +268,7 @@ async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<Option<String>, 
         }
         _ => {
             // By id: a Follow we recorded, or a Like/Announce.
-            let n = sqlx::query("DELETE FROM followers WHERE follower=$1 AND follow_activity=$2")
-                .bind(a.actor.to_string())
-                .bind(inner_id.clone())
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
+            let n = remote::remove_follow_activity(tx, a.actor.as_str(), &inner_id).await?;
             if n == 0 {
                 remote::remove_interaction(tx, a.actor.as_str(), &inner_id).await?;
             } else {

@@ -7,14 +7,10 @@ pub mod verify;
 
 use std::sync::Arc;
 
-use axum::body::to_bytes;
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::request::Parts;
 
-use crate::error::problem_response;
 use crate::Node;
-pub use verify::{InboxError, Verified};
+pub use verify::{InboxError, Refusal, Verified};
 
 /// Largest activity accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -30,84 +26,40 @@ pub enum Inbox {
     Merchant(String),
 }
 
-impl IntoResponse for InboxError {
-    fn into_response(self) -> Response {
-        tracing::info!(
-            status = self.status.as_u16(),
-            reason = self.reason,
-            "inbox refused an activity"
-        );
-        let problem = crate::error::Problem {
-            kind: "about:blank",
-            title: self.status.canonical_reason().unwrap_or("Error"),
-            status: self.status.as_u16(),
-            detail: self.reason,
-            errors: vec![],
-        };
-        problem_response(self.status, &problem, false)
-    }
-}
-
-async fn receive(node: Arc<Node>, inbox: Inbox, req: Request) -> Result<StatusCode, InboxError> {
+/// Receives a POST to an inbox: checks it, then handles it once. `Ok` means accepted (handled
+/// now, or seen before, or nothing to do).
+pub async fn receive(
+    node: &Arc<Node>,
+    inbox: Inbox,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<(), InboxError> {
     if let Inbox::Merchant(slug) = &inbox {
         match crate::db::merchants::by_slug(node.db.pool(), slug).await {
             Ok(Some(m)) if m.deleted_at.is_none() => {}
             Ok(Some(_)) => {
                 return Err(InboxError::new(
-                    StatusCode::GONE,
+                    Refusal::Gone,
                     format!("the shop {slug} was deleted"),
                 ))
             }
             Ok(None) => {
                 return Err(InboxError::new(
-                    StatusCode::NOT_FOUND,
+                    Refusal::NotFound,
                     format!("no shop {slug}"),
                 ))
             }
             Err(e) => return Err(InboxError::internal(e)),
         }
     }
-    let (parts, body) = req.into_parts();
-    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        InboxError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "an activity may be at most 1 MiB".into(),
-        )
-    })?;
-    let verified = match verify::verify(&node, &parts, &body).await {
+    let verified = match verify::verify(node, parts, body).await {
         Ok(v) => v,
         // Acknowledged without effect (the deletion of an unknown actor).
-        Err(e) if e.status == StatusCode::ACCEPTED => {
+        Err(e) if e.kind == Refusal::NothingToDo => {
             tracing::debug!(reason = e.reason, "inbox: nothing to do");
-            return Ok(StatusCode::ACCEPTED);
+            return Ok(());
         }
         Err(e) => return Err(e),
     };
-    handle::dispatch(&node, &inbox, verified).await?;
-    Ok(StatusCode::ACCEPTED)
-}
-
-/// `POST /inbox`.
-pub async fn shared_inbox(
-    State(node): State<Arc<Node>>,
-    req: Request,
-) -> Result<StatusCode, InboxError> {
-    receive(node, Inbox::Shared, req).await
-}
-
-/// `POST /actor/inbox`.
-pub async fn node_inbox(
-    State(node): State<Arc<Node>>,
-    req: Request,
-) -> Result<StatusCode, InboxError> {
-    receive(node, Inbox::Node, req).await
-}
-
-/// `POST /shops/{slug}/inbox`.
-pub async fn merchant_inbox(
-    State(node): State<Arc<Node>>,
-    Path(slug): Path<String>,
-    req: Request,
-) -> Result<StatusCode, InboxError> {
-    receive(node, Inbox::Merchant(slug), req).await
+    handle::dispatch(node, &inbox, verified).await
 }

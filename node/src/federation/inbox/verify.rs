@@ -3,7 +3,6 @@
 //! stored here; the verified actor is stored with the activity's effects.
 
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use serde_json::Value;
 use url::Url;
 
@@ -49,33 +48,54 @@ pub fn json_depth(body: &[u8]) -> usize {
     max
 }
 
+/// What kind of refusal (the HTTP layer chooses the status for each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not something the node can read (bad JSON, no Digest, a foreign object…).
+    Malformed,
+    /// The signature, its key or its owner does not hold.
+    Unauthorized,
+    /// The inbox's shop does not exist.
+    NotFound,
+    /// The inbox's shop was deleted.
+    Gone,
+    /// Over the size limit.
+    TooLarge,
+    /// Nothing to do, and nothing wrong: acknowledged (the deletion of an unknown actor).
+    NothingToDo,
+    /// A server the activity depends on failed.
+    Upstream,
+    /// A fault of ours.
+    Internal,
+}
+
 /// Why an activity was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxError {
-    /// HTTP status.
-    pub status: StatusCode,
+    /// What kind of refusal.
+    pub kind: Refusal,
     /// What was wrong.
     pub reason: String,
 }
 
 impl InboxError {
-    /// An error with a status.
-    pub fn new(status: StatusCode, reason: String) -> InboxError {
-        InboxError { status, reason }
+    /// A refusal of some kind.
+    pub fn new(kind: Refusal, reason: String) -> InboxError {
+        InboxError { kind, reason }
     }
 
     fn unauthorized(reason: impl Into<String>) -> InboxError {
-        InboxError::new(StatusCode::UNAUTHORIZED, reason.into())
+        InboxError::new(Refusal::Unauthorized, reason.into())
     }
 
     fn bad(reason: impl Into<String>) -> InboxError {
-        InboxError::new(StatusCode::BAD_REQUEST, reason.into())
+        InboxError::new(Refusal::Malformed, reason.into())
     }
 
     /// A fault of ours.
     pub fn internal(e: impl std::fmt::Display) -> InboxError {
         tracing::error!(error = %e, "inbox failure");
-        InboxError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+        InboxError::new(Refusal::Internal, "internal error".into())
     }
 }
 
@@ -362,7 +382,7 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         && object_id == actor_id
     {
         return Err(InboxError::new(
-            StatusCode::ACCEPTED,
+            Refusal::NothingToDo,
             "the deletion of an actor this node does not know: nothing to do".into(),
         ));
     }

@@ -1,27 +1,29 @@
-//! ActivityPub and discovery endpoints: WebFinger, NodeInfo, the node actor, merchants' and
-//! the node's collections, activities, and generated profile pictures.
+//! ActivityPub documents served by URL: the node actor, merchants' and products' documents,
+//! the collections (outboxes, followers, following, featured), activities, the inboxes' routes,
+//! and generated profile pictures.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 use uuid::Uuid;
 
-use super::{ap_response, render};
+use super::negotiation::ap_response;
 use crate::db;
-use crate::delivery::fanout::{self, Event, EVENT_COLUMNS};
 use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
+use crate::federation::outbox::render_event;
+use crate::federation::render;
+use crate::model::outbox::Event;
 use crate::Node;
 use etal_protocol::ap::{
-    self, context, Jrd, JrdLink, NodeInfo, NodeInfoLinks, Object, ObjectRef, OrderedCollection,
-    OrderedCollectionPage,
+    self, context, Object, ObjectRef, OrderedCollection, OrderedCollectionPage,
 };
 
 /// Items per collection page.
@@ -30,10 +32,6 @@ pub const PAGE_SIZE: i64 = 20;
 /// Routes of this module.
 pub fn router() -> Router<Arc<Node>> {
     Router::new()
-        .route("/.well-known/webfinger", get(webfinger))
-        .route("/.well-known/nodeinfo", get(nodeinfo_links))
-        .route("/nodeinfo/2.1", get(nodeinfo_21))
-        .route("/nodeinfo/2.0", get(nodeinfo_20))
         .route("/actor", get(node_actor))
         .route("/actor/outbox", get(node_outbox))
         .route("/actor/followers", get(node_followers))
@@ -53,149 +51,6 @@ pub fn router() -> Router<Arc<Node>> {
 
 fn url(s: &str) -> Url {
     Url::parse(s).expect("local URL")
-}
-
-/// `?resource=` of WebFinger.
-#[derive(Deserialize)]
-pub struct Resource {
-    resource: Option<String>,
-}
-
-/// WebFinger: `acct:slug@host` (with or without the port) or an actor URL.
-pub async fn webfinger(
-    State(node): State<Arc<Node>>,
-    Query(q): Query<Resource>,
-) -> Result<Response> {
-    let resource = q
-        .resource
-        .ok_or_else(|| Error::BadRequest("the resource parameter is required".into()))?;
-    let urls = &node.urls;
-    let bare_host = urls
-        .host()
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let user = if let Some(acct) = resource.strip_prefix("acct:") {
-        let (user, host) = acct
-            .rsplit_once('@')
-            .ok_or_else(|| Error::BadRequest("expected acct:user@host".into()))?;
-        if !host.eq_ignore_ascii_case(urls.host()) && !host.eq_ignore_ascii_case(&bare_host) {
-            return Err(Error::NotFound(format!("{host} is not this node")));
-        }
-        user.trim_start_matches('@').to_string()
-    } else if resource == urls.node_actor() {
-        render::NODE_USERNAME.to_string()
-    } else if let Some(slug) = resource.strip_prefix(&format!("{}/shops/", urls.base())) {
-        slug.to_string()
-    } else {
-        return Err(Error::NotFound(format!("no resource {resource} here")));
-    };
-    let (href, page) = if user == render::NODE_USERNAME {
-        (urls.node_actor(), format!("{}/", urls.base()))
-    } else {
-        let m = merchants::get(&node, &user).await?;
-        (urls.merchant(&m.slug), urls.merchant(&m.slug))
-    };
-    let jrd = Jrd {
-        subject: format!("acct:{user}@{}", urls.host()),
-        aliases: vec![href.clone()],
-        links: vec![
-            JrdLink {
-                rel: "self".into(),
-                kind: Some(ap::ACTIVITY_JSON.into()),
-                href: Some(href),
-                template: None,
-            },
-            JrdLink {
-                rel: "http://webfinger.net/rel/profile-page".into(),
-                kind: Some("text/html".into()),
-                href: Some(page),
-                template: None,
-            },
-        ],
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/jrd+json"),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-        ],
-        serde_json::to_vec(&jrd).unwrap_or_default(),
-    )
-        .into_response())
-}
-
-async fn nodeinfo_links(State(node): State<Arc<Node>>) -> Json<NodeInfoLinks> {
-    Json(NodeInfoLinks {
-        links: vec![
-            JrdLink {
-                rel: "http://nodeinfo.diaspora.software/ns/schema/2.1".into(),
-                kind: None,
-                href: Some(format!("{}/nodeinfo/2.1", node.urls.base())),
-                template: None,
-            },
-            JrdLink {
-                rel: "http://nodeinfo.diaspora.software/ns/schema/2.0".into(),
-                kind: None,
-                href: Some(format!("{}/nodeinfo/2.0", node.urls.base())),
-                template: None,
-            },
-            JrdLink {
-                rel: "https://www.w3.org/ns/activitystreams#Application".into(),
-                kind: None,
-                href: Some(node.urls.node_actor()),
-                template: None,
-            },
-        ],
-    })
-}
-
-async fn nodeinfo_21(State(node): State<Arc<Node>>) -> Result<Response> {
-    nodeinfo(&node, "2.1").await
-}
-
-/// NodeInfo 2.0, for software that reads no other version (GoToSocial).
-async fn nodeinfo_20(State(node): State<Arc<Node>>) -> Result<Response> {
-    nodeinfo(&node, "2.0").await
-}
-
-/// The NodeInfo document: the same content in versions 2.0 and 2.1 (2.1 only adds optional
-/// `software.repository` and `software.homepage`, which Étal does not send).
-async fn nodeinfo(node: &Node, version: &str) -> Result<Response> {
-    let merchants = db::merchants::count_live(node.db.pool()).await?;
-    let products = db::products::count_live(node.db.pool()).await?;
-    let info = NodeInfo {
-        version: version.into(),
-        software: ap::discovery::Software {
-            name: "etal".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            repository: None,
-            homepage: None,
-        },
-        protocols: vec!["activitypub".into()],
-        services: ap::discovery::Services {
-            inbound: vec![],
-            outbound: vec![],
-        },
-        open_registrations: false,
-        usage: ap::discovery::Usage {
-            users: ap::discovery::Users {
-                total: Some(merchants as u64),
-                active_month: Some(merchants as u64),
-                active_halfyear: Some(merchants as u64),
-            },
-            local_posts: Some(products as u64),
-        },
-        metadata: json!({"nodeName": format!("Étal {}", node.urls.host()), "actor": node.urls.node_actor()}),
-    };
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            format!("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""),
-        )],
-        serde_json::to_vec(&info).unwrap_or_default(),
-    )
-        .into_response())
 }
 
 async fn node_actor(State(node): State<Arc<Node>>) -> Response {
@@ -262,30 +117,6 @@ pub struct PageQuery {
     before: Option<i64>,
 }
 
-async fn events_page(
-    node: &Node,
-    merchant: Option<uuid::Uuid>,
-    before: Option<i64>,
-) -> sqlx::Result<Vec<Event>> {
-    let filter = if merchant.is_some() {
-        "merchant_id=$1 AND object_kind='product'"
-    } else {
-        "$1 = $1"
-    };
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE {filter} AND seq < $2 ORDER BY seq DESC LIMIT $3"
-    );
-    sqlx::query(&sql)
-        .bind(merchant.map_or_else(String::new, |m| m.to_string()))
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(PAGE_SIZE + 1)
-        .fetch_all(node.db.pool())
-        .await?
-        .iter()
-        .map(fanout::event_from_row)
-        .collect()
-}
-
 async fn outbox(
     node: &Node,
     base: String,
@@ -293,19 +124,7 @@ async fn outbox(
     q: PageQuery,
 ) -> Result<Response> {
     if q.page.is_none() && q.before.is_none() {
-        let total: i64 = match merchant {
-            Some(m) => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM outbox_events WHERE merchant_id=$1 AND object_kind='product'",
-            )
-            .bind(m.to_string())
-            .fetch_one(node.db.pool())
-            .await?,
-            None => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM outbox_events")
-                    .fetch_one(node.db.pool())
-                    .await?
-            }
-        };
+        let total = db::outbox::count(node.db.pool(), merchant).await?;
         let c = OrderedCollection {
             context: context::basic(),
             id: url(&base),
@@ -316,12 +135,13 @@ async fn outbox(
         };
         return Ok(ap_response(StatusCode::OK, &c));
     }
-    let events = events_page(node, merchant, q.before).await?;
+    let events: Vec<Event> =
+        db::outbox::page(node.db.pool(), merchant, q.before, PAGE_SIZE).await?;
     let more = events.len() as i64 > PAGE_SIZE;
     let mut items = Vec::new();
     let mut conn = node.db.pool().acquire().await?;
     for e in events.iter().take(PAGE_SIZE as usize) {
-        if let Some(mut a) = fanout::render_event(node, &mut conn, e)
+        if let Some(mut a) = render_event(node, &mut conn, e)
             .await
             .map_err(Error::Internal)?
         {
@@ -534,16 +354,11 @@ async fn merchant_header(
 async fn load_activity(node: &Node, id: &str) -> Result<ap::Activity> {
     let not_found = || Error::NotFound(format!("no activity {id}"));
     let uuid = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let row = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE activity_id=$1"
-    ))
-    .bind(uuid.to_string())
-    .fetch_optional(node.db.pool())
-    .await?
-    .ok_or_else(not_found)?;
-    let event = fanout::event_from_row(&row)?;
+    let event = db::outbox::by_activity_id(node.db.pool(), uuid)
+        .await?
+        .ok_or_else(not_found)?;
     let mut conn = node.db.pool().acquire().await?;
-    fanout::render_event(node, &mut conn, &event)
+    render_event(node, &mut conn, &event)
         .await
         .map_err(Error::Internal)?
         .ok_or_else(|| Error::Gone(format!("activity {id} is about a deleted object")))
@@ -565,9 +380,4 @@ async fn announced_activity(
         StatusCode::OK,
         &render::announce(&node.urls, a),
     ))
-}
-
-/// Whether a request wants ActivityPub (re-exported for the pages).
-pub fn wants_ap(headers: &HeaderMap) -> bool {
-    super::wants_activity_json(headers)
 }

@@ -1,0 +1,79 @@
+//! Outbox events as the activities they stand for, rendered from the current state of their
+//! objects (for fan-out, outbox collections and `/activities/{id}`).
+
+use crate::db;
+use crate::federation::render;
+use crate::model::outbox::{Event, Kind, Verb};
+use crate::Node;
+use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
+
+fn activity_type(verb: Verb) -> ActivityType {
+    match verb {
+        Verb::Create => ActivityType::Create,
+        Verb::Update => ActivityType::Update,
+        Verb::Delete => ActivityType::Delete,
+    }
+}
+
+/// Renders the activity an event stands for, from the current state of its object. `None`
+/// when there is nothing to say any more (a product created then deleted before fan-out).
+pub async fn render_event(
+    node: &Node,
+    ex: &mut sqlx::AnyConnection,
+    e: &Event,
+) -> anyhow::Result<Option<Activity>> {
+    let Some(merchant) = db::merchants::by_id(&mut *ex, e.merchant_id).await? else {
+        return Ok(None);
+    };
+    let urls = &node.urls;
+    let actor = urls.merchant(&merchant.slug);
+    let followers = urls.merchant_part(&merchant.slug, "followers");
+    let id = urls.activity(&e.activity_id);
+    let at = db::time(e.created_at);
+    let (kind, object) = match (e.kind, e.verb) {
+        (Kind::Product, verb) => {
+            let Some(mut p) = db::products::by_id(&mut *ex, e.object_id, "").await? else {
+                return Ok(None);
+            };
+            if verb == Verb::Delete {
+                let deleted = p.deleted_at.unwrap_or(at);
+                let t = render::tombstone(&urls.product(&p.id), "Note", deleted, false);
+                (ActivityType::Delete, Object::Tombstone(t))
+            } else {
+                if p.deleted_at.is_some() {
+                    return Ok(None);
+                }
+                p.images = db::images::for_product(&mut *ex, p.id).await?;
+                let note = render::product_note(urls, &merchant, &p, false);
+                (activity_type(verb), Object::Note(Box::new(note)))
+            }
+        }
+        (Kind::Merchant, Verb::Delete) => {
+            let a = render::public_activity(
+                id,
+                ActivityType::Delete,
+                &actor,
+                &followers,
+                ObjectRef::Id(url::Url::parse(&actor)?),
+                at,
+            );
+            return Ok(Some(a));
+        }
+        (Kind::Merchant, verb) => {
+            if merchant.deleted_at.is_some() {
+                return Ok(None);
+            }
+            let mut a = render::merchant_actor(urls, &merchant);
+            a.context = serde_json::Value::Null;
+            (activity_type(verb), Object::Actor(Box::new(a)))
+        }
+    };
+    Ok(Some(render::public_activity(
+        id,
+        kind,
+        &actor,
+        &followers,
+        ObjectRef::Object(Box::new(object)),
+        at,
+    )))
+}

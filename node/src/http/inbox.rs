@@ -1,0 +1,80 @@
+//! The inboxes' HTTP side: reading the body (at most 1 MiB), and the status and problem
+//! document of each kind of refusal. The checks and the handling are `federation::inbox`.
+
+use std::sync::Arc;
+
+use axum::body::to_bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::problem_response;
+use crate::federation::inbox::{self, Inbox, InboxError, Refusal, MAX_BODY_BYTES};
+use crate::Node;
+
+/// The status of each kind of refusal.
+pub fn status_of(kind: Refusal) -> StatusCode {
+    match kind {
+        Refusal::Malformed => StatusCode::BAD_REQUEST,
+        Refusal::Unauthorized => StatusCode::UNAUTHORIZED,
+        Refusal::NotFound => StatusCode::NOT_FOUND,
+        Refusal::Gone => StatusCode::GONE,
+        Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Refusal::NothingToDo => StatusCode::ACCEPTED,
+        Refusal::Upstream => StatusCode::BAD_GATEWAY,
+        Refusal::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for InboxError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.kind);
+        tracing::info!(
+            status = status.as_u16(),
+            reason = self.reason,
+            "inbox refused an activity"
+        );
+        let problem = crate::error::Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.reason,
+            errors: vec![],
+        };
+        problem_response(status, &problem, false)
+    }
+}
+
+async fn receive(node: Arc<Node>, inbox: Inbox, req: Request) -> Result<StatusCode, InboxError> {
+    let (parts, body) = req.into_parts();
+    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        InboxError::new(Refusal::TooLarge, "an activity may be at most 1 MiB".into())
+    })?;
+    inbox::receive(&node, inbox, &parts, &body).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /inbox`.
+pub async fn shared_inbox(
+    State(node): State<Arc<Node>>,
+    req: Request,
+) -> Result<StatusCode, InboxError> {
+    receive(node, Inbox::Shared, req).await
+}
+
+/// `POST /actor/inbox`.
+pub async fn node_inbox(
+    State(node): State<Arc<Node>>,
+    req: Request,
+) -> Result<StatusCode, InboxError> {
+    receive(node, Inbox::Node, req).await
+}
+
+/// `POST /shops/{slug}/inbox`.
+pub async fn merchant_inbox(
+    State(node): State<Arc<Node>>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Result<StatusCode, InboxError> {
+    receive(node, Inbox::Merchant(slug), req).await
+}

@@ -1,0 +1,9 @@
+//! The node's data as plain types: merchants, products, photos, what is known of the
+//! fediverse, outbox events. `db` reads and writes them, `domain` checks and changes them; no
+//! I/O and no rules here (the rules are in `domain`, as `impl` blocks and functions).
+
+pub mod image;
+pub mod merchant;
+pub mod outbox;
+pub mod product;
+pub mod remote;

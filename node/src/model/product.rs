@@ -1,0 +1,137 @@
+//! A product: what a shop sells, and how lists of products are asked for.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::image::Image;
+use etal_protocol::{Availability, Money, Unit};
+
+/// What a merchant edits on a product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductFields {
+    /// Product name.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Price per unit.
+    pub price: Money,
+    /// What the price buys.
+    pub unit: Unit,
+    /// Whether it can be had.
+    pub availability: Availability,
+    /// Units on hand, when tracked.
+    pub stock: Option<i64>,
+    /// GS1 GTIN.
+    pub gtin: Option<String>,
+    /// Taxonomy code.
+    pub category: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+}
+
+/// A stored product.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// UUIDv7: `/products/{id}`.
+    pub id: Uuid,
+    /// Owner.
+    pub merchant_id: Uuid,
+    /// Owner's slug (`user@host` for a mirrored shop).
+    pub merchant_slug: String,
+    /// Published here, or mirrored from a followed node.
+    pub local: bool,
+    /// The HTML page of a mirrored product.
+    pub url: Option<String>,
+    /// ActivityPub id.
+    pub ap_id: String,
+    /// Editable fields.
+    pub fields: ProductFields,
+    /// Photos in display order.
+    pub images: Vec<Image>,
+    /// Incremented by each change: the ETag.
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Set once deleted.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl ProductFields {
+    /// The text `q` searches: name, tags and description, lower-case without accents.
+    pub fn search_text(&self) -> String {
+        let mut text = self.name.clone();
+        for t in &self.tags {
+            text.push(' ');
+            text.push_str(t);
+        }
+        if let Some(d) = &self.description {
+            text.push(' ');
+            text.push_str(d);
+        }
+        search_key(&text)
+    }
+
+    /// The tags folded for matching (see [`tag_key`]), one a line, each between newlines.
+    pub fn tag_keys(&self) -> String {
+        tag_keys(&self.tags)
+    }
+}
+
+/// Filters of the public product list.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    /// Words that must all appear (accents and case ignored).
+    pub q: Option<String>,
+    /// A category code; a family includes its kinds.
+    pub category: Option<String>,
+    /// A merchant slug.
+    pub merchant: Option<String>,
+    /// An availability.
+    pub availability: Option<Availability>,
+    /// A hashtag: one of the product's tags, or its category's hashtag.
+    pub tag: Option<String>,
+    /// Only products with an id below this one (the cursor).
+    pub before: Option<Uuid>,
+    /// Page size.
+    pub limit: i64,
+    /// Local, mirrored, or both.
+    pub origin: Origin,
+}
+
+/// Which products a list shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Published on this node (the default).
+    #[default]
+    Local,
+    /// Mirrored from followed nodes.
+    Remote,
+    /// Both.
+    All,
+}
+
+/// Lower-case, accent-free text used for searching (`Pâtisserie` matches `patisserie`).
+pub fn search_key(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
+}
+
+/// A tag as searches compare it: without `#`, lower-case in every script, accents removed
+/// (`Été` and `été` are one tag), line breaks turned into spaces.
+pub fn tag_key(tag: &str) -> String {
+    search_key(tag.trim().trim_start_matches('#'))
+        .replace(['\n', '\r'], " ")
+        .trim()
+        .to_string()
+}
+
+/// The stored form of a product's tag keys: `"\nkey1\nkey2\n"`.
+pub fn tag_keys(tags: &[String]) -> String {
+    let mut out = String::from("\n");
+    for t in tags {
+        out.push_str(&tag_key(t));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,65 @@
+//! What the node knows of the fediverse: remote actors, its own follows of other nodes, and
+//! the likes, boosts and replies its products receive.
+
+use uuid::Uuid;
+
+/// A remote actor as stored after its document was verified.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    /// Actor id.
+    pub ap_id: String,
+    /// Actor type.
+    pub kind: String,
+    /// Handle user part.
+    pub preferred_username: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Personal inbox.
+    pub inbox: String,
+    /// Shared inbox.
+    pub shared_inbox: Option<String>,
+    /// Key id.
+    pub key_id: Option<String>,
+    /// Public key.
+    pub public_key_pem: String,
+    /// Profile page.
+    pub url: Option<String>,
+    /// The whole document, JSON.
+    pub document: String,
+    /// When it was fetched.
+    pub fetched_at: i64,
+}
+
+/// A follow by the node actor.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    /// The followed actor.
+    pub target: String,
+    /// Our Follow activity's id.
+    pub follow_activity: String,
+    /// pending | accepted | rejected.
+    pub state: String,
+}
+
+/// A received like, boost or reply.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    /// Local id.
+    pub id: Uuid,
+    /// The remote activity's id.
+    pub activity_id: String,
+    /// like | announce | reply.
+    pub kind: String,
+    /// The product concerned.
+    pub product_id: Option<Uuid>,
+    /// Who.
+    pub actor: String,
+    /// The reply's id.
+    pub object_id: Option<String>,
+    /// Sanitised HTML of a reply.
+    pub content: Option<String>,
+    /// The reply's page.
+    pub url: Option<String>,
+    /// When received.
+    pub created_at: i64,
+}
