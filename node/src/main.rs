@@ -103,7 +103,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let node = Node::open(settings).await?;
             let token = auth::create_token(&node, &name, merchant.as_deref())
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.problem().detail_with_fields()))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}",
+                        etal_node::http::problem::problem_of(&e).detail_with_fields()
+                    )
+                })?;
             println!("{token}");
             node.db.close().await;
             Ok(())
@@ -111,15 +116,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node { command } => {
             let node = Node::open(settings).await?;
             let shown = |e: etal_node::error::Error| {
-                anyhow::anyhow!("{}", e.problem().detail_with_fields())
+                anyhow::anyhow!(
+                    "{}",
+                    etal_node::http::problem::problem_of(&e).detail_with_fields()
+                )
             };
             match command {
                 NodeCommand::Follow { target } => {
-                    let actor = follows::follow(&node, &target).await.map_err(shown)?;
+                    let actor = etal_node::federation::follows::follow(&node, &target)
+                        .await
+                        .map_err(shown)?;
                     println!("following {actor} (pending until it accepts)");
                 }
                 NodeCommand::Unfollow { target } => {
-                    follows::unfollow(&node, &target).await.map_err(shown)?;
+                    etal_node::federation::follows::unfollow(&node, &target)
+                        .await
+                        .map_err(shown)?;
                     println!("unfollowed {target}");
                 }
                 NodeCommand::Following => {

@@ -23,7 +23,7 @@ async fn a_merchant_token_cannot_be_made_for_an_unknown_shop() {
     let err = etal_node::domain::auth::create_token(&t.node, "x", Some("nobody"))
         .await
         .unwrap_err();
-    assert_eq!(err.status(), 404);
+    assert_eq!(etal_node::http::problem::status_of(&err), 404);
     t.merchant("cave").await;
     let token = t.merchant_token("cave").await;
     let a = t

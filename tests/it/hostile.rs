@@ -13,6 +13,7 @@ use crate::fedi::{FakeServer, Outbox};
 use crate::harness::{spawn, spawn_with, TestNode};
 
 const AS: &str = "https://www.w3.org/ns/activitystreams";
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// An `Announce` of an `Announce` of … `depth` levels, padded to about `bytes`.
 pub fn nested_announce(actor: &str, depth: usize, bytes: usize) -> Vec<u8> {
@@ -156,7 +157,11 @@ async fn thousands_of_tags_are_refused_at_once_and_hold_no_lock() {
     a.problem(422);
     assert_eq!(a.fields(), ["tags"]);
     let after = t.snapshot().await;
-    assert_eq!(before["products"].len() + 0, after["products"].len());
+    assert_eq!(
+        before["products"].len(),
+        after["products"].len(),
+        "no product was created"
+    );
 }
 
 #[tokio::test]
@@ -585,4 +590,56 @@ async fn a_decompression_bomb_is_refused_from_its_header() {
         );
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_mirrored_product_obeys_the_local_field_rules() {
+    let t = spawn().await;
+    let fake = FakeServer::start().await;
+    let relay = fake.actor("relay");
+    let shop = fake.actor("shop");
+    let follow = node_follows(&t, &fake, &relay).await;
+    assert_eq!(accept(&t, &fake, &follow).await, 202);
+    let huge = "P".repeat(100_000);
+    let tags: Vec<Value> = (0..30)
+        .map(|i| json!({"type": "Hashtag", "name": format!("#tag{i}{}", "x".repeat(60))}))
+        .collect();
+    let note = |id: &str, name: &str| {
+        json!({"id": format!("{}/notes/{id}", fake.base), "type": "Note", "attributedTo": shop,
+               "content": "<p>Pain</p>", "to": [crate::hostile::PUBLIC],
+               "publishes": {"type": "Intent", "id": format!("{}/notes/{id}#primary", fake.base), "name": name,
+                             "action": "transfer", "resourceQuantity": {"hasUnit": "one", "hasNumericalValue": "1"}},
+               "price": "2.00", "priceCurrency": "EUR", "description": huge, "gtin": "not a gtin", "tag": tags})
+    };
+    let announce = |n: Value| {
+        json!({"@context": AS, "id": fake.new_id("announces"), "type": "Announce", "actor": relay,
+               "object": {"id": fake.new_id("creates"), "type": "Create", "actor": shop, "object": n}})
+    };
+    let inbox = format!("{}/actor/inbox", t.url);
+    assert_eq!(
+        fake.post("relay", &inbox, &announce(note("1", &huge)))
+            .await
+            .0,
+        202
+    );
+    // A product with no name at all is refused; the Announce itself is acknowledged.
+    assert_eq!(
+        fake.post("relay", &inbox, &announce(note("2", " ")))
+            .await
+            .0,
+        202
+    );
+    let a = t.get("/api/v1/products?origin=remote").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", a.body);
+    let p = &items[0];
+    assert_eq!(p["name"].as_str().unwrap().chars().count(), 200);
+    assert_eq!(p["description"].as_str().unwrap().chars().count(), 5000);
+    assert!(p["gtin"].is_null(), "an invalid GTIN is dropped");
+    let tags = p["tags"].as_array().unwrap();
+    assert_eq!(tags.len(), 20);
+    assert!(tags
+        .iter()
+        .all(|t| t.as_str().unwrap().chars().count() <= 40));
 }

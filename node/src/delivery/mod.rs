@@ -299,26 +299,3 @@ async fn probe_down_hosts(node: &Node, now: i64) {
         let _ = tx.commit().await;
     }
 }
-
-/// Marks a host alive because it just talked to us (an inbox request from it).
-pub async fn host_answered(node: &Node, host: &str) -> sqlx::Result<()> {
-    if !node.troubled_hosts.lock().expect("lock").contains(host) {
-        return Ok(());
-    }
-    let state = queue::host_state(node.db.pool(), host).await?;
-    if state.down_since.is_none() && state.failures == 0 {
-        return Ok(());
-    }
-    let mut tx = node.db.begin().await?;
-    queue::set_host_state(
-        &mut tx,
-        host,
-        &queue::HostState::default(),
-        None,
-        Some(node.clock.now_ms()),
-    )
-    .await?;
-    tx.commit().await?;
-    node.troubled_hosts.lock().expect("lock").remove(host);
-    Ok(())
-}

@@ -1,127 +1,58 @@
-//! The node actor following other nodes (or any actor): the other side then announces every
-//! Create, Update and Delete of its shops to this node, which mirrors them.
-
-use url::Url;
+//! The node actor's follows of other nodes (or any actor), as stored: recording a follow with
+//! its Follow activity, and an unfollow with its Undo, each in one transaction with the queued
+//! delivery. Finding the actor and writing the activities is `federation::follows`.
 
 use crate::db::{self, queue, remote};
 use crate::error::{Error, Result};
-use crate::federation::inbox::verify::remote_actor;
-use crate::federation::render;
+use crate::model::remote::RemoteActor;
 use crate::Node;
-use etal_protocol::ap::{ActivityType, ObjectRef};
 
-/// Finds the actor behind `target`: an actor URL, `@user@host`, or a node's address (its
-/// NodeInfo names its actor, FEP-2677).
-pub async fn resolve(node: &Node, target: &str) -> Result<Url> {
-    let target = target.trim();
-    let bad = |m: String| Error::field("target", m);
-    if target.contains('@') && !target.starts_with("http") {
-        return node
-            .fed
-            .fetcher
-            .webfinger(target)
-            .await
-            .map_err(|e| bad(e.to_string()));
-    }
-    let url = Url::parse(target)
-        .map_err(|_| bad("must be an actor URL, @user@host or a node's address".into()))?;
-    if url.path() != "/" && !url.path().is_empty() {
-        return Ok(url);
-    }
-    let links_url = url
-        .join("/.well-known/nodeinfo")
-        .map_err(|e| bad(e.to_string()))?;
-    let links: etal_protocol::ap::NodeInfoLinks = node
-        .fed
-        .fetcher
-        .get_discovery(&links_url)
-        .await
-        .map_err(|e| bad(e.to_string()))?;
-    links
-        .links
-        .iter()
-        .find(|l| l.rel == "https://www.w3.org/ns/activitystreams#Application")
-        .and_then(|l| l.href.as_deref())
-        .and_then(|h| Url::parse(h).ok())
-        .ok_or_else(|| bad(format!("{url} names no actor in its NodeInfo (FEP-2677)")))
-}
-
-/// Makes the node actor follow `target`; the Follow is queued for delivery.
-pub async fn follow(node: &Node, target: &str) -> Result<Url> {
-    let actor_url = resolve(node, target).await?;
-    if node.urls.is_local(&actor_url) {
-        return Err(Error::field("target", "this is the node itself"));
-    }
-    let doc = node
-        .fed
-        .fetcher
-        .get(&actor_url)
-        .await
-        .map_err(|e| Error::field("target", e.to_string()))?;
+/// Records that the node follows `actor` (pending until it accepts), with the Follow
+/// activity `follow_id` (`body`) queued for its inbox.
+pub async fn record_follow(
+    node: &Node,
+    actor: &RemoteActor,
+    follow_id: &str,
+    body: &str,
+) -> Result<()> {
     let now = node.clock.now_ms();
-    let (actor, stored) = remote_actor(&doc, now).map_err(|e| Error::field("target", e))?;
-    let id = render::new_activity_id(&node.urls);
-    let follow = render::direct(
-        id.clone(),
-        ActivityType::Follow,
-        &node.urls.node_actor(),
-        &actor.id,
-        ObjectRef::Id(actor.id.clone()),
-    );
-    let body = serde_json::to_string(&follow).map_err(|e| Error::Internal(e.into()))?;
     let mut tx = node.db.begin().await?;
-    remote::upsert_actor(&mut tx, &stored).await?;
-    remote::upsert_follow(&mut tx, actor.id.as_str(), &id, now).await?;
-    queue::enqueue(&mut tx, &id, "node", &body, &[actor.inbox.to_string()], now).await?;
+    remote::upsert_actor(&mut tx, actor).await?;
+    remote::upsert_follow(&mut tx, &actor.ap_id, follow_id, now).await?;
+    queue::enqueue(
+        &mut tx,
+        follow_id,
+        "node",
+        body,
+        std::slice::from_ref(&actor.inbox),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     node.wake();
-    Ok(actor.id)
+    Ok(())
 }
 
-/// Stops following `target` (an actor id); mirrored products stay until their shop deletes them.
-pub async fn unfollow(node: &Node, target: &str) -> Result<()> {
-    let Some(f) = remote::follow(node.db.pool(), target)
+/// The follow of `target`, if the node follows it.
+pub async fn get(node: &Node, target: &str) -> Result<db::remote::Follow> {
+    remote::follow(node.db.pool(), target)
         .await?
         .filter(|f| f.target == target)
-    else {
-        return Err(Error::NotFound(format!(
-            "the node does not follow {target}"
-        )));
-    };
-    let actor = remote::actor(node.db.pool(), &f.target).await?;
+        .ok_or_else(|| Error::NotFound(format!("the node does not follow {target}")))
+}
+
+/// Forgets the follow of `target`, queuing the Undo (`undo`: its id, body and the inbox) when
+/// the actor is known.
+pub async fn record_unfollow(
+    node: &Node,
+    target: &str,
+    undo: Option<(&str, &str, &str)>,
+) -> Result<()> {
     let now = node.clock.now_ms();
     let mut tx = node.db.begin().await?;
-    remote::delete_follow(&mut tx, &f.target).await?;
-    if let Some(actor) = actor {
-        let target_url = Url::parse(&f.target).map_err(|e| Error::Internal(e.into()))?;
-        let follow = render::direct(
-            f.follow_activity.clone(),
-            ActivityType::Follow,
-            &node.urls.node_actor(),
-            &target_url,
-            ObjectRef::Id(target_url.clone()),
-        );
-        let mut inner = follow;
-        inner.context = serde_json::Value::Null;
-        let undo = render::direct(
-            render::new_activity_id(&node.urls),
-            ActivityType::Undo,
-            &node.urls.node_actor(),
-            &target_url,
-            ObjectRef::Object(Box::new(etal_protocol::ap::Object::Activity(Box::new(
-                inner,
-            )))),
-        );
-        let body = serde_json::to_string(&undo).map_err(|e| Error::Internal(e.into()))?;
-        queue::enqueue(
-            &mut tx,
-            undo.id.as_str(),
-            "node",
-            &body,
-            &[actor.inbox],
-            now,
-        )
-        .await?;
+    remote::delete_follow(&mut tx, target).await?;
+    if let Some((id, body, inbox)) = undo {
+        queue::enqueue(&mut tx, id, "node", body, &[inbox.to_string()], now).await?;
     }
     tx.commit().await?;
     node.wake();

@@ -2,6 +2,7 @@
 //! NodeInfo), the inbox, signed fetching, and the mirror of followed nodes.
 
 pub mod fetch;
+pub mod follows;
 pub mod inbox;
 pub mod mirror;
 pub mod outbox;
@@ -146,4 +147,28 @@ pub async fn signer_key(node: &Node, signer: &str) -> anyhow::Result<SigningKey>
 /// Reads a fetched document as `T`, with a sentence when it does not fit.
 pub fn verify_doc<T: serde::de::DeserializeOwned>(doc: &serde_json::Value) -> Result<T, String> {
     serde_json::from_value(doc.clone()).map_err(|e| format!("unexpected document: {e}"))
+}
+
+/// Marks a host alive because it just talked to us (an inbox request from it).
+pub async fn host_answered(node: &Node, host: &str) -> sqlx::Result<()> {
+    if !node.troubled_hosts.lock().expect("lock").contains(host) {
+        return Ok(());
+    }
+    use crate::db::queue;
+    let state = queue::host_state(node.db.pool(), host).await?;
+    if state.down_since.is_none() && state.failures == 0 {
+        return Ok(());
+    }
+    let mut tx = node.db.begin().await?;
+    queue::set_host_state(
+        &mut tx,
+        host,
+        &queue::HostState::default(),
+        None,
+        Some(node.clock.now_ms()),
+    )
+    .await?;
+    tx.commit().await?;
+    node.troubled_hosts.lock().expect("lock").remove(host);
+    Ok(())
 }

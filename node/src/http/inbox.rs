@@ -8,7 +8,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::problem_response;
+use super::problem::problem_response;
 use crate::federation::inbox::{self, Inbox, InboxError, Refusal, MAX_BODY_BYTES};
 use crate::Node;
 
@@ -34,7 +34,7 @@ impl IntoResponse for InboxError {
             reason = self.reason,
             "inbox refused an activity"
         );
-        let problem = crate::error::Problem {
+        let problem = crate::http::problem::Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod inbox;
 pub mod negotiation;
 pub mod pages;
+pub mod problem;
 pub mod well_known;
 
 use std::sync::Arc;
@@ -84,12 +85,12 @@ async fn not_found() -> impl IntoResponse {
 
 /// Turns a status into a problem document (for routes that answer with bare statuses).
 pub fn status_problem(status: StatusCode, detail: &str) -> axum::response::Response {
-    let problem = crate::error::Problem {
+    let problem = problem::Problem {
         kind: "about:blank",
         title: status.canonical_reason().unwrap_or("Error"),
         status: status.as_u16(),
         detail: detail.to_string(),
         errors: vec![],
     };
-    crate::error::problem_response(status, &problem, false)
+    problem::problem_response(status, &problem, false)
 }

@@ -42,7 +42,7 @@ fn page(title: &str, head: &str, body: &str) -> String {
 }
 
 fn error_page(e: Error) -> Response {
-    let status = e.status();
+    let status = super::problem::status_of(&e);
     if status == StatusCode::INTERNAL_SERVER_ERROR {
         return e.into_response();
     }

@@ -87,7 +87,7 @@ pub async fn dispatch(
         _ => None,
     };
     if interaction_fast_path(node, &v, target.as_ref(), now).await? {
-        let _ = crate::delivery::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
+        let _ = crate::federation::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
         return Ok(());
     }
     let prepared = mirror::prepare(node, &v).await?;
@@ -203,7 +203,7 @@ pub async fn dispatch(
     if let Some((what, local)) = after.log {
         tracing::info!(follower = %a.actor, actor = local, "{what}");
     }
-    let _ = crate::delivery::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
+    let _ = crate::federation::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
     if let Some(target) = after.backfill {
         mirror::spawn_backfill(node.clone(), target);
     }

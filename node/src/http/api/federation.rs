@@ -13,8 +13,9 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::auth::Principal;
 use crate::domain::{follows, merchants};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::problem::Problem;
 use crate::Node;
 
 /// Body of `POST /api/v1/node/follows`.
@@ -52,7 +53,7 @@ pub async fn follow(
     ApiJson(body): ApiJson<FollowRequest>,
 ) -> Result<(StatusCode, Json<FollowView>)> {
     who.require_admin()?;
-    let target = follows::follow(&node, &body.target).await?;
+    let target = crate::federation::follows::follow(&node, &body.target).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(FollowView {
@@ -100,7 +101,7 @@ pub async fn unfollow(
     ApiQuery(q): ApiQuery<UnfollowQuery>,
 ) -> Result<StatusCode> {
     who.require_admin()?;
-    follows::unfollow(&node, &q.target).await?;
+    crate::federation::follows::unfollow(&node, &q.target).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,8 +12,9 @@ use super::views::ImageView;
 use crate::domain::auth::Principal;
 use crate::domain::images::{self, ImagePatch};
 use crate::domain::products;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::http::extract::ApiJson;
+use crate::http::problem::Problem;
 use crate::media::MAX_UPLOAD_BYTES;
 use crate::Node;
 

@@ -13,8 +13,9 @@ use super::views::{MerchantPage, MerchantView};
 use crate::db;
 use crate::domain::auth::Principal;
 use crate::domain::merchants::{self, MerchantCreate, MerchantPatch};
-use crate::error::{Problem, Result};
+use crate::error::Result;
 use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::problem::Problem;
 use crate::Node;
 
 /// Query of `GET /api/v1/merchants`.

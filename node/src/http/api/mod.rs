@@ -80,7 +80,7 @@ impl Modify for BearerAuth {
         categories,
         federation::follow, federation::list, federation::unfollow, federation::interactions,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(crate::http::problem::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "merchants", description = "Shops of the town"),

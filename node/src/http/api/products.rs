@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::views::{ProductPage, ProductView};
 use crate::domain::auth::Principal;
 use crate::domain::products::{self, ListQuery, Origin, Product, ProductCreate, ProductPatch};
-use crate::error::{Checks, Problem, Result};
+use crate::error::{Checks, Result};
 use crate::http::extract::{if_match, ApiJson, ApiQuery};
+use crate::http::problem::Problem;
 use crate::Node;
 use etal_protocol::{taxonomy, Availability};
 
