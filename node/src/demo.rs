@@ -396,7 +396,7 @@ pub async fn seed(node: &Node) -> anyhow::Result<()> {
     let dir = node.media_dir();
     let prepared = tokio::task::spawn_blocking(move || prepare(&dir)).await??;
     let mut tx = node.db.begin().await?;
-    if !db::settings::insert_if_absent(&mut tx, MARKER, &db::now_ms().to_string()).await? {
+    if !db::settings::insert_if_absent(&mut tx, MARKER, &node.clock.now_ms().to_string()).await? {
         drop(tx);
         discard(node, &prepared);
         return Ok(());

@@ -65,7 +65,7 @@ impl Node {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Node> {
         let db = Db::connect(&settings.database_url).await?;
-        db::settings::ensure_node_key(&db).await?;
+        db::settings::ensure_node_key(&db, clock.now_ms()).await?;
         db::products::fill_tag_keys(&db).await?;
         std::fs::create_dir_all(media::media_dir(&settings.data_dir))?;
         let urls = Urls::new(&settings.public_url);

@@ -4,6 +4,17 @@
 use url::Url;
 use uuid::Uuid;
 
+/// What a local URL names: the one place where the node's own URLs are read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalRef {
+    /// `/actor`.
+    NodeActor,
+    /// `/shops/{slug}` (the slug as written, not checked against the database).
+    Merchant(String),
+    /// `/products/{uuid}`.
+    Product(Uuid),
+}
+
 /// Builds the node's public URLs.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -116,8 +127,51 @@ impl Urls {
         url.origin().ascii_serialization() == self.base
     }
 
+    /// What a URL names on this node, if it is one of its actors or products (fragments, as
+    /// in key ids, are ignored).
+    pub fn parse_local(&self, url: &Url) -> Option<LocalRef> {
+        if !self.is_local(url) || url.query().is_some() {
+            return None;
+        }
+        let segments: Vec<&str> = url.path_segments()?.collect();
+        match segments.as_slice() {
+            ["actor"] => Some(LocalRef::NodeActor),
+            ["shops", slug] if !slug.is_empty() => Some(LocalRef::Merchant(slug.to_string())),
+            ["products", id] => Uuid::parse_str(id).ok().map(LocalRef::Product),
+            _ => None,
+        }
+    }
+
     /// An activity minted from an outbox event.
     pub fn activity(&self, id: &Uuid) -> String {
         format!("{}/activities/{id}", self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_urls_read_back_to_what_they_name() {
+        let urls = Urls::new(&Url::parse("https://town.example").unwrap());
+        let id = Uuid::now_v7();
+        let parse = |s: &str| urls.parse_local(&Url::parse(s).unwrap());
+        assert_eq!(parse(&urls.node_actor()), Some(LocalRef::NodeActor));
+        assert_eq!(parse(&urls.node_key()), Some(LocalRef::NodeActor));
+        assert_eq!(
+            parse(&urls.merchant("boulangerie")),
+            Some(LocalRef::Merchant("boulangerie".into()))
+        );
+        assert_eq!(parse(&urls.product(&id)), Some(LocalRef::Product(id)));
+        for other in [
+            "https://other.example/actor",
+            "http://town.example/actor",
+            "https://town.example/shops/a/outbox",
+            "https://town.example/products/nope",
+            "https://town.example/actor?x=1",
+        ] {
+            assert_eq!(parse(other), None, "{other}");
+        }
     }
 }

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
-use super::{time, AnyQuery, Tx};
+use super::{time, AnyQuery, Lock, Tx};
 use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 
 const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, postal_code, city, \
@@ -151,15 +151,19 @@ pub async fn by_slug<'e>(
     ex: impl Executor<'e, Database = Any>,
     slug: &str,
 ) -> sqlx::Result<Option<Merchant>> {
-    by_slug_locked(ex, slug, "").await
+    by_slug_locked(ex, slug, Lock::None).await
 }
 
 /// A merchant by slug, with `lock` (`FOR UPDATE` or nothing) appended.
 pub async fn by_slug_locked<'e>(
     ex: impl Executor<'e, Database = Any>,
     slug: &str,
-    lock: &str,
+    lock: Lock,
 ) -> sqlx::Result<Option<Merchant>> {
+    let lock = match lock {
+        Lock::None => "",
+        Lock::Row => " FOR UPDATE",
+    };
     let sql = format!("SELECT {COLUMNS} FROM merchants WHERE slug=$1 AND local=1{lock}");
     sqlx::query(&sql)
         .bind(slug.to_string())

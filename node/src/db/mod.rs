@@ -190,10 +190,11 @@ impl Db {
     }
 
     /// `FOR UPDATE` where row locks exist (PostgreSQL); SQLite's write lock already covers it.
-    pub fn for_update(&self) -> &'static str {
+    pub fn row_lock(&self) -> Lock {
         match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
+            // A SQLite write transaction already excludes every other writer.
+            Backend::Sqlite => Lock::None,
+            Backend::Postgres => Lock::Row,
         }
     }
 
@@ -202,6 +203,15 @@ impl Db {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Whether a read locks the rows it returns until the transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// A plain read.
+    None,
+    /// `FOR UPDATE`: other writers of the row wait (PostgreSQL; see [`Db::row_lock`]).
+    Row,
 }
 
 /// SQL built piece by piece, with `$n` placeholders numbered as values are bound.
@@ -266,11 +276,6 @@ impl Sql {
     pub fn build(self) -> (String, AnyArguments<'static>) {
         (self.text, self.args)
     }
-}
-
-/// Milliseconds since the Unix epoch, the storage form of every time.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Reads a stored time.

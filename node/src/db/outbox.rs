@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{now_ms, Tx};
+use super::Tx;
 pub use crate::model::outbox::{Event, Kind, Verb};
 
 use sqlx::any::AnyRow;
@@ -14,6 +14,7 @@ use super::Backend;
 /// Records an event; returns the id that will mint the activity's IRI.
 pub async fn record(
     tx: &mut Tx,
+    now: i64,
     verb: Verb,
     kind: Kind,
     object_id: Uuid,
@@ -29,7 +30,7 @@ pub async fn record(
     .bind(kind.as_str())
     .bind(object_id.to_string())
     .bind(merchant_id.to_string())
-    .bind(now_ms())
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(activity_id)

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
-use super::{time, AnyQuery, Sql};
+use super::{time, AnyQuery, Lock, Sql};
 use crate::model::product::{
     search_key, tag_key, tag_keys, ListQuery, Origin, Product, ProductFields,
 };
@@ -147,13 +147,12 @@ pub async fn mark_deleted<'e>(
 pub async fn by_id<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: Uuid,
-    lock: &str,
+    lock: Lock,
 ) -> sqlx::Result<Option<Product>> {
     // Lock the product row only, not its merchant's.
-    let lock = if lock.is_empty() {
-        String::new()
-    } else {
-        format!("{lock} OF p")
+    let lock = match lock {
+        Lock::None => "",
+        Lock::Row => " FOR UPDATE OF p",
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \

@@ -6,6 +6,7 @@ use sqlx::Row;
 use url::Url;
 
 use super::{Backend, Db, Sql, Tx};
+use crate::model::actor::LocalActor;
 
 /// The host key of an inbox: `scheme://host:port`.
 pub fn host_of(inbox: &str) -> Option<String> {
@@ -19,7 +20,7 @@ pub fn host_of(inbox: &str) -> Option<String> {
 pub async fn enqueue(
     tx: &mut Tx,
     activity_id: &str,
-    signer: &str,
+    signer: LocalActor,
     body: &str,
     inboxes: &[String],
     now: i64,
@@ -32,7 +33,7 @@ pub async fn enqueue(
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(activity_id.to_string())
-    .bind(signer.to_string())
+    .bind(signer.storage_key())
     .bind(body.to_string())
     .bind(now)
     .execute(&mut **tx)
@@ -79,7 +80,7 @@ pub struct Claimed {
     /// Host key.
     pub host: String,
     /// 'node' or a merchant id.
-    pub signer: String,
+    pub signer: LocalActor,
     /// The activity JSON, shared by every delivery of the activity.
     pub body: std::sync::Arc<str>,
     /// Earlier attempts.
@@ -202,7 +203,11 @@ pub async fn claim(
             activity_id,
             inbox: r.try_get("inbox")?,
             host: r.try_get("host")?,
-            signer: r.try_get("signer")?,
+            signer: {
+                let key: String = r.try_get("signer")?;
+                LocalActor::from_storage_key(&key)
+                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown signer {key:?}").into()))?
+            },
             body,
             attempts: r.try_get("attempts")?,
         });

@@ -5,6 +5,7 @@ use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
 use super::{Db, Sql, Tx};
+use crate::model::actor::LocalActor;
 pub use crate::model::remote::{Follow, Interaction, RemoteActor};
 
 fn actor_from_row(r: &AnyRow) -> sqlx::Result<RemoteActor> {
@@ -108,10 +109,10 @@ pub async fn delete_actor(tx: &mut Tx, ap_id: &str, now: i64) -> sqlx::Result<()
     Ok(())
 }
 
-/// Records a follower of `local_actor` ('node' or a merchant id).
+/// Records a follower of `local_actor`.
 pub async fn add_follower(
     tx: &mut Tx,
-    local_actor: &str,
+    local_actor: LocalActor,
     follower: &str,
     follow_id: &str,
     now: i64,
@@ -120,7 +121,7 @@ pub async fn add_follower(
         "INSERT INTO followers (local_actor, follower, follow_activity, created_at) VALUES ($1,$2,$3,$4) \
          ON CONFLICT (local_actor, follower) DO UPDATE SET follow_activity=$3",
     )
-    .bind(local_actor.to_string())
+    .bind(local_actor.storage_key())
     .bind(follower.to_string())
     .bind(follow_id.to_string())
     .bind(now)
@@ -132,13 +133,13 @@ pub async fn add_follower(
 /// Removes a follower; returns whether there was one.
 pub async fn remove_follower(
     tx: &mut Tx,
-    local_actor: Option<&str>,
+    local_actor: Option<LocalActor>,
     follower: &str,
 ) -> sqlx::Result<bool> {
     let done = match local_actor {
         Some(l) => {
             sqlx::query("DELETE FROM followers WHERE local_actor=$1 AND follower=$2")
-                .bind(l.to_string())
+                .bind(l.storage_key())
                 .bind(follower.to_string())
                 .execute(&mut **tx)
                 .await?
@@ -168,13 +169,13 @@ pub async fn remove_followers_at(tx: &mut Tx, inbox: &str) -> sqlx::Result<u64> 
 /// Distinct delivery inboxes of `local_actor`'s followers (shared inboxes deduplicate).
 pub async fn follower_inboxes<'e>(
     ex: impl Executor<'e, Database = Any>,
-    local_actor: &str,
+    local_actor: LocalActor,
 ) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) FROM followers f \
          JOIN remote_actors a ON a.ap_id = f.follower WHERE f.local_actor=$1 AND a.deleted_at IS NULL",
     )
-    .bind(local_actor.to_string())
+    .bind(local_actor.storage_key())
     .fetch_all(ex)
     .await
 }
@@ -182,10 +183,10 @@ pub async fn follower_inboxes<'e>(
 /// How many followers `local_actor` has.
 pub async fn follower_count<'e>(
     ex: impl Executor<'e, Database = Any>,
-    local_actor: &str,
+    local_actor: LocalActor,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE local_actor=$1")
-        .bind(local_actor.to_string())
+        .bind(local_actor.storage_key())
         .fetch_one(ex)
         .await
 }

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::{now_ms, Db, Tx};
+use super::{Db, Tx};
 use crate::keys::PemKeyPair;
 
 /// Reads a setting.
@@ -30,7 +30,7 @@ pub async fn insert_if_absent(tx: &mut Tx, key: &str, value: &str) -> sqlx::Resu
 }
 
 /// The node actor's public key, creating the key pair on first start.
-pub async fn ensure_node_key(db: &Db) -> anyhow::Result<String> {
+pub async fn ensure_node_key(db: &Db, now: i64) -> anyhow::Result<String> {
     if let Some(pem) = node_public_key(db).await? {
         return Ok(pem);
     }
@@ -42,7 +42,7 @@ pub async fn ensure_node_key(db: &Db) -> anyhow::Result<String> {
     )
     .bind(keys.public_pem)
     .bind(keys.private_pem)
-    .bind(now_ms())
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::db::{self, outbox, queue, Tx};
 use crate::federation::outbox::render_event;
 use crate::federation::render;
+use crate::model::actor::LocalActor;
 use crate::model::outbox::{Event, Verb};
 use crate::Node;
 
@@ -70,7 +71,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
     let events = outbox::pending(&mut *tx, BATCH).await?;
     let now = node.clock.now_ms();
     let (held, absorbed) = hold_and_coalesce(&events, now, node.settings.publish_delay);
-    let node_inboxes = db::remote::follower_inboxes(&mut *tx, "node").await?;
+    let node_inboxes = db::remote::follower_inboxes(&mut *tx, LocalActor::Node).await?;
     let mut processed = 0;
     for e in &events {
         if held.contains(&e.object_id) || held.contains(&e.merchant_id) {
@@ -79,13 +80,13 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
         processed += 1;
         if !absorbed.contains(&e.seq) {
             if let Some(activity) = render_event(node, &mut tx, e).await? {
-                let merchant = e.merchant_id.to_string();
-                let inboxes = db::remote::follower_inboxes(&mut *tx, &merchant).await?;
+                let merchant = LocalActor::Merchant(e.merchant_id);
+                let inboxes = db::remote::follower_inboxes(&mut *tx, merchant).await?;
                 let body = serde_json::to_string(&activity)?;
                 queue::enqueue(
                     &mut tx,
                     activity.id.as_str(),
-                    &merchant,
+                    merchant,
                     &body,
                     &inboxes,
                     now,
@@ -97,7 +98,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
                     queue::enqueue(
                         &mut tx,
                         announce.id.as_str(),
-                        "node",
+                        LocalActor::Node,
                         &body,
                         &node_inboxes,
                         now,

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::db::queue::{self, Claimed};
 use crate::db::{self};
 use crate::federation::signing::SigningKey;
+use crate::model::actor::LocalActor;
 use crate::Node;
 use sender::Outcome;
 
@@ -41,7 +42,7 @@ pub fn spawn(node: Arc<Node>) -> JoinHandle<()> {
 struct Worker {
     node: Arc<Node>,
     id: String,
-    keys: Mutex<HashMap<String, Arc<SigningKey>>>,
+    keys: Mutex<HashMap<LocalActor, Arc<SigningKey>>>,
     slots: Arc<Semaphore>,
     /// Wall-clock time of the last recorded heartbeat.
     beat: Arc<AtomicI64>,
@@ -145,15 +146,12 @@ impl Worker {
         }
     }
 
-    async fn key(&self, signer: &str) -> anyhow::Result<Arc<SigningKey>> {
-        if let Some(k) = self.keys.lock().await.get(signer) {
+    async fn key(&self, signer: LocalActor) -> anyhow::Result<Arc<SigningKey>> {
+        if let Some(k) = self.keys.lock().await.get(&signer) {
             return Ok(k.clone());
         }
         let key = Arc::new(crate::federation::signer_key(&self.node, signer).await?);
-        self.keys
-            .lock()
-            .await
-            .insert(signer.to_string(), key.clone());
+        self.keys.lock().await.insert(signer, key.clone());
         Ok(key)
     }
 
@@ -164,10 +162,10 @@ impl Worker {
             .acquire_owned()
             .await
             .expect("semaphore open");
-        let key = match self.key(&c.signer).await {
+        let key = match self.key(c.signer).await {
             Ok(k) => k,
             Err(e) => {
-                tracing::error!(signer = c.signer, error = %e, "no key to sign with; will retry");
+                tracing::error!(signer = ?c.signer, error = %e, "no key to sign with; will retry");
                 let _ = done.send((c, Outcome::Deferred(e.to_string())));
                 return;
             }

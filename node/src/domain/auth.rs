@@ -65,7 +65,14 @@ pub async fn create_token(node: &Node, name: &str, merchant: Option<&str>) -> Re
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
     );
     let mut tx = node.db.begin().await?;
-    db::tokens::insert(&mut *tx, name, &hash(&token), merchant_id, db::now_ms()).await?;
+    db::tokens::insert(
+        &mut *tx,
+        name,
+        &hash(&token),
+        merchant_id,
+        node.clock.now_ms(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(token)
 }

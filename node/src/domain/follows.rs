@@ -4,6 +4,7 @@
 
 use crate::db::{self, queue, remote};
 use crate::error::{Error, Result};
+use crate::model::actor::LocalActor;
 use crate::model::remote::RemoteActor;
 use crate::Node;
 
@@ -22,7 +23,7 @@ pub async fn record_follow(
     queue::enqueue(
         &mut tx,
         follow_id,
-        "node",
+        LocalActor::Node,
         body,
         std::slice::from_ref(&actor.inbox),
         now,
@@ -52,7 +53,15 @@ pub async fn record_unfollow(
     let mut tx = node.db.begin().await?;
     remote::delete_follow(&mut tx, target).await?;
     if let Some((id, body, inbox)) = undo {
-        queue::enqueue(&mut tx, id, "node", body, &[inbox.to_string()], now).await?;
+        queue::enqueue(
+            &mut tx,
+            id,
+            LocalActor::Node,
+            body,
+            &[inbox.to_string()],
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     node.wake();

@@ -79,7 +79,7 @@ pub async fn upload(
         blurhash: processed.blurhash,
         media_type: processed.media_type.to_string(),
         variants: processed.variants,
-        created_at: db::time(db::now_ms()),
+        created_at: db::time(node.clock.now_ms()),
     };
     match attach(node, image.clone()).await {
         Ok(image) => Ok(image),
@@ -97,7 +97,7 @@ fn too_many() -> Error {
 async fn attach(node: &Node, mut image: Image) -> Result<Image> {
     let mut tx = node.db.begin().await?;
     let product = products::live(
-        db::products::by_id(&mut *tx, image.product_id, node.db.for_update()).await?,
+        db::products::by_id(&mut *tx, image.product_id, node.db.row_lock()).await?,
         image.product_id,
     )?;
     let count = db::images::count(&mut *tx, product.id).await?;
@@ -106,16 +106,17 @@ async fn attach(node: &Node, mut image: Image) -> Result<Image> {
     }
     image.position = count;
     db::images::insert(&mut *tx, &image).await?;
-    changed(&mut tx, &product).await?;
+    changed(&mut tx, &product, node.clock.now_ms()).await?;
     tx.commit().await?;
     node.wake();
     Ok(image)
 }
 
-async fn changed(tx: &mut db::Tx, product: &products::Product) -> Result<()> {
-    db::products::touch(&mut **tx, product.id, db::now_ms()).await?;
+async fn changed(tx: &mut db::Tx, product: &products::Product, now: i64) -> Result<()> {
+    db::products::touch(&mut **tx, product.id, now).await?;
     outbox::record(
         tx,
+        now,
         outbox::Verb::Update,
         outbox::Kind::Product,
         product.id,
@@ -134,7 +135,7 @@ async fn locked(
 ) -> Result<(products::Product, Vec<Image>, usize)> {
     let pid = parse_id(product_id)?;
     let product = products::live(
-        db::products::by_id(&mut **tx, pid, node.db.for_update()).await?,
+        db::products::by_id(&mut **tx, pid, node.db.row_lock()).await?,
         pid,
     )?;
     product.check_local()?;
@@ -179,7 +180,7 @@ pub async fn update(
         img.position = i as i64;
     }
     db::images::save_order_and_alt(&mut tx, &images).await?;
-    changed(&mut tx, &product).await?;
+    changed(&mut tx, &product, node.clock.now_ms()).await?;
     tx.commit().await?;
     node.wake();
     Ok(images.swap_remove(position as usize))
@@ -195,7 +196,7 @@ pub async fn delete(node: &Node, who: &Principal, product_id: &str, image_id: &s
         img.position = i as i64;
     }
     db::images::save_order_and_alt(&mut tx, &images).await?;
-    changed(&mut tx, &product).await?;
+    changed(&mut tx, &product, node.clock.now_ms()).await?;
     tx.commit().await?;
     node.wake();
     media::remove(&node.media_dir(), &removed.variants);

@@ -347,7 +347,7 @@ pub async fn insert(
     fields: MerchantFields,
     keys: &crate::keys::PemKeyPair,
 ) -> Result<Merchant> {
-    let now = db::now_ms();
+    let now = node.clock.now_ms();
     let merchant = Merchant {
         id: Uuid::now_v7(),
         ap_id: node.urls.merchant(&slug),
@@ -370,6 +370,7 @@ pub async fn insert(
         })?;
     outbox::record(
         tx,
+        now,
         outbox::Verb::Create,
         outbox::Kind::Merchant,
         merchant.id,
@@ -406,17 +407,18 @@ pub fn live(found: Option<Merchant>, slug: &str) -> Result<Merchant> {
 pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Merchant> {
     let mut tx = node.db.begin().await?;
     let current = live(
-        db::merchants::by_slug_locked(&mut *tx, slug, node.db.for_update()).await?,
+        db::merchants::by_slug_locked(&mut *tx, slug, node.db.row_lock()).await?,
         slug,
     )?;
     let fields = patch.apply(slug, &current.fields)?;
     if fields == current.fields {
         return Ok(current);
     }
-    let now = db::now_ms();
+    let now = node.clock.now_ms();
     db::merchants::update(&mut *tx, current.id, &fields, now).await?;
     outbox::record(
         &mut tx,
+        now,
         outbox::Verb::Update,
         outbox::Kind::Merchant,
         current.id,
@@ -437,13 +439,14 @@ pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Mer
 pub async fn delete(node: &Node, slug: &str) -> Result<()> {
     let mut tx = node.db.begin().await?;
     let current = live(
-        db::merchants::by_slug_locked(&mut *tx, slug, node.db.for_update()).await?,
+        db::merchants::by_slug_locked(&mut *tx, slug, node.db.row_lock()).await?,
         slug,
     )?;
-    let now = db::now_ms();
+    let now = node.clock.now_ms();
     db::merchants::mark_deleted(&mut tx, current.id, now).await?;
     outbox::record(
         &mut tx,
+        now,
         outbox::Verb::Delete,
         outbox::Kind::Merchant,
         current.id,

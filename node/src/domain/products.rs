@@ -34,7 +34,7 @@ impl Product {
 /// Finds a live local product: 404 when unknown, 410 when deleted.
 pub async fn get(node: &Node, id: &str) -> Result<Product> {
     let id = parse_id(id)?;
-    let mut found = db::products::by_id(node.db.pool(), id, "").await?;
+    let mut found = db::products::by_id(node.db.pool(), id, db::Lock::None).await?;
     if let Some(p) = found.as_mut() {
         p.images = db::images::for_product(node.db.pool(), p.id).await?;
     }
@@ -83,7 +83,7 @@ pub async fn insert(
     merchant: &merchants::Merchant,
     fields: ProductFields,
 ) -> Result<Product> {
-    let now = db::now_ms();
+    let now = node.clock.now_ms();
     let id = Uuid::now_v7();
     let product = Product {
         id,
@@ -102,6 +102,7 @@ pub async fn insert(
     db::products::insert(&mut **tx, &product).await?;
     outbox::record(
         tx,
+        now,
         outbox::Verb::Create,
         outbox::Kind::Product,
         id,
@@ -123,7 +124,7 @@ pub async fn update(
     patch.precheck()?;
     let mut tx = node.db.begin().await?;
     let mut current = live(
-        db::products::by_id(&mut *tx, id, node.db.for_update()).await?,
+        db::products::by_id(&mut *tx, id, node.db.row_lock()).await?,
         id,
     )?;
     current.check_local()?;
@@ -131,11 +132,12 @@ pub async fn update(
     check_if_match(if_match, &current)?;
     let fields = patch.apply(&current.fields)?;
     if fields != current.fields {
-        let now = db::now_ms();
+        let now = node.clock.now_ms();
         db::products::update(&mut *tx, id, &fields, now).await?;
         if current.fields.announce_change_to(&fields) {
             outbox::record(
                 &mut tx,
+                now,
                 outbox::Verb::Update,
                 outbox::Kind::Product,
                 id,
@@ -177,15 +179,17 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
     let id = parse_id(id)?;
     let mut tx = node.db.begin().await?;
     let current = live(
-        db::products::by_id(&mut *tx, id, node.db.for_update()).await?,
+        db::products::by_id(&mut *tx, id, node.db.row_lock()).await?,
         id,
     )?;
     current.check_local()?;
     who.may_manage(current.merchant_id)?;
     check_if_match(if_match, &current)?;
-    db::products::mark_deleted(&mut *tx, id, db::now_ms()).await?;
+    let now = node.clock.now_ms();
+    db::products::mark_deleted(&mut *tx, id, now).await?;
     outbox::record(
         &mut tx,
+        now,
         outbox::Verb::Delete,
         outbox::Kind::Product,
         id,

@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::db::remote::RemoteActor;
 use crate::db::Db;
+use crate::model::actor::LocalActor;
 use crate::urls::Urls;
 use crate::Node;
 use fetch::Fetcher;
@@ -133,15 +134,18 @@ impl Federation {
     }
 }
 
-/// The key that signs for `signer`: 'node' or a merchant id.
-pub async fn signer_key(node: &Node, signer: &str) -> anyhow::Result<SigningKey> {
-    if signer == "node" {
-        let (_, private) = crate::db::settings::node_key_pair(&node.db).await?;
-        return SigningKey::from_pem(node.urls.node_key(), &private);
+/// The key that signs for a local actor.
+pub async fn signer_key(node: &Node, signer: LocalActor) -> anyhow::Result<SigningKey> {
+    match signer {
+        LocalActor::Node => {
+            let (_, private) = crate::db::settings::node_key_pair(&node.db).await?;
+            SigningKey::from_pem(node.urls.node_key(), &private)
+        }
+        LocalActor::Merchant(id) => {
+            let (slug, private) = crate::db::merchants::signing_key(node.db.pool(), id).await?;
+            SigningKey::from_pem(node.urls.merchant_key(&slug), &private)
+        }
     }
-    let (slug, private) =
-        crate::db::merchants::signing_key(node.db.pool(), uuid::Uuid::parse_str(signer)?).await?;
-    SigningKey::from_pem(node.urls.merchant_key(&slug), &private)
 }
 
 /// Reads a fetched document as `T`, with a sentence when it does not fit.

@@ -32,7 +32,8 @@ pub async fn render_event(
     let at = db::time(e.created_at);
     let (kind, object) = match (e.kind, e.verb) {
         (Kind::Product, verb) => {
-            let Some(mut p) = db::products::by_id(&mut *ex, e.object_id, "").await? else {
+            let Some(mut p) = db::products::by_id(&mut *ex, e.object_id, db::Lock::None).await?
+            else {
                 return Ok(None);
             };
             if verb == Verb::Delete {

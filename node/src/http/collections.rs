@@ -20,6 +20,7 @@ use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
 use crate::federation::outbox::render_event;
 use crate::federation::render;
+use crate::model::actor::LocalActor;
 use crate::model::outbox::Event;
 use crate::Node;
 use etal_protocol::ap::{
@@ -82,7 +83,7 @@ pub async fn merchant_document(node: &Node, slug: &str) -> Response {
 pub async fn product_document(node: &Node, id: &str) -> Response {
     let result = async {
         let pid = products::parse_id(id)?;
-        let found = db::products::by_id(node.db.pool(), pid, "").await?;
+        let found = db::products::by_id(node.db.pool(), pid, db::Lock::None).await?;
         match found {
             Some(p) if p.deleted_at.is_some() => Ok(ap_response(
                 StatusCode::GONE,
@@ -218,7 +219,7 @@ async fn merchant_followers(
     Path(slug): Path<String>,
 ) -> Result<Response> {
     let m = merchants::get(&node, &slug).await?;
-    let total = db::remote::follower_count(node.db.pool(), &m.id.to_string()).await?;
+    let total = db::remote::follower_count(node.db.pool(), LocalActor::Merchant(m.id)).await?;
     Ok(count_only(
         node.urls.merchant_part(&slug, "followers"),
         total,
@@ -261,7 +262,7 @@ async fn merchant_following(
 }
 
 async fn node_followers(State(node): State<Arc<Node>>) -> Result<Response> {
-    let total = db::remote::follower_count(node.db.pool(), "node").await?;
+    let total = db::remote::follower_count(node.db.pool(), LocalActor::Node).await?;
     Ok(count_only(node.urls.node_followers(), total))
 }
 

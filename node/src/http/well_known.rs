@@ -14,6 +14,7 @@ use crate::db;
 use crate::domain::merchants;
 use crate::error::{Error, Result};
 use crate::federation::render;
+use crate::urls::LocalRef;
 use crate::Node;
 use etal_protocol::ap::{self, Jrd, JrdLink, NodeInfo, NodeInfoLinks};
 
@@ -55,12 +56,15 @@ pub async fn webfinger(
             return Err(Error::NotFound(format!("{host} is not this node")));
         }
         user.trim_start_matches('@').to_string()
-    } else if resource == urls.node_actor() {
-        render::NODE_USERNAME.to_string()
-    } else if let Some(slug) = resource.strip_prefix(&format!("{}/shops/", urls.base())) {
-        slug.to_string()
     } else {
-        return Err(Error::NotFound(format!("no resource {resource} here")));
+        match url::Url::parse(&resource)
+            .ok()
+            .and_then(|u| urls.parse_local(&u))
+        {
+            Some(LocalRef::NodeActor) => render::NODE_USERNAME.to_string(),
+            Some(LocalRef::Merchant(slug)) => slug,
+            _ => return Err(Error::NotFound(format!("no resource {resource} here"))),
+        }
     };
     let (href, page) = if user == render::NODE_USERNAME {
         (urls.node_actor(), format!("{}/", urls.base()))

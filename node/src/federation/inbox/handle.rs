@@ -9,6 +9,8 @@ use uuid::Uuid;
 use super::{Inbox, InboxError, Verified};
 use crate::db::{self, queue, remote, Tx};
 use crate::federation::{mirror, render, sanitize};
+use crate::model::actor::LocalActor;
+use crate::urls::LocalRef;
 use crate::Node;
 use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
 
@@ -19,10 +21,10 @@ enum Local {
 }
 
 impl Local {
-    fn key(&self) -> String {
+    fn key(&self) -> LocalActor {
         match self {
-            Local::Node => "node".into(),
-            Local::Merchant(id, _) => id.to_string(),
+            Local::Node => LocalActor::Node,
+            Local::Merchant(id, _) => LocalActor::Merchant(*id),
         }
     }
 
@@ -42,15 +44,12 @@ fn not_here(what: &Url) -> InboxError {
 }
 
 async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Local, InboxError> {
-    if id.as_str() == node.urls.node_actor() {
-        return Ok(Local::Node);
-    }
-    let prefix = format!("{}/shops/", node.urls.base());
-    let slug = id
-        .as_str()
-        .strip_prefix(&prefix)
-        .ok_or_else(|| not_here(id))?;
-    match db::merchants::by_slug(&mut **tx, slug).await? {
+    let slug = match node.urls.parse_local(id) {
+        Some(LocalRef::NodeActor) => return Ok(Local::Node),
+        Some(LocalRef::Merchant(slug)) => slug,
+        _ => return Err(not_here(id)),
+    };
+    match db::merchants::by_slug(&mut **tx, &slug).await? {
         Some(m) if m.deleted_at.is_none() => Ok(Local::Merchant(m.id, m.slug)),
         _ => Err(not_here(id)),
     }
@@ -58,14 +57,10 @@ async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Local, InboxE
 
 /// A local product by its URL: (product id, merchant id).
 async fn local_product(node: &Node, id: &Url) -> Result<Option<(Uuid, Uuid)>, InboxError> {
-    let prefix = format!("{}/products/", node.urls.base());
-    let Some(rest) = id.as_str().strip_prefix(&prefix) else {
+    let Some(LocalRef::Product(pid)) = node.urls.parse_local(id) else {
         return Ok(None);
     };
-    let Ok(pid) = Uuid::parse_str(rest) else {
-        return Ok(None);
-    };
-    Ok(db::products::by_id(node.db.pool(), pid, "")
+    Ok(db::products::by_id(node.db.pool(), pid, db::Lock::None)
         .await?
         .filter(|p| p.deleted_at.is_none() && p.local)
         .map(|p| (p.id, p.merchant_id)))
@@ -225,7 +220,7 @@ async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<Stri
         .id()
         .ok_or_else(|| InboxError::new(Refusal::Malformed, "Follow of nothing".into()))?;
     let local = local_actor(node, tx, target).await?;
-    remote::add_follower(tx, &local.key(), a.actor.as_str(), a.id.as_str(), now).await?;
+    remote::add_follower(tx, local.key(), a.actor.as_str(), a.id.as_str(), now).await?;
     // Accept it at once, through the persistent queue.
     let follow_doc: Activity = {
         let mut f = a.clone();
@@ -243,7 +238,7 @@ async fn follow(node: &Node, tx: &mut Tx, v: &Verified, now: i64) -> Result<Stri
     queue::enqueue(
         tx,
         accept.id.as_str(),
-        &local.key(),
+        local.key(),
         &body,
         std::slice::from_ref(&v.actor.inbox),
         now,
@@ -262,7 +257,7 @@ async fn undo(node: &Node, tx: &mut Tx, v: &Verified) -> Result<Option<String>, 
                 InboxError::new(Refusal::Malformed, "Undo of a Follow of nothing".into())
             })?;
             if let Ok(local) = local_actor(node, tx, target).await {
-                remote::remove_follower(tx, Some(&local.key()), a.actor.as_str()).await?;
+                remote::remove_follower(tx, Some(local.key()), a.actor.as_str()).await?;
                 return Ok(Some(local.url(node)));
             }
         }
@@ -331,10 +326,10 @@ async fn interaction_fast_path(
     now: i64,
 ) -> Result<bool, InboxError> {
     let a = &v.activity;
-    let prefix = format!("{}/products/", node.urls.base());
-    let product = target
-        .and_then(|t| t.as_str().strip_prefix(&prefix))
-        .and_then(|id| Uuid::parse_str(id).ok());
+    let product = target.and_then(|t| match node.urls.parse_local(t) {
+        Some(LocalRef::Product(id)) => Some(id),
+        _ => None,
+    });
     let (Some(pid), false) = (product, v.fresh) else {
         return Ok(false);
     };
