@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::{self, outbox, queue, Tx};
 use crate::federation::outbox::render_event;
-use crate::federation::render;
+use crate::federation::to_ap;
 use crate::model::actor::LocalActor;
 use crate::model::outbox::{Event, Verb};
 use crate::Node;
@@ -93,7 +93,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
                 )
                 .await?;
                 if !node_inboxes.is_empty() {
-                    let announce = render::announce(&node.urls, activity);
+                    let announce = to_ap::announce(&node.urls, activity);
                     let body = serde_json::to_string(&announce)?;
                     queue::enqueue(
                         &mut tx,

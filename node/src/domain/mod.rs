@@ -1,6 +1,7 @@
 //! The node's rules: what a merchant, a product and an image are, how they are validated, and
 //! how each write is stored together with the outbox event that announces it.
 
+pub mod audience;
 pub mod auth;
 pub mod follows;
 pub mod images;

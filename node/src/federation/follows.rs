@@ -8,7 +8,7 @@ use crate::db::remote;
 use crate::domain;
 use crate::error::{Error, Result};
 use crate::federation::inbox::verify::remote_actor;
-use crate::federation::render;
+use crate::federation::to_ap;
 use crate::Node;
 use etal_protocol::ap::{ActivityType, ObjectRef};
 
@@ -62,8 +62,8 @@ pub async fn follow(node: &Node, target: &str) -> Result<Url> {
         .map_err(|e| Error::field("target", e.to_string()))?;
     let now = node.clock.now_ms();
     let (actor, stored) = remote_actor(&doc, now).map_err(|e| Error::field("target", e))?;
-    let id = render::new_activity_id(&node.urls);
-    let follow = render::direct(
+    let id = to_ap::new_activity_id(&node.urls);
+    let follow = to_ap::direct(
         id.clone(),
         ActivityType::Follow,
         &node.urls.node_actor(),
@@ -82,7 +82,7 @@ pub async fn unfollow(node: &Node, target: &str) -> Result<()> {
     let mut undo_doc = None;
     if let Some(actor) = actor {
         let target_url = Url::parse(&f.target).map_err(|e| Error::Internal(e.into()))?;
-        let follow = render::direct(
+        let follow = to_ap::direct(
             f.follow_activity.clone(),
             ActivityType::Follow,
             &node.urls.node_actor(),
@@ -91,8 +91,8 @@ pub async fn unfollow(node: &Node, target: &str) -> Result<()> {
         );
         let mut inner = follow;
         inner.context = serde_json::Value::Null;
-        let undo = render::direct(
-            render::new_activity_id(&node.urls),
+        let undo = to_ap::direct(
+            to_ap::new_activity_id(&node.urls),
             ActivityType::Undo,
             &node.urls.node_actor(),
             &target_url,

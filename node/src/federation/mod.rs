@@ -3,12 +3,13 @@
 
 pub mod fetch;
 pub mod follows;
+pub mod from_ap;
 pub mod inbox;
 pub mod mirror;
 pub mod outbox;
-pub mod render;
 pub mod sanitize;
 pub mod signing;
+pub mod to_ap;
 
 use std::sync::Arc;
 use std::time::Duration;

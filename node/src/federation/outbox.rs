@@ -2,7 +2,7 @@
 //! objects (for fan-out, outbox collections and `/activities/{id}`).
 
 use crate::db;
-use crate::federation::render;
+use crate::federation::to_ap;
 use crate::model::outbox::{Event, Kind, Verb};
 use crate::Node;
 use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
@@ -38,19 +38,19 @@ pub async fn render_event(
             };
             if verb == Verb::Delete {
                 let deleted = p.deleted_at.unwrap_or(at);
-                let t = render::tombstone(&urls.product(&p.id), "Note", deleted, false);
+                let t = to_ap::tombstone(&urls.product(&p.id), "Note", deleted, false);
                 (ActivityType::Delete, Object::Tombstone(t))
             } else {
                 if p.deleted_at.is_some() {
                     return Ok(None);
                 }
                 p.images = db::images::for_product(&mut *ex, p.id).await?;
-                let note = render::product_note(urls, &merchant, &p, false);
+                let note = to_ap::product_note(urls, &merchant, &p, false);
                 (activity_type(verb), Object::Note(Box::new(note)))
             }
         }
         (Kind::Merchant, Verb::Delete) => {
-            let a = render::public_activity(
+            let a = to_ap::public_activity(
                 id,
                 ActivityType::Delete,
                 &actor,
@@ -64,12 +64,12 @@ pub async fn render_event(
             if merchant.deleted_at.is_some() {
                 return Ok(None);
             }
-            let mut a = render::merchant_actor(urls, &merchant);
+            let mut a = to_ap::merchant_actor(urls, &merchant);
             a.context = serde_json::Value::Null;
             (activity_type(verb), Object::Actor(Box::new(a)))
         }
     };
-    Ok(Some(render::public_activity(
+    Ok(Some(to_ap::public_activity(
         id,
         kind,
         &actor,

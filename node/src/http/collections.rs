@@ -19,7 +19,7 @@ use crate::db;
 use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
 use crate::federation::outbox::render_event;
-use crate::federation::render;
+use crate::federation::to_ap;
 use crate::model::actor::LocalActor;
 use crate::model::outbox::Event;
 use crate::Node;
@@ -57,7 +57,7 @@ fn url(s: &str) -> Url {
 async fn node_actor(State(node): State<Arc<Node>>) -> Response {
     ap_response(
         StatusCode::OK,
-        &render::node_actor(&node.urls, &node.fed.node_public_pem),
+        &to_ap::node_actor(&node.urls, &node.fed.node_public_pem),
     )
 }
 
@@ -66,14 +66,14 @@ pub async fn merchant_document(node: &Node, slug: &str) -> Response {
     match db::merchants::by_slug(node.db.pool(), slug).await {
         Ok(Some(m)) if m.deleted_at.is_some() => ap_response(
             StatusCode::GONE,
-            &render::tombstone(
+            &to_ap::tombstone(
                 &node.urls.merchant(slug),
                 "Organization",
                 m.deleted_at.unwrap_or_default(),
                 true,
             ),
         ),
-        Ok(Some(m)) => ap_response(StatusCode::OK, &render::merchant_actor(&node.urls, &m)),
+        Ok(Some(m)) => ap_response(StatusCode::OK, &to_ap::merchant_actor(&node.urls, &m)),
         Ok(None) => Error::NotFound(format!("no shop \"{slug}\"")).into_response(),
         Err(e) => Error::from(e).into_response(),
     }
@@ -87,7 +87,7 @@ pub async fn product_document(node: &Node, id: &str) -> Response {
         match found {
             Some(p) if p.deleted_at.is_some() => Ok(ap_response(
                 StatusCode::GONE,
-                &render::tombstone(
+                &to_ap::tombstone(
                     &node.urls.product(&p.id),
                     "Note",
                     p.deleted_at.unwrap_or_default(),
@@ -101,7 +101,7 @@ pub async fn product_document(node: &Node, id: &str) -> Response {
                     .ok_or_else(|| Error::NotFound("no shop".into()))?;
                 Ok(ap_response(
                     StatusCode::OK,
-                    &render::product_note(&node.urls, &m, &p, true),
+                    &to_ap::product_note(&node.urls, &m, &p, true),
                 ))
             }
             None => Err(Error::NotFound(format!("no product \"{id}\""))),
@@ -148,7 +148,7 @@ async fn outbox(
         {
             a.context = serde_json::Value::Null;
             let a = if merchant.is_none() {
-                let mut announce = render::announce(&node.urls, a);
+                let mut announce = to_ap::announce(&node.urls, a);
                 announce.context = serde_json::Value::Null;
                 announce
             } else {
@@ -304,7 +304,7 @@ async fn merchant_featured(
     let notes: Vec<ObjectRef> = items
         .iter()
         .map(|p| {
-            ObjectRef::Object(Box::new(Object::Note(Box::new(render::product_note(
+            ObjectRef::Object(Box::new(Object::Note(Box::new(to_ap::product_note(
                 &node.urls, &m, p, false,
             )))))
         })
@@ -377,8 +377,5 @@ async fn announced_activity(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let a = load_activity(&node, &id).await?;
-    Ok(ap_response(
-        StatusCode::OK,
-        &render::announce(&node.urls, a),
-    ))
+    Ok(ap_response(StatusCode::OK, &to_ap::announce(&node.urls, a)))
 }

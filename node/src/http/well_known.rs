@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::db;
 use crate::domain::merchants;
 use crate::error::{Error, Result};
-use crate::federation::render;
+use crate::federation::to_ap;
 use crate::urls::LocalRef;
 use crate::Node;
 use etal_protocol::ap::{self, Jrd, JrdLink, NodeInfo, NodeInfoLinks};
@@ -61,12 +61,12 @@ pub async fn webfinger(
             .ok()
             .and_then(|u| urls.parse_local(&u))
         {
-            Some(LocalRef::NodeActor) => render::NODE_USERNAME.to_string(),
+            Some(LocalRef::NodeActor) => to_ap::NODE_USERNAME.to_string(),
             Some(LocalRef::Merchant(slug)) => slug,
             _ => return Err(Error::NotFound(format!("no resource {resource} here"))),
         }
     };
-    let (href, page) = if user == render::NODE_USERNAME {
+    let (href, page) = if user == to_ap::NODE_USERNAME {
         (urls.node_actor(), format!("{}/", urls.base()))
     } else {
         let m = merchants::get(&node, &user).await?;

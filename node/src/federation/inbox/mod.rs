@@ -1,8 +1,15 @@
 //! The inbox: every POST is checked (size, Digest, date, HTTP signature, key owner, origins)
 //! before anything is stored; then it is handled once per activity id, in one transaction.
 
+mod accept;
 pub mod batch;
+mod delete;
+mod follow;
 mod handle;
+mod interaction;
+mod local;
+mod undo;
+mod update;
 pub mod verify;
 
 use std::sync::Arc;

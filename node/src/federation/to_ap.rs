@@ -1,4 +1,5 @@
-//! Stored merchants and products turned into ActivityPub documents (internal → AS).
+//! To ActivityPub: stored merchants and products as the documents the node publishes (actors,
+//! product notes, tombstones, activities). The other direction is `from_ap`.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;

@@ -1,0 +1,93 @@
+//! Who listens to the node's shops, and what they say back: followers of local actors,
+//! remote actors as last verified, likes, boosts and replies, and the node's own follows'
+//! states. The inbox writes all of it through here, in its transaction.
+
+use uuid::Uuid;
+
+use crate::db::{remote, Tx};
+use crate::error::Result;
+use crate::model::actor::LocalActor;
+use crate::model::remote::{Interaction, RemoteActor};
+
+/// Stores a remote actor as verified (new, or replacing what was known).
+pub async fn save_actor(tx: &mut Tx, actor: &RemoteActor) -> Result<()> {
+    Ok(remote::upsert_actor(tx, actor).await?)
+}
+
+/// Forgets a deleted remote actor, with its follows of local actors and its interactions.
+pub async fn delete_actor(tx: &mut Tx, ap_id: &str, now: i64) -> Result<()> {
+    Ok(remote::delete_actor(tx, ap_id, now).await?)
+}
+
+/// Records that `follower` follows `local` through the Follow `follow_id`.
+pub async fn add_follower(
+    tx: &mut Tx,
+    local: LocalActor,
+    follower: &str,
+    follow_id: &str,
+    now: i64,
+) -> Result<()> {
+    Ok(remote::add_follower(tx, local, follower, follow_id, now).await?)
+}
+
+/// `follower` stops following `local`.
+pub async fn remove_follower(tx: &mut Tx, local: LocalActor, follower: &str) -> Result<()> {
+    remote::remove_follower(tx, Some(local), follower).await?;
+    Ok(())
+}
+
+/// Undoes what `actor`'s activity `activity_id` did: a follow, or else a like, boost or
+/// reply. Returns whether it was a follow.
+pub async fn undo(tx: &mut Tx, actor: &str, activity_id: &str) -> Result<bool> {
+    if remote::remove_follow_activity(tx, actor, activity_id).await? > 0 {
+        return Ok(true);
+    }
+    remote::remove_interaction(tx, actor, activity_id).await?;
+    Ok(false)
+}
+
+/// Records a like, boost or reply of `merchant`'s product (its content already sanitised).
+pub async fn add_interaction(tx: &mut Tx, merchant: Uuid, i: &Interaction) -> Result<()> {
+    Ok(remote::add_interaction(&mut **tx, merchant, i).await?)
+}
+
+/// Removes what `actor` deleted (a reply).
+pub async fn remove_interaction(tx: &mut Tx, actor: &str, object_id: &str) -> Result<()> {
+    remote::remove_interaction(tx, actor, object_id).await?;
+    Ok(())
+}
+
+/// Replaces the text of a reply its author edited (already sanitised).
+pub async fn edit_reply(
+    tx: &mut Tx,
+    actor: &str,
+    object_id: &str,
+    content: Option<String>,
+) -> Result<()> {
+    Ok(remote::edit_reply(tx, actor, object_id, content).await?)
+}
+
+/// Records the answer to one of the node's follows; returns the follow's target when this
+/// acceptance is its first (it then starts a backfill).
+pub async fn answer_follow(
+    tx: &mut Tx,
+    follow_id: &str,
+    answerer: &str,
+    accepted: bool,
+    now: i64,
+) -> Result<Option<String>> {
+    let found = remote::follow(&mut **tx, follow_id)
+        .await?
+        .filter(|f| f.target == answerer);
+    let found = match found {
+        Some(f) => Some(f),
+        None => remote::follow(&mut **tx, answerer).await?,
+    };
+    let Some(f) = found else {
+        return Ok(None);
+    };
+    let state = if accepted { "accepted" } else { "rejected" };
+    remote::set_follow_state(tx, &f.target, state, now).await?;
+    // Only the first acceptance backfills: a repeated Accept changes nothing.
+    Ok((accepted && f.state == "pending").then_some(f.target))
+}

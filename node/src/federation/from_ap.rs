@@ -1,0 +1,185 @@
+//! From ActivityPub: what followed nodes publish (shop actors, product notes) read into the
+//! node's own terms, for `domain::mirror` to check and store. The other direction is `to_ap`.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::mirror::{MirroredMerchant, MirroredProduct};
+use crate::media::Variant;
+use crate::model::image::Image;
+use crate::model::merchant::{Address, Geo, MerchantFields};
+use crate::model::product::ProductFields;
+use etal_protocol::ap::{self, Actor, Note};
+use etal_protocol::{Availability, Currency, Money, Unit};
+
+/// A remote shop actor as a mirrored merchant (checked by `domain::mirror`).
+pub fn merchant(a: &Actor) -> MirroredMerchant {
+    let host = a.id.host_str().unwrap_or_default();
+    let host = match a.id.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let address = a
+        .address
+        .clone()
+        .or_else(|| a.location.as_ref().and_then(|l| l.address.clone()));
+    let geo = a
+        .location
+        .as_ref()
+        .and_then(|l| match (l.latitude, l.longitude) {
+            (Some(lat), Some(lon)) => Some(Geo { lat, lon }),
+            _ => None,
+        });
+    let text = |s: &Option<String>| s.as_deref().map(super::sanitize::text);
+    MirroredMerchant {
+        ap_id: a.id.to_string(),
+        handle: a.preferred_username.as_ref().map(|u| format!("{u}@{host}")),
+        origin: ap::origin(&a.id),
+        fields: MerchantFields {
+            name: a
+                .name
+                .clone()
+                .or(a.preferred_username.clone())
+                .unwrap_or_else(|| a.id.to_string()),
+            description: text(&a.summary),
+            category: a.category.clone(),
+            address: Address {
+                street: address.as_ref().and_then(|x| x.street_address.clone()),
+                postal_code: address
+                    .as_ref()
+                    .map(|x| x.postal_code.clone())
+                    .unwrap_or_default(),
+                city: address
+                    .as_ref()
+                    .map(|x| x.address_locality.clone())
+                    .unwrap_or_default(),
+                insee_code: address.as_ref().and_then(|x| x.insee_code.clone()),
+            },
+            geo,
+            phone: a.telephone.clone(),
+            email: None,
+            website: None,
+            opening_hours: a.opening_hours.clone(),
+            siret: None,
+            indexable: a.indexable.unwrap_or(false),
+        },
+    }
+}
+
+fn unit_from(note: &Note) -> Unit {
+    let by_code = note
+        .unit_code
+        .as_deref()
+        .and_then(|c| Unit::ALL.into_iter().find(|u| u.unece_code() == c));
+    by_code.unwrap_or(Unit::Piece)
+}
+
+/// Reads a product out of a remote Note; `None` when it has no price (not a product).
+fn product_fields(note: &Note) -> Option<ProductFields> {
+    let currency = note
+        .price_currency
+        .as_deref()
+        .and_then(Currency::from_code)
+        .unwrap_or(Currency::EUR);
+    let amount = note.price.clone().or_else(|| {
+        note.reciprocal
+            .as_ref()
+            .and_then(|r| r.resource_quantity.has_numerical_value.clone())
+    })?;
+    let price = Money::parse(&amount, currency).ok()?;
+    let availability = note
+        .availability
+        .as_ref()
+        .and_then(|a| {
+            Availability::ALL
+                .into_iter()
+                .find(|x| x.schema_org() == a.as_str())
+        })
+        .unwrap_or(Availability::InStock);
+    let stock = note
+        .publishes
+        .as_ref()
+        .and_then(|p| p.available_quantity.as_ref())
+        .and_then(|q| q.has_numerical_value.as_deref())
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0);
+    let tags = note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Hashtag")
+        .filter_map(|t| {
+            t.name
+                .as_deref()
+                .map(|n| n.trim_start_matches('#').to_string())
+        })
+        .collect();
+    let name = note
+        .publishes
+        .as_ref()
+        .and_then(|i| i.name.clone())
+        .or_else(|| note.name.clone())
+        .or_else(|| {
+            note.content
+                .as_deref()
+                .map(|c| super::sanitize::text(c).chars().take(120).collect())
+        })?;
+    Some(ProductFields {
+        name,
+        description: note.description.clone(),
+        price,
+        unit: unit_from(note),
+        availability,
+        stock,
+        gtin: note.gtin.clone(),
+        category: note
+            .category
+            .clone()
+            .filter(|c| etal_protocol::taxonomy::find(c).is_some()),
+        tags,
+    })
+}
+
+/// A remote product Note as a mirrored product (checked by `domain::mirror`); `None` when it
+/// has no price (not a product).
+pub fn product(note: &Note, now: i64) -> Option<MirroredProduct> {
+    let fields = product_fields(note)?;
+    let created_at = note.published.map_or(now, |p| p.timestamp_millis());
+    let images = note
+        .attachment
+        .iter()
+        .filter(|a| a.kind == "Image" || a.kind == "Document")
+        .take(4)
+        .map(|att| Image {
+            id: Uuid::now_v7(),
+            product_id: Uuid::nil(),
+            position: 0,
+            alt: att.alt().map(str::to_string),
+            width: att.width.unwrap_or(0) as i64,
+            height: att.height.unwrap_or(0) as i64,
+            blurhash: att.blurhash.clone().unwrap_or_default(),
+            media_type: att
+                .media_type
+                .clone()
+                .unwrap_or_else(|| "image/jpeg".into()),
+            variants: vec![Variant {
+                name: "full".into(),
+                path: att.url.to_string(),
+                width: att.width.unwrap_or(0),
+                height: att.height.unwrap_or(0),
+            }],
+            created_at: crate::db::time(now),
+        })
+        .collect();
+    Some(MirroredProduct {
+        ap_id: note.id.to_string(),
+        url: note
+            .url
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        fields,
+        images,
+        created_at,
+        updated_at: note.updated.map_or(created_at, |u| u.timestamp_millis()),
+    })
+}

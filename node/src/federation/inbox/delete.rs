@@ -1,0 +1,40 @@
+//! `Delete` of a remote actor (forgotten, with its follows, interactions and mirrored shop)
+//! or of one of its objects (a reply, a mirrored product).
+
+use super::{InboxError, Refusal, Verified};
+use crate::db::Tx;
+use crate::domain::{audience, mirror};
+use crate::Node;
+use etal_protocol::ap;
+
+/// Applies a `Delete` from `v`'s actor.
+pub(super) async fn delete(
+    node: &Node,
+    tx: &mut Tx,
+    v: &Verified,
+    now: i64,
+) -> Result<(), InboxError> {
+    let a = &v.activity;
+    let target = a
+        .object
+        .id()
+        .cloned()
+        .ok_or_else(|| InboxError::new(Refusal::Malformed, "Delete of nothing".into()))?;
+    if target == a.actor {
+        audience::delete_actor(tx, a.actor.as_str(), now)
+            .await
+            .map_err(InboxError::internal)?;
+        node.fed.forget_actor(a.actor.as_str());
+        mirror::delete_merchant(tx, a.actor.as_str(), now)
+            .await
+            .map_err(InboxError::internal)?;
+    } else {
+        audience::remove_interaction(tx, a.actor.as_str(), target.as_str())
+            .await
+            .map_err(InboxError::internal)?;
+        mirror::delete_product(tx, &ap::origin(&a.actor), target.as_str(), now)
+            .await
+            .map_err(InboxError::internal)?;
+    }
+    Ok(())
+}

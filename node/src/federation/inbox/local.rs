@@ -1,0 +1,66 @@
+//! The local actors and products an activity names, found from their URLs.
+
+use url::Url;
+use uuid::Uuid;
+
+use super::verify::Refusal;
+use super::InboxError;
+use crate::db::{self, Tx};
+use crate::model::actor::LocalActor;
+use crate::urls::LocalRef;
+use crate::Node;
+
+/// A local actor: the node, or a merchant (id, slug).
+pub(super) enum Local {
+    Node,
+    Merchant(Uuid, String),
+}
+
+impl Local {
+    pub(super) fn key(&self) -> LocalActor {
+        match self {
+            Local::Node => LocalActor::Node,
+            Local::Merchant(id, _) => LocalActor::Merchant(*id),
+        }
+    }
+
+    pub(super) fn url(&self, node: &Node) -> String {
+        match self {
+            Local::Node => node.urls.node_actor(),
+            Local::Merchant(_, slug) => node.urls.merchant(slug),
+        }
+    }
+}
+
+pub(super) fn not_here(what: &Url) -> InboxError {
+    InboxError::new(
+        Refusal::NotFound,
+        format!("{what} is not an actor or object of this node"),
+    )
+}
+
+pub(super) async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Local, InboxError> {
+    let slug = match node.urls.parse_local(id) {
+        Some(LocalRef::NodeActor) => return Ok(Local::Node),
+        Some(LocalRef::Merchant(slug)) => slug,
+        _ => return Err(not_here(id)),
+    };
+    match db::merchants::by_slug(&mut **tx, &slug).await? {
+        Some(m) if m.deleted_at.is_none() => Ok(Local::Merchant(m.id, m.slug)),
+        _ => Err(not_here(id)),
+    }
+}
+
+/// A local product by its URL: (product id, merchant id).
+pub(super) async fn local_product(
+    node: &Node,
+    id: &Url,
+) -> Result<Option<(Uuid, Uuid)>, InboxError> {
+    let Some(LocalRef::Product(pid)) = node.urls.parse_local(id) else {
+        return Ok(None);
+    };
+    Ok(db::products::by_id(node.db.pool(), pid, db::Lock::None)
+        .await?
+        .filter(|p| p.deleted_at.is_none() && p.local)
+        .map(|p| (p.id, p.merchant_id)))
+}

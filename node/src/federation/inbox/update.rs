@@ -1,0 +1,37 @@
+//! `Update` of a remote actor (profile, key rotation) or of a reply.
+
+use super::{InboxError, Verified};
+use crate::db::Tx;
+use crate::domain::audience;
+use crate::federation::sanitize;
+use crate::Node;
+use etal_protocol::ap::Object;
+
+/// Applies an `Update` from `v`'s actor.
+pub(super) async fn update(
+    node: &Node,
+    tx: &mut Tx,
+    v: &Verified,
+    now: i64,
+) -> Result<(), InboxError> {
+    let a = &v.activity;
+    if let Some(Object::Actor(actor)) = a.object.object() {
+        if actor.id == a.actor {
+            // Key rotation and profile changes: the embedded document replaces ours.
+            let doc = serde_json::to_value(actor).unwrap_or_default();
+            if let Ok((_, stored)) = super::verify::remote_actor(&doc, now) {
+                audience::save_actor(tx, &stored)
+                    .await
+                    .map_err(InboxError::internal)?;
+                node.fed.forget_actor(&stored.ap_id);
+            }
+        }
+    }
+    if let Some(Object::Note(note)) = a.object.object() {
+        let content = note.content.as_deref().map(sanitize::html);
+        audience::edit_reply(tx, a.actor.as_str(), note.id.as_str(), content)
+            .await
+            .map_err(InboxError::internal)?;
+    }
+    Ok(())
+}
