@@ -4,10 +4,34 @@
 
 use uuid::Uuid;
 
-use crate::db::{remote, Tx};
+use crate::db::{queue, remote, Tx};
 use crate::error::Result;
 use crate::model::actor::LocalActor;
 use crate::model::remote::{Interaction, RemoteActor};
+
+/// Records that activity `id` was received; false when it was before (redeliveries are
+/// acknowledged and change nothing).
+pub async fn first_receipt(tx: &mut Tx, id: &str, now: i64) -> Result<bool> {
+    Ok(remote::first_receipt(tx, id, now).await?)
+}
+
+/// Queues an answer from a local actor (an `Accept`) for one inbox.
+pub async fn answer(
+    tx: &mut Tx,
+    from: LocalActor,
+    activity_id: &str,
+    body: &str,
+    inbox: &str,
+    now: i64,
+) -> Result<()> {
+    queue::enqueue(tx, activity_id, from, body, &[inbox.to_string()], now).await?;
+    Ok(())
+}
+
+/// Records that a followed node's outbox was read to its end.
+pub async fn mark_backfilled(tx: &mut Tx, target: &str, now: i64) -> Result<()> {
+    Ok(crate::db::mirror::mark_backfilled(tx, target, now).await?)
+}
 
 /// Stores a remote actor as verified (new, or replacing what was known).
 pub async fn save_actor(tx: &mut Tx, actor: &RemoteActor) -> Result<()> {

@@ -5,6 +5,7 @@ pub mod audience;
 pub mod auth;
 pub mod follows;
 pub mod images;
+pub mod interaction_writer;
 pub mod merchants;
 pub mod mirror;
 pub mod patch;

@@ -111,7 +111,10 @@ async fn apply(
     prepared: &Prepared,
 ) -> Result<(), InboxError> {
     let now = node.clock.now_ms();
-    if !remote::first_receipt(tx, inner.id.as_str(), now).await? {
+    if !domain::audience::first_receipt(tx, inner.id.as_str(), now)
+        .await
+        .map_err(InboxError::internal)?
+    {
         return Ok(());
     }
     match (&inner.kind, inner.object.object()) {
@@ -254,7 +257,7 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
         next = page.next.map(|u| u.to_string());
     }
     let mut tx = node.db.begin().await?;
-    crate::db::mirror::mark_backfilled(&mut tx, target, node.clock.now_ms()).await?;
+    domain::audience::mark_backfilled(&mut tx, target, node.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(applied)
 }

@@ -31,7 +31,7 @@ pub struct Federation {
     /// The node actor's public key.
     pub node_public_pem: String,
     /// Writes likes, boosts and replies in groups.
-    pub interactions: inbox::batch::InteractionWriter,
+    pub interactions: crate::domain::interaction_writer::InteractionWriter,
     /// Recently verified remote actors by key id, to check signatures without a query.
     actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
     /// Key ids fetched recently, so that forged signatures naming a key cannot make the node
@@ -70,7 +70,7 @@ impl Federation {
             actors: Default::default(),
             key_fetches: Default::default(),
             backfills: Default::default(),
-            interactions: inbox::batch::InteractionWriter::start(db.clone()),
+            interactions: crate::domain::interaction_writer::InteractionWriter::start(db.clone()),
         })
     }
 

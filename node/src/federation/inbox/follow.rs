@@ -2,7 +2,7 @@
 
 use super::local::local_actor;
 use super::{InboxError, Refusal, Verified};
-use crate::db::{queue, Tx};
+use crate::db::Tx;
 use crate::domain::audience;
 use crate::federation::to_ap;
 use crate::Node;
@@ -38,14 +38,15 @@ pub(super) async fn follow(
         ObjectRef::Object(Box::new(Object::Activity(Box::new(follow_doc)))),
     );
     let body = serde_json::to_string(&accept).map_err(InboxError::internal)?;
-    queue::enqueue(
+    audience::answer(
         tx,
-        accept.id.as_str(),
         local.key(),
+        accept.id.as_str(),
         &body,
-        std::slice::from_ref(&v.actor.inbox),
+        &v.actor.inbox,
         now,
     )
-    .await?;
+    .await
+    .map_err(InboxError::internal)?;
     Ok(local.url(node))
 }

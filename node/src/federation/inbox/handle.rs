@@ -5,7 +5,6 @@
 use super::local::local_product;
 use super::{accept, delete, follow, interaction, undo, update};
 use super::{Inbox, InboxError, Verified};
-use crate::db::remote;
 use crate::domain::audience;
 use crate::federation::mirror;
 use crate::Node;
@@ -36,7 +35,10 @@ pub async fn dispatch(
         None => None,
     };
     let mut tx = node.db.begin().await?;
-    if !remote::first_receipt(&mut tx, a.id.as_str(), now).await? {
+    if !audience::first_receipt(&mut tx, a.id.as_str(), now)
+        .await
+        .map_err(InboxError::internal)?
+    {
         return Ok(());
     }
     if v.fresh {

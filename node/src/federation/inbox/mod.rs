@@ -2,7 +2,6 @@
 //! before anything is stored; then it is handled once per activity id, in one transaction.
 
 mod accept;
-pub mod batch;
 mod delete;
 mod follow;
 mod handle;

@@ -1,4 +1,4 @@
-//! Group commit for the hottest inbox path: likes, boosts and replies of local products from
+//! Group commit for the hottest inbox path (the rules of `audience`, written in groups): likes, boosts and replies of local products from
 //! known actors. Concurrent requests are gathered and written in one statement, and each
 //! request is answered once its row is stored. SQLite has a single writer: one write for
 //! fifty requests instead of fifty writes.
