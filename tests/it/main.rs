@@ -10,5 +10,6 @@ mod federation;
 mod fedi;
 mod harness;
 mod hostile;
+mod layers;
 mod openapi;
 mod schemas;

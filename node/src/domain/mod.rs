@@ -6,6 +6,7 @@ pub mod auth;
 pub mod follows;
 pub mod images;
 pub mod interaction_writer;
+pub mod merchant_input;
 pub mod merchants;
 pub mod mirror;
 pub mod patch;

@@ -1,0 +1,323 @@
+//! What a merchant request may say: the bodies of POST and PATCH, and the rules a shop's
+//! fields obey (SIRET, postal and INSEE codes, opening hours, phone, e-mail, web site).
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{clean, max_chars, Patch};
+use crate::error::{Checks, Result};
+use crate::model::merchant::{Address, Geo, MerchantFields};
+use etal_protocol::{taxonomy, validate};
+
+/// Body of `POST /api/v1/merchants`. `null` equals absent.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantCreate {
+    /// Permanent, unique: `^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])$`, not a reserved word.
+    #[schema(required = true, example = "boulangerie-martin")]
+    pub slug: Option<String>,
+    /// Shop name.
+    #[schema(required = true, example = "Boulangerie Martin")]
+    pub name: Option<String>,
+    /// Free text, at most 5,000 characters.
+    pub description: Option<String>,
+    /// Code from `GET /api/v1/categories`.
+    #[schema(example = "food.bakery")]
+    pub category: Option<String>,
+    /// Postal address: `postal_code` and `city` are required.
+    #[schema(required = true)]
+    pub address: Option<AddressInput>,
+    /// Coordinates.
+    pub geo: Option<Geo>,
+    /// Telephone, e.g. `+33 1 34 83 00 00`.
+    pub phone: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Web site, absolute http(s) URL.
+    pub website: Option<String>,
+    /// schema.org opening hours, e.g. `["Tu-Sa 08:00-19:30", "Su 08:00-12:30"]`.
+    pub opening_hours: Option<Vec<String>>,
+    /// 14 digits, Luhn-checked.
+    #[schema(example = "73282932000074")]
+    pub siret: Option<String>,
+    /// Consent to aggregators and search engines (default false).
+    pub indexable: Option<bool>,
+}
+
+/// An address in a request.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    /// Street and number.
+    pub street: Option<String>,
+    /// Postal code.
+    #[schema(required = true, example = "78120")]
+    pub postal_code: Option<String>,
+    /// Town.
+    #[schema(required = true, example = "Rambouillet")]
+    pub city: Option<String>,
+    /// INSEE commune code: 5 characters (`78517`, `2A004`).
+    #[schema(example = "78517")]
+    pub insee_code: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/merchants/{slug}`: fields present are set, `null` clears an optional
+/// field, absent fields are kept. The slug cannot change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantPatch {
+    /// Immutable: accepted only if equal to the current slug.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub slug: Patch<String>,
+    /// Shop name.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub name: Patch<String>,
+    /// Free text.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub description: Patch<String>,
+    /// Taxonomy code.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub category: Patch<String>,
+    /// Address fields to change.
+    #[schema(value_type = Option<AddressPatch>)]
+    #[serde(default)]
+    pub address: Patch<AddressPatch>,
+    /// Coordinates.
+    #[schema(value_type = Option<Geo>)]
+    #[serde(default)]
+    pub geo: Patch<Geo>,
+    /// Telephone.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub phone: Patch<String>,
+    /// E-mail.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub email: Patch<String>,
+    /// Web site.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub website: Patch<String>,
+    /// Opening hours (replaces the whole list).
+    #[schema(value_type = Option<Vec<String>>)]
+    #[serde(default)]
+    pub opening_hours: Patch<Vec<String>>,
+    /// SIRET.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub siret: Patch<String>,
+    /// Consent to aggregators and search engines.
+    #[schema(value_type = Option<bool>)]
+    #[serde(default)]
+    pub indexable: Patch<bool>,
+}
+
+/// Address fields in a PATCH.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressPatch {
+    /// Street and number.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub street: Patch<String>,
+    /// Postal code (cannot be cleared).
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub postal_code: Patch<String>,
+    /// Town (cannot be cleared).
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub city: Patch<String>,
+    /// INSEE commune code.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub insee_code: Patch<String>,
+}
+
+fn required(p: Patch<String>, current: String, field: &str, checks: &mut Checks) -> String {
+    match p {
+        Patch::Keep => current,
+        Patch::Clear => {
+            checks.add(field, "is required and cannot be cleared");
+            current
+        }
+        Patch::Set(v) => v,
+    }
+}
+
+impl MerchantCreate {
+    /// Splits the body into the slug and validated fields, or every problem found.
+    pub fn validate(self) -> Result<(String, MerchantFields)> {
+        let mut checks = Checks::default();
+        let slug = clean(self.slug).unwrap_or_else(|| {
+            checks.required("slug");
+            String::new()
+        });
+        if !slug.is_empty() {
+            checks.check("slug", validate::slug(&slug));
+        }
+        let name = clean(self.name).unwrap_or_else(|| {
+            checks.required("name");
+            String::new()
+        });
+        let address = self.address.unwrap_or_default();
+        let postal_code = clean(address.postal_code).unwrap_or_else(|| {
+            checks.required("address.postal_code");
+            String::new()
+        });
+        let city = clean(address.city).unwrap_or_else(|| {
+            checks.required("address.city");
+            String::new()
+        });
+        let mut fields = MerchantFields {
+            name,
+            description: self.description,
+            category: self.category,
+            address: Address {
+                street: address.street,
+                postal_code,
+                city,
+                insee_code: address.insee_code,
+            },
+            geo: self.geo,
+            phone: self.phone,
+            email: self.email,
+            website: self.website,
+            opening_hours: self.opening_hours.unwrap_or_default(),
+            siret: self.siret,
+            indexable: self.indexable.unwrap_or(false),
+        };
+        fields.check(&mut checks);
+        checks.finish()?;
+        Ok((slug, fields))
+    }
+}
+
+impl MerchantPatch {
+    /// Applies the patch to the stored fields and validates the result.
+    pub fn apply(self, slug: &str, current: &MerchantFields) -> Result<MerchantFields> {
+        let mut checks = Checks::default();
+        match &self.slug {
+            Patch::Keep => {}
+            Patch::Set(s) if s == slug => {}
+            _ => checks.add("slug", "is permanent and cannot be changed"),
+        }
+        let c = current.clone();
+        let name = required(self.name, c.name, "name", &mut checks);
+        let address = match self.address {
+            Patch::Keep => c.address,
+            Patch::Clear => {
+                checks.add("address", "is required and cannot be cleared");
+                c.address
+            }
+            Patch::Set(a) => Address {
+                street: a.street.apply(c.address.street),
+                postal_code: required(
+                    a.postal_code,
+                    c.address.postal_code,
+                    "address.postal_code",
+                    &mut checks,
+                ),
+                city: required(a.city, c.address.city, "address.city", &mut checks),
+                insee_code: a.insee_code.apply(c.address.insee_code),
+            },
+        };
+        let indexable = match self.indexable {
+            Patch::Keep => c.indexable,
+            Patch::Clear => false,
+            Patch::Set(v) => v,
+        };
+        let mut fields = MerchantFields {
+            name,
+            description: self.description.apply(c.description),
+            category: self.category.apply(c.category),
+            address,
+            geo: self.geo.apply(c.geo),
+            phone: self.phone.apply(c.phone),
+            email: self.email.apply(c.email),
+            website: self.website.apply(c.website),
+            opening_hours: self
+                .opening_hours
+                .apply(Some(c.opening_hours))
+                .unwrap_or_default(),
+            siret: self.siret.apply(c.siret),
+            indexable,
+        };
+        fields.check(&mut checks);
+        checks.finish()?;
+        Ok(fields)
+    }
+}
+
+/// Longest shop name, in characters.
+pub const MAX_NAME_CHARS: usize = 120;
+/// Longest shop description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+
+impl MerchantFields {
+    /// Normalises (trims, drops empty texts) and checks every rule.
+    pub(crate) fn check(&mut self, checks: &mut Checks) {
+        self.name = self.name.trim().to_string();
+        if self.name.is_empty() && !checks.has("name") {
+            checks.required("name");
+        }
+        checks.check("name", max_chars(&Some(self.name.clone()), MAX_NAME_CHARS));
+        self.description = clean(self.description.take());
+        checks.check(
+            "description",
+            max_chars(&self.description, MAX_DESCRIPTION_CHARS),
+        );
+        self.category = clean(self.category.take());
+        if let Some(c) = &self.category {
+            checks.check("category", taxonomy::check(c).map(|_| ()));
+        }
+        let a = &mut self.address;
+        a.street = clean(a.street.take());
+        checks.check("address.street", max_chars(&a.street, 200));
+        a.postal_code = a.postal_code.trim().to_string();
+        if !a.postal_code.is_empty() {
+            checks.check("address.postal_code", validate::postal_code(&a.postal_code));
+        }
+        a.city = a.city.trim().to_string();
+        checks.check("address.city", max_chars(&Some(a.city.clone()), 100));
+        a.insee_code = clean(a.insee_code.take());
+        if let Some(code) = &a.insee_code {
+            checks.check("address.insee_code", validate::insee_code(code));
+        }
+        if let Some(g) = self.geo {
+            if !(-90.0..=90.0).contains(&g.lat) {
+                checks.add("geo.lat", "must be between -90 and 90");
+            }
+            if !(-180.0..=180.0).contains(&g.lon) {
+                checks.add("geo.lon", "must be between -180 and 180");
+            }
+        }
+        self.phone = clean(self.phone.take());
+        if let Some(p) = &self.phone {
+            checks.check("phone", validate::phone(p));
+        }
+        self.email = clean(self.email.take());
+        if let Some(e) = &self.email {
+            checks.check("email", validate::email(e));
+        }
+        self.website = clean(self.website.take());
+        if let Some(w) = &self.website {
+            checks.check("website", validate::website(w));
+        }
+        if self.opening_hours.len() > 14 {
+            checks.add("opening_hours", "at most 14 entries");
+        }
+        for (i, h) in self.opening_hours.iter_mut().enumerate() {
+            *h = h.split_whitespace().collect::<Vec<_>>().join(" ");
+            checks.check(&format!("opening_hours[{i}]"), validate::opening_hours(h));
+        }
+        self.siret = clean(self.siret.take()).map(|s| s.replace(' ', ""));
+        if let Some(s) = &self.siret {
+            checks.check("siret", validate::siret(s));
+        }
+    }
+}
