@@ -95,6 +95,12 @@ fn db_knows_no_rules_and_nothing_below_http_uses_it() {
         if !["http", "app", "main", "lib"].contains(&top.as_str()) {
             assert!(!used.contains("http"), "{rel} uses http");
         }
+        // The rules know nothing of HTTP or of API documentation.
+        if top == "domain" || top == "db" {
+            for web in ["axum", "utoipa"] {
+                assert!(!code.contains(web), "{rel} uses {web}");
+            }
+        }
     }
 }
 

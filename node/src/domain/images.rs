@@ -1,8 +1,6 @@
 //! Product photos: at most four a product, ordered; each change is announced as an update of
 //! the product.
 
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Principal;
@@ -12,22 +10,11 @@ use crate::db::{self, outbox};
 use crate::error::{Error, Result};
 use crate::media::{self, MediaError};
 pub use crate::model::image::Image;
+pub use crate::model::input::ImagePatch;
 use crate::Node;
 
 /// Photos a product may have.
 pub const MAX_IMAGES: i64 = 4;
-
-/// Body of `PATCH /api/v1/products/{id}/images/{image_id}`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ImagePatch {
-    /// Alternative text (at most 1,500 characters); `null` clears it.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub alt: Patch<String>,
-    /// New 0-based position; the other photos shift.
-    pub position: Option<i64>,
-}
 
 /// Photos decoded at once, across the node.
 static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);

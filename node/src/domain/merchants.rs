@@ -3,12 +3,10 @@
 
 use uuid::Uuid;
 
-pub use super::merchant_input::{
-    AddressInput, AddressPatch, MerchantCreate, MerchantPatch, MAX_DESCRIPTION_CHARS,
-    MAX_NAME_CHARS,
-};
+pub use super::merchant_input::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::db::{self, outbox, Tx};
 use crate::error::{Error, Result};
+pub use crate::model::input::{AddressInput, AddressPatch, MerchantCreate, MerchantPatch};
 pub use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 use crate::Node;
 

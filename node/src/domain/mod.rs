@@ -9,11 +9,10 @@ pub mod interaction_writer;
 pub mod merchant_input;
 pub mod merchants;
 pub mod mirror;
-pub mod patch;
 pub mod product_input;
 pub mod products;
 
-pub use patch::Patch;
+pub use crate::model::patch::Patch;
 
 /// Trims a text field; an empty text counts as absent.
 pub(crate) fn clean(value: Option<String>) -> Option<String> {

@@ -1,96 +1,13 @@
 //! What a product request may say: the bodies of POST and PATCH, and the rules a product's
 //! fields obey (prices in the currency's minor unit, units, GTIN, taxonomy, tags, stock).
 
-use serde::Deserialize;
-use utoipa::ToSchema;
-
 use super::products::ProductFields;
 use super::{clean, max_chars, Patch};
 use crate::error::{Checks, Result};
+use crate::model::input::{ProductCreate, ProductPatch};
 use etal_protocol::{taxonomy, validate, Availability, Currency, Money, Unit};
 
 const MAX_STOCK: i64 = 1_000_000_000;
-
-/// Body of `POST /api/v1/merchants/{slug}/products`. `null` equals absent.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductCreate {
-    /// Product name, at most 200 characters.
-    #[schema(required = true, example = "Baguette tradition")]
-    pub name: Option<String>,
-    /// Decimal string, ≥ 0, with no more decimals than the currency allows.
-    #[schema(required = true, example = "1.30")]
-    pub price: Option<String>,
-    /// ISO 4217 code (default `EUR`).
-    #[schema(example = "EUR")]
-    pub currency: Option<String>,
-    /// `piece` (default), `kg`, `g`, `l`, `ml`, `m`, `box`, `dozen` or `bunch`.
-    #[schema(example = "piece")]
-    pub unit: Option<String>,
-    /// `in_stock` (default), `out_of_stock` or `preorder`.
-    #[schema(example = "in_stock")]
-    pub availability: Option<String>,
-    /// Free text, at most 5,000 characters.
-    pub description: Option<String>,
-    /// Units on hand (≥ 0); when tracked, reaching 0 sets `out_of_stock`.
-    pub stock: Option<i64>,
-    /// GTIN: 8, 12, 13 or 14 digits with a valid check digit.
-    pub gtin: Option<String>,
-    /// Code from `GET /api/v1/categories`.
-    #[schema(example = "food.bakery")]
-    pub category: Option<String>,
-    /// Free tags (at most 20, each at most 40 characters).
-    pub tags: Option<Vec<String>>,
-}
-
-/// Body of `PATCH /api/v1/products/{id}`: present fields are set absolutely, `null` clears an
-/// optional field, absent fields are kept. `stock_delta` adds to the stock atomically.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductPatch {
-    /// Product name.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub name: Patch<String>,
-    /// Decimal string; required when `currency` changes.
-    #[schema(value_type = Option<String>, example = "3.20")]
-    #[serde(default)]
-    pub price: Patch<String>,
-    /// ISO 4217 code.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub currency: Patch<String>,
-    /// Sale unit.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub unit: Patch<String>,
-    /// Availability.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub availability: Patch<String>,
-    /// Free text.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub description: Patch<String>,
-    /// Units on hand; `null` stops tracking stock.
-    #[schema(value_type = Option<i64>)]
-    #[serde(default)]
-    pub stock: Patch<i64>,
-    /// Added to the current stock atomically (negative to remove); not with `stock`.
-    pub stock_delta: Option<i64>,
-    /// GTIN.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub gtin: Patch<String>,
-    /// Taxonomy code.
-    #[schema(value_type = Option<String>)]
-    #[serde(default)]
-    pub category: Patch<String>,
-    /// Replaces every tag.
-    #[schema(value_type = Option<Vec<String>>)]
-    #[serde(default)]
-    pub tags: Patch<Vec<String>>,
-}
 
 fn parse_currency(code: Option<String>, checks: &mut Checks) -> Currency {
     match clean(code) {

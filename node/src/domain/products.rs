@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::auth::Principal;
 use super::merchants;
-pub use super::product_input::{ProductCreate, ProductPatch};
 use crate::db::{self, outbox};
 use crate::error::{Error, Result};
+pub use crate::model::input::{ProductCreate, ProductPatch};
 pub use crate::model::product::{ListQuery, Origin, Product, ProductFields};
 use crate::Node;
 

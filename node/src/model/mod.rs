@@ -4,7 +4,9 @@
 
 pub mod actor;
 pub mod image;
+pub mod input;
 pub mod merchant;
 pub mod outbox;
+pub mod patch;
 pub mod product;
 pub mod remote;
