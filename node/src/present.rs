@@ -4,7 +4,8 @@
 use etal_protocol::Money;
 
 /// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
+pub fn esc(s: impl AsRef<str>) -> String {
+    let s = s.as_ref();
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

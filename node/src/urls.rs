@@ -33,6 +33,12 @@ impl Urls {
         Urls { base, host }
     }
 
+    /// One of the node's URLs from its path (built from the configured origin, so it parses).
+    fn url(&self, path_and_fragment: &str) -> Url {
+        Url::parse(&format!("{}{path_and_fragment}", self.base))
+            .expect("the node's own URLs are valid")
+    }
+
     /// The origin, without a trailing slash.
     pub fn base(&self) -> &str {
         &self.base
@@ -44,82 +50,83 @@ impl Urls {
     }
 
     /// The node's own actor.
-    pub fn node_actor(&self) -> String {
-        format!("{}/actor", self.base)
+    pub fn node_actor(&self) -> Url {
+        self.url("/actor")
     }
 
     /// The node actor's key id.
-    pub fn node_key(&self) -> String {
-        format!("{}/actor#main-key", self.base)
+    pub fn node_key(&self) -> Url {
+        self.url("/actor#main-key")
     }
 
     /// The node actor's inbox.
-    pub fn node_inbox(&self) -> String {
-        format!("{}/actor/inbox", self.base)
+    pub fn node_inbox(&self) -> Url {
+        self.url("/actor/inbox")
     }
 
     /// The node actor's outbox: every activity of the node, announced.
-    pub fn node_outbox(&self) -> String {
-        format!("{}/actor/outbox", self.base)
+    pub fn node_outbox(&self) -> Url {
+        self.url("/actor/outbox")
     }
 
     /// Who follows the node actor.
-    pub fn node_followers(&self) -> String {
-        format!("{}/actor/followers", self.base)
+    pub fn node_followers(&self) -> Url {
+        self.url("/actor/followers")
     }
 
     /// Whom the node actor follows.
-    pub fn node_following(&self) -> String {
-        format!("{}/actor/following", self.base)
+    pub fn node_following(&self) -> Url {
+        self.url("/actor/following")
     }
 
     /// The shared inbox of every local actor.
-    pub fn shared_inbox(&self) -> String {
-        format!("{}/inbox", self.base)
+    pub fn shared_inbox(&self) -> Url {
+        self.url("/inbox")
     }
 
     /// A merchant's page and actor.
-    pub fn merchant(&self, slug: &str) -> String {
-        format!("{}/shops/{slug}", self.base)
+    pub fn merchant(&self, slug: &str) -> Url {
+        self.url(&format!("/shops/{slug}"))
     }
 
     /// A merchant's key id.
-    pub fn merchant_key(&self, slug: &str) -> String {
-        format!("{}/shops/{slug}#main-key", self.base)
+    pub fn merchant_key(&self, slug: &str) -> Url {
+        self.url(&format!("/shops/{slug}#main-key"))
     }
 
     /// A merchant's collection or endpoint: `inbox`, `outbox`, `followers`, `featured`,
     /// `icon.png`, `header.png`.
-    pub fn merchant_part(&self, slug: &str, part: &str) -> String {
-        format!("{}/shops/{slug}/{part}", self.base)
+    pub fn merchant_part(&self, slug: &str, part: &str) -> Url {
+        self.url(&format!("/shops/{slug}/{part}"))
     }
 
     /// A hashtag's page.
-    pub fn tag(&self, name: &str) -> String {
-        format!(
-            "{}/tags/{}",
-            self.base,
+    pub fn tag(&self, name: &str) -> Url {
+        self.url(&format!(
+            "/tags/{}",
             url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
-        )
+        ))
     }
 
     /// A product's page and object.
-    pub fn product(&self, id: &Uuid) -> String {
-        format!("{}/products/{id}", self.base)
+    pub fn product(&self, id: &Uuid) -> Url {
+        self.url(&format!("/products/{id}"))
     }
 
     /// A file under `/media/`; `path` is relative to the media folder. Mirrored remote photos
     /// keep their absolute URL.
-    pub fn media(&self, path: &str) -> String {
+    pub fn media(&self, path: &str) -> Url {
         if path.starts_with("https://") || path.starts_with("http://") {
-            return path.to_string();
+            if let Ok(u) = Url::parse(path) {
+                return u;
+            }
         }
-        format!("{}/media/{path}", self.base)
+        self.url(&format!("/media/{path}"))
     }
 
     /// A REST resource under `/api/v1/`.
-    pub fn api(&self, path: &str) -> String {
-        format!("{}/api/v1/{path}", self.base)
+    pub fn api(&self, path: &str) -> Url {
+        self.url(&format!("/api/v1/{path}"))
     }
 
     /// Whether `url` is on this node (same scheme, host and port).
@@ -143,8 +150,8 @@ impl Urls {
     }
 
     /// An activity minted from an outbox event.
-    pub fn activity(&self, id: &Uuid) -> String {
-        format!("{}/activities/{id}", self.base)
+    pub fn activity(&self, id: &Uuid) -> Url {
+        self.url(&format!("/activities/{id}"))
     }
 }
 
@@ -157,13 +164,14 @@ mod tests {
         let urls = Urls::new(&Url::parse("https://town.example").unwrap());
         let id = Uuid::now_v7();
         let parse = |s: &str| urls.parse_local(&Url::parse(s).unwrap());
-        assert_eq!(parse(&urls.node_actor()), Some(LocalRef::NodeActor));
-        assert_eq!(parse(&urls.node_key()), Some(LocalRef::NodeActor));
+        let local = |u: Url| urls.parse_local(&u);
+        assert_eq!(local(urls.node_actor()), Some(LocalRef::NodeActor));
+        assert_eq!(local(urls.node_key()), Some(LocalRef::NodeActor));
         assert_eq!(
-            parse(&urls.merchant("boulangerie")),
+            local(urls.merchant("boulangerie")),
             Some(LocalRef::Merchant("boulangerie".into()))
         );
-        assert_eq!(parse(&urls.product(&id)), Some(LocalRef::Product(id)));
+        assert_eq!(local(urls.product(&id)), Some(LocalRef::Product(id)));
         for other in [
             "https://other.example/actor",
             "http://town.example/actor",

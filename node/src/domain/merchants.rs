@@ -35,7 +35,7 @@ pub async fn insert(
     let now = node.clock.now_ms();
     let merchant = Merchant {
         id: Uuid::now_v7(),
-        ap_id: node.urls.merchant(&slug),
+        ap_id: node.urls.merchant(&slug).to_string(),
         slug,
         fields,
         public_key_pem: Some(keys.public_pem.clone()),

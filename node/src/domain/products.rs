@@ -91,7 +91,7 @@ pub async fn insert(
         merchant_slug: merchant.slug.clone(),
         local: true,
         url: None,
-        ap_id: node.urls.product(&id),
+        ap_id: node.urls.product(&id).to_string(),
         fields,
         images: vec![],
         version: 1,

@@ -71,7 +71,7 @@ pub async fn follow(node: &Node, target: &str) -> Result<Url> {
         ObjectRef::Id(actor.id.clone()),
     );
     let body = serde_json::to_string(&follow).map_err(|e| Error::Internal(e.into()))?;
-    domain::follows::record_follow(node, &stored, &id, &body).await?;
+    domain::follows::record_follow(node, &stored, id.as_str(), &body).await?;
     Ok(actor.id)
 }
 
@@ -83,7 +83,7 @@ pub async fn unfollow(node: &Node, target: &str) -> Result<()> {
     if let Some(actor) = actor {
         let target_url = Url::parse(&f.target).map_err(|e| Error::Internal(e.into()))?;
         let follow = to_ap::direct(
-            f.follow_activity.clone(),
+            Url::parse(&f.follow_activity).map_err(|e| Error::Internal(e.into()))?,
             ActivityType::Follow,
             &node.urls.node_actor(),
             &target_url,

@@ -58,7 +58,7 @@ impl Federation {
     /// Loads the node key and builds the HTTP client.
     pub async fn new(db: &Db, urls: &Urls, settings: &Settings) -> anyhow::Result<Federation> {
         let (public, private) = crate::db::settings::node_key_pair(db).await?;
-        let key = Arc::new(SigningKey::from_pem(urls.node_key(), &private)?);
+        let key = Arc::new(SigningKey::from_pem(urls.node_key().to_string(), &private)?);
         let client = fetch::client(
             settings.allow_private_networks,
             &user_agent(urls),
@@ -140,11 +140,11 @@ pub async fn signer_key(node: &Node, signer: LocalActor) -> anyhow::Result<Signi
     match signer {
         LocalActor::Node => {
             let (_, private) = crate::db::settings::node_key_pair(&node.db).await?;
-            SigningKey::from_pem(node.urls.node_key(), &private)
+            SigningKey::from_pem(node.urls.node_key().to_string(), &private)
         }
         LocalActor::Merchant(id) => {
             let (slug, private) = crate::db::merchants::signing_key(node.db.pool(), id).await?;
-            SigningKey::from_pem(node.urls.merchant_key(&slug), &private)
+            SigningKey::from_pem(node.urls.merchant_key(&slug).to_string(), &private)
         }
     }
 }

@@ -55,7 +55,7 @@ pub async fn render_event(
                 ActivityType::Delete,
                 &actor,
                 &followers,
-                ObjectRef::Id(url::Url::parse(&actor)?),
+                ObjectRef::Id(actor.clone()),
                 at,
             );
             return Ok(Some(a));

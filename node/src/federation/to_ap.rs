@@ -17,8 +17,15 @@ use etal_protocol::ap::{
 };
 use etal_protocol::{taxonomy, Availability};
 
+/// A constant of a vocabulary (`as:Public`, schema.org availabilities) as a URL.
 fn url(s: &str) -> Url {
-    Url::parse(s).expect("URLs built by Urls are valid")
+    Url::parse(s).expect("vocabulary URLs are valid")
+}
+
+fn with_fragment(u: &Url, fragment: &str) -> Url {
+    let mut u = u.clone();
+    u.set_fragment(Some(fragment));
+    u
 }
 
 /// Hashtags of a product: its category's, then its own tags, as Mastodon writes them.
@@ -78,7 +85,7 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
     let a = &f.address;
     let mut attachment = vec![field(
         "Adresse",
-        esc(&format!(
+        esc(format!(
             "{}{} {}",
             a.street
                 .as_deref()
@@ -89,7 +96,7 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
         )),
     )];
     if !f.opening_hours.is_empty() {
-        attachment.push(field("Horaires", esc(&f.opening_hours.join(" ; "))));
+        attachment.push(field("Horaires", esc(f.opening_hours.join(" ; "))));
     }
     if let Some(p) = &f.phone {
         attachment.push(field("Téléphone", esc(p)));
@@ -106,7 +113,7 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
     let page = urls.merchant(&m.slug);
     Actor {
         context: context::actor(),
-        id: url(&page),
+        id: page.clone(),
         kind: ActorType::Organization,
         preferred_username: Some(m.slug.clone()),
         name: Some(f.name.clone()),
@@ -115,24 +122,24 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
         icon: Some(ImageRef {
             kind: "Image".into(),
             media_type: Some("image/png".into()),
-            url: url(&urls.merchant_part(&m.slug, "icon.png")),
+            url: urls.merchant_part(&m.slug, "icon.png"),
         }),
         image: Some(ImageRef {
             kind: "Image".into(),
             media_type: Some("image/png".into()),
-            url: url(&urls.merchant_part(&m.slug, "header.png")),
+            url: urls.merchant_part(&m.slug, "header.png"),
         }),
-        inbox: url(&urls.merchant_part(&m.slug, "inbox")),
-        outbox: Some(url(&urls.merchant_part(&m.slug, "outbox"))),
-        followers: Some(url(&urls.merchant_part(&m.slug, "followers"))),
-        following: Some(url(&urls.merchant_part(&m.slug, "following"))),
-        featured: Some(url(&urls.merchant_part(&m.slug, "featured"))),
+        inbox: urls.merchant_part(&m.slug, "inbox"),
+        outbox: Some(urls.merchant_part(&m.slug, "outbox")),
+        followers: Some(urls.merchant_part(&m.slug, "followers")),
+        following: Some(urls.merchant_part(&m.slug, "following")),
+        featured: Some(urls.merchant_part(&m.slug, "featured")),
         endpoints: Some(Endpoints {
-            shared_inbox: Some(url(&urls.shared_inbox())),
+            shared_inbox: Some(urls.shared_inbox()),
         }),
         public_key: m.public_key_pem.as_ref().map(|pem| PublicKey {
-            id: url(&urls.merchant_key(&m.slug)),
-            owner: url(&page),
+            id: urls.merchant_key(&m.slug),
+            owner: page.clone(),
             public_key_pem: pem.clone(),
         }),
         manually_approves_followers: Some(false),
@@ -155,7 +162,7 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
 pub fn node_actor(urls: &Urls, public_pem: &str) -> Actor {
     Actor {
         context: context::actor(),
-        id: url(&urls.node_actor()),
+        id: urls.node_actor(),
         kind: ActorType::Application,
         preferred_username: Some(NODE_USERNAME.into()),
         name: Some(format!("Étal {}", urls.host())),
@@ -166,17 +173,17 @@ pub fn node_actor(urls: &Urls, public_pem: &str) -> Actor {
         url: Some(json!(format!("{}/", urls.base()))),
         icon: None,
         image: None,
-        inbox: url(&urls.node_inbox()),
-        outbox: Some(url(&urls.node_outbox())),
-        followers: Some(url(&urls.node_followers())),
-        following: Some(url(&urls.node_following())),
+        inbox: urls.node_inbox(),
+        outbox: Some(urls.node_outbox()),
+        followers: Some(urls.node_followers()),
+        following: Some(urls.node_following()),
         featured: None,
         endpoints: Some(Endpoints {
-            shared_inbox: Some(url(&urls.shared_inbox())),
+            shared_inbox: Some(urls.shared_inbox()),
         }),
         public_key: Some(PublicKey {
-            id: url(&urls.node_key()),
-            owner: url(&urls.node_actor()),
+            id: urls.node_key(),
+            owner: urls.node_actor(),
             public_key_pem: public_pem.to_string(),
         }),
         manually_approves_followers: Some(false),
@@ -214,7 +221,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
     let mut content = format!(
         "<p><strong>{}</strong><br>{} / {} · {}</p>",
         esc(&f.name),
-        esc(&price_fr(&f.price)),
+        esc(price_fr(&f.price)),
         esc(f.unit.label_fr()),
         availability_fr(f.availability)
     );
@@ -233,7 +240,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
             .map(|t| {
                 format!(
                     "<a href=\"{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
-                    esc(&urls.tag(t)),
+                    esc(urls.tag(t)),
                     esc(t)
                 )
             })
@@ -247,9 +254,9 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         } else {
             serde_json::Value::Null
         },
-        id: url(&id),
+        id: id.clone(),
         kind: "Note".into(),
-        attributed_to: Some(url(&urls.merchant(&m.slug))),
+        attributed_to: Some(urls.merchant(&m.slug)),
         // No `name`: GoToSocial shows a Note's name as a content warning. The name is in the
         // content and on the primary intent.
         name: None,
@@ -261,7 +268,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         published: Some(p.created_at),
         updated: (p.updated_at != p.created_at).then_some(p.updated_at),
         to: vec![url(ap::PUBLIC)],
-        cc: vec![url(&urls.merchant_part(&m.slug, "followers"))],
+        cc: vec![urls.merchant_part(&m.slug, "followers")],
         attachment: p
             .images
             .iter()
@@ -271,7 +278,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
                 Attachment {
                     kind: "Image".into(),
                     media_type: Some(i.media_type.clone()),
-                    url: url(&urls.media(&v.path)),
+                    url: urls.media(&v.path),
                     // Every photo Mastodon shows gets a description: the product's name
                     // when the shopkeeper gave none.
                     name: i.alt.clone().or_else(|| Some(f.name.clone())),
@@ -286,7 +293,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
             .iter()
             .map(|t| Tag {
                 kind: "Hashtag".into(),
-                href: Some(url(&urls.tag(t))),
+                href: Some(urls.tag(t)),
                 name: Some(format!("#{t}")),
             })
             .collect(),
@@ -295,7 +302,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         purpose: Some("offer".into()),
         publishes: Some(Intent {
             kind: "Intent".into(),
-            id: url(&format!("{id}#primary")),
+            id: with_fragment(&id, "primary"),
             name: Some(f.name.clone()),
             action: "transfer".into(),
             resource_conforms_to: None,
@@ -310,7 +317,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         }),
         reciprocal: Some(Intent {
             kind: "Intent".into(),
-            id: url(&format!("{id}#reciprocal")),
+            id: with_fragment(&id, "reciprocal"),
             name: None,
             action: "transfer".into(),
             resource_conforms_to: f.price.currency.wikidata().map(url),
@@ -334,7 +341,7 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
 /// What a deleted product (`Note`) or shop (`Organization`) leaves; `with_context` when it is
 /// served on its own rather than inside a Delete.
 pub fn tombstone(
-    id: &str,
+    id: &Url,
     former_type: &str,
     deleted: DateTime<Utc>,
     with_context: bool,
@@ -345,7 +352,7 @@ pub fn tombstone(
         } else {
             serde_json::Value::Null
         },
-        id: url(id),
+        id: id.clone(),
         kind: "Tombstone".into(),
         former_type: Some(former_type.into()),
         deleted: Some(deleted),
@@ -354,21 +361,21 @@ pub fn tombstone(
 
 /// An activity addressed like a public post of `actor` (`to` Public, `cc` its followers).
 pub fn public_activity(
-    id: String,
+    id: Url,
     kind: ActivityType,
-    actor: &str,
-    followers: &str,
+    actor: &Url,
+    followers: &Url,
     object: ObjectRef,
     published: DateTime<Utc>,
 ) -> Activity {
     Activity {
         context: context::full(),
-        id: url(&id),
+        id: id.clone(),
         kind,
-        actor: url(actor),
+        actor: actor.clone(),
         object,
         to: vec![url(ap::PUBLIC)],
-        cc: vec![url(followers)],
+        cc: vec![followers.clone()],
         published: Some(published),
     }
 }
@@ -382,27 +389,21 @@ pub fn announce(urls: &Urls, mut inner: Activity) -> Activity {
         context: context::full(),
         id: url(&format!("{}/announce", inner.id)),
         kind: ActivityType::Announce,
-        actor: url(&urls.node_actor()),
+        actor: urls.node_actor(),
         object: ObjectRef::Object(Box::new(Object::Activity(Box::new(inner)))),
         to: vec![url(ap::PUBLIC)],
-        cc: vec![url(&urls.node_followers())],
+        cc: vec![urls.node_followers()],
         published: Some(published),
     }
 }
 
 /// A direct activity (`Accept`, `Follow`, `Undo`) from `actor` to `to`.
-pub fn direct(
-    id: String,
-    kind: ActivityType,
-    actor: &str,
-    to: &Url,
-    object: ObjectRef,
-) -> Activity {
+pub fn direct(id: Url, kind: ActivityType, actor: &Url, to: &Url, object: ObjectRef) -> Activity {
     Activity {
         context: context::basic(),
-        id: url(&id),
+        id: id.clone(),
         kind,
-        actor: url(actor),
+        actor: actor.clone(),
         object,
         to: vec![to.clone()],
         cc: vec![],
@@ -411,6 +412,6 @@ pub fn direct(
 }
 
 /// A fresh activity IRI for a direct activity.
-pub fn new_activity_id(urls: &Urls) -> String {
+pub fn new_activity_id(urls: &Urls) -> Url {
     urls.activity(&Uuid::now_v7())
 }

@@ -120,7 +120,7 @@ pub struct PageQuery {
 
 async fn outbox(
     node: &Node,
-    base: String,
+    base: Url,
     merchant: Option<uuid::Uuid>,
     q: PageQuery,
 ) -> Result<Response> {
@@ -128,7 +128,7 @@ async fn outbox(
         let total = db::outbox::count(node.db.pool(), merchant).await?;
         let c = OrderedCollection {
             context: context::basic(),
-            id: url(&base),
+            id: base.clone(),
             kind: "OrderedCollection".into(),
             total_items: Some(total as u64),
             first: Some(json!(format!("{base}?page=true"))),
@@ -165,7 +165,7 @@ async fn outbox(
         context: context::full(),
         id: url(&id),
         kind: "OrderedCollectionPage".into(),
-        part_of: Some(url(&base)),
+        part_of: Some(base.clone()),
         ordered_items: items,
         next: more
             .then(|| {
@@ -221,7 +221,7 @@ async fn merchant_followers(
     let m = merchants::get(&node, &slug).await?;
     let total = db::remote::follower_count(node.db.pool(), LocalActor::Merchant(m.id)).await?;
     Ok(count_only(
-        node.urls.merchant_part(&slug, "followers"),
+        node.urls.merchant_part(&slug, "followers").to_string(),
         total,
     ))
 }
@@ -240,7 +240,7 @@ async fn merchant_following(
             StatusCode::OK,
             &OrderedCollection {
                 context: context::basic(),
-                id: url(&base),
+                id: base.clone(),
                 kind: "OrderedCollection".into(),
                 total_items: Some(0),
                 first: Some(json!(format!("{base}?page=true"))),
@@ -254,7 +254,7 @@ async fn merchant_following(
             context: context::basic(),
             id: url(&format!("{base}?page=true")),
             kind: "OrderedCollectionPage".into(),
-            part_of: Some(url(&base)),
+            part_of: Some(base.clone()),
             ordered_items: vec![],
             next: None,
         },
@@ -263,7 +263,7 @@ async fn merchant_following(
 
 async fn node_followers(State(node): State<Arc<Node>>) -> Result<Response> {
     let total = db::remote::follower_count(node.db.pool(), LocalActor::Node).await?;
-    Ok(count_only(node.urls.node_followers(), total))
+    Ok(count_only(node.urls.node_followers().to_string(), total))
 }
 
 async fn node_following(State(node): State<Arc<Node>>) -> Result<Response> {
@@ -277,7 +277,7 @@ async fn node_following(State(node): State<Arc<Node>>) -> Result<Response> {
         StatusCode::OK,
         &OrderedCollection {
             context: context::basic(),
-            id: url(&node.urls.node_following()),
+            id: node.urls.node_following(),
             kind: "OrderedCollection".into(),
             total_items: Some(accepted.len() as u64),
             first: None,
@@ -313,7 +313,7 @@ async fn merchant_featured(
         StatusCode::OK,
         &OrderedCollection {
             context: context::full(),
-            id: url(&node.urls.merchant_part(&slug, "featured")),
+            id: node.urls.merchant_part(&slug, "featured"),
             kind: "OrderedCollection".into(),
             total_items: Some(notes.len() as u64),
             first: None,

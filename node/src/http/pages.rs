@@ -75,7 +75,7 @@ async fn home_html(node: &Node) -> Result<String> {
         let _ = write!(
             body,
             "<li><a href=\"{}\"><strong>{}</strong></a><br>{}</li>",
-            esc(&node.urls.merchant(&m.slug)),
+            esc(node.urls.merchant(&m.slug)),
             esc(&m.fields.name),
             esc(&m.fields.address.city)
         );
@@ -89,7 +89,7 @@ fn product_card(p: &Product, node: &Node) -> String {
         let v = i.variant("small");
         format!(
             "<img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\" loading=\"lazy\"><br>",
-            esc(&node.urls.media(&v.path)),
+            esc(node.urls.media(&v.path)),
             v.width,
             v.height,
             esc(i.alt.as_deref().unwrap_or(""))
@@ -97,9 +97,9 @@ fn product_card(p: &Product, node: &Node) -> String {
     });
     format!(
         "<li><a href=\"{}\">{img}<strong>{}</strong></a><br>{} / {}</li>",
-        esc(&node.urls.product(&p.id)),
+        esc(node.urls.product(&p.id)),
         esc(&p.fields.name),
-        esc(&price_fr(&p.fields.price)),
+        esc(price_fr(&p.fields.price)),
         esc(p.fields.unit.label_fr())
     )
 }
@@ -137,7 +137,7 @@ async fn shop(
             esc(&a.city)
         );
         if !f.opening_hours.is_empty() {
-            let _ = write!(body, "<p>Horaires : {}</p>", esc(&f.opening_hours.join(" ; ")));
+            let _ = write!(body, "<p>Horaires : {}</p>", esc(f.opening_hours.join(" ; ")));
         }
         body.push_str("<ul class=\"grid\">");
         for p in &items {
@@ -147,7 +147,7 @@ async fn shop(
         let head = format!(
             "<link rel=\"canonical\" href=\"{0}\"><meta property=\"og:title\" content=\"{1}\">\
              <meta property=\"og:url\" content=\"{0}\"><meta property=\"og:type\" content=\"website\">",
-            esc(&node.urls.merchant(&m.slug)),
+            esc(node.urls.merchant(&m.slug)),
             esc(&f.name)
         );
         Ok::<_, Error>(page(&f.name, &head, &body))
@@ -216,10 +216,10 @@ async fn product(
         );
         let mut body = format!(
             "<p><a href=\"{}\">{}</a></p><h1>{}</h1><p><strong>{} / {}</strong> · {}</p>",
-            esc(&node.urls.merchant(&m.slug)),
+            esc(node.urls.merchant(&m.slug)),
             esc(&m.fields.name),
             esc(&f.name),
-            esc(&price_fr(&f.price)),
+            esc(price_fr(&f.price)),
             esc(f.unit.label_fr()),
             match f.availability {
                 Availability::InStock => "en stock",

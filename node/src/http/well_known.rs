@@ -67,10 +67,13 @@ pub async fn webfinger(
         }
     };
     let (href, page) = if user == to_ap::NODE_USERNAME {
-        (urls.node_actor(), format!("{}/", urls.base()))
+        (urls.node_actor().to_string(), format!("{}/", urls.base()))
     } else {
         let m = merchants::get(&node, &user).await?;
-        (urls.merchant(&m.slug), urls.merchant(&m.slug))
+        (
+            urls.merchant(&m.slug).to_string(),
+            urls.merchant(&m.slug).to_string(),
+        )
     };
     let jrd = Jrd {
         subject: format!("acct:{user}@{}", urls.host()),
@@ -118,7 +121,7 @@ async fn nodeinfo_links(State(node): State<Arc<Node>>) -> Json<NodeInfoLinks> {
             JrdLink {
                 rel: "https://www.w3.org/ns/activitystreams#Application".into(),
                 kind: None,
-                href: Some(node.urls.node_actor()),
+                href: Some(node.urls.node_actor().to_string()),
                 template: None,
             },
         ],

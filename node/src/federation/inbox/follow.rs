@@ -48,5 +48,5 @@ pub(super) async fn follow(
     )
     .await
     .map_err(InboxError::internal)?;
-    Ok(local.url(node))
+    Ok(local.url(node).to_string())
 }

@@ -24,7 +24,7 @@ impl Local {
         }
     }
 
-    pub(super) fn url(&self, node: &Node) -> String {
+    pub(super) fn url(&self, node: &Node) -> Url {
         match self {
             Local::Node => node.urls.node_actor(),
             Local::Merchant(_, slug) => node.urls.merchant(slug),

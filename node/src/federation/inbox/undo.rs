@@ -26,7 +26,7 @@ pub(super) async fn undo(
                 audience::remove_follower(tx, local.key(), a.actor.as_str())
                     .await
                     .map_err(InboxError::internal)?;
-                return Ok(Some(local.url(node)));
+                return Ok(Some(local.url(node).to_string()));
             }
         }
         _ => {

@@ -50,7 +50,7 @@ pub async fn create(
     let location = node.urls.api(&format!("merchants/{}", merchant.slug));
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, location)],
+        [(header::LOCATION, location.to_string())],
         Json(MerchantView::new(merchant, &node.urls)),
     )
         .into_response())

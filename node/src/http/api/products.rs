@@ -48,7 +48,7 @@ fn with_etag(status: StatusCode, product: Product, node: &Node, location: bool) 
         res.headers_mut().insert(header::ETAG, v);
     }
     if location {
-        if let Ok(v) = HeaderValue::from_str(&url) {
+        if let Ok(v) = HeaderValue::from_str(url.as_str()) {
             res.headers_mut().insert(header::LOCATION, v);
         }
     }
@@ -149,7 +149,7 @@ pub async fn list(
     })
     .into_response();
     if let Some(cursor) = next_cursor {
-        let mut next = url::Url::parse(&node.urls.api("products")).expect("valid API URL");
+        let mut next = node.urls.api("products");
         {
             let mut pairs = next.query_pairs_mut();
             for (k, v) in [

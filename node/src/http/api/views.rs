@@ -51,7 +51,7 @@ impl MerchantView {
     pub fn new(m: Merchant, urls: &Urls) -> MerchantView {
         let f = m.fields;
         MerchantView {
-            url: urls.merchant(&m.slug),
+            url: urls.merchant(&m.slug).to_string(),
             ap_id: m.ap_id,
             slug: m.slug,
             name: f.name,
@@ -113,13 +113,13 @@ impl ImageView {
         ImageView {
             id: i.id.to_string(),
             position: i.position,
-            url: urls.media(&i.variant("full").path),
+            url: urls.media(&i.variant("full").path).to_string(),
             variants: i
                 .variants
                 .iter()
                 .map(|v| VariantView {
                     name: v.name.clone(),
-                    url: urls.media(&v.path),
+                    url: urls.media(&v.path).to_string(),
                     width: v.width,
                     height: v.height,
                 })
@@ -185,7 +185,7 @@ impl ProductView {
             id: p.id.to_string(),
             url: p.url.clone().unwrap_or_else(|| {
                 if p.local {
-                    urls.product(&p.id)
+                    urls.product(&p.id).to_string()
                 } else {
                     p.ap_id.clone()
                 }
