@@ -220,6 +220,20 @@ impl TestNode {
         a.body
     }
 
+    /// The likes, boosts and replies a shop received, newest first (as the admin).
+    pub async fn interactions(&self, slug: &str) -> Vec<Value> {
+        let a = self
+            .call(
+                Method::GET,
+                &format!("/api/v1/merchants/{slug}/interactions"),
+                Some(&self.admin.clone()),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body["items"].as_array().unwrap().clone()
+    }
+
     /// A token scoped to a merchant.
     pub async fn merchant_token(&self, slug: &str) -> String {
         auth::create_token(&self.node, "shop", Some(slug))

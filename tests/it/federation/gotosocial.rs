@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{add_photo, shop_with_product};
@@ -14,19 +13,6 @@ use crate::harness::{spawn_with, TestNode};
 
 const AS: &str = "https://www.w3.org/ns/activitystreams";
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-
-async fn interactions(t: &TestNode, slug: &str) -> Vec<Value> {
-    let a = t
-        .call(
-            Method::GET,
-            &format!("/api/v1/merchants/{slug}/interactions"),
-            Some(&t.admin.clone()),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.body["items"].as_array().unwrap().clone()
-}
 
 async fn follower_count(gts: &FakeServer, shop: &str) -> u64 {
     let (status, c) = gts.signed_get("alice", &format!("{shop}/followers")).await;
@@ -230,7 +216,7 @@ async fn a_gotosocial_user_finds_follows_and_hears_from_a_shop() {
         gts.post_like_gotosocial("alice", &inbox, &reply).await.0,
         202
     );
-    let items = interactions(&t, "boulangerie").await;
+    let items = t.interactions("boulangerie").await;
     let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["reply", "announce", "like"]);
     assert!(items
@@ -326,7 +312,7 @@ async fn a_key_document_must_name_an_owner_that_lists_the_key_on_the_same_server
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("does not list the key"), "{body}");
     assert_eq!(t.snapshot().await, before, "nothing was stored");
-    assert!(interactions(&t, "boulangerie").await.is_empty());
+    assert!(t.interactions("boulangerie").await.is_empty());
 }
 
 /// The Follow and Like GoToSocial really sent (captured headers) verify with the node's own

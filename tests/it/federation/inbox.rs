@@ -7,20 +7,7 @@ use serde_json::{json, Value};
 
 use super::shop_with_product;
 use crate::fedi::FakeServer;
-use crate::harness::{spawn, TestNode};
-
-async fn interactions(t: &TestNode, slug: &str) -> Vec<Value> {
-    let a = t
-        .call(
-            Method::GET,
-            &format!("/api/v1/merchants/{slug}/interactions"),
-            Some(&t.admin.clone()),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.body["items"].as_array().unwrap().clone()
-}
+use crate::harness::spawn;
 
 #[tokio::test]
 async fn likes_boosts_and_replies_reach_the_shop_once_each() {
@@ -56,7 +43,7 @@ async fn likes_boosts_and_replies_reach_the_shop_once_each() {
         .0,
         202
     );
-    let items = interactions(&t, "boulangerie").await;
+    let items = t.interactions("boulangerie").await;
     let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["reply", "announce", "like"]);
     assert!(items
@@ -76,7 +63,8 @@ async fn likes_boosts_and_replies_reach_the_shop_once_each() {
     let delete = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("deletes"), "type": "Delete", "actor": alice,
                         "object": {"id": note_id, "type": "Tombstone"}});
     assert_eq!(fake.post("alice", &inbox, &delete).await.0, 202);
-    let kinds: Vec<String> = interactions(&t, "boulangerie")
+    let kinds: Vec<String> = t
+        .interactions("boulangerie")
         .await
         .iter()
         .map(|i| i["kind"].as_str().unwrap().to_string())
@@ -269,7 +257,7 @@ async fn hs2019_signatures_are_accepted() {
         )
         .await;
     assert_eq!(status, 202, "{body}");
-    assert_eq!(interactions(&t, "boulangerie").await.len(), 1);
+    assert_eq!(t.interactions("boulangerie").await.len(), 1);
 }
 
 #[tokio::test]
@@ -285,11 +273,11 @@ async fn a_deleted_remote_actor_takes_its_follow_and_interactions_with_it() {
     let like = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("likes"), "type": "Like",
                       "actor": alice, "object": format!("{}/products/{pid}", t.url)});
     assert_eq!(fake.post("alice", &inbox, &like).await.0, 202);
-    assert_eq!(interactions(&t, "boulangerie").await.len(), 1);
+    assert_eq!(t.interactions("boulangerie").await.len(), 1);
     let delete = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{alice}#delete"), "type": "Delete",
                         "actor": alice, "object": alice, "to": ["https://www.w3.org/ns/activitystreams#Public"]});
     assert_eq!(fake.post("alice", &inbox, &delete).await.0, 202);
-    assert_eq!(interactions(&t, "boulangerie").await.len(), 0);
+    assert_eq!(t.interactions("boulangerie").await.len(), 0);
     let followers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM followers")
         .fetch_one(t.node.db.pool())
         .await
