@@ -285,7 +285,7 @@ impl TestNode {
     /// worker writes every two seconds whatever the requests do.
     pub async fn tables(&self) -> Vec<String> {
         let sql = if on_postgres() {
-            "SELECT table_name FROM information_schema.tables \
+            "SELECT table_name::text FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
         } else {
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1"
