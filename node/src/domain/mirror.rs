@@ -181,7 +181,6 @@ pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: 
         image.created_at = db::time(now);
         db::images::insert(&mut **tx, &image).await?;
     }
-    let _ = now;
     Ok(())
 }
 

@@ -40,10 +40,8 @@ async fn merchant_doc(node: &Node, id: &Url) -> Result<Actor, InboxError> {
         }
     }
     let doc = node.fed.fetcher.get(id).await.map_err(|e| {
-        InboxError::new(
-            Refusal::Upstream,
-            format!("cannot fetch the merchant {id}: {e}"),
-        )
+        tracing::info!(merchant = %id, error = %e, "cannot fetch a mirrored merchant");
+        InboxError::new(Refusal::Upstream, format!("cannot fetch the merchant {id}"))
     })?;
     verify_doc::<Actor>(&doc).map_err(|e| InboxError::new(Refusal::Malformed, e))
 }
@@ -164,8 +162,8 @@ async fn apply(
 fn skip_refused(what: &Url, r: Result<(), DomainError>) -> Result<(), InboxError> {
     match r {
         Ok(()) => Ok(()),
-        Err(e @ DomainError::Invalid(_)) => {
-            tracing::warn!(object = %what, error = %e, "a mirrored object breaks the rules: skipped");
+        Err(DomainError::Invalid(fields)) => {
+            tracing::warn!(object = %what, ?fields, "a mirrored object breaks the rules: skipped");
             Ok(())
         }
         Err(e) => Err(InboxError::internal(e)),
