@@ -91,31 +91,28 @@ impl App {
     }
 }
 
-/// Serves HTTP/1.1 and HTTP/2 with the limits a public server needs: request headers must
-/// arrive within `header_timeout` (a connection that trickles them, or idles between requests,
-/// is closed), and at most `max_connections` connections are served at once (more wait in the
-/// kernel's backlog until one closes).
+/// Serves HTTP/1.1 with the limits a public server needs. A client must start its request
+/// within `header_timeout` and send its headers within it (a connection that sends nothing,
+/// trickles its headers, or idles between requests is closed); a connection lives at most
+/// `max_connection_age`, so that clients that stop reading cannot hold it; and at most
+/// `max_connections` are served at once (more wait in the kernel's backlog). HTTP/2 is left to
+/// the reverse proxy in front of the node.
 async fn serve(
     listener: TcpListener,
     router: axum::Router,
     limits: &crate::config::Limits,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(limits.header_timeout));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (header_timeout, max_age) = (limits.header_timeout, limits.max_connection_age);
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -136,12 +133,16 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _ = conn.await;
+            // Nothing is spent on a connection until its first byte arrives.
+            let mut first = [0u8; 1];
+            let started = tokio::time::timeout(header_timeout, stream.peek(&mut first)).await;
+            if matches!(started, Ok(Ok(n)) if n > 0) {
+                let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                let _ = tokio::time::timeout(max_age, conn).await;
+            }
             drop(permit);
         });
     }

@@ -99,6 +99,8 @@ pub struct Limits {
     pub body_timeout: std::time::Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Longest life of a connection (requests under way are cut off then).
+    pub max_connection_age: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -107,6 +109,7 @@ impl Default for Limits {
             header_timeout: std::time::Duration::from_secs(15),
             body_timeout: std::time::Duration::from_secs(30),
             max_connections: 4096,
+            max_connection_age: std::time::Duration::from_secs(600),
         }
     }
 }

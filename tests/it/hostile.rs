@@ -386,6 +386,10 @@ async fn a_connection_that_trickles_its_headers_is_closed() {
         ),
         Ok(Err(_)) => {}
     }
+    // A connection that sends nothing at all is closed too.
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let read = tokio::time::timeout(Duration::from_secs(10), silent.read(&mut buf)).await;
+    assert!(read.is_ok(), "a silent connection is still open after 10 s");
     // The server still serves.
     assert_eq!(t.get("/api/v1/merchants").await.status, 200);
 }
@@ -445,16 +449,26 @@ async fn tags_match_whatever_their_characters_and_case() {
     let p = t
         .product(
             "epicerie",
-            json!({"name": "Sirop", "price": "3.00", "tags": ["Été", "a\"b", "c\\d", "100%"]}),
+            json!({"name": "Sirop", "price": "3.00", "tags": ["Été", "a\"b", "c\\d", "100%", "パン"]}),
         )
         .await;
-    t.product(
-        "epicerie",
-        json!({"name": "Autre", "price": "3.00", "tags": ["b", "cd", "100"]}),
-    )
-    .await;
+    let other = t
+        .product(
+            "epicerie",
+            json!({"name": "Autre", "price": "3.00", "tags": ["b", "cd", "100", "pan"]}),
+        )
+        .await;
     let id = p["id"].as_str().unwrap();
-    for tag in ["été", "ÉTÉ", "ete", "a\"b", "c\\d", "100%", "#Été"] {
+    let tagged = |tag: &'static str| {
+        let mut url = url::Url::parse(&format!("{}/api/v1/products", t.url)).unwrap();
+        url.query_pairs_mut().append_pair("tag", tag);
+        url
+    };
+    // Other scripts are not transliterated: パン is not "pan".
+    let a = t.send(t.client.get(tagged("pan"))).await;
+    assert_eq!(a.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(a.body["items"][0]["id"], other["id"]);
+    for tag in ["été", "ÉTÉ", "ete", "a\"b", "c\\d", "100%", "#Été", "パン"] {
         let mut url = url::Url::parse(&format!("{}/api/v1/products", t.url)).unwrap();
         url.query_pairs_mut().append_pair("tag", tag);
         let a = t.send(t.client.get(url)).await;
@@ -642,4 +656,42 @@ async fn a_mirrored_product_obeys_the_local_field_rules() {
     assert!(tags
         .iter()
         .all(|t| t.as_str().unwrap().chars().count() <= 40));
+}
+
+#[tokio::test]
+async fn a_forged_signature_does_not_lock_the_real_actor_out() {
+    let t = spawn().await;
+    let pid = shop_with_product(&t, "boulangerie").await;
+    let product = format!("{}/products/{pid}", t.url);
+    let inbox = format!("{}/inbox", t.url);
+    let fake = FakeServer::start().await;
+    let victim = fake.actor("victim");
+    let like = |id: String| json!({"@context": AS, "id": id, "type": "Like", "actor": victim, "object": product});
+    // Mallory names the victim's key (unknown to the node so far) with her own signature.
+    let mallory = FakeServer::start().await;
+    mallory.actor("victim");
+    let (status, _) = mallory
+        .post_signed_for(
+            "victim",
+            &inbox,
+            &inbox,
+            serde_json::to_vec(&like(fake.new_id("l"))).unwrap(),
+            |h| {
+                let sig = h["signature"].to_str().unwrap().replace(
+                    &format!("{}/users/victim#main-key", mallory.base),
+                    &format!("{victim}#main-key"),
+                );
+                h.insert("signature", sig.parse().unwrap());
+            },
+        )
+        .await;
+    assert_eq!(status, 401);
+    let fetched = fake.hits("/users/victim");
+    // The victim's own like, right after, is accepted without another fetch.
+    assert_eq!(
+        fake.post("victim", &inbox, &like(fake.new_id("l"))).await.0,
+        202
+    );
+    assert_eq!(fake.hits("/users/victim"), fetched);
+    assert_eq!(t.interactions("boulangerie").await.len(), 1);
 }

@@ -91,6 +91,24 @@ pub async fn mark_processed(tx: &mut Tx, seq: i64, now: i64) -> sqlx::Result<()>
     Ok(())
 }
 
+/// Marks every pending event about `object` after `seq` fanned out (they will not be sent).
+pub async fn mark_later_processed(
+    tx: &mut Tx,
+    object: Uuid,
+    seq: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox_events SET processed_at=$3 WHERE object_id=$1 AND seq > $2 AND processed_at IS NULL",
+    )
+    .bind(object.to_string())
+    .bind(seq)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A page of events, newest first, below `before`: a merchant's product events, or every
 /// event of the node. One more than `limit` is returned when there are more.
 pub async fn page<'e>(

@@ -226,7 +226,7 @@ pub async fn follow<'e>(
     target_or_activity: &str,
 ) -> sqlx::Result<Option<Follow>> {
     let row = sqlx::query(
-        "SELECT target, follow_activity, state FROM follows WHERE follow_activity=$1 OR target=$1",
+        "SELECT target, follow_activity, state, backfilled_at FROM follows WHERE follow_activity=$1 OR target=$1",
     )
     .bind(target_or_activity.to_string())
     .fetch_optional(ex)
@@ -236,6 +236,7 @@ pub async fn follow<'e>(
             target: r.try_get("target")?,
             follow_activity: r.try_get("follow_activity")?,
             state: r.try_get("state")?,
+            backfilled: r.try_get::<Option<i64>, _>("backfilled_at")?.is_some(),
         })
     })
     .transpose()
@@ -243,18 +244,21 @@ pub async fn follow<'e>(
 
 /// Every follow of the node actor.
 pub async fn follows<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<Follow>> {
-    sqlx::query("SELECT target, follow_activity, state FROM follows ORDER BY created_at")
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Follow {
-                target: r.try_get("target")?,
-                follow_activity: r.try_get("follow_activity")?,
-                state: r.try_get("state")?,
-            })
+    sqlx::query(
+        "SELECT target, follow_activity, state, backfilled_at FROM follows ORDER BY created_at",
+    )
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Follow {
+            target: r.try_get("target")?,
+            follow_activity: r.try_get("follow_activity")?,
+            state: r.try_get("state")?,
+            backfilled: r.try_get::<Option<i64>, _>("backfilled_at")?.is_some(),
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Sets a follow's state.

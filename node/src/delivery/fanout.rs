@@ -79,7 +79,13 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
         }
         processed += 1;
         if !absorbed.contains(&e.seq) {
-            if let Some(activity) = render_event(node, &mut tx, e).await? {
+            let rendered = render_event(node, &mut tx, e).await?;
+            if rendered.is_none() && e.verb == Verb::Create {
+                // Created and deleted before anyone heard of it: whatever else was recorded
+                // about it (a Delete, even beyond this batch) is not sent either.
+                outbox::mark_later_processed(&mut tx, e.object_id, e.seq, now).await?;
+            }
+            if let Some(activity) = rendered {
                 let merchant = LocalActor::Merchant(e.merchant_id);
                 let inboxes = db::remote::follower_inboxes(&mut *tx, merchant).await?;
                 let body = serde_json::to_string(&activity)?;

@@ -112,6 +112,8 @@ pub async fn answer_follow(
     };
     let state = if accepted { "accepted" } else { "rejected" };
     remote::set_follow_state(tx, &f.target, state, now).await?;
-    // Only the first acceptance backfills: a repeated Accept changes nothing.
-    Ok((accepted && f.state == "pending").then_some(f.target))
+    // A backfill starts when the follow is first accepted, or again when an earlier walk did
+    // not reach the end (a network failure); a repeated Accept after a complete walk, or
+    // while one runs (see `Federation::start_backfill`), starts nothing.
+    Ok((accepted && (f.state == "pending" || !f.backfilled)).then_some(f.target))
 }

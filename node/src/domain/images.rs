@@ -17,7 +17,8 @@ use crate::Node;
 pub const MAX_IMAGES: i64 = 4;
 
 /// Photos decoded at once, across the node.
-static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+static DECODING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
 
 fn check_alt(alt: Option<String>) -> Result<Option<String>> {
     let alt = super::clean(alt);
@@ -44,18 +45,23 @@ pub async fn upload(
     let dir = node.media_dir();
     // Decoding takes a core and up to 160 MB: a few at a time, the others wait their turn.
     let slot = DECODING
-        .acquire()
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-    let processed = tokio::task::spawn_blocking(move || media::process(&data, &dir, id))
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
-        .map_err(|e| match e {
-            MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
-            MediaError::Corrupt(_) | MediaError::TooLarge(_) => Error::field("file", e.to_string()),
-            MediaError::Io(io) => Error::Internal(io.into()),
-        })?;
-    drop(slot);
+    // The permit goes into the decoding task: a cancelled request does not free it early.
+    let processed = tokio::task::spawn_blocking(move || {
+        let decoded = media::process(&data, &dir, id);
+        drop(slot);
+        decoded
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+    .map_err(|e| match e {
+        MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
+        MediaError::Corrupt(_) | MediaError::TooLarge(_) => Error::field("file", e.to_string()),
+        MediaError::Io(io) => Error::Internal(io.into()),
+    })?;
     let image = Image {
         id,
         product_id: product.id,

@@ -111,7 +111,7 @@ fn check_tags(raw: Vec<String>, checks: &mut Checks) -> Vec<String> {
     let mut tags = Vec::new();
     for (i, t) in raw.iter().enumerate() {
         let t = t.trim().trim_start_matches('#').trim();
-        if t.is_empty() {
+        if t.is_empty() || crate::model::product::tag_key(t).is_empty() {
             checks.add(format!("tags[{i}]"), "must not be empty");
         } else if t.chars().count() > MAX_TAG_CHARS {
             checks.add(

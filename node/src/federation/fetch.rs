@@ -316,6 +316,14 @@ impl Fetcher {
             .await
             .map_err(|e| FetchError::Network(bare.to_string(), e.to_string()))?;
         let body = read_json_body(&bare, res, AP_TYPES).await?;
+        // Documents are read into typed values later: deep nesting is refused first, as in
+        // the inbox.
+        if super::inbox::verify::json_depth(&body) > super::inbox::verify::MAX_DEPTH {
+            return Err(FetchError::Invalid(
+                bare.to_string(),
+                "nested too deeply".into(),
+            ));
+        }
         let doc: Value = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Invalid(bare.to_string(), e.to_string()))?;
         if let Some(id) = doc.get("id").and_then(Value::as_str).filter(|_| check_id) {

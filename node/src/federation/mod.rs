@@ -36,10 +36,23 @@ pub struct Federation {
     actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
     /// Key ids fetched recently, so that forged signatures naming a key cannot make the node
     /// fetch it again and again.
-    key_fetches: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    key_fetches: std::sync::Mutex<std::collections::HashMap<String, KeyFetch>>,
     /// Followed nodes whose outbox is being walked.
     backfills: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// The last fetch of a key id that did not end in a verified signature: when, and the owner
+/// then fetched (if the fetch itself worked).
+#[derive(Debug, Clone)]
+pub struct KeyFetch {
+    at: std::time::Instant,
+    /// The owner as fetched, whose key a later signature may still verify against.
+    pub owner: Option<RemoteActor>,
+}
+
+/// Key ids remembered at most (a flood of made-up key ids empties the memory rather than
+/// growing it).
+const KEY_FETCHES_KEPT: usize = 10_000;
 
 /// How often a key id may be fetched again after a failure: a signature that does not verify
 /// with the key in hand, or a key that could not be had, is refused without asking its server
@@ -95,22 +108,33 @@ impl Federation {
         cache.insert(key_id, (std::time::Instant::now(), actor.clone()));
     }
 
-    /// Whether `key_id` was refetched, or failed, within [`KEY_REFETCH_EVERY`].
-    pub fn key_fetched_recently(&self, key_id: &str) -> bool {
+    /// The last fetch of `key_id` that did not verify, if it was within
+    /// [`KEY_REFETCH_EVERY`]: the node does not fetch the key again meanwhile.
+    pub fn recent_key_fetch(&self, key_id: &str) -> Option<KeyFetch> {
         self.key_fetches
             .lock()
             .expect("key fetch lock")
             .get(key_id)
-            .is_some_and(|at| at.elapsed() < KEY_REFETCH_EVERY)
+            .filter(|f| f.at.elapsed() < KEY_REFETCH_EVERY)
+            .cloned()
     }
 
-    /// Records a refetch of `key_id`, or a failure with it.
-    pub fn note_key_fetch(&self, key_id: &str) {
+    /// Records a fetch of `key_id` that did not verify (`owner`: what it returned, if any).
+    pub fn note_key_fetch(&self, key_id: &str, owner: Option<RemoteActor>) {
         let mut fetches = self.key_fetches.lock().expect("key fetch lock");
-        if fetches.len() > 10_000 {
-            fetches.retain(|_, at| at.elapsed() < KEY_REFETCH_EVERY);
+        if fetches.len() >= KEY_FETCHES_KEPT {
+            fetches.retain(|_, f| f.at.elapsed() < KEY_REFETCH_EVERY);
+            if fetches.len() >= KEY_FETCHES_KEPT {
+                fetches.clear();
+            }
         }
-        fetches.insert(key_id.to_string(), std::time::Instant::now());
+        fetches.insert(
+            key_id.to_string(),
+            KeyFetch {
+                at: std::time::Instant::now(),
+                owner,
+            },
+        );
     }
 
     /// Marks a backfill of `target` as running; false if one already is.

@@ -117,11 +117,21 @@ pub fn search_key(text: &str) -> String {
     deunicode::deunicode(text).to_lowercase()
 }
 
-/// A tag as searches compare it: without `#`, lower-case in every script, accents removed
-/// (`Été` and `été` are one tag), line breaks turned into spaces.
+/// A tag as searches compare it: without `#`, in lower case in every script, without the
+/// accents of Latin, Greek and Cyrillic letters (`Été`, `ÉTÉ` and `ete` are one tag), other
+/// scripts kept as they are (`パン` is not `pan`), control characters as spaces.
 pub fn tag_key(tag: &str) -> String {
-    search_key(tag.trim().trim_start_matches('#'))
-        .replace(['\n', '\r'], " ")
+    use unicode_normalization::UnicodeNormalization;
+    tag.trim()
+        .trim_start_matches('#')
+        .nfd()
+        // Combining diacritical marks (U+0300–U+036F): the accents of European alphabets.
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .nfc()
+        .collect::<String>()
+        .to_lowercase()
         .trim()
         .to_string()
 }

@@ -39,6 +39,8 @@ pub struct Follow {
     pub follow_activity: String,
     /// pending | accepted | rejected.
     pub state: String,
+    /// Whether its outbox was read to its end once accepted.
+    pub backfilled: bool,
 }
 
 /// A received like, boost or reply.
