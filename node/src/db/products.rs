@@ -254,13 +254,15 @@ pub async fn count_live<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Resu
 
 /// Fills `tag_keys` of rows written before the column existed (once, at start).
 pub async fn fill_tag_keys(db: &super::Db) -> sqlx::Result<u64> {
+    // Done once: later starts read one setting instead of scanning the products.
+    const DONE: &str = "tag_keys_filled";
+    if super::settings::get(db.pool(), DONE).await?.is_some() {
+        return Ok(0);
+    }
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT id, tags FROM products WHERE tag_keys IS NULL")
             .fetch_all(db.pool())
             .await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
     let mut tx = db.begin().await?;
     for (id, tags) in &rows {
         let tags: Vec<String> = serde_json::from_str(tags).unwrap_or_default();
@@ -270,6 +272,7 @@ pub async fn fill_tag_keys(db: &super::Db) -> sqlx::Result<u64> {
             .execute(&mut *tx)
             .await?;
     }
+    super::settings::insert_if_absent(&mut tx, DONE, "1").await?;
     tx.commit().await?;
     Ok(rows.len() as u64)
 }

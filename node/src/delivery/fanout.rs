@@ -50,6 +50,11 @@ pub fn hold_and_coalesce(
     (held, absorbed)
 }
 
+/// Whether `e` waits for a held Create: its object's, or its new shop's.
+fn waits(held: &HashSet<Uuid>, e: &Event) -> bool {
+    held.contains(&e.object_id) || held.contains(&e.merchant_id)
+}
+
 /// Events fanned out in one transaction.
 const BATCH: i64 = 100;
 
@@ -60,10 +65,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
     // A cheap look first: most wake-ups find nothing due, and must not take the write lock.
     let pending = outbox::pending(node.db.pool(), BATCH).await?;
     let (held, _) = hold_and_coalesce(&pending, node.clock.now_ms(), node.settings.publish_delay);
-    if pending
-        .iter()
-        .all(|e| held.contains(&e.object_id) || held.contains(&e.merchant_id))
-    {
+    if pending.iter().all(|e| waits(&held, e)) {
         return Ok(0);
     }
     let mut tx: Tx = node.db.begin().await?;
@@ -74,7 +76,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
     let node_inboxes = db::remote::follower_inboxes(&mut *tx, LocalActor::Node).await?;
     let mut processed = 0;
     for e in &events {
-        if held.contains(&e.object_id) || held.contains(&e.merchant_id) {
+        if waits(&held, e) {
             continue;
         }
         processed += 1;

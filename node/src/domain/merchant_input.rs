@@ -130,15 +130,12 @@ pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 impl MerchantFields {
     /// Normalises (trims, drops empty texts) and checks every rule.
     pub(crate) fn check(&mut self, checks: &mut Checks) {
-        self.name = self.name.trim().to_string();
-        if self.name.is_empty() && !checks.has("name") {
-            checks.required("name");
-        }
-        checks.check("name", max_chars(&Some(self.name.clone()), MAX_NAME_CHARS));
-        self.description = clean(self.description.take());
-        checks.check(
-            "description",
-            max_chars(&self.description, MAX_DESCRIPTION_CHARS),
+        super::check_name_and_description(
+            &mut self.name,
+            &mut self.description,
+            MAX_NAME_CHARS,
+            MAX_DESCRIPTION_CHARS,
+            checks,
         );
         self.category = clean(self.category.take());
         if let Some(c) = &self.category {

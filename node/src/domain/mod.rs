@@ -22,6 +22,24 @@ pub(crate) fn clean(value: Option<String>) -> Option<String> {
     })
 }
 
+/// Trims a required name and an optional description and checks their lengths (shops and
+/// products alike).
+pub(crate) fn check_name_and_description(
+    name: &mut String,
+    description: &mut Option<String>,
+    max_name: usize,
+    max_description: usize,
+    checks: &mut crate::error::Checks,
+) {
+    *name = name.trim().to_string();
+    if name.is_empty() && !checks.has("name") {
+        checks.required("name");
+    }
+    checks.check("name", max_chars(&Some(name.clone()), max_name));
+    *description = clean(description.take());
+    checks.check("description", max_chars(description, max_description));
+}
+
 /// Checks a text's length in characters.
 pub(crate) fn max_chars(value: &Option<String>, max: usize) -> Result<(), String> {
     match value {

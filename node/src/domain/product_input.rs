@@ -2,7 +2,7 @@
 //! fields obey (prices in the currency's minor unit, units, GTIN, taxonomy, tags, stock).
 
 use super::products::ProductFields;
-use super::{clean, max_chars, Patch};
+use super::{clean, Patch};
 use crate::error::{Checks, Result};
 use crate::model::input::{ProductCreate, ProductPatch};
 use etal_protocol::{taxonomy, validate, Availability, Currency, Money, Unit};
@@ -242,15 +242,12 @@ impl ProductPatch {
 
 impl ProductFields {
     pub(crate) fn check(&mut self, checks: &mut Checks) {
-        self.name = self.name.trim().to_string();
-        if self.name.is_empty() && !checks.has("name") {
-            checks.required("name");
-        }
-        checks.check("name", max_chars(&Some(self.name.clone()), MAX_NAME_CHARS));
-        self.description = clean(self.description.take());
-        checks.check(
-            "description",
-            max_chars(&self.description, MAX_DESCRIPTION_CHARS),
+        super::check_name_and_description(
+            &mut self.name,
+            &mut self.description,
+            MAX_NAME_CHARS,
+            MAX_DESCRIPTION_CHARS,
+            checks,
         );
         if let Some(s) = self.stock {
             if !(0..=MAX_STOCK).contains(&s) && !checks.has("stock_delta") {

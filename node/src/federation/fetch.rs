@@ -30,12 +30,13 @@ const AP_TYPES: &[&str] = &[
 const DISCOVERY_TYPES: &[&str] = &["application/jrd+json", "application/json"];
 
 /// Reads a response's JSON body: a 2xx status, one of `types`, at most
-/// [`MAX_DOCUMENT_BYTES`] (counted as it arrives, so a huge answer costs nothing).
+/// [`MAX_DOCUMENT_BYTES`] (counted as it arrives, so a huge answer costs nothing), nested at
+/// most [`super::json::MAX_DEPTH`] levels.
 async fn read_json_body(
     url: &Url,
     res: reqwest::Response,
     types: &[&str],
-) -> Result<Vec<u8>, FetchError> {
+) -> Result<Value, FetchError> {
     let status = res.status().as_u16();
     if !res.status().is_success() {
         return Err(FetchError::Status(url.to_string(), status));
@@ -73,7 +74,7 @@ async fn read_json_body(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    super::json::parse(&body).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
 }
 
 /// Why a fetch failed.
@@ -315,17 +316,7 @@ impl Fetcher {
             .send()
             .await
             .map_err(|e| FetchError::Network(bare.to_string(), e.to_string()))?;
-        let body = read_json_body(&bare, res, AP_TYPES).await?;
-        // Documents are read into typed values later: deep nesting is refused first, as in
-        // the inbox.
-        if super::inbox::verify::json_depth(&body) > super::inbox::verify::MAX_DEPTH {
-            return Err(FetchError::Invalid(
-                bare.to_string(),
-                "nested too deeply".into(),
-            ));
-        }
-        let doc: Value = serde_json::from_slice(&body)
-            .map_err(|e| FetchError::Invalid(bare.to_string(), e.to_string()))?;
+        let doc = read_json_body(&bare, res, AP_TYPES).await?;
         if let Some(id) = doc.get("id").and_then(Value::as_str).filter(|_| check_id) {
             if id != bare.as_str() {
                 return Err(FetchError::Invalid(
@@ -351,9 +342,8 @@ impl Fetcher {
             .send()
             .await
             .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
-        let body = read_json_body(url, res, DISCOVERY_TYPES).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
+        let doc = read_json_body(url, res, DISCOVERY_TYPES).await?;
+        serde_json::from_value(doc).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
     }
 
     /// Resolves `user@host` (or `@user@host`) to an actor id through WebFinger.
@@ -375,8 +365,8 @@ impl Fetcher {
             .send()
             .await
             .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
-        let body = read_json_body(&url, res, DISCOVERY_TYPES).await?;
-        let jrd: ap::Jrd = serde_json::from_slice(&body)
+        let doc = read_json_body(&url, res, DISCOVERY_TYPES).await?;
+        let jrd: ap::Jrd = serde_json::from_value(doc)
             .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
         jrd.links
             .iter()

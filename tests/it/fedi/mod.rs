@@ -265,6 +265,24 @@ impl FakeServer {
         self.post_signed_for(name, inbox, inbox, body, tweak).await
     }
 
+    /// Signs `activity` with `name`'s key on this server but names `key_id` in the signature (a
+    /// forgery, when `key_id` is another server's key), and POSTs it to `inbox`.
+    pub async fn post_naming_key(
+        &self,
+        name: &str,
+        key_id: &str,
+        inbox: &str,
+        activity: &Value,
+    ) -> (u16, String) {
+        let own = format!("{}/users/{name}#main-key", self.base);
+        let body = serde_json::to_vec(activity).unwrap();
+        self.post_raw(name, inbox, body, |h| {
+            let sig = h["signature"].to_str().unwrap().replace(&own, key_id);
+            h.insert("signature", sig.parse().unwrap());
+        })
+        .await
+    }
+
     /// Signs a POST as if to `signed_for`, and sends it to `inbox` (a replay when they differ).
     pub async fn post_signed_for(
         &self,

@@ -115,18 +115,11 @@ async fn forged_signatures_naming_a_known_key_refetch_it_at_most_once() {
     mallory.actor("alice");
     for _ in 0..5 {
         let (status, body) = mallory
-            .post_signed_for(
+            .post_naming_key(
                 "alice",
+                &format!("{alice}#main-key"),
                 &inbox,
-                &inbox,
-                serde_json::to_vec(&like(fake.new_id("l"))).unwrap(),
-                |h| {
-                    let sig = h["signature"].to_str().unwrap().replace(
-                        &format!("{}/users/alice#main-key", mallory.base),
-                        &format!("{alice}#main-key"),
-                    );
-                    h.insert("signature", sig.parse().unwrap());
-                },
+                &like(fake.new_id("l")),
             )
             .await;
         assert_eq!(status, 401, "{body}");
@@ -174,18 +167,11 @@ async fn a_forged_signature_does_not_lock_the_real_actor_out() {
     let mallory = FakeServer::start().await;
     mallory.actor("victim");
     let (status, _) = mallory
-        .post_signed_for(
+        .post_naming_key(
             "victim",
+            &format!("{victim}#main-key"),
             &inbox,
-            &inbox,
-            serde_json::to_vec(&like(fake.new_id("l"))).unwrap(),
-            |h| {
-                let sig = h["signature"].to_str().unwrap().replace(
-                    &format!("{}/users/victim#main-key", mallory.base),
-                    &format!("{victim}#main-key"),
-                );
-                h.insert("signature", sig.parse().unwrap());
-            },
+            &like(fake.new_id("l")),
         )
         .await;
     assert_eq!(status, 401);
