@@ -48,6 +48,27 @@ pub struct Options {
         value_name = "SECONDS"
     )]
     pub publish_delay: Option<f64>,
+    /// The node's name on its pages, e.g. "Commerces de Rambouillet" [default: the host
+    /// name; "Commerces de Rambouillet" with --demo].
+    #[arg(long, env = "ETAL_NAME", global = true, value_name = "TEXT")]
+    pub name: Option<String>,
+    /// Who runs the node, shown on /about (e.g. "Mairie de Rambouillet").
+    #[arg(long, env = "ETAL_OPERATOR", global = true, value_name = "TEXT")]
+    pub operator: Option<String>,
+    /// How to reach whoever runs the node, shown on /about (an e-mail address or URL).
+    #[arg(long, env = "ETAL_CONTACT", global = true, value_name = "TEXT")]
+    pub contact: Option<String>,
+    /// Map tiles URL template [default: OpenStreetMap's, https://tile.openstreetmap.org/{z}/{x}/{y}.png].
+    #[arg(long, env = "ETAL_TILE_URL", global = true, value_name = "URL")]
+    pub tile_url: Option<String>,
+    /// Attribution shown on the map [default: "© OpenStreetMap contributors"].
+    #[arg(
+        long,
+        env = "ETAL_TILE_ATTRIBUTION",
+        global = true,
+        value_name = "TEXT"
+    )]
+    pub tile_attribution: Option<String>,
 }
 
 /// The keys of the optional TOML file.
@@ -61,6 +82,11 @@ struct FileOptions {
     demo: Option<bool>,
     allow_private_networks: Option<bool>,
     publish_delay: Option<f64>,
+    name: Option<String>,
+    operator: Option<String>,
+    contact: Option<String>,
+    tile_url: Option<String>,
+    tile_attribution: Option<String>,
 }
 
 /// Default of `--publish-delay`: long enough for a phone to upload a photo or two after
@@ -87,6 +113,45 @@ pub struct Settings {
     pub publish_delay: std::time::Duration,
     /// Limits of the HTTP server.
     pub limits: Limits,
+    /// What the public pages say about the node.
+    pub site: Site,
+}
+
+/// What the public pages say about the node and how they draw maps.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The node's name.
+    pub name: String,
+    /// Who runs it.
+    pub operator: Option<String>,
+    /// How to reach them.
+    pub contact: Option<String>,
+    /// Map tiles URL template (`{z}`, `{x}`, `{y}`).
+    pub tile_url: String,
+    /// Attribution of the tiles.
+    pub tile_attribution: String,
+}
+
+/// OpenStreetMap's tile server.
+pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+/// Its attribution.
+pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+
+impl Site {
+    /// Defaults for a node at `public_url`.
+    pub fn new(public_url: &Url, demo: bool) -> Site {
+        Site {
+            name: if demo {
+                "Commerces de Rambouillet".into()
+            } else {
+                public_url.host_str().unwrap_or("Étal").to_string()
+            },
+            operator: None,
+            contact: None,
+            tile_url: DEFAULT_TILE_URL.into(),
+            tile_attribution: DEFAULT_TILE_ATTRIBUTION.into(),
+        }
+    }
 }
 
 /// Limits of the HTTP server, against clients that hold connections open.
@@ -126,13 +191,42 @@ impl Settings {
             .clone()
             .or(file.public_url)
             .unwrap_or_else(|| "http://localhost:8080".into());
+        let demo = opts.demo.or(file.demo).unwrap_or(false);
+        let public_url = parse_public_url(&public_url)?;
+        let defaults = Site::new(&public_url, demo);
+        let tile_url = opts
+            .tile_url
+            .clone()
+            .or(file.tile_url)
+            .unwrap_or(defaults.tile_url);
+        if !tile_url.contains("{z}")
+            || !(tile_url.starts_with("https://")
+                || tile_url.starts_with("http://")
+                || tile_url.starts_with('/'))
+        {
+            bail!(
+                "tile URL {tile_url:?} must be an http(s) URL template with {{z}}, {{x}} and {{y}}"
+            );
+        }
+        let site = Site {
+            name: opts.name.clone().or(file.name).unwrap_or(defaults.name),
+            operator: opts.operator.clone().or(file.operator),
+            contact: opts.contact.clone().or(file.contact),
+            tile_url,
+            tile_attribution: opts
+                .tile_attribution
+                .clone()
+                .or(file.tile_attribution)
+                .unwrap_or(defaults.tile_attribution),
+        };
         Ok(Settings {
+            site,
             listen: opts
                 .listen
                 .clone()
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
-            public_url: parse_public_url(&public_url)?,
+            public_url,
             database_url: opts
                 .database_url
                 .clone()
@@ -143,7 +237,7 @@ impl Settings {
                 .clone()
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("etal-data")),
-            demo: opts.demo.or(file.demo).unwrap_or(false),
+            demo,
             allow_private_networks: opts
                 .allow_private_networks
                 .or(file.allow_private_networks)
@@ -161,9 +255,11 @@ impl Settings {
 
     /// Settings for a node with everything under one folder: used by tests and tools.
     pub fn for_dir(dir: &Path, public_url: &str, database_url: Option<String>) -> Settings {
+        let public_url = parse_public_url(public_url).expect("valid public URL");
         Settings {
             listen: "127.0.0.1:0".into(),
-            public_url: parse_public_url(public_url).expect("valid public URL"),
+            site: Site::new(&public_url, false),
+            public_url,
             database_url: database_url
                 .unwrap_or_else(|| format!("sqlite://{}", dir.join("etal.db").display())),
             data_dir: dir.to_path_buf(),

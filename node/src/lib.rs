@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod avatar;
+pub mod card;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -51,6 +52,8 @@ pub struct Node {
     pub troubled_hosts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Generated shop pictures, drawn once each.
     pub avatars: avatar::Cache,
+    /// Rendered public pages and documents, forgotten at each write.
+    pub pages: http::cache::PageCache,
 }
 
 impl Node {
@@ -67,6 +70,7 @@ impl Node {
         let db = Db::connect(&settings.database_url).await?;
         db::settings::ensure_node_key(&db, clock.now_ms()).await?;
         db::products::fill_tag_keys(&db).await?;
+        db::search::fill(&db).await?;
         std::fs::create_dir_all(media::media_dir(&settings.data_dir))?;
         let urls = Urls::new(&settings.public_url);
         let fed = Federation::new(&db, &urls, &settings).await?;
@@ -79,11 +83,14 @@ impl Node {
             wake: Notify::new(),
             troubled_hosts: Default::default(),
             avatars: Default::default(),
+            pages: Default::default(),
         })
     }
 
-    /// Tells the delivery worker there is new work.
+    /// After a write has committed: forgets the rendered pages and tells the delivery
+    /// worker there is new work.
     pub fn wake(&self) {
+        self.pages.invalidate();
         self.wake.notify_one();
     }
 

@@ -210,9 +210,19 @@ async fn products_are_filtered_and_paged_newest_first() {
         ]
     );
     assert!(all.body["next_cursor"].is_null());
+    // Full text: the category's label ("Boulangerie-pâtisserie") counts, accents and plurals
+    // are folded.
     assert_eq!(
         names(&t.get("/api/v1/products?q=patisserie").await),
-        ["Pâtisserie du jour"]
+        ["Tarte aux POMMES", "Pain complet", "Pâtisserie du jour"]
+    );
+    assert_eq!(
+        names(&t.get("/api/v1/products?q=pivoine").await),
+        ["Bouquet de pivoines"]
+    );
+    assert_eq!(
+        names(&t.get("/api/v1/products?q=de%20la").await),
+        [] as [&str; 0]
     );
     assert_eq!(
         names(&t.get("/api/v1/products?q=pommes%20TARTE").await),

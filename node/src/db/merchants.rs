@@ -68,8 +68,8 @@ fn bind_fields<'q>(q: AnyQuery<'q>, f: &MerchantFields) -> AnyQuery<'q> {
 }
 
 /// Inserts a local merchant with its private key.
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
     m: &Merchant,
     private_key_pem: &str,
 ) -> sqlx::Result<()> {
@@ -88,18 +88,22 @@ pub async fn insert<'e>(
         .bind(m.version)
         .bind(m.created_at.timestamp_millis())
         .bind(m.updated_at.timestamp_millis())
-        .execute(ex)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    super::notify_change(conn).await
 }
 
-/// Writes new field values and bumps the version.
-pub async fn update<'e>(
-    ex: impl Executor<'e, Database = Any>,
+/// Writes new field values and bumps the version; a new name re-indexes the shop's products.
+pub async fn update(
+    conn: &mut sqlx::AnyConnection,
     id: Uuid,
     f: &MerchantFields,
     now: i64,
 ) -> sqlx::Result<()> {
+    let old_name: Option<String> = sqlx::query_scalar("SELECT name FROM merchants WHERE id=$1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
     let q = sqlx::query(
         "UPDATE merchants SET name=$2, description=$3, category=$4, street=$5, postal_code=$6, \
          city=$7, insee_code=$8, lat=$9, lon=$10, phone=$11, email=$12, website=$13, \
@@ -107,7 +111,11 @@ pub async fn update<'e>(
          WHERE id=$1",
     )
     .bind(id.to_string());
-    bind_fields(q, f).bind(now).execute(ex).await?;
+    bind_fields(q, f).bind(now).execute(&mut *conn).await?;
+    super::notify_change(conn).await?;
+    if old_name.as_deref() != Some(f.name.as_str()) {
+        super::search::index(conn, super::search::Which::Merchant(id)).await?;
+    }
     Ok(())
 }
 
@@ -127,11 +135,12 @@ pub async fn mark_deleted(tx: &mut Tx, id: Uuid, now: i64) -> sqlx::Result<()> {
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE api_tokens SET revoked_at=$2 WHERE merchant_id=$1 AND revoked_at IS NULL")
-        .bind(id)
+        .bind(id.clone())
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    let id = Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    super::search::index(tx, super::search::Which::Merchant(id)).await
 }
 
 /// Whether a slug was ever used (live or deleted).
@@ -225,4 +234,68 @@ pub async fn signing_key<'e>(
         .bind(id.to_string())
         .fetch_one(ex)
         .await
+}
+
+/// Live local merchants of a category (a family includes its kinds), by name.
+pub async fn in_category<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    code: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Merchant>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM merchants WHERE local=1 AND deleted_at IS NULL \
+         AND (category = $1 OR category LIKE $2) ORDER BY name LIMIT $3"
+    );
+    sqlx::query(&sql)
+        .bind(code.to_string())
+        .bind(format!("{code}.%"))
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Names of merchants by id (for product lists that show the shop).
+pub async fn names<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ids: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, String>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = super::Sql::new("SELECT id, name FROM merchants WHERE id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(id.to_string());
+    }
+    sql.push(")");
+    let (text, args) = sql.build();
+    let rows: Vec<(String, String)> = sqlx::query_as_with(&text, args).fetch_all(ex).await?;
+    for (id, name) in rows {
+        if let Ok(id) = Uuid::parse_str(&id) {
+            out.insert(id, name);
+        }
+    }
+    Ok(out)
+}
+
+/// Slugs and last changes of live local merchants consenting to indexing, by slug.
+pub async fn indexable<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT slug, updated_at FROM merchants WHERE local=1 AND deleted_at IS NULL AND indexable=1 \
+         ORDER BY slug LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(ex)
+    .await
 }

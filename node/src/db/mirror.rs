@@ -85,6 +85,9 @@ pub async fn save_merchant(
         .bind(now)
         .execute(&mut **tx)
         .await?;
+    if exists {
+        super::search::index(tx, super::search::Which::Merchant(m.id)).await?;
+    }
     Ok(())
 }
 
@@ -95,7 +98,7 @@ pub async fn set_product_page(tx: &mut Tx, id: Uuid, page: Option<String>) -> sq
         .bind(page)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    super::search::index(tx, super::search::Which::Product(id)).await
 }
 
 /// Forgets a mirrored product's photos (before storing the new list).
@@ -122,18 +125,26 @@ pub async fn delete_merchant(tx: &mut Tx, ap_id: &str, now: i64) -> sqlx::Result
         .bind(now)
         .execute(&mut **tx)
         .await?;
+        super::search::index(tx, super::search::Which::Merchant(id)).await?;
     }
     Ok(())
 }
 
 /// Marks a mirrored product deleted, if it comes from `origin`.
 pub async fn delete_product(tx: &mut Tx, origin: &str, ap_id: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE products SET deleted_at=$3 WHERE ap_id=$1 AND local=0 AND origin=$2 AND deleted_at IS NULL")
-        .bind(ap_id.to_string())
-        .bind(origin.to_string())
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    let id: Option<String> = sqlx::query_scalar(
+        "UPDATE products SET deleted_at=$3 WHERE ap_id=$1 AND local=0 AND origin=$2 AND deleted_at IS NULL \
+         RETURNING id",
+    )
+    .bind(ap_id.to_string())
+    .bind(origin.to_string())
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = id {
+        let id = Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        super::search::index(tx, super::search::Which::Product(id)).await?;
+    }
     Ok(())
 }
 

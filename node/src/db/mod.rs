@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod products;
 pub mod queue;
 pub mod remote;
+pub mod search;
 pub mod settings;
 pub mod tokens;
 
@@ -50,6 +51,17 @@ impl Backend {
             Backend::Postgres => format!("jsonb_array_elements({param}::jsonb) AS x(value)"),
         }
     }
+}
+
+/// Tells other node processes sharing the database that what pages show has changed (on
+/// PostgreSQL, a `NOTIFY` that leaves when the transaction commits; SQLite has one process).
+pub async fn notify_change(conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
+    if Backend::of(conn) == Backend::Postgres {
+        sqlx::query("SELECT pg_notify('etal_changes', '')")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A write transaction.

@@ -1,13 +1,13 @@
 //! Product rows.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, AnyConnection, Executor, Row};
 use uuid::Uuid;
 
-use super::{time, AnyQuery, Lock, Sql};
-use crate::model::product::{
-    search_key, tag_key, tag_keys, ListQuery, Origin, Product, ProductFields,
-};
+use super::search::{self, Which};
+use super::{time, AnyQuery, Backend, Db, Lock, Sql};
+use crate::model::product::{tag_key, tag_keys, ListQuery, Origin, Product, ProductFields};
+use crate::model::search::{query_keys, SearchQuery};
 use etal_protocol::{Availability, Currency, Money, Unit};
 
 const COLUMNS: &str =
@@ -68,16 +68,19 @@ fn bind_fields<'q>(q: AnyQuery<'q>, f: &ProductFields) -> AnyQuery<'q> {
         .bind(f.gtin.clone())
         .bind(f.category.clone())
         .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
-        .bind(f.search_text())
+        .bind(String::new())
         .bind(f.tag_keys())
+        .bind(f.search_keywords())
 }
 
-/// Inserts a product: a local one, or a mirror of a followed node's (`local` false).
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> sqlx::Result<()> {
+/// Inserts a product: a local one, or a mirror of a followed node's (`local` false), and
+/// indexes it for search.
+pub async fn insert(conn: &mut AnyConnection, p: &Product) -> sqlx::Result<()> {
     let q = sqlx::query(
         "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
-         currency, unit, availability, stock, gtin, category, tags, search_text, tag_keys, version, created_at, updated_at) \
-         VALUES ($1,$2,$3,$19,$20,$21,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
+         currency, unit, availability, stock, gtin, category, tags, search_text, tag_keys, search_keywords, \
+         version, created_at, updated_at) \
+         VALUES ($1,$2,$3,$20,$21,$22,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
     )
     .bind(p.id.to_string())
     .bind(p.merchant_id.to_string())
@@ -93,14 +96,14 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, p: &Product) -> s
                 .map(|u| etal_protocol::ap::origin(&u))
                 .unwrap_or_default(),
         )
-        .execute(ex)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    search::index(conn, Which::Product(p.id)).await
 }
 
-/// Writes new field values and bumps the version.
-pub async fn update<'e>(
-    ex: impl Executor<'e, Database = Any>,
+/// Writes new field values, bumps the version and re-indexes the product.
+pub async fn update(
+    conn: &mut AnyConnection,
     id: Uuid,
     f: &ProductFields,
     now: i64,
@@ -108,39 +111,31 @@ pub async fn update<'e>(
     let q = sqlx::query(
         "UPDATE products SET name=$2, description=$3, price_minor=$4, currency=$5, unit=$6, \
          availability=$7, stock=$8, gtin=$9, category=$10, tags=$11, search_text=$12, \
-         tag_keys=$13, version=version+1, updated_at=$14 WHERE id=$1",
+         tag_keys=$13, search_keywords=$14, version=version+1, updated_at=$15 WHERE id=$1",
     )
     .bind(id.to_string());
-    bind_fields(q, f).bind(now).execute(ex).await?;
-    Ok(())
+    bind_fields(q, f).bind(now).execute(&mut *conn).await?;
+    search::index(conn, Which::Product(id)).await
 }
 
 /// Bumps the version after a change to the product's images.
-pub async fn touch<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id: Uuid,
-    now: i64,
-) -> sqlx::Result<()> {
+pub async fn touch(conn: &mut AnyConnection, id: Uuid, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE products SET version=version+1, updated_at=$2 WHERE id=$1")
         .bind(id.to_string())
         .bind(now)
-        .execute(ex)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    super::notify_change(conn).await
 }
 
-/// Tombstones a product.
-pub async fn mark_deleted<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id: Uuid,
-    now: i64,
-) -> sqlx::Result<()> {
+/// Tombstones a product and takes it out of the search index.
+pub async fn mark_deleted(conn: &mut AnyConnection, id: Uuid, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE products SET deleted_at=$2, updated_at=$2, version=version+1 WHERE id=$1")
         .bind(id.to_string())
         .bind(now)
-        .execute(ex)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    search::index(conn, Which::Product(id)).await
 }
 
 /// A local product by id, deleted or not; `lock` is `FOR UPDATE` or nothing.
@@ -168,10 +163,7 @@ pub async fn by_id<'e>(
 }
 
 /// Live products matching `q`, newest first, `limit + 1` rows (to tell if more follow).
-pub async fn list<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    q: &ListQuery,
-) -> sqlx::Result<Vec<Product>> {
+pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<Vec<Product>> {
     let origin = match q.origin {
         Origin::Local => "p.local=1 AND ",
         Origin::Remote => "p.local=0 AND ",
@@ -218,15 +210,38 @@ pub async fn list<'e>(
         sql.push(" AND p.availability=")
             .bind(a.as_str().to_string());
     }
-    if let Some(text) = &q.q {
-        for word in search_key(text).split_whitespace().take(8) {
-            let escaped = word
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            sql.push(" AND p.search_text LIKE ")
-                .bind(format!("%{escaped}%"))
-                .push(" ESCAPE '\\'");
+    if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        // The words go through the full-text index (see `search`), the order stays newest first.
+        match db.backend() {
+            Backend::Sqlite => {
+                let expr = search::fts_expression(&SearchQuery {
+                    q: Some(text.to_string()),
+                    origin: Origin::All,
+                    ..SearchQuery::default()
+                });
+                match expr {
+                    Some(expr) => {
+                        sql.push(
+                            " AND p.id IN (SELECT d.product_id FROM product_search f \
+                             JOIN product_search_ids d ON d.n = f.rowid WHERE product_search MATCH ",
+                        )
+                        .bind(expr)
+                        .push(")");
+                    }
+                    None => {
+                        sql.push(" AND 1=0");
+                    }
+                }
+            }
+            Backend::Postgres => {
+                if query_keys(text).is_empty() {
+                    sql.push(" AND 1=0");
+                } else {
+                    sql.push(" AND p.search_doc @@ plainto_tsquery('etal_fr', ")
+                        .bind(search::pg_words(text))
+                        .push(")");
+                }
+            }
         }
     }
     if let Some(before) = q.before {
@@ -235,11 +250,34 @@ pub async fn list<'e>(
     sql.push(" ORDER BY p.id DESC LIMIT ").bind(q.limit + 1);
     let (text, args) = sql.build();
     sqlx::query_with(&text, args)
-        .fetch_all(ex)
+        .fetch_all(db.pool())
         .await?
         .iter()
         .map(from_row)
         .collect()
+}
+
+/// Live products by id, in the order given (missing or deleted ones left out).
+pub async fn by_ids(db: &Db, ids: &[Uuid]) -> sqlx::Result<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.deleted_at IS NULL AND m.deleted_at IS NULL AND p.id IN ("
+    ));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(id.to_string());
+    }
+    sql.push(")");
+    let (text, args) = sql.build();
+    let rows = sqlx::query_with(&text, args).fetch_all(db.pool()).await?;
+    let mut found: Vec<Product> = rows.iter().map(from_row).collect::<sqlx::Result<_>>()?;
+    found.sort_by_key(|p| ids.iter().position(|i| *i == p.id));
+    Ok(found)
 }
 
 /// Counts live local products.
@@ -275,4 +313,59 @@ pub async fn fill_tag_keys(db: &super::Db) -> sqlx::Result<u64> {
     super::settings::insert_if_absent(&mut tx, DONE, "1").await?;
     tx.commit().await?;
     Ok(rows.len() as u64)
+}
+
+/// Live local products most recently created or changed, newest change first: of one shop,
+/// or of every shop (then only those consenting to indexing, when `indexable_only`).
+pub async fn recently_changed(
+    db: &Db,
+    merchant: Option<Uuid>,
+    indexable_only: bool,
+    limit: i64,
+) -> sqlx::Result<Vec<Product>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.local=1 AND p.deleted_at IS NULL AND m.deleted_at IS NULL"
+    ));
+    if let Some(m) = merchant {
+        sql.push(" AND p.merchant_id=").bind(m.to_string());
+    }
+    if indexable_only {
+        sql.push(" AND m.indexable=1");
+    }
+    sql.push(" ORDER BY p.updated_at DESC, p.id DESC LIMIT ")
+        .bind(limit);
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Ids and last changes of live local products of consenting shops, by id, for sitemaps.
+pub async fn indexable_page(db: &Db, offset: i64, limit: i64) -> sqlx::Result<Vec<(Uuid, i64)>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT p.id, p.updated_at FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.local=1 AND p.deleted_at IS NULL AND m.deleted_at IS NULL AND m.indexable=1 \
+         ORDER BY p.id LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, t)| Ok((uuid(&id)?, t)))
+        .collect()
+}
+
+/// How many products [`indexable_page`] pages through.
+pub async fn count_indexable(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.local=1 AND p.deleted_at IS NULL AND m.deleted_at IS NULL AND m.indexable=1",
+    )
+    .fetch_one(db.pool())
+    .await
 }

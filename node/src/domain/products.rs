@@ -203,7 +203,7 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
 
 /// One page of products, newest first, and whether more follow.
 pub async fn list(node: &Node, query: &ListQuery) -> Result<(Vec<Product>, bool)> {
-    let mut products = db::products::list(node.db.pool(), query).await?;
+    let mut products = db::products::list(&node.db, query).await?;
     let more = products.len() as i64 > query.limit;
     products.truncate(query.limit as usize);
     let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
@@ -212,4 +212,19 @@ pub async fn list(node: &Node, query: &ListQuery) -> Result<(Vec<Product>, bool)
         p.images = images.remove(&p.id).unwrap_or_default();
     }
     Ok((products, more))
+}
+
+/// A page of search results with the number of matches in all.
+pub async fn search(
+    node: &Node,
+    query: &crate::model::search::SearchQuery,
+) -> Result<(Vec<Product>, i64)> {
+    let found = db::search::search(&node.db, query).await?;
+    let mut products = db::products::by_ids(&node.db, &found.ids).await?;
+    let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+    let mut images = db::images::for_products(node.db.pool(), &ids).await?;
+    for p in &mut products {
+        p.images = images.remove(&p.id).unwrap_or_default();
+    }
+    Ok((products, found.total))
 }

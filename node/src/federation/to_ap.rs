@@ -8,14 +8,14 @@ use uuid::Uuid;
 
 use crate::domain::merchants::Merchant;
 use crate::domain::products::Product;
-use crate::present::{esc, price_fr};
+use crate::present::{self, esc, Lang};
 use crate::urls::Urls;
 use etal_protocol::ap::{
     self, context, Activity, ActivityType, Actor, ActorType, Attachment, Endpoints, ImageRef,
     Intent, Note, Object, ObjectRef, Place, PostalAddress, PropertyValue, PublicKey, Quantity, Tag,
     Tombstone,
 };
-use etal_protocol::{taxonomy, Availability};
+use etal_protocol::taxonomy;
 
 /// A constant of a vocabulary (`as:Public`, schema.org availabilities) as a URL.
 fn url(s: &str) -> Url {
@@ -205,25 +205,16 @@ pub fn node_actor(urls: &Urls, public_pem: &str) -> Actor {
 /// The WebFinger user name of the node actor.
 pub const NODE_USERNAME: &str = "etal";
 
-fn availability_fr(a: Availability) -> &'static str {
-    match a {
-        Availability::InStock => "en stock",
-        Availability::OutOfStock => "épuisé",
-        Availability::Preorder => "sur commande",
-    }
-}
-
 /// A product as a `Note` Mastodon shows well, carrying FEP-0837 and schema.org terms.
 pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) -> Note {
     let f = &p.fields;
     let id = urls.product(&p.id);
     let tags = hashtags(p);
     let mut content = format!(
-        "<p><strong>{}</strong><br>{} / {} · {}</p>",
+        "<p><strong>{}</strong><br>{} · {}</p>",
         esc(&f.name),
-        esc(price_fr(&f.price)),
-        esc(f.unit.label_fr()),
-        availability_fr(f.availability)
+        esc(present::price_per_unit(&f.price, f.unit, Lang::Fr)),
+        present::availability(f.availability, Lang::Fr)
     );
     if let Some(d) = &f.description {
         content.push_str(&format!("<p>{}</p>", esc(d)));

@@ -1,6 +1,7 @@
 //! HTTP: the REST API, its docs, media files and public pages, on one axum router.
 
 pub mod api;
+pub mod cache;
 pub mod collections;
 pub mod extract;
 pub mod inbox;
@@ -38,7 +39,7 @@ pub fn router(node: Arc<Node>) -> Router {
         ));
     Router::new()
         .merge(api::router())
-        .merge(pages::router())
+        .merge(pages::router(node.clone()))
         .merge(collections::router())
         .merge(well_known::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
@@ -79,8 +80,26 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     res
 }
 
-async fn not_found() -> impl IntoResponse {
-    Error::NotFound("nothing here; the API is under /api/v1 (docs at /api/docs)".into())
+async fn not_found(
+    axum::extract::State(node): axum::extract::State<Arc<Node>>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    let e = Error::NotFound("nothing here; the API is under /api/v1 (docs at /api/docs)".into());
+    if wants_html(&headers) {
+        pages::error_page(&node, &headers, uri, e)
+    } else {
+        e.into_response()
+    }
+}
+
+/// Whether a request comes from a browser (it names `text/html` in `Accept`).
+pub fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
 }
 
 /// Turns a status into a problem document (for routes that answer with bare statuses).

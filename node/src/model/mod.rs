@@ -10,3 +10,4 @@ pub mod outbox;
 pub mod patch;
 pub mod product;
 pub mod remote;
+pub mod search;

@@ -73,6 +73,12 @@ impl ProductFields {
         search_key(&text)
     }
 
+    /// The words besides name and description that a search finds the product by: its tags
+    /// and its category's labels.
+    pub fn search_keywords(&self) -> String {
+        search_keywords(&self.tags, self.category.as_deref())
+    }
+
     /// The tags folded for matching (see [`tag_key`]), one a line, each between newlines.
     pub fn tag_keys(&self) -> String {
         tag_keys(&self.tags)
@@ -110,6 +116,14 @@ pub enum Origin {
     Remote,
     /// Both.
     All,
+}
+
+/// Tags and category labels, as indexed for search.
+pub fn search_keywords(tags: &[String], category: Option<&str>) -> String {
+    let mut out = tags.join(" ");
+    out.push(' ');
+    out.push_str(&super::search::category_words(category));
+    out
 }
 
 /// Lower-case, accent-free text used for searching (`Pâtisserie` matches `patisserie`).

@@ -1,0 +1,224 @@
+//! Share images: a 1200×630 JPEG card per product and per shop (photo, name, price, shop,
+//! town), drawn on first request by `crate::card`, kept on disk under `{data_dir}/cards/`
+//! by version, so a change to the product or shop draws a new one (and its URL changes, so
+//! social networks fetch it again).
+
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::Semaphore;
+
+use crate::card::{self, CardInput};
+use crate::db;
+use crate::domain::{merchants, products};
+use crate::error::{Error, Result};
+use crate::model::merchant::Merchant;
+use crate::model::product::Product;
+use crate::present::{self, Lang};
+use crate::urls::Urls;
+use crate::Node;
+
+/// Cards drawn at once (each takes a core for tens of milliseconds).
+static DRAWING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
+
+/// Routes of the cards.
+pub fn router() -> Router<Arc<Node>> {
+    Router::new()
+        .route("/cards/products/{file}", get(product_card))
+        .route("/shops/{slug}/card.jpg", get(shop_card))
+}
+
+/// The card of a product, versioned.
+pub fn product_card_url(urls: &Urls, p: &Product) -> String {
+    format!(
+        "{}/cards/products/{}.jpg?v={}",
+        urls.base(),
+        p.id,
+        p.version
+    )
+}
+
+async fn product_card(
+    State(node): State<Arc<Node>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let id = file
+            .strip_suffix(".jpg")
+            .ok_or_else(|| Error::NotFound("cards are .jpg files".into()))?;
+        let mut p = products::get(&node, id).await?;
+        p.images = db::images::for_product(node.db.pool(), p.id).await?;
+        let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
+            .await?
+            .ok_or_else(|| Error::NotFound("no shop".into()))?;
+        let tag = format!("p{}-{}-{}", p.id.simple(), p.version, m.version);
+        let file = node
+            .settings
+            .data_dir
+            .join("cards")
+            .join("p")
+            .join(format!("{tag}.jpg"));
+        let photo = p.images.first().map(|i| {
+            crate::media::media_dir(&node.settings.data_dir).join(&i.variant("large").path)
+        });
+        let price = present::price_per_unit(&p.fields.price, p.fields.unit, Lang::Fr);
+        let job = Job {
+            title: p.fields.name.clone(),
+            price: Some(price),
+            shop: Some(m.fields.name.clone()),
+            town: Some(m.fields.address.city.clone()),
+            site: node.settings.site.name.clone(),
+            photo,
+            accent: crate::avatar::colour(m.fields.category.as_deref()),
+        };
+        serve(&headers, &tag, file, job).await
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response())
+}
+
+async fn shop_card(
+    State(node): State<Arc<Node>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let m: Merchant = merchants::get(&node, &slug).await?;
+        let tag = format!("m{}-{}", m.id.simple(), m.version);
+        let file = node
+            .settings
+            .data_dir
+            .join("cards")
+            .join("m")
+            .join(format!("{tag}.jpg"));
+        // The shop's newest product photo, if any.
+        let (newest, _) = products::search(
+            &node,
+            &crate::model::search::SearchQuery {
+                merchant: Some(m.id),
+                limit: 6,
+                ..Default::default()
+            },
+        )
+        .await?;
+        let photo = newest.iter().find_map(|p| {
+            p.images.first().map(|i| {
+                crate::media::media_dir(&node.settings.data_dir).join(&i.variant("large").path)
+            })
+        });
+        let job = Job {
+            title: m.fields.name.clone(),
+            price: m
+                .fields
+                .category
+                .as_deref()
+                .map(|c| present::category_label(c, Lang::Fr)),
+            shop: m.fields.address.street.clone(),
+            town: Some(format!(
+                "{} {}",
+                m.fields.address.postal_code, m.fields.address.city
+            )),
+            site: node.settings.site.name.clone(),
+            photo,
+            accent: crate::avatar::colour(m.fields.category.as_deref()),
+        };
+        serve(&headers, &tag, file, job).await
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response())
+}
+
+struct Job {
+    title: String,
+    price: Option<String>,
+    shop: Option<String>,
+    town: Option<String>,
+    site: String,
+    photo: Option<PathBuf>,
+    accent: [u8; 3],
+}
+
+fn draw(job: &Job) -> Vec<u8> {
+    // The photo is one of the node's own stored copies (at most 1200 px): safe to decode.
+    let photo = job
+        .photo
+        .as_ref()
+        .and_then(|p| image::ImageReader::open(p).ok())
+        .and_then(|r| r.with_guessed_format().ok())
+        .and_then(|r| r.decode().ok());
+    card::render(&CardInput {
+        title: &job.title,
+        price: job.price.as_deref(),
+        shop: job.shop.as_deref(),
+        town: job.town.as_deref(),
+        site: &job.site,
+        photo: photo.as_ref(),
+        accent: job.accent,
+    })
+}
+
+async fn serve(headers: &HeaderMap, tag: &str, file: PathBuf, job: Job) -> Result<Response> {
+    let etag = format!("\"{tag}\"");
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let bytes = match tokio::fs::read(&file).await {
+        Ok(b) => b,
+        Err(_) => {
+            let _permit = DRAWING.acquire().await.map_err(anyhow::Error::from)?;
+            let target = file.clone();
+            tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                let bytes = draw(&job);
+                let dir = target.parent().expect("cards have a folder");
+                std::fs::create_dir_all(dir)?;
+                // Older versions of the same card go.
+                let stem = target
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .and_then(|s| s.split('-').next())
+                    .unwrap_or_default()
+                    .to_string();
+                if let Ok(entries) = std::fs::read_dir(dir) {
+                    for e in entries.flatten() {
+                        let name = e.file_name();
+                        let name = name.to_string_lossy();
+                        if name.starts_with(&format!("{stem}-")) && e.path() != target {
+                            let _ = std::fs::remove_file(e.path());
+                        }
+                    }
+                }
+                let tmp = target.with_extension("tmp");
+                std::fs::write(&tmp, &bytes)?;
+                std::fs::rename(&tmp, &target)?;
+                Ok(bytes)
+            })
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(anyhow::Error::from)?
+        }
+    };
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(res)
+}
