@@ -11,12 +11,12 @@ CREATE TABLE product_search_ids (
     product_id text not null unique references products (id)
 );
 
+-- lat and lon (the shop's position, not indexed) let a "near" search check distances without
+-- reading the products and merchants tables.
 CREATE VIRTUAL TABLE product_search USING fts5 (
-    name, keywords, shop, description, facets,
+    name, keywords, shop, description, facets, lat UNINDEXED, lon UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 );
--- Relevance: the name counts most, then keywords, the shop, the description; facets none.
-INSERT INTO product_search (product_search, rank) VALUES ('rank', 'bm25(10.0, 5.0, 3.0, 1.0, 0.0)');
 
 -- The old LIKE-searched copy of the text is no longer read.
 UPDATE products SET search_text = '';

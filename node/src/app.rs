@@ -80,11 +80,17 @@ impl App {
             "Étal node listening"
         );
         let worker = crate::delivery::spawn(self.node.clone());
+        // Other node processes on the same PostgreSQL: notice their writes.
+        let changes = (self.node.db.backend() == crate::db::Backend::Postgres)
+            .then(|| tokio::spawn(crate::http::cache::watch_changes(self.node.clone())));
         let limits = self.node.settings.limits.clone();
         let served = serve(self.listener, router, &limits, stop)
             .await
             .context("server error");
         worker.abort();
+        if let Some(c) = changes {
+            c.abort();
+        }
         served?;
         self.node.db.close().await;
         Ok(())

@@ -87,11 +87,21 @@ impl Node {
         })
     }
 
-    /// After a write has committed: forgets the rendered pages and tells the delivery
-    /// worker there is new work.
+    /// Tells the delivery worker there is new work.
     pub fn wake(&self) {
-        self.pages.invalidate();
         self.wake.notify_one();
+    }
+
+    /// After a write that pages show has committed: forgets this process's rendered pages,
+    /// counts the change for the other processes on the same database (see
+    /// `http::cache::Freshness`), and wakes the delivery worker.
+    pub async fn committed(&self) {
+        self.pages.invalidate();
+        if let Err(e) = db::count_change(&self.db).await {
+            // The other processes then keep their pages until the next counted change; say so.
+            tracing::error!(error = %e, "cannot count a change for the other node processes");
+        }
+        self.wake();
     }
 
     /// Where photos are stored.

@@ -246,7 +246,32 @@ impl TestNode {
     pub async fn snapshot(&self) -> BTreeMap<String, Vec<Vec<String>>> {
         let mut out = BTreeMap::new();
         for table in self.tables().await {
-            let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
+            // PostgreSQL: the types the Any driver cannot read (the search index's tsvector)
+            // as text.
+            let sql = if on_postgres() {
+                let columns: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+                )
+                .bind(table.clone())
+                .fetch_all(self.node.db.pool())
+                .await
+                .unwrap();
+                let list: Vec<String> = columns
+                    .iter()
+                    .map(|(c, t)| {
+                        if t == "tsvector" {
+                            format!("{c}::text AS {c}")
+                        } else {
+                            c.clone()
+                        }
+                    })
+                    .collect();
+                format!("SELECT {} FROM {table} ORDER BY 1", list.join(", "))
+            } else {
+                format!("SELECT * FROM {table} ORDER BY 1")
+            };
+            let rows = sqlx::query(&sql)
                 .fetch_all(self.node.db.pool())
                 .await
                 .unwrap();

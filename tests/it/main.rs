@@ -12,4 +12,5 @@ mod harness;
 mod hostile;
 mod layers;
 mod openapi;
+mod pages;
 mod schemas;

@@ -90,20 +90,22 @@ pub async fn insert(
         .bind(m.updated_at.timestamp_millis())
         .execute(&mut *conn)
         .await?;
-    super::notify_change(conn).await
+    Ok(())
 }
 
-/// Writes new field values and bumps the version; a new name re-indexes the shop's products.
+/// Writes new field values and bumps the version; a new name or position re-indexes the
+/// shop's products.
 pub async fn update(
     conn: &mut sqlx::AnyConnection,
     id: Uuid,
     f: &MerchantFields,
     now: i64,
 ) -> sqlx::Result<()> {
-    let old_name: Option<String> = sqlx::query_scalar("SELECT name FROM merchants WHERE id=$1")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let old: Option<(String, Option<f64>, Option<f64>)> =
+        sqlx::query_as("SELECT name, lat, lon FROM merchants WHERE id=$1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
     let q = sqlx::query(
         "UPDATE merchants SET name=$2, description=$3, category=$4, street=$5, postal_code=$6, \
          city=$7, insee_code=$8, lat=$9, lon=$10, phone=$11, email=$12, website=$13, \
@@ -112,8 +114,9 @@ pub async fn update(
     )
     .bind(id.to_string());
     bind_fields(q, f).bind(now).execute(&mut *conn).await?;
-    super::notify_change(conn).await?;
-    if old_name.as_deref() != Some(f.name.as_str()) {
+    // The index holds the shop's name and its position (map cells) in each product.
+    let now_indexed = (f.name.clone(), f.geo.map(|g| g.lat), f.geo.map(|g| g.lon));
+    if old.as_ref() != Some(&now_indexed) {
         super::search::index(conn, super::search::Which::Merchant(id)).await?;
     }
     Ok(())

@@ -53,15 +53,23 @@ impl Backend {
     }
 }
 
-/// Tells other node processes sharing the database that what pages show has changed (on
-/// PostgreSQL, a `NOTIFY` that leaves when the transaction commits; SQLite has one process).
-pub async fn notify_change(conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
-    if Backend::of(conn) == Backend::Postgres {
-        sqlx::query("SELECT pg_notify('etal_changes', '')")
-            .execute(&mut *conn)
+/// Counts, in the database, the committed writes that pages show, so that node processes
+/// sharing a PostgreSQL database know when their rendered pages are stale (SQLite has one
+/// process: nothing to do). Called after the write's commit.
+pub async fn count_change(db: &Db) -> sqlx::Result<()> {
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT nextval('etal_changes')")
+            .execute(db.writer())
             .await?;
     }
     Ok(())
+}
+
+/// The count of [`count_change`] (PostgreSQL only).
+pub async fn changes(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT last_value FROM etal_changes")
+        .fetch_one(db.pool())
+        .await
 }
 
 /// A write transaction.

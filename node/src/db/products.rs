@@ -125,7 +125,7 @@ pub async fn touch(conn: &mut AnyConnection, id: Uuid, now: i64) -> sqlx::Result
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    super::notify_change(conn).await
+    Ok(())
 }
 
 /// Tombstones a product and takes it out of the search index.
@@ -237,7 +237,7 @@ pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<Vec<Product>> {
                 if query_keys(text).is_empty() {
                     sql.push(" AND 1=0");
                 } else {
-                    sql.push(" AND p.search_doc @@ plainto_tsquery('etal_fr', ")
+                    sql.push(" AND p.search_doc @@ plainto_tsquery('public.etal_fr', ")
                         .bind(search::pg_words(text))
                         .push(")");
                 }

@@ -101,12 +101,12 @@ async fn attach(node: &Node, mut image: Image) -> Result<Image> {
     db::images::insert(&mut *tx, &image).await?;
     changed(&mut tx, &product, node.clock.now_ms()).await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(image)
 }
 
 async fn changed(tx: &mut db::Tx, product: &products::Product, now: i64) -> Result<()> {
-    db::products::touch(&mut **tx, product.id, now).await?;
+    db::products::touch(tx, product.id, now).await?;
     outbox::record(
         tx,
         now,
@@ -175,7 +175,7 @@ pub async fn update(
     db::images::save_order_and_alt(&mut tx, &images).await?;
     changed(&mut tx, &product, node.clock.now_ms()).await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(images.swap_remove(position as usize))
 }
 
@@ -191,7 +191,7 @@ pub async fn delete(node: &Node, who: &Principal, product_id: &str, image_id: &s
     db::images::save_order_and_alt(&mut tx, &images).await?;
     changed(&mut tx, &product, node.clock.now_ms()).await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     media::remove(&node.media_dir(), &removed.variants);
     Ok(())
 }

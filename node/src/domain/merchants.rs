@@ -20,7 +20,7 @@ pub async fn create(node: &Node, input: MerchantCreate) -> Result<Merchant> {
     }
     let merchant = insert(node, &mut tx, slug, fields, &keys).await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(merchant)
 }
 
@@ -44,7 +44,7 @@ pub async fn insert(
         updated_at: db::time(now),
         deleted_at: None,
     };
-    db::merchants::insert(&mut **tx, &merchant, &keys.private_pem)
+    db::merchants::insert(tx, &merchant, &keys.private_pem)
         .await
         .map_err(|e| {
             if db::is_unique_violation(&e) {
@@ -100,7 +100,7 @@ pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Mer
         return Ok(current);
     }
     let now = node.clock.now_ms();
-    db::merchants::update(&mut *tx, current.id, &fields, now).await?;
+    db::merchants::update(&mut tx, current.id, &fields, now).await?;
     outbox::record(
         &mut tx,
         now,
@@ -111,7 +111,7 @@ pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Mer
     )
     .await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(Merchant {
         fields,
         version: current.version + 1,
@@ -139,6 +139,6 @@ pub async fn delete(node: &Node, slug: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(())
 }

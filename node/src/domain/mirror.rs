@@ -149,7 +149,7 @@ pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: 
     let existing = db::mirror::product_id(&mut **tx, &p.ap_id).await?;
     let id = existing.unwrap_or_else(Uuid::now_v7);
     if existing.is_some() {
-        db::products::update(&mut **tx, id, &fields, p.updated_at).await?;
+        db::products::update(tx, id, &fields, p.updated_at).await?;
         db::mirror::set_product_page(tx, id, p.url).await?;
     } else {
         let product = Product {
@@ -166,7 +166,7 @@ pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: 
             updated_at: db::time(p.updated_at),
             deleted_at: None,
         };
-        db::products::insert(&mut **tx, &product).await?;
+        db::products::insert(tx, &product).await?;
     }
     db::mirror::clear_images(tx, id).await?;
     for (i, mut image) in p

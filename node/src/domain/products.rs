@@ -72,7 +72,7 @@ pub async fn create(
     merchants::live(db::merchants::by_id(&mut *tx, merchant.id).await?, slug)?;
     let product = insert(node, &mut tx, &merchant, fields).await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(product)
 }
 
@@ -99,7 +99,7 @@ pub async fn insert(
         updated_at: db::time(now),
         deleted_at: None,
     };
-    db::products::insert(&mut **tx, &product).await?;
+    db::products::insert(tx, &product).await?;
     outbox::record(
         tx,
         now,
@@ -133,7 +133,7 @@ pub async fn update(
     let fields = patch.apply(&current.fields)?;
     if fields != current.fields {
         let now = node.clock.now_ms();
-        db::products::update(&mut *tx, id, &fields, now).await?;
+        db::products::update(&mut tx, id, &fields, now).await?;
         if current.fields.announce_change_to(&fields) {
             outbox::record(
                 &mut tx,
@@ -151,7 +151,7 @@ pub async fn update(
     }
     current.images = db::images::for_product(&mut *tx, id).await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(current)
 }
 
@@ -186,7 +186,7 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
     who.may_manage(current.merchant_id)?;
     check_if_match(if_match, &current)?;
     let now = node.clock.now_ms();
-    db::products::mark_deleted(&mut *tx, id, now).await?;
+    db::products::mark_deleted(&mut tx, id, now).await?;
     outbox::record(
         &mut tx,
         now,
@@ -197,7 +197,7 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
     )
     .await?;
     tx.commit().await?;
-    node.wake();
+    node.committed().await;
     Ok(())
 }
 

@@ -96,7 +96,8 @@ pub fn merchant_actor(urls: &Urls, m: &Merchant) -> Actor {
         )),
     )];
     if !f.opening_hours.is_empty() {
-        attachment.push(field("Horaires", esc(f.opening_hours.join(" ; "))));
+        let words = present::hours::in_words(&f.opening_hours, Lang::Fr);
+        attachment.push(field("Horaires", esc(words.join(" ; "))));
     }
     if let Some(p) = &f.phone {
         attachment.push(field("Téléphone", esc(p)));

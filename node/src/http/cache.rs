@@ -7,9 +7,11 @@
 //! that changes what a page shows bumps the generation** ([`PageCache::invalidate`], called
 //! by `Node::wake` after the domain's writes commit). An answer rendered while a write was
 //! committing carries the generation read before rendering, so it is never served after the
-//! bump. Several node processes sharing one PostgreSQL hear each other's writes through
-//! `LISTEN etal_changes` (the writes `NOTIFY` inside their transaction, so the notice leaves
-//! at commit): see [`listen`].
+//! bump. Several node processes sharing one PostgreSQL count their writes in the database
+//! (the `etal_changes` sequence, advanced after each commit), and a process serves a kept
+//! answer only after reading that count once more since the request arrived: see
+//! [`Freshness`]. Concurrent requests share one such read, so it costs a round trip of latency,
+//! not one query per request.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -224,6 +226,8 @@ pub struct PageCache {
     answers: RwLock<HashMap<Key, (u64, Arc<Rendered>)>>,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Other processes' writes (PostgreSQL).
+    pub freshness: Freshness,
 }
 
 impl PageCache {
@@ -356,11 +360,52 @@ pub async fn layer(State(node): State<Arc<Node>>, request: Request, next: Next) 
     } else {
         Repr::Html
     };
+    let chosen = chosen_lang(uri.query());
     let key = (path, repr, lang_of(&headers, uri.query()));
+    let response = cached(&node, key, &headers, request, next).await;
+    match chosen {
+        Some(lang) => remember_lang(response, lang),
+        None => response,
+    }
+}
+
+/// The language a `?lang=` link chose.
+fn chosen_lang(query: Option<&str>) -> Option<Lang> {
+    query?.split('&').find_map(|p| match p {
+        "lang=en" => Some(Lang::En),
+        "lang=fr" => Some(Lang::Fr),
+        _ => None,
+    })
+}
+
+/// Keeps a language chosen with the switch for the next pages (a year).
+fn remember_lang(mut res: Response, lang: Lang) -> Response {
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.tag()
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    res
+}
+
+async fn cached(
+    node: &Node,
+    key: Key,
+    headers: &HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
     let cache = &node.pages;
+    cache.freshness.check().await;
     if let Some(hit) = cache.get(&key) {
         cache.hits.fetch_add(1, Ordering::Relaxed);
-        return hit.respond(&headers);
+        return hit.respond(headers);
     }
     cache.misses.fetch_add(1, Ordering::Relaxed);
     let generation = cache.generation();
@@ -381,7 +426,7 @@ pub async fn layer(State(node): State<Arc<Node>>, request: Request, next: Next) 
     if keep {
         cache.put(key, generation, rendered.clone());
     }
-    rendered.respond(&headers)
+    rendered.respond(headers)
 }
 
 fn status_only(status: StatusCode) -> Response {
@@ -390,44 +435,68 @@ fn status_only(status: StatusCode) -> Response {
     r
 }
 
-/// Channel the writes of every node process notify.
-pub const CHANNEL: &str = "etal_changes";
+/// The check, on PostgreSQL, that no other process has written since a request arrived. Each
+/// request takes a ticket; one task reads the change count for every ticket taken before its
+/// read started, and invalidates the cache when the count moved.
+#[derive(Debug)]
+pub struct Freshness {
+    active: std::sync::atomic::AtomicBool,
+    requested: AtomicU64,
+    done: tokio::sync::watch::Sender<u64>,
+    wake: tokio::sync::Notify,
+}
 
-/// Keeps this process's cache in step with writes made by other processes on the same
-/// PostgreSQL database: each notice on [`CHANNEL`] invalidates the cache, and so does a lost
-/// connection (notices may have been missed while it was down).
-pub async fn listen(node: Arc<Node>, url: String) {
-    use sqlx::postgres::PgListener;
+impl Default for Freshness {
+    fn default() -> Freshness {
+        Freshness {
+            active: Default::default(),
+            requested: AtomicU64::new(0),
+            done: tokio::sync::watch::Sender::new(0),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl Freshness {
+    /// Waits until the change count has been read since this call began (at once on SQLite,
+    /// where the node is the only process).
+    pub async fn check(&self) {
+        if !self.active.load(Ordering::Acquire) {
+            return;
+        }
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut done = self.done.subscribe();
+        self.wake.notify_one();
+        let _ = done.wait_for(|d| *d >= ticket).await;
+    }
+}
+
+/// Reads the change count for the waiting requests, as long as the node runs (PostgreSQL).
+pub async fn watch_changes(node: Arc<Node>) {
+    let f = &node.pages.freshness;
+    f.active.store(true, Ordering::Release);
+    let mut last: Option<i64> = None;
     loop {
-        let mut listener = match PgListener::connect(&url).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for other processes' writes; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %e, "LISTEN failed; retrying");
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        let target = f.requested.load(Ordering::SeqCst);
+        if target <= *f.done.borrow() {
+            f.wake.notified().await;
             continue;
         }
-        // Anything written while not listening is unknown: start afresh.
-        node.pages.invalidate();
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(_)) => node.pages.invalidate(),
-                Ok(None) => {
-                    // The connection dropped; the listener reconnects on the next call.
+        match crate::db::changes(&node.db).await {
+            Ok(n) => {
+                if last.is_some_and(|l| l != n) {
                     node.pages.invalidate();
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "lost the change notices; reconnecting");
-                    node.pages.invalidate();
-                    break;
-                }
+                last = Some(n);
+            }
+            Err(e) => {
+                // Unknown: keep nothing rendered, and say so.
+                tracing::warn!(error = %e, "cannot read the change count; pages are rendered afresh");
+                node.pages.invalidate();
+                last = None;
             }
         }
+        f.done.send_replace(target);
     }
 }
 

@@ -136,13 +136,51 @@ pub fn category_words(code: Option<&str>) -> String {
     out
 }
 
+/// Sizes in degrees of the map cells products are indexed under (by their shop's position),
+/// so that a "near" search reads only the products of the cells around its circle.
+pub const GEO_STEPS: [f64; 3] = [0.05, 0.25, 1.0];
+/// Most cells a "near" search names.
+const MAX_CELLS: usize = 36;
+
+/// The facet word of the cell of `step` index `level` holding a point.
+fn cell(level: usize, lat: f64, lon: f64) -> String {
+    let step = GEO_STEPS[level];
+    let y = ((lat + 90.0) / step).floor() as i64;
+    let x = ((lon + 180.0) / step).floor() as i64;
+    format!("g{level}y{y}x{x}")
+}
+
+/// The cells around a circle: the words of the finest level that covers it with at most
+/// [`MAX_CELLS`] cells (`None` if even the coarsest needs more: the filter then reads every
+/// match).
+pub fn near_cells(near: &Near) -> Option<Vec<String>> {
+    let (lat0, lat1, lon0, lon1) = near.bounds();
+    for (level, step) in GEO_STEPS.iter().enumerate() {
+        let ys = ((lat0 + 90.0) / step).floor() as i64..=((lat1 + 90.0) / step).floor() as i64;
+        let xs = ((lon0 + 180.0) / step).floor() as i64..=((lon1 + 180.0) / step).floor() as i64;
+        let count = (ys.end() - ys.start() + 1) * (xs.end() - xs.start() + 1);
+        if count as usize <= MAX_CELLS {
+            let mut out = Vec::new();
+            for y in ys {
+                for x in xs.clone() {
+                    out.push(format!("g{level}y{y}x{x}"));
+                }
+            }
+            return Some(out);
+        }
+    }
+    None
+}
+
 /// The facet words of a product (filters answered by the index itself): `c` + category code
-/// and family, `a` + availability, `s` + merchant id, `o` + origin; letters and digits only.
+/// and family, `a` + availability, `s` + merchant id, `o` + origin, `g` + map cells of the
+/// shop; letters and digits only.
 pub fn facets(
     category: Option<&str>,
     availability: Availability,
     merchant: Uuid,
     local: bool,
+    geo: Option<Geo>,
 ) -> String {
     let mut out = String::new();
     if let Some(code) = category {
@@ -159,6 +197,14 @@ pub fn facets(
     out.push_str(&merchant_facet(merchant));
     out.push(' ');
     out.push_str(if local { "olocal" } else { "oremote" });
+    if let Some(g) = geo {
+        if g.lat.is_finite() && g.lon.is_finite() {
+            for level in 0..GEO_STEPS.len() {
+                out.push(' ');
+                out.push_str(&cell(level, g.lat, g.lon));
+            }
+        }
+    }
     out
 }
 
@@ -265,12 +311,46 @@ mod tests {
             Availability::InStock,
             Uuid::nil(),
             true,
+            Some(Geo {
+                lat: 48.64,
+                lon: -1.83,
+            }),
         );
         for w in f.split(' ') {
             assert!(w.chars().all(|c| c.is_ascii_alphanumeric()), "{w}");
         }
         assert!(f.contains("cfood "));
         assert!(f.contains("cfoodxbakery"));
+    }
+
+    #[test]
+    fn a_circle_names_the_cells_around_it() {
+        let near = Near {
+            at: Geo {
+                lat: 48.64,
+                lon: 1.83,
+            },
+            km: 10.0,
+        };
+        let cells = near_cells(&near).unwrap();
+        assert!(cells.len() <= MAX_CELLS);
+        // A shop 8 km away is in one of them, at the level chosen.
+        let shop = facets(
+            None,
+            Availability::InStock,
+            Uuid::nil(),
+            true,
+            Some(Geo {
+                lat: 48.70,
+                lon: 1.90,
+            }),
+        );
+        assert!(cells.iter().any(|c| shop.split(' ').any(|w| w == c)));
+        let wide = Near {
+            at: near.at,
+            km: 200.0,
+        };
+        assert!(near_cells(&wide).unwrap()[0].starts_with("g2"));
     }
 
     #[test]

@@ -178,7 +178,10 @@ async fn a_merchant_is_an_organization_actor_with_its_profile() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert_eq!(html.headers()["vary"], "Accept");
+    assert!(html.headers()["vary"]
+        .to_str()
+        .unwrap()
+        .starts_with("Accept"));
     let ld = t
         .client
         .get(&me)
