@@ -164,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
             "daemon off;\nworker_processes auto;\npid {0}/nginx.pid;\nerror_log stderr error;\n\
              events {{ worker_connections 4096; }}\n\
              http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n\
+               open_file_cache max=1000 inactive=60s;\n  open_file_cache_valid 60s;\n\
                types {{ text/html html; application/activity+json json; }}\n\
                client_body_temp_path {0}; proxy_temp_path {0}; fastcgi_temp_path {0}; uwsgi_temp_path {0}; scgi_temp_path {0};\n\
                server {{ listen 127.0.0.1:{nginx_port}; root {1}; }}\n}}\n",

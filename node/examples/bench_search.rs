@@ -481,6 +481,10 @@ async fn main() -> anyhow::Result<()> {
     if !existing {
         let db = Db::connect(&database_url).await?;
         generate(&db, &urls, shops, products).await?;
+        if db.backend() == db::Backend::Postgres {
+            // What autovacuum does after a bulk load, at once.
+            sqlx::query("ANALYZE").execute(db.pool()).await?;
+        }
         std::fs::write(dir.join("generated"), "")?;
     }
     let mut child = Command::new(common::bin("ETAL_BIN", "target/release/etal"))

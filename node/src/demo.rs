@@ -431,6 +431,7 @@ pub async fn seed(node: &Node) -> anyhow::Result<()> {
         }
     }
     tx.commit().await?;
+    node.committed().await;
     tracing::info!(shops = prepared.len(), products = count, "demo town seeded");
     Ok(())
 }

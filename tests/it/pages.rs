@@ -806,3 +806,47 @@ async fn a_write_through_one_process_is_seen_at_once_through_another() {
         );
     }
 }
+
+/// Review findings: made-up parameters do not enter the cache, a search near the antimeridian
+/// works, a control character in a name does not break the feed.
+#[tokio::test]
+async fn hostile_urls_and_names_do_not_break_pages() {
+    let t = spawn().await;
+    bakery(&t).await;
+    page(&t, "/").await;
+    let (hits, misses) = t.node.pages.stats();
+    for n in 0..5 {
+        assert_eq!(page(&t, &format!("/?junk={n}")).await.status, 200);
+    }
+    assert_eq!(
+        t.node.pages.stats(),
+        (hits, misses),
+        "junk URLs bypass the cache"
+    );
+    let edge = page(&t, "/search?q=pain&lat=-89.99&lon=-179.99&km=5").await;
+    assert_eq!(edge.status, 200, "a circle across the antimeridian");
+    let a = t
+        .post(
+            "/api/v1/merchants/boulangerie/products",
+            json!({"name": "Pain\u{1}bis", "price": "1"}),
+        )
+        .await;
+    if a.status == 201 {
+        let feed = t
+            .client
+            .get(format!("{}/feed.atom", t.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !feed.contains('\u{1}'),
+            "XML 1.0 forbids control characters"
+        );
+        assert!(feed.contains("Painbis"));
+    } else {
+        a.problem(422);
+    }
+}

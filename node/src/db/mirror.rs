@@ -65,6 +65,16 @@ pub async fn save_merchant(
          VALUES ($1,$2,0,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17)"
     };
     let f = m.fields;
+    // The index holds the shop's name and position in each product: re-index only when they
+    // change (a followed node re-sends its actors often).
+    let old: Option<(String, Option<f64>, Option<f64>)> = if exists {
+        sqlx::query_as("SELECT name, lat, lon FROM merchants WHERE id=$1")
+            .bind(m.id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+    } else {
+        None
+    };
     sqlx::query(sql)
         .bind(m.id.to_string())
         .bind(m.ap_id.to_string())
@@ -85,7 +95,8 @@ pub async fn save_merchant(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    if exists {
+    let indexed = (f.name.clone(), f.geo.map(|g| g.lat), f.geo.map(|g| g.lon));
+    if exists && old.as_ref() != Some(&indexed) {
         super::search::index(tx, super::search::Which::Merchant(m.id)).await?;
     }
     Ok(())

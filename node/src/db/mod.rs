@@ -67,7 +67,8 @@ pub async fn count_change(db: &Db) -> sqlx::Result<()> {
 
 /// The count of [`count_change`] (PostgreSQL only).
 pub async fn changes(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT last_value FROM etal_changes")
+    // Before the first nextval, last_value is already 1 (is_called false): count that as 0.
+    sqlx::query_scalar("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM etal_changes")
         .fetch_one(db.pool())
         .await
 }

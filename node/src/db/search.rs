@@ -432,10 +432,15 @@ fn postgres_filter(q: &SearchQuery, words: Option<&str>, select: &str) -> Sql {
         Origin::Remote => " AND p.local = 0",
         Origin::All => "",
     };
-    let mut sql = Sql::new(&format!(
-        "{select} FROM products p JOIN merchants m ON m.id = p.merchant_id \
-         WHERE p.deleted_at IS NULL AND m.deleted_at IS NULL{origin}"
-    ));
+    // A deleted shop's products are deleted with it: the shop is read only for its position.
+    let mut sql = Sql::new(&if q.near.is_some() {
+        format!(
+            "{select} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+             WHERE p.deleted_at IS NULL AND m.deleted_at IS NULL{origin}"
+        )
+    } else {
+        format!("{select} FROM products p WHERE p.deleted_at IS NULL{origin}")
+    });
     if let Some(w) = words {
         sql.push(" AND p.search_doc @@ plainto_tsquery('public.etal_fr', ")
             .bind(w.to_string())

@@ -270,5 +270,6 @@ async fn backfill_one(node: &Node, inner: &Activity) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!(e.reason))?;
     tx.commit().await?;
+    node.committed().await;
     Ok(())
 }

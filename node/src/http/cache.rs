@@ -360,6 +360,9 @@ pub async fn layer(State(node): State<Arc<Node>>, request: Request, next: Next) 
     } else {
         Repr::Html
     };
+    if !cacheable(uri) {
+        return next.run(request).await;
+    }
     let chosen = chosen_lang(uri.query());
     let key = (path, repr, lang_of(&headers, uri.query()));
     let response = cached(&node, key, &headers, request, next).await;
@@ -367,6 +370,24 @@ pub async fn layer(State(node): State<Arc<Node>>, request: Request, next: Next) 
         Some(lang) => remember_lang(response, lang),
         None => response,
     }
+}
+
+/// Query parameters the pages read; an answer to a URL with any other is not kept (so that
+/// made-up URLs cannot fill the cache and push out the real pages).
+const KNOWN_PARAMETERS: &[&str] = &["page", "before", "lang", "url", "format"];
+
+/// Whether answers to this URL are kept: not search results (a search is rarely asked twice,
+/// and runs in milliseconds), and only with known parameters.
+fn cacheable(uri: &axum::http::Uri) -> bool {
+    if uri.path() == "/search" {
+        return false;
+    }
+    uri.query().is_none_or(|q| {
+        q.split('&').all(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            KNOWN_PARAMETERS.contains(&name)
+        })
+    })
 }
 
 /// The language a `?lang=` link chose.
@@ -415,6 +436,13 @@ async fn cached(
         return response;
     }
     let (parts, body) = response.into_parts();
+    // Large answers (a sitemap of 50,000 URLs is 7 MB) are served as they are, not kept.
+    let large = axum::body::HttpBody::size_hint(&body)
+        .upper()
+        .is_none_or(|n| n > MAX_ANSWER_BYTES as u64);
+    if large {
+        return Response::from_parts(parts, body);
+    }
     let keep = !private(&parts.headers);
     let body = match axum::body::to_bytes(body, MAX_ANSWER_BYTES).await {
         Ok(b) => b,
@@ -484,7 +512,8 @@ pub async fn watch_changes(node: Arc<Node>) {
         }
         match crate::db::changes(&node.db).await {
             Ok(n) => {
-                if last.is_some_and(|l| l != n) {
+                // Unknown before (first read, or after a failed one) counts as changed.
+                if last != Some(n) {
                     node.pages.invalidate();
                 }
                 last = Some(n);

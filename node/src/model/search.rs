@@ -147,7 +147,13 @@ fn cell(level: usize, lat: f64, lon: f64) -> String {
     let step = GEO_STEPS[level];
     let y = ((lat + 90.0) / step).floor() as i64;
     let x = ((lon + 180.0) / step).floor() as i64;
-    format!("g{level}y{y}x{x}")
+    cell_word(level, y, x)
+}
+
+/// A cell's word: letters and digits only (`m` for a minus sign, which FTS5 would read as an
+/// operator; cells past the poles or the antimeridian only occur in queries).
+fn cell_word(level: usize, y: i64, x: i64) -> String {
+    format!("g{level}y{y}x{x}").replace('-', "m")
 }
 
 /// The cells around a circle: the words of the finest level that covers it with at most
@@ -163,7 +169,7 @@ pub fn near_cells(near: &Near) -> Option<Vec<String>> {
             let mut out = Vec::new();
             for y in ys {
                 for x in xs.clone() {
-                    out.push(format!("g{level}y{y}x{x}"));
+                    out.push(cell_word(level, y, x));
                 }
             }
             return Some(out);

@@ -68,6 +68,7 @@ pub async fn dispatch(
             }
             None if a.kind == ActivityType::Announce => {
                 mirror::apply_announce(node, &mut tx, &v, &prepared).await?;
+                after.mirrored = true;
             }
             None => {}
         },
@@ -77,8 +78,14 @@ pub async fn dispatch(
                     .await?;
             }
         }
-        ActivityType::Update => update::update(node, &mut tx, &v, now).await?,
-        ActivityType::Delete => delete::delete(node, &mut tx, &v, now).await?,
+        ActivityType::Update => {
+            update::update(node, &mut tx, &v, now).await?;
+            after.mirrored = true;
+        }
+        ActivityType::Delete => {
+            delete::delete(node, &mut tx, &v, now).await?;
+            after.mirrored = true;
+        }
         ActivityType::Accept | ActivityType::Reject => {
             after.backfill = accept::answer(&mut tx, &v, now).await?;
         }
@@ -88,7 +95,12 @@ pub async fn dispatch(
     if v.fresh {
         node.fed.cache_actor(&v.actor);
     }
-    node.wake.notify_one();
+    if after.mirrored {
+        // Mirrored shops and products are served here too: pages must show the change.
+        node.committed().await;
+    } else {
+        node.wake.notify_one();
+    }
     if let Some((what, local)) = after.log {
         tracing::info!(follower = %a.actor, actor = local, "{what}");
     }
@@ -104,4 +116,6 @@ struct After {
     backfill: Option<String>,
     /// What to log once the transaction is committed: (what happened, the local actor).
     log: Option<(&'static str, String)>,
+    /// Mirrored shops or products changed (pages kept rendered must be forgotten).
+    mirrored: bool,
 }

@@ -33,10 +33,11 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/shops/{slug}/card.jpg", get(shop_card))
 }
 
-/// The card of a product, versioned.
-pub fn product_card_url(urls: &Urls, p: &Product) -> String {
+/// The card of a product, versioned by the product and its shop (whose name it shows), so
+/// that networks fetch it again after either changes.
+pub fn product_card_url(urls: &Urls, p: &Product, merchant_version: i64) -> String {
     format!(
-        "{}/cards/products/{}.jpg?v={}",
+        "{}/cards/products/{}.jpg?v={}.{merchant_version}",
         urls.base(),
         p.id,
         p.version
@@ -53,6 +54,10 @@ async fn product_card(
             .strip_suffix(".jpg")
             .ok_or_else(|| Error::NotFound("cards are .jpg files".into()))?;
         let mut p = products::get(&node, id).await?;
+        if !p.local {
+            // Mirrored products have their cards on their own node.
+            return Err(Error::NotFound(format!("no card for \"{id}\" here")));
+        }
         p.images = db::images::for_product(node.db.pool(), p.id).await?;
         let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
             .await?
@@ -195,12 +200,16 @@ async fn serve(headers: &HeaderMap, tag: &str, file: PathBuf, job: Job) -> Resul
                     for e in entries.flatten() {
                         let name = e.file_name();
                         let name = name.to_string_lossy();
-                        if name.starts_with(&format!("{stem}-")) && e.path() != target {
+                        if name.starts_with(&format!("{stem}-"))
+                            && !name.ends_with(".tmp")
+                            && e.path() != target
+                        {
                             let _ = std::fs::remove_file(e.path());
                         }
                     }
                 }
-                let tmp = target.with_extension("tmp");
+                // A name of its own: two first requests for one card may draw it at once.
+                let tmp = target.with_extension(format!("{}.tmp", uuid::Uuid::now_v7().simple()));
                 std::fs::write(&tmp, &bytes)?;
                 std::fs::rename(&tmp, &target)?;
                 Ok(bytes)

@@ -12,13 +12,24 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::cards::product_card_url;
 use crate::db;
 use crate::domain::merchants;
 use crate::error::{Error, Result};
 use crate::model::merchant::Merchant;
 use crate::model::product::Product;
-use crate::present::{self, esc, Lang};
+use crate::present::{self, Lang};
+
+/// Escapes text for XML, dropping the characters XML 1.0 does not allow (control characters
+/// a name may hold would make the whole feed unreadable).
+fn esc(s: impl AsRef<str>) -> String {
+    let clean: String = s
+        .as_ref()
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        .collect();
+    crate::present::esc(clean)
+}
 use crate::Node;
 
 /// Entries of a feed.
@@ -71,7 +82,7 @@ fn entry(node: &Node, p: &Product, shop: &str) -> String {
         esc(&f.name),
         rfc3339(p.updated_at),
         rfc3339(p.created_at),
-        esc(product_card_url(&node.urls, p)),
+        esc(format!("{}/cards/products/{}.jpg", node.urls.base(), p.id)),
         esc(shop),
         esc(&summary),
     );

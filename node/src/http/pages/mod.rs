@@ -394,9 +394,9 @@ fn shop_image(node: &Node, m: &Merchant) -> OgImage {
 }
 
 /// The share image of a product.
-fn product_image(node: &Node, p: &Product, lang: Lang) -> OgImage {
+fn product_image(node: &Node, p: &Product, m: &Merchant, lang: Lang) -> OgImage {
     OgImage {
-        url: cards::product_card_url(&node.urls, p),
+        url: cards::product_card_url(&node.urls, p, m.version),
         width: crate::card::WIDTH,
         height: crate::card::HEIGHT,
         alt: format!(
@@ -798,9 +798,16 @@ async fn product(
         let t = texts(lang);
         let p = products::get(&node, &id).await?;
         if !p.local {
-            if let Some(page) = &p.url {
-                return Ok(Redirect::to(page).into_response());
-            }
+            // A mirrored product lives on its own node: send visitors there, but only to a
+            // page of the node that published it.
+            let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
+                (Ok(a), Ok(b)) => a.scheme() == "https" && a.origin() == b.origin(),
+                _ => false,
+            };
+            return match p.url.as_deref().filter(|u| same_origin(u, &p.ap_id)) {
+                Some(page) => Ok(Redirect::to(page).into_response()),
+                None => Err(Error::NotFound(format!("no product \"{id}\" here"))),
+            };
         }
         let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
             .await?
@@ -815,7 +822,7 @@ async fn product(
         ));
         crumbs.push((f.name.clone(), url.clone()));
         let price = present::price_per_unit(&f.price, f.unit, lang);
-        let image = product_image(&node, &p, lang);
+        let image = product_image(&node, &p, &m, lang);
         let description = {
             let mut d = format!(
                 "{price} · {} · {}",
@@ -868,7 +875,7 @@ async fn product(
             crumbs,
             main_photo,
             more_photos,
-            card: cards::product_card_url(&node.urls, &p),
+            card: cards::product_card_url(&node.urls, &p, m.version),
             name: f.name.clone(),
             price,
             availability: present::availability(f.availability, lang),
@@ -1060,7 +1067,7 @@ async fn oembed(State(node): State<Arc<Node>>, uri: Uri, headers: HeaderMap) -> 
             "provider_name": node.settings.site.name,
             "provider_url": format!("{}/", node.urls.base()),
             "cache_age": 3600,
-            "thumbnail_url": cards::product_card_url(&node.urls, &p),
+            "thumbnail_url": cards::product_card_url(&node.urls, &p, m.version),
             "thumbnail_width": crate::card::WIDTH,
             "thumbnail_height": crate::card::HEIGHT,
         });
