@@ -850,3 +850,45 @@ async fn hostile_urls_and_names_do_not_break_pages() {
         a.problem(422);
     }
 }
+
+/// Every page type has a title, a description, a canonical URL and a large share image.
+#[tokio::test]
+async fn every_page_type_previews_with_a_large_image() {
+    let t = spawn().await;
+    let (slug, id) = bakery(&t).await;
+    for path in [
+        "/".to_string(),
+        "/search?q=pain".into(),
+        "/categories/food".into(),
+        "/categories/food.bakery".into(),
+        "/tags/levain".into(),
+        "/about".into(),
+        format!("/shops/{slug}"),
+        format!("/products/{id}"),
+    ] {
+        let p = page(&t, &path).await;
+        assert_eq!(p.status, 200, "{path}");
+        let meta = p.meta();
+        for key in [
+            "og:title",
+            "og:description",
+            "og:url",
+            "og:site_name",
+            "og:locale",
+            "description",
+        ] {
+            assert!(
+                !meta.get(key).map_or("", String::as_str).is_empty(),
+                "{path}: {key}"
+            );
+        }
+        assert!(
+            p.html.contains("<title>") && p.link("canonical", None).is_some(),
+            "{path}"
+        );
+        assert_eq!(meta["twitter:card"], "summary_large_image", "{path}");
+        let (ct, w, h, size) = image_at(&t, &meta["og:image"]).await;
+        assert_eq!((ct.as_str(), w, h), ("image/jpeg", 1200, 630), "{path}");
+        assert!(size <= 300 * 1024);
+    }
+}

@@ -47,5 +47,3 @@ pub(crate) fn max_chars(value: &Option<String>, max: usize) -> Result<(), String
         _ => Ok(()),
     }
 }
-
-pub use crate::model::product::search_key;

@@ -59,20 +59,6 @@ pub struct Product {
 }
 
 impl ProductFields {
-    /// The text `q` searches: name, tags and description, lower-case without accents.
-    pub fn search_text(&self) -> String {
-        let mut text = self.name.clone();
-        for t in &self.tags {
-            text.push(' ');
-            text.push_str(t);
-        }
-        if let Some(d) = &self.description {
-            text.push(' ');
-            text.push_str(d);
-        }
-        search_key(&text)
-    }
-
     /// The words besides name and description that a search finds the product by: its tags
     /// and its category's labels.
     pub fn search_keywords(&self) -> String {
@@ -88,7 +74,7 @@ impl ProductFields {
 /// Filters of the public product list.
 #[derive(Debug, Default, Clone)]
 pub struct ListQuery {
-    /// Words that must all appear (accents and case ignored).
+    /// Words that must all appear, through the full-text index (see `model::search`).
     pub q: Option<String>,
     /// A category code; a family includes its kinds.
     pub category: Option<String>,
@@ -124,11 +110,6 @@ pub fn search_keywords(tags: &[String], category: Option<&str>) -> String {
     out.push(' ');
     out.push_str(&super::search::category_words(category));
     out
-}
-
-/// Lower-case, accent-free text used for searching (`Pâtisserie` matches `patisserie`).
-pub fn search_key(text: &str) -> String {
-    deunicode::deunicode(text).to_lowercase()
 }
 
 /// A tag as searches compare it: without `#`, in lower case in every script, without the

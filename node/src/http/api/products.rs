@@ -22,7 +22,8 @@ use etal_protocol::{taxonomy, Availability};
 /// Query of `GET /api/v1/products`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ProductQuery {
-    /// Words that must all appear in the name, tags or description (case and accents ignored).
+    /// Words that must all appear in the name, tags, category, shop name or description (case
+    /// and accents ignored, French word forms matched: "pommes" finds "Pomme").
     pub q: Option<String>,
     /// Category code; a family (`food`) includes its kinds (`food.bakery`).
     pub category: Option<String>,

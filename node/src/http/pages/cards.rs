@@ -31,6 +31,43 @@ pub fn router() -> Router<Arc<Node>> {
     Router::new()
         .route("/cards/products/{file}", get(product_card))
         .route("/shops/{slug}/card.jpg", get(shop_card))
+        .route("/cards/site.jpg", get(site_card))
+}
+
+/// A short fingerprint of the node's name, so that its card's URL changes with it.
+fn name_tag(name: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
+    d.as_ref()[..5].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The card of the node itself, for the pages that show no shop or product.
+pub fn site_card_url(node: &Node) -> String {
+    format!(
+        "{}/cards/site.jpg?v={}",
+        node.urls.base(),
+        name_tag(&node.settings.site.name)
+    )
+}
+
+async fn site_card(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    let tag = format!("site-{}", name_tag(&node.settings.site.name));
+    let file = node
+        .settings
+        .data_dir
+        .join("cards")
+        .join(format!("{tag}.jpg"));
+    let job = Job {
+        title: node.settings.site.name.clone(),
+        price: None,
+        shop: Some("Commerces et produits du coin".into()),
+        town: Some(node.urls.host().to_string()),
+        site: "Étal".into(),
+        photo: None,
+        accent: [11, 93, 59],
+    };
+    serve(&headers, &tag, file, job)
+        .await
+        .unwrap_or_else(|e| e.into_response())
 }
 
 /// The card of a product, versioned by the product and its shop (whose name it shows), so

@@ -249,6 +249,7 @@ pub fn error_page(node: &Node, headers: &HeaderMap, uri: Uri, e: Error) -> Respo
             description: text.to_string(),
             canonical: node.urls.base().to_string(),
             og_type: "website",
+            image: Some(site_image(node)),
             noindex: true,
             ..Head::default()
         },
@@ -355,7 +356,7 @@ async fn home(State(node): State<Arc<Node>>, headers: HeaderMap, uri: Uri) -> Re
                 description: intro.clone(),
                 canonical: format!("{}/", node.urls.base()),
                 og_type: "website",
-                image: shops.first().map(|m| shop_image(&node, m)),
+                image: Some(site_image(&node)),
                 activity: Some(node.urls.node_actor().to_string()),
                 feed: Some(format!("{}/feed.atom", node.urls.base())),
                 json_ld: Some(json_ld(&ld)),
@@ -390,6 +391,16 @@ fn shop_image(node: &Node, m: &Merchant) -> OgImage {
         width: crate::card::WIDTH,
         height: crate::card::HEIGHT,
         alt: format!("{} — {}", m.fields.name, address_line(m)),
+    }
+}
+
+/// The share image of the pages that show no shop or product: the node's card.
+fn site_image(node: &Node) -> OgImage {
+    OgImage {
+        url: cards::site_card_url(node),
+        width: crate::card::WIDTH,
+        height: crate::card::HEIGHT,
+        alt: node.settings.site.name.clone(),
     }
 }
 
@@ -512,6 +523,7 @@ async fn search(State(node): State<Arc<Node>>, headers: HeaderMap, uri: Uri) -> 
                 description: results_text(total, lang),
                 canonical: format!("{}{}", node.urls.base(), ask.with("lang", None)),
                 og_type: "website",
+                image: Some(site_image(&node)),
                 noindex: true,
                 ..Head::default()
             },
@@ -589,6 +601,7 @@ async fn category(
                 description,
                 canonical: page_canonical(&canonical, ask.page()),
                 og_type: "website",
+                image: Some(site_image(&node)),
                 json_ld: Some(json_ld(&json!({
                     "@context": "https://schema.org",
                     "@graph": [breadcrumbs(&crumbs)],
@@ -664,6 +677,7 @@ async fn tag(
                 description: format!("{} {heading}", t.tagged),
                 canonical,
                 og_type: "website",
+                image: Some(site_image(&node)),
                 noindex: items.is_empty(),
                 ..Head::default()
             },
@@ -955,6 +969,7 @@ async fn about(State(node): State<Arc<Node>>, headers: HeaderMap, uri: Uri) -> R
                 description: t.data_licence_text.to_string(),
                 canonical: format!("{}/about", node.urls.base()),
                 og_type: "website",
+                image: Some(site_image(&node)),
                 ..Head::default()
             },
             c: chrome(&node, &ask, &[]),
