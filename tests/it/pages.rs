@@ -401,6 +401,9 @@ async fn search_is_french_aware_ranked_and_filtered() {
         names(&page(&t, "/search?q=pomme&lat=48.6&lon=1.8&km=20").await),
         ["Pomme Golden"]
     );
+    let around = page(&t, "/search?lat=45.7&lon=1.8&km=20").await;
+    assert_eq!(names(&around), ["Riz de Camargue", "Compote maison"]);
+    assert!(around.html.contains("2 résultats"));
     let bad = page(&t, "/search?q=pomme&lat=north&lon=1").await;
     assert_eq!(bad.status, 200);
     assert!(

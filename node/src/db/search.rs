@@ -263,6 +263,51 @@ impl Fts<'_> {
             .await
     }
 
+    /// With a "near" filter: every match within the circle read once, closest first, for both
+    /// the count and the page (reading the positions twice cost twice as much).
+    async fn near_page(&self, expr: &str, limit: i64, offset: i64) -> sqlx::Result<Found> {
+        let Some(near) = self.near else {
+            return Ok(Found::default());
+        };
+        let sql = format!(
+            "SELECT f.rowid {} ORDER BY {}, f.rowid DESC",
+            self.source(),
+            distance(near, "", "f")
+        );
+        let rows: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(expr.to_string())
+            .fetch_all(self.db.pool())
+            .await?;
+        let total = rows.len() as i64;
+        let page: Vec<i64> = rows
+            .into_iter()
+            .skip(offset.max(0) as usize)
+            .take(limit.max(0) as usize)
+            .collect();
+        if page.is_empty() {
+            return Ok(Found { ids: vec![], total });
+        }
+        let mut sql = Sql::new("SELECT n, product_id FROM product_search_ids WHERE n IN (");
+        for (i, n) in page.iter().enumerate() {
+            if i > 0 {
+                sql.push(",");
+            }
+            sql.bind(*n);
+        }
+        sql.push(")");
+        let (text, args) = sql.build();
+        let found: std::collections::HashMap<i64, String> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.db.pool())
+            .await?
+            .into_iter()
+            .collect();
+        let ids = page.iter().filter_map(|n| found.get(n).cloned()).collect();
+        Ok(Found {
+            ids: parse_ids(ids)?,
+            total,
+        })
+    }
+
     /// A page, newest first; with a "near" filter, closest first.
     async fn page(&self, expr: &str, limit: i64, offset: i64) -> sqlx::Result<Vec<String>> {
         let (key, order) = match self.near {
@@ -290,6 +335,9 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
     let keys = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
         None => {
             let expr = combine(filters, q);
+            if q.near.is_some() {
+                return fts.near_page(&expr, q.limit, q.offset).await;
+            }
             let total = fts.count(&expr).await?;
             let ids = fts.page(&expr, q.limit, q.offset).await?;
             return Ok(Found {
@@ -307,12 +355,7 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
         let mut parts = word_clauses(&keys, TIERS[TIERS.len() - 1]);
         parts.extend(filters);
         let expr = combine(parts, q);
-        let total = fts.count(&expr).await?;
-        let ids = fts.page(&expr, q.limit, q.offset).await?;
-        return Ok(Found {
-            ids: parse_ids(ids)?,
-            total,
-        });
+        return fts.near_page(&expr, q.limit, q.offset).await;
     }
     // Cumulative tiers: everything matching in the first columns, then the next, …
     let cumulative: Vec<String> = TIERS
