@@ -82,7 +82,7 @@ impl App {
         let worker = crate::delivery::spawn(self.node.clone());
         // Other node processes on the same PostgreSQL: notice their writes.
         let changes = (self.node.db.backend() == crate::db::Backend::Postgres)
-            .then(|| tokio::spawn(crate::http::cache::watch_changes(self.node.clone())));
+            .then(|| tokio::spawn(crate::http::freshness::watch_changes(self.node.clone())));
         let limits = self.node.settings.limits.clone();
         let served = serve(self.listener, router, &limits, stop)
             .await

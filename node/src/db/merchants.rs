@@ -101,11 +101,7 @@ pub async fn update(
     f: &MerchantFields,
     now: i64,
 ) -> sqlx::Result<()> {
-    let old: Option<(String, Option<f64>, Option<f64>)> =
-        sqlx::query_as("SELECT name, lat, lon FROM merchants WHERE id=$1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
+    let before = super::search::shop_indexed(conn, id).await?;
     let q = sqlx::query(
         "UPDATE merchants SET name=$2, description=$3, category=$4, street=$5, postal_code=$6, \
          city=$7, insee_code=$8, lat=$9, lon=$10, phone=$11, email=$12, website=$13, \
@@ -115,10 +111,7 @@ pub async fn update(
     .bind(id.to_string());
     bind_fields(q, f).bind(now).execute(&mut *conn).await?;
     // The index holds the shop's name and its position (map cells) in each product.
-    let now_indexed = (f.name.clone(), f.geo.map(|g| g.lat), f.geo.map(|g| g.lon));
-    if old.as_ref() != Some(&now_indexed) {
-        super::search::index(conn, super::search::Which::Merchant(id)).await?;
-    }
+    super::search::reindex_shop_if_changed(conn, id, before, f).await?;
     Ok(())
 }
 

@@ -67,11 +67,8 @@ pub async fn save_merchant(
     let f = m.fields;
     // The index holds the shop's name and position in each product: re-index only when they
     // change (a followed node re-sends its actors often).
-    let old: Option<(String, Option<f64>, Option<f64>)> = if exists {
-        sqlx::query_as("SELECT name, lat, lon FROM merchants WHERE id=$1")
-            .bind(m.id.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
+    let before = if exists {
+        super::search::shop_indexed(tx, m.id).await?
     } else {
         None
     };
@@ -95,9 +92,8 @@ pub async fn save_merchant(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    let indexed = (f.name.clone(), f.geo.map(|g| g.lat), f.geo.map(|g| g.lon));
-    if exists && old.as_ref() != Some(&indexed) {
-        super::search::index(tx, super::search::Which::Merchant(m.id)).await?;
+    if exists {
+        super::search::reindex_shop_if_changed(tx, m.id, before, f).await?;
     }
     Ok(())
 }

@@ -5,9 +5,8 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use uuid::Uuid;
 
 use super::search::{self, Which};
-use super::{time, AnyQuery, Backend, Db, Lock, Sql};
+use super::{time, AnyQuery, Db, Lock, Sql};
 use crate::model::product::{tag_key, tag_keys, ListQuery, Origin, Product, ProductFields};
-use crate::model::search::{query_keys, SearchQuery};
 use etal_protocol::{Availability, Currency, Money, Unit};
 
 const COLUMNS: &str =
@@ -211,38 +210,7 @@ pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<Vec<Product>> {
             .bind(a.as_str().to_string());
     }
     if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
-        // The words go through the full-text index (see `search`), the order stays newest first.
-        match db.backend() {
-            Backend::Sqlite => {
-                let expr = search::fts_expression(&SearchQuery {
-                    q: Some(text.to_string()),
-                    origin: Origin::All,
-                    ..SearchQuery::default()
-                });
-                match expr {
-                    Some(expr) => {
-                        sql.push(
-                            " AND p.id IN (SELECT d.product_id FROM product_search f \
-                             JOIN product_search_ids d ON d.n = f.rowid WHERE product_search MATCH ",
-                        )
-                        .bind(expr)
-                        .push(")");
-                    }
-                    None => {
-                        sql.push(" AND 1=0");
-                    }
-                }
-            }
-            Backend::Postgres => {
-                if query_keys(text).is_empty() {
-                    sql.push(" AND 1=0");
-                } else {
-                    sql.push(" AND p.search_doc @@ plainto_tsquery('public.etal_fr', ")
-                        .bind(search::pg_words(text))
-                        .push(")");
-                }
-            }
-        }
+        search::push_words_condition(&mut sql, db.backend(), text);
     }
     if let Some(before) = q.before {
         sql.push(" AND p.id < ").bind(before.to_string());

@@ -64,6 +64,35 @@ pub async fn index(conn: &mut AnyConnection, which: Which) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// What each of a shop's products' index entries holds of the shop: its name and position.
+pub type ShopIndexed = (String, Option<f64>, Option<f64>);
+
+/// [`ShopIndexed`] of a stored shop, read before a write changes it.
+pub async fn shop_indexed(conn: &mut AnyConnection, id: Uuid) -> sqlx::Result<Option<ShopIndexed>> {
+    sqlx::query_as("SELECT name, lat, lon FROM merchants WHERE id=$1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// Re-indexes a shop's products if what they hold of it changed since `before`.
+pub async fn reindex_shop_if_changed(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    before: Option<ShopIndexed>,
+    now: &crate::model::merchant::MerchantFields,
+) -> sqlx::Result<()> {
+    let after = (
+        now.name.clone(),
+        now.geo.map(|g| g.lat),
+        now.geo.map(|g| g.lon),
+    );
+    if before.as_ref() != Some(&after) {
+        index(conn, Which::Merchant(id)).await?;
+    }
+    Ok(())
+}
+
 async fn index_row_sqlite(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> sqlx::Result<()> {
     let id: String = row.try_get("id")?;
     sqlx::query("INSERT INTO product_search_ids (product_id) VALUES ($1) ON CONFLICT (product_id) DO NOTHING")
@@ -218,8 +247,8 @@ fn word_clauses(keys: &[String], cols: &str) -> Vec<String> {
 
 /// The FTS5 expression of a query's words (in any column) and index-answered filters; `None`
 /// if the query has words but none that can match (only stop words), so nothing is found.
-pub fn fts_expression(q: &SearchQuery) -> Option<String> {
-    let keys = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+fn fts_expression(q: &SearchQuery) -> Option<String> {
+    let keys = match words(q) {
         Some(text) => {
             let keys = query_keys(text);
             if keys.is_empty() {
@@ -234,8 +263,38 @@ pub fn fts_expression(q: &SearchQuery) -> Option<String> {
     Some(combine(parts, q))
 }
 
-fn has_words(q: &SearchQuery) -> bool {
-    q.q.as_deref().is_some_and(|t| !t.trim().is_empty())
+/// The words of a query, if it has any that are not blank.
+fn words(q: &SearchQuery) -> Option<&str> {
+    q.q.as_deref().filter(|t| !t.trim().is_empty())
+}
+
+/// Pushes the condition "the product has all the words of `text`" (through the full-text
+/// index) onto a query over `products p`: the API's `q`, whose order stays newest first.
+pub fn push_words_condition(sql: &mut Sql, backend: Backend, text: &str) {
+    let q = SearchQuery {
+        q: Some(text.to_string()),
+        origin: Origin::All,
+        ..SearchQuery::default()
+    };
+    match (backend, fts_expression(&q)) {
+        (_, None) => {
+            // Only stop words: nothing matches.
+            sql.push(" AND 1=0");
+        }
+        (Backend::Sqlite, Some(expr)) => {
+            sql.push(
+                " AND p.id IN (SELECT d.product_id FROM product_search f \
+                 JOIN product_search_ids d ON d.n = f.rowid WHERE product_search MATCH ",
+            )
+            .bind(expr)
+            .push(")");
+        }
+        (Backend::Postgres, Some(_)) => {
+            sql.push(" AND p.search_doc @@ plainto_tsquery('public.etal_fr', ")
+                .bind(pg_words(text))
+                .push(")");
+        }
+    }
 }
 
 /// Counts and pages through one FTS5 expression, newest first; with a "near" filter the
@@ -308,17 +367,12 @@ impl Fts<'_> {
         })
     }
 
-    /// A page, newest first; with a "near" filter, closest first.
+    /// A page, newest first.
     async fn page(&self, expr: &str, limit: i64, offset: i64) -> sqlx::Result<Vec<String>> {
-        let (key, order) = match self.near {
-            None => ("f.rowid".to_string(), "k DESC"),
-            Some(near) => (distance(near, "", "f"), "k, n DESC"),
-        };
         let sql = format!(
-            "SELECT d.product_id FROM (SELECT f.rowid AS n, {key} AS k {} ORDER BY {order} LIMIT $2 OFFSET $3) r \
-             JOIN product_search_ids d ON d.n = r.n ORDER BY {}",
-            self.source(),
-            order.replace('k', "r.k").replace(" n ", " r.n ")
+            "SELECT d.product_id FROM (SELECT f.rowid AS n {} ORDER BY f.rowid DESC LIMIT $2 OFFSET $3) r \
+             JOIN product_search_ids d ON d.n = r.n ORDER BY r.n DESC",
+            self.source()
         );
         sqlx::query_scalar(&sql)
             .bind(expr.to_string())
@@ -332,7 +386,7 @@ impl Fts<'_> {
 async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
     let fts = Fts { db, near: q.near };
     let filters = filter_clauses(q);
-    let keys = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+    let keys = match words(q) {
         None => {
             let expr = combine(filters, q);
             if q.near.is_some() {
@@ -403,7 +457,7 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
 }
 
 /// The words handed to PostgreSQL's parser: bounded like [`query_keys`].
-pub fn pg_words(text: &str) -> String {
+fn pg_words(text: &str) -> String {
     let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
     text.split_whitespace()
         .take(MAX_QUERY_WORDS * 2)
@@ -412,10 +466,10 @@ pub fn pg_words(text: &str) -> String {
 }
 
 async fn search_postgres(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
-    if has_words(q) && fts_expression(q).is_none() {
+    if words(q).is_some() && fts_expression(q).is_none() {
         return Ok(Found::default());
     }
-    let words = q.q.as_deref().filter(|_| has_words(q)).map(pg_words);
+    let words = words(q).map(pg_words);
     let (text, args) = postgres_filter(q, words.as_deref(), "SELECT COUNT(*)").build();
     let total: i64 = sqlx::query_scalar_with(&text, args)
         .fetch_one(db.pool())

@@ -10,7 +10,7 @@
 //! bump. Several node processes sharing one PostgreSQL count their writes in the database
 //! (the `etal_changes` sequence, advanced after each commit), and a process serves a kept
 //! answer only after reading that count once more since the request arrived: see
-//! [`Freshness`]. Concurrent requests share one such read, so it costs a round trip of latency,
+//! `super::freshness`. Concurrent requests share one such read, so it costs a round trip of latency,
 //! not one query per request.
 
 use std::collections::HashMap;
@@ -57,15 +57,29 @@ pub struct Rendered {
     br: Option<Bytes>,
 }
 
+/// The first `len` bytes of the SHA-256 of `bytes`, in hex: ETags, asset versions.
+pub fn fingerprint(bytes: &[u8], len: usize) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest.as_ref()[..len.min(32)]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Rendered {
     /// Prepares an answer: its ETag and compressed copies.
     pub fn new(status: StatusCode, headers: HeaderMap, body: Bytes) -> Rendered {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
-        let etag: String = digest.as_ref()[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let compressible = body.len() >= MIN_COMPRESS_BYTES;
+        Rendered::build(status, headers, body, true)
+    }
+
+    /// An answer served as it is (images, already compressed).
+    pub fn uncompressed(status: StatusCode, headers: HeaderMap, body: Bytes) -> Rendered {
+        Rendered::build(status, headers, body, false)
+    }
+
+    fn build(status: StatusCode, headers: HeaderMap, body: Bytes, compress: bool) -> Rendered {
+        let etag = fingerprint(&body, 12);
+        let compressible = compress && body.len() >= MIN_COMPRESS_BYTES;
         let gzip = compressible.then(|| gzip(&body));
         let br = compressible.then(|| brotli(&body));
         Rendered {
@@ -76,18 +90,6 @@ impl Rendered {
             gzip,
             br,
         }
-    }
-
-    /// An answer served as it is (images, already compressed).
-    pub fn uncompressed(status: StatusCode, headers: HeaderMap, body: Bytes) -> Rendered {
-        let mut r = Rendered::new(status, headers, Bytes::new());
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
-        r.etag = digest.as_ref()[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        r.identity = body;
-        r
     }
 
     fn size(&self) -> usize {
@@ -224,10 +226,10 @@ pub struct PageCache {
     generation: AtomicU64,
     bytes: AtomicUsize,
     answers: RwLock<HashMap<Key, (u64, Arc<Rendered>)>>,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    pub(super) hits: AtomicU64,
+    pub(super) misses: AtomicU64,
     /// Other processes' writes (PostgreSQL).
-    pub freshness: Freshness,
+    pub freshness: super::freshness::Freshness,
 }
 
 impl PageCache {
@@ -283,27 +285,17 @@ impl PageCache {
 /// The language of a page: `?lang=` first, then the `lang` cookie, then `Accept-Language`
 /// (the first of French and English it names), French otherwise.
 pub fn lang_of(headers: &HeaderMap, query: Option<&str>) -> Lang {
-    if let Some(q) = query {
-        for pair in q.split('&') {
-            match pair {
-                "lang=en" => return Lang::En,
-                "lang=fr" => return Lang::Fr,
-                _ => {}
-            }
-        }
+    if let Some(lang) = chosen_lang(query) {
+        return lang;
     }
-    for v in headers
+    let cookie = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-    {
-        for c in v.split(';') {
-            match c.trim() {
-                "lang=en" => return Lang::En,
-                "lang=fr" => return Lang::Fr,
-                _ => {}
-            }
-        }
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| lang_setting(c.trim()));
+    if let Some(lang) = cookie {
+        return lang;
     }
     let mut best: Option<(f32, Lang)> = None;
     for part in headers
@@ -350,21 +342,27 @@ pub async fn layer(State(node): State<Arc<Node>>, request: Request, next: Next) 
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
-    let headers = request.headers().clone();
     let uri = request.uri();
+    if !cacheable(uri) {
+        return next.run(request).await;
+    }
     let path = uri
         .path_and_query()
         .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
-    let repr = if wants_activity_json(&headers) {
+    let repr = if wants_activity_json(request.headers()) {
         Repr::Activity
     } else {
         Repr::Html
     };
-    if !cacheable(uri) {
-        return next.run(request).await;
-    }
     let chosen = chosen_lang(uri.query());
-    let key = (path, repr, lang_of(&headers, uri.query()));
+    let key = (path, repr, lang_of(request.headers(), uri.query()));
+    // What answering needs of the request once it has gone to the handler.
+    let mut headers = HeaderMap::new();
+    for name in [header::IF_NONE_MATCH, header::ACCEPT_ENCODING] {
+        for v in request.headers().get_all(&name) {
+            headers.append(name.clone(), v.clone());
+        }
+    }
     let response = cached(&node, key, &headers, request, next).await;
     match chosen {
         Some(lang) => remember_lang(response, lang),
@@ -392,11 +390,16 @@ fn cacheable(uri: &axum::http::Uri) -> bool {
 
 /// The language a `?lang=` link chose.
 fn chosen_lang(query: Option<&str>) -> Option<Lang> {
-    query?.split('&').find_map(|p| match p {
+    query?.split('&').find_map(lang_setting)
+}
+
+/// `lang=en` or `lang=fr`, in a query or a cookie.
+fn lang_setting(pair: &str) -> Option<Lang> {
+    match pair {
         "lang=en" => Some(Lang::En),
         "lang=fr" => Some(Lang::Fr),
         _ => None,
-    })
+    }
 }
 
 /// Keeps a language chosen with the switch for the next pages (a year).
@@ -461,72 +464,6 @@ fn status_only(status: StatusCode) -> Response {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = status;
     r
-}
-
-/// The check, on PostgreSQL, that no other process has written since a request arrived. Each
-/// request takes a ticket; one task reads the change count for every ticket taken before its
-/// read started, and invalidates the cache when the count moved.
-#[derive(Debug)]
-pub struct Freshness {
-    active: std::sync::atomic::AtomicBool,
-    requested: AtomicU64,
-    done: tokio::sync::watch::Sender<u64>,
-    wake: tokio::sync::Notify,
-}
-
-impl Default for Freshness {
-    fn default() -> Freshness {
-        Freshness {
-            active: Default::default(),
-            requested: AtomicU64::new(0),
-            done: tokio::sync::watch::Sender::new(0),
-            wake: tokio::sync::Notify::new(),
-        }
-    }
-}
-
-impl Freshness {
-    /// Waits until the change count has been read since this call began (at once on SQLite,
-    /// where the node is the only process).
-    pub async fn check(&self) {
-        if !self.active.load(Ordering::Acquire) {
-            return;
-        }
-        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut done = self.done.subscribe();
-        self.wake.notify_one();
-        let _ = done.wait_for(|d| *d >= ticket).await;
-    }
-}
-
-/// Reads the change count for the waiting requests, as long as the node runs (PostgreSQL).
-pub async fn watch_changes(node: Arc<Node>) {
-    let f = &node.pages.freshness;
-    f.active.store(true, Ordering::Release);
-    let mut last: Option<i64> = None;
-    loop {
-        let target = f.requested.load(Ordering::SeqCst);
-        if target <= *f.done.borrow() {
-            f.wake.notified().await;
-            continue;
-        }
-        match crate::db::changes(&node.db).await {
-            Ok(n) => {
-                // Unknown before (first read, or after a failed one) counts as changed.
-                if last != Some(n) {
-                    node.pages.invalidate();
-                }
-                last = Some(n);
-            }
-            Err(e) => {
-                // Unknown: keep nothing rendered, and say so.
-                tracing::warn!(error = %e, "cannot read the change count; pages are rendered afresh");
-                node.pages.invalidate();
-                last = None;
-            }
-        }
-        f.done.send_replace(target);
-    }
 }
 
 #[cfg(test)]

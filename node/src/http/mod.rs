@@ -4,6 +4,7 @@ pub mod api;
 pub mod cache;
 pub mod collections;
 pub mod extract;
+pub mod freshness;
 pub mod inbox;
 pub mod negotiation;
 pub mod pages;

@@ -91,11 +91,7 @@ fn assets() -> &'static HashMap<&'static str, Asset> {
         FILES
             .iter()
             .map(|(path, ct, bytes)| {
-                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-                let version: String = digest.as_ref()[..5]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let version = crate::http::cache::fingerprint(bytes, 5);
                 let make = |cache: &'static str| {
                     let mut h = HeaderMap::new();
                     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));

@@ -36,8 +36,7 @@ pub fn router() -> Router<Arc<Node>> {
 
 /// A short fingerprint of the node's name, so that its card's URL changes with it.
 fn name_tag(name: &str) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
-    d.as_ref()[..5].iter().map(|b| format!("{b:02x}")).collect()
+    crate::http::cache::fingerprint(name.as_bytes(), 5)
 }
 
 /// The card of the node itself, for the pages that show no shop or product.

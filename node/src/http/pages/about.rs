@@ -1,0 +1,185 @@
+//! Who runs the node (`/about`), the follow box's redirect (`/follow`), oEmbed (`/oembed`).
+
+use super::*;
+
+pub(super) async fn about(State(node): State<Arc<Node>>, headers: HeaderMap, uri: Uri) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = about_page(&node, &ask).await;
+    answer(&node, &headers, uri, result)
+}
+
+async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
+    let lang = ask.lang;
+    let t = texts(lang);
+    let shops = db::merchants::count_live(node.db.pool()).await?;
+    let products = db::products::count_live(node.db.pool()).await?;
+    let site = &node.settings.site;
+    let operator = site.operator.clone().unwrap_or_else(|| match lang {
+        Lang::Fr => format!(
+            "Le nœud {} n’a pas encore indiqué qui le gère.",
+            node.urls.host()
+        ),
+        Lang::En => format!(
+            "The node {} has not said yet who runs it.",
+            node.urls.host()
+        ),
+    });
+    let contact_href = site.contact.as_deref().and_then(|c| {
+        if c.contains('@') && !c.contains('/') {
+            Some(format!("mailto:{c}"))
+        } else if c.starts_with("https://") || c.starts_with("http://") {
+            Some(c.to_string())
+        } else {
+            None
+        }
+    });
+    let counts = match lang {
+        Lang::Fr => format!(
+            "{} commerces, {} produits.",
+            count(shops, lang),
+            count(products, lang)
+        ),
+        Lang::En => format!(
+            "{} shops, {} products.",
+            count(shops, lang),
+            count(products, lang)
+        ),
+    };
+    let page = AboutPage {
+        head: Head {
+            title: format!("{} — {}", t.about, site.name),
+            og_title: format!("{} — {}", t.about, site.name),
+            description: t.data_licence_text.to_string(),
+            canonical: format!("{}/about", node.urls.base()),
+            og_type: "website",
+            image: Some(site_image(node)),
+            ..Head::default()
+        },
+        c: chrome(node, ask, &[]),
+        operator,
+        contact: site.contact.clone(),
+        contact_href,
+        counts,
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+/// `/follow?shop=…&server=…`: sends the visitor to their own server's page for following
+/// the shop (Mastodon's and most servers' `authorize_interaction`).
+pub(super) async fn follow(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(_): RawQuery,
+) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = async {
+        let slug = ask
+            .param("shop")
+            .ok_or_else(|| Error::BadRequest("shop: which shop to follow is missing".into()))?;
+        let m = merchants::get(&node, slug).await?;
+        let server = ask.param("server").unwrap_or_default();
+        let host = server_host(server).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "server: {server:?} is not a server name such as mastodon.social"
+            ))
+        })?;
+        let target = format!(
+            "https://{host}/authorize_interaction?uri={}",
+            url::form_urlencoded::byte_serialize(node.urls.merchant(&m.slug).as_str().as_bytes())
+                .collect::<String>()
+        );
+        Ok::<_, Error>(Redirect::to(&target).into_response())
+    }
+    .await;
+    match result {
+        Ok(r) => r,
+        Err(e @ Error::BadRequest(_)) => e.into_response(),
+        Err(e) => error_page(&node, &headers, uri, e),
+    }
+}
+
+/// The host of what someone typed as their server: `mastodon.social`,
+/// `https://mastodon.social/`, `@alice@mastodon.social` or `alice@mastodon.social`.
+pub fn server_host(typed: &str) -> Option<String> {
+    let t = typed.trim();
+    let t = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .unwrap_or(t);
+    let t = t.split('/').next().unwrap_or("");
+    let t = t.rsplit('@').next().unwrap_or("");
+    let host = t.to_ascii_lowercase();
+    let (name, port) = match host.split_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (host.as_str(), None),
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let valid = name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(label_ok)
+        && port.is_none_or(|p| p.parse::<u16>().is_ok());
+    valid.then_some(host)
+}
+
+/// oEmbed (JSON) of a product page: `/oembed?url=…`.
+pub(super) async fn oembed(
+    State(node): State<Arc<Node>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let ask = Ask::new(&headers, uri);
+    let result = async {
+        if ask.param("format").is_some_and(|f| f != "json") {
+            return Ok((StatusCode::NOT_IMPLEMENTED, "only format=json is served").into_response());
+        }
+        let url = ask
+            .param("url")
+            .ok_or_else(|| Error::BadRequest("url: the page to embed is missing".into()))?;
+        let parsed = url::Url::parse(url)
+            .map_err(|_| Error::BadRequest(format!("url: {url:?} is not a URL")))?;
+        let id = match node.urls.parse_local(&parsed) {
+            Some(crate::urls::LocalRef::Product(id)) => id,
+            _ => {
+                return Err(Error::NotFound(format!(
+                    "url: {url} is not a product page of this node"
+                )))
+            }
+        };
+        let p = products::get(&node, &id.to_string()).await?;
+        let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
+            .await?
+            .ok_or_else(|| Error::NotFound("no shop".into()))?;
+        let price = present::price_per_unit(&p.fields.price, p.fields.unit, ask.lang);
+        let doc = json!({
+            "version": "1.0",
+            "type": "link",
+            "title": format!("{} — {}", p.fields.name, price),
+            "author_name": m.fields.name,
+            "author_url": node.urls.merchant(&m.slug).to_string(),
+            "provider_name": node.settings.site.name,
+            "provider_url": format!("{}/", node.urls.base()),
+            "cache_age": 3600,
+            "thumbnail_url": cards::product_card_url(&node.urls, &p, m.version),
+            "thumbnail_width": crate::card::WIDTH,
+            "thumbnail_height": crate::card::HEIGHT,
+        });
+        let mut res = axum::Json(doc).into_response();
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        );
+        Ok(res)
+    }
+    .await;
+    match result {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}

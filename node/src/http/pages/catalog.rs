@@ -1,0 +1,349 @@
+//! The pages that list products: home, search results, a category, a tag.
+
+use super::*;
+
+pub(super) async fn home(State(node): State<Arc<Node>>, headers: HeaderMap, uri: Uri) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = home_page(&node, &ask).await;
+    answer(&node, &headers, uri, result)
+}
+
+async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
+    let lang = ask.lang;
+    let t = texts(lang);
+    let (newest, total) = products::search(
+        node,
+        &SearchQuery {
+            limit: 12,
+            ..SearchQuery::default()
+        },
+    )
+    .await?;
+    let shops = db::merchants::list(node.db.pool(), None, HOME_SHOPS).await?;
+    let shop_count = db::merchants::count_live(node.db.pool()).await?;
+    let site = &node.settings.site.name;
+    let intro = match lang {
+        Lang::Fr => format!(
+            "{} commerces, {} produits : cherchez, comparez, suivez vos commerçants sur le fédivers.",
+            count(shop_count, lang),
+            count(total, lang)
+        ),
+        Lang::En => format!(
+            "{} shops, {} products: search, compare, follow your shopkeepers on the fediverse.",
+            count(shop_count, lang),
+            count(total, lang)
+        ),
+    };
+    let ld = json!({
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": site,
+        "url": node.urls.base(),
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": format!("{}/search?q={{q}}", node.urls.base()),
+            "query-input": "required name=q",
+        },
+    });
+    let page = HomePage {
+        head: Head {
+            title: site.clone(),
+            og_title: site.clone(),
+            description: intro.clone(),
+            canonical: format!("{}/", node.urls.base()),
+            og_type: "website",
+            image: Some(site_image(node)),
+            activity: Some(node.urls.node_actor().to_string()),
+            feed: Some(format!("{}/feed.atom", node.urls.base())),
+            json_ld: Some(json_ld(&ld)),
+            ..Head::default()
+        },
+        c: chrome(node, ask, MAP_SCRIPTS),
+        intro,
+        categories: category_links(lang, None),
+        newest: cards(node, &newest, lang).await?,
+        all_products: match lang {
+            Lang::Fr => "Tous les produits".into(),
+            Lang::En => "All products".into(),
+        },
+        shops: shops.iter().map(|m| place(&node.urls, m)).collect(),
+        map: map_data(node),
+    };
+    let _ = t;
+    Ok(html(StatusCode::OK, &page))
+}
+
+/// Reads the search filters; a filter that makes no sense is reported, not fatal.
+fn search_query(ask: &Ask, node_merchant: Option<Uuid>) -> (SearchQuery, Option<String>) {
+    let t = ask.lang;
+    let mut error = None;
+    let mut q = SearchQuery {
+        q: ask.param("q").map(str::to_string),
+        category: ask
+            .param("category")
+            .filter(|c| taxonomy::CATEGORIES.iter().any(|x| x.code == *c))
+            .map(str::to_string),
+        availability: ask.param("availability").and_then(Availability::parse),
+        merchant: node_merchant,
+        origin: Origin::Local,
+        offset: (ask.page() - 1) * PER_PAGE,
+        limit: PER_PAGE,
+        ..SearchQuery::default()
+    };
+    let num = |name: &str| ask.param(name).map(|v| v.replace(',', ".").parse::<f64>());
+    match (num("lat"), num("lon")) {
+        (None, None) => {}
+        (Some(Ok(lat)), Some(Ok(lon)))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            let km = match num("km") {
+                Some(Ok(km)) if km > 0.0 && km <= MAX_RADIUS_KM => km,
+                None => 10.0,
+                _ => {
+                    error = Some(match t {
+                        Lang::Fr => format!(
+                            "Le rayon doit être entre 0 et {MAX_RADIUS_KM} km ; 10 km utilisés."
+                        ),
+                        Lang::En => format!(
+                            "The radius must be between 0 and {MAX_RADIUS_KM} km; 10 km used."
+                        ),
+                    });
+                    10.0
+                }
+            };
+            q.near = Some(Near {
+                at: Geo { lat, lon },
+                km,
+            });
+        }
+        _ => {
+            error = Some(match t {
+                Lang::Fr => "Latitude et longitude doivent être des nombres en degrés (par exemple 48.64 et 1.83) ; filtre ignoré.".to_string(),
+                Lang::En => "Latitude and longitude must be numbers in degrees (for example 48.64 and 1.83); filter ignored.".to_string(),
+            });
+        }
+    }
+    (q, error)
+}
+
+pub(super) async fn search(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = search_page(&node, &ask).await;
+    answer(&node, &headers, uri, result)
+}
+
+async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
+    let lang = ask.lang;
+    let t = texts(lang);
+    let shop = match ask.param("shop") {
+        Some(slug) => Some(merchants::get(node, slug).await?),
+        None => None,
+    };
+    let (query, error) = search_query(ask, shop.as_ref().map(|m| m.id));
+    let (found, total) = products::search(node, &query).await?;
+    let heading = match (&query.q, &shop) {
+        (Some(q), _) => match lang {
+            Lang::Fr => format!("Résultats pour « {q} »"),
+            Lang::En => format!("Results for “{q}”"),
+        },
+        (None, Some(m)) => format!("{} — {}", t.products, m.fields.name),
+        (None, None) => t.products.to_string(),
+    };
+    let category_options = taxonomy::CATEGORIES
+        .iter()
+        .map(|c| {
+            let label = present::category_label(c.code, lang);
+            (
+                c.code.to_string(),
+                if c.parent.is_some() {
+                    format!("— {label}")
+                } else {
+                    label
+                },
+                query.category.as_deref() == Some(c.code),
+            )
+        })
+        .collect();
+    let availability_options = Availability::ALL
+        .iter()
+        .map(|a| {
+            (
+                a.as_str().to_string(),
+                present::availability(*a, lang).to_string(),
+                query.availability == Some(*a),
+            )
+        })
+        .collect();
+    let near = query.near;
+    let page = SearchPage {
+        head: Head {
+            title: format!("{heading} — {}", node.settings.site.name),
+            og_title: heading.clone(),
+            description: results_text(total, lang),
+            canonical: format!("{}{}", node.urls.base(), ask.with("lang", None)),
+            og_type: "website",
+            image: Some(site_image(node)),
+            noindex: true,
+            ..Head::default()
+        },
+        c: chrome(node, ask, &[]),
+        heading,
+        category_options,
+        availability_options,
+        shop: shop.map(|m| m.slug),
+        near_open: near.is_some(),
+        lat: near.map(|n| n.at.lat.to_string()).unwrap_or_default(),
+        lon: near.map(|n| n.at.lon.to_string()).unwrap_or_default(),
+        km: near.map(|n| n.km.to_string()).unwrap_or_default(),
+        error,
+        count: results_text(total, lang),
+        results: cards(node, &found, lang).await?,
+        pager: ask.pager(total),
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+pub(super) async fn category(
+    State(node): State<Arc<Node>>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = category_page(&node, &ask, &code).await;
+    answer(&node, &headers, uri, result)
+}
+
+async fn category_page(node: &Node, ask: &Ask, code: &str) -> Result<Response> {
+    let lang = ask.lang;
+    let t = texts(lang);
+    let cat = taxonomy::CATEGORIES
+        .iter()
+        .find(|c| c.code == code)
+        .ok_or_else(|| Error::NotFound(format!("no category \"{code}\"")))?;
+    let label = present::category_label(cat.code, lang);
+    let (items, total) = products::search(
+        node,
+        &SearchQuery {
+            category: Some(cat.code.to_string()),
+            offset: (ask.page() - 1) * PER_PAGE,
+            limit: PER_PAGE,
+            ..SearchQuery::default()
+        },
+    )
+    .await?;
+    let shops = db::merchants::in_category(node.db.pool(), cat.code, HOME_SHOPS).await?;
+    let mut crumbs = vec![home_crumb(node, t)];
+    if let Some(parent) = cat.parent {
+        crumbs.push((
+            present::category_label(parent, lang),
+            format!("{}/categories/{parent}", node.urls.base()),
+        ));
+    }
+    let canonical = format!("{}/categories/{}", node.urls.base(), cat.code);
+    crumbs.push((label.clone(), canonical.clone()));
+    let description = match lang {
+        Lang::Fr => format!(
+            "{label} : {} chez les commerçants de {}.",
+            results_text(total, lang),
+            node.settings.site.name
+        ),
+        Lang::En => format!(
+            "{label}: {} from the shops of {}.",
+            results_text(total, lang),
+            node.settings.site.name
+        ),
+    };
+    let page = ListingPage {
+        head: Head {
+            title: format!("{label} — {}", node.settings.site.name),
+            og_title: label.clone(),
+            description,
+            canonical: page_canonical(&canonical, ask.page()),
+            og_type: "website",
+            image: Some(site_image(node)),
+            json_ld: Some(json_ld(&json!({
+                "@context": "https://schema.org",
+                "@graph": [breadcrumbs(&crumbs)],
+            }))),
+            ..Head::default()
+        },
+        c: chrome(node, ask, MAP_SCRIPTS),
+        crumbs,
+        heading: label,
+        links: category_links(lang, Some(cat.code)),
+        shops: shops.iter().map(|m| place(&node.urls, m)).collect(),
+        map: map_data(node),
+        count: results_text(total, lang),
+        products: cards(node, &items, lang).await?,
+        pager: ask.pager(total),
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+pub(super) async fn tag(
+    State(node): State<Arc<Node>>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = tag_page(&node, &ask, &tag).await;
+    answer(&node, &headers, uri, result)
+}
+
+async fn tag_page(node: &Node, ask: &Ask, tag: &str) -> Result<Response> {
+    let lang = ask.lang;
+    let t = texts(lang);
+    let before = ask.param("before").and_then(|b| Uuid::parse_str(b).ok());
+    let (items, more) = products::list(
+        node,
+        &ListQuery {
+            tag: Some(tag.to_string()),
+            before,
+            limit: PER_PAGE,
+            ..ListQuery::default()
+        },
+    )
+    .await?;
+    let heading = format!("#{}", tag.trim_start_matches('#'));
+    let canonical = node.urls.tag(tag).to_string();
+    let crumbs = vec![home_crumb(node, t), (heading.clone(), canonical.clone())];
+    let pager = Pager {
+        page: 1,
+        prev: before.map(|_| ask.with("before", None)),
+        next: if more {
+            items
+                .last()
+                .map(|p| ask.with("before", Some(p.id.to_string())))
+        } else {
+            None
+        },
+    };
+    let page = ListingPage {
+        head: Head {
+            title: format!("{heading} — {}", node.settings.site.name),
+            og_title: heading.clone(),
+            description: format!("{} {heading}", t.tagged),
+            canonical,
+            og_type: "website",
+            image: Some(site_image(node)),
+            noindex: items.is_empty(),
+            ..Head::default()
+        },
+        c: chrome(node, ask, &[]),
+        crumbs,
+        heading,
+        links: vec![],
+        shops: vec![],
+        map: map_data(node),
+        count: String::new(),
+        products: cards(node, &items, lang).await?,
+        pager,
+    };
+    Ok(html(StatusCode::OK, &page))
+}
