@@ -392,6 +392,7 @@ async fn generate(db: &Db, urls: &Urls, shops: usize, products: usize) -> anyhow
                     gtin: None,
                     category: Some(product_cat.into()),
                     tags: vec![],
+                    sku: None,
                 },
                 images: vec![],
                 version: 1,

@@ -69,6 +69,14 @@ pub struct Options {
         value_name = "TEXT"
     )]
     pub tile_attribution: Option<String>,
+    /// SMTP server for invitations and password resets: smtp://[user:pass@]host[:port],
+    /// smtps://… (TLS) or smtp://…?tls=required (STARTTLS). Without it, links are written to
+    /// the log and shown to the admin.
+    #[arg(long, env = "ETAL_SMTP_URL", global = true, value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of the node's e-mail [default: "NAME <noreply@HOST>"].
+    #[arg(long, env = "ETAL_MAIL_FROM", global = true, value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
 }
 
 /// The keys of the optional TOML file.
@@ -87,6 +95,8 @@ struct FileOptions {
     contact: Option<String>,
     tile_url: Option<String>,
     tile_attribution: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 /// Default of `--publish-delay`: long enough for a phone to upload a photo or two after
@@ -115,6 +125,10 @@ pub struct Settings {
     pub limits: Limits,
     /// What the public pages say about the node.
     pub site: Site,
+    /// SMTP server URL, if mail is sent.
+    pub smtp_url: Option<String>,
+    /// Sender of the node's mail.
+    pub mail_from: String,
 }
 
 /// What the public pages say about the node and how they draw maps.
@@ -219,7 +233,14 @@ impl Settings {
                 .or(file.tile_attribution)
                 .unwrap_or(defaults.tile_attribution),
         };
+        let mail_from = opts
+            .mail_from
+            .clone()
+            .or(file.mail_from)
+            .unwrap_or_else(|| default_mail_from(&site.name, &public_url));
         Ok(Settings {
+            smtp_url: opts.smtp_url.clone().or(file.smtp_url),
+            mail_from,
             site,
             listen: opts
                 .listen
@@ -258,6 +279,8 @@ impl Settings {
         let public_url = parse_public_url(public_url).expect("valid public URL");
         Settings {
             listen: "127.0.0.1:0".into(),
+            smtp_url: None,
+            mail_from: default_mail_from("Étal", &public_url),
             site: Site::new(&public_url, false),
             public_url,
             database_url: database_url
@@ -269,6 +292,17 @@ impl Settings {
             limits: Limits::default(),
         }
     }
+}
+
+fn default_mail_from(name: &str, public_url: &Url) -> String {
+    let name: String = name
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\\' | '<' | '>' | '\r' | '\n'))
+        .collect();
+    format!(
+        "\"{name}\" <noreply@{}>",
+        public_url.host_str().unwrap_or("localhost")
+    )
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileOptions> {

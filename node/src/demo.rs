@@ -498,6 +498,7 @@ fn product_fields(item: &Item) -> anyhow::Result<ProductFields> {
         },
         stock: item.stock,
         gtin: item.gtin.map(Into::into),
+        sku: None,
         category: Some(item.category.into()),
         tags: item.tags.iter().map(|t| t.to_string()).collect(),
     })

@@ -51,6 +51,14 @@ pub enum Error {
     /// 422: fields that break the rules; all of them at once.
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
+    /// 429: too many attempts; try again after `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// What to do.
+        detail: String,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// 500: a fault of the node.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -16,6 +16,7 @@ pub mod error;
 pub mod federation;
 pub mod http;
 pub mod keys;
+pub mod mail;
 pub mod media;
 pub mod model;
 pub mod present;
@@ -54,6 +55,8 @@ pub struct Node {
     pub avatars: avatar::Cache,
     /// Rendered public pages and documents, forgotten at each write.
     pub pages: http::cache::PageCache,
+    /// Sends invitations and password resets.
+    pub mail: mail::Mailer,
 }
 
 impl Node {
@@ -74,7 +77,9 @@ impl Node {
         std::fs::create_dir_all(media::media_dir(&settings.data_dir))?;
         let urls = Urls::new(&settings.public_url);
         let fed = Federation::new(&db, &urls, &settings).await?;
+        let mail = mail::Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from)?;
         Ok(Node {
+            mail,
             urls,
             settings,
             db,

@@ -57,6 +57,28 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// People who sign in to the dashboard.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account (a node admin, or with --merchant the shop's owner) and print the
+    /// link where its password is chosen; it is also mailed when --smtp-url is set.
+    Create {
+        /// The person's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Make them the owner of this shop (by slug) instead of a node admin.
+        #[arg(long, value_name = "SLUG")]
+        merchant: Option<String>,
+        /// With --merchant: their role at the shop.
+        #[arg(long, value_parser = ["owner", "staff"], default_value = "owner")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -110,6 +132,70 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                 })?;
             println!("{token}");
+            node.db.close().await;
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::User {
+                    command:
+                        UserCommand::Create {
+                            email,
+                            merchant,
+                            role,
+                        },
+                },
+        } => {
+            let node = Node::open(settings).await?;
+            let shown = |e: etal_node::error::Error| {
+                anyhow::anyhow!(
+                    "{}",
+                    etal_node::http::problem::problem_of(&e).detail_with_fields()
+                )
+            };
+            let shop = match &merchant {
+                Some(slug) => {
+                    let m = etal_node::domain::merchants::get(&node, slug)
+                        .await
+                        .map_err(shown)?;
+                    let role = etal_node::model::account::Role::parse(&role)
+                        .unwrap_or(etal_node::model::account::Role::Owner);
+                    Some((m.id, role))
+                }
+                None => None,
+            };
+            let link =
+                etal_node::domain::accounts::create_or_invite(&node, &email, shop, shop.is_none())
+                    .await
+                    .map_err(shown)?;
+            match link {
+                Some(link) => {
+                    if node.mail.can_mail() {
+                        let body = format!(
+                            "Bonjour,\n\nChoisissez votre mot de passe pour {} ici :\n\n{}\n",
+                            node.settings.site.name, link.url
+                        );
+                        if let Err(e) = node
+                            .mail
+                            .send(
+                                &link.email,
+                                &format!("Invitation : {}", node.settings.site.name),
+                                &body,
+                            )
+                            .await
+                        {
+                            eprintln!("warning: the mail could not be sent ({e:#}); pass the link on yourself");
+                        }
+                    }
+                    println!("{}", link.url);
+                    eprintln!(
+                        "{} can choose a password at the link above (valid {} days).",
+                        link.email,
+                        etal_node::domain::accounts::INVITE_DAYS
+                    );
+                }
+                None => eprintln!("{email} already has a password; the role was given."),
+            }
             node.db.close().await;
             Ok(())
         }

@@ -124,6 +124,11 @@ impl Urls {
         self.url(&format!("/media/{path}"))
     }
 
+    /// A page of the node, `path` without its leading slash (dashboard, account links).
+    pub fn page(&self, path: &str) -> Url {
+        self.url(&format!("/{path}"))
+    }
+
     /// A REST resource under `/api/v1/`.
     pub fn api(&self, path: &str) -> Url {
         self.url(&format!("/api/v1/{path}"))

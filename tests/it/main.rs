@@ -6,6 +6,7 @@ mod api_images;
 mod api_merchants;
 mod api_products;
 mod cli;
+mod dashboard;
 mod federation;
 mod fedi;
 mod harness;

@@ -4,9 +4,11 @@
 //! `ON CONFLICT`), through sqlx's `Any` driver; the few statements that must differ branch on
 //! [`Backend`]. Values crossing the interface are text, 64-bit integers, doubles and bytes only.
 
+pub mod accounts;
 pub mod images;
 pub mod merchants;
 pub mod mirror;
+pub mod moderation;
 pub mod outbox;
 pub mod products;
 pub mod queue;

@@ -11,7 +11,7 @@ use etal_protocol::{Availability, Currency, Money, Unit};
 
 const COLUMNS: &str =
     "p.id, p.merchant_id, COALESCE(m.slug, m.handle) AS merchant_slug, p.ap_id, p.local, p.url, p.name, p.description, \
-    p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, \
+    p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, p.sku, \
     p.version, p.created_at, p.updated_at, p.deleted_at";
 
 fn uuid(s: &str) -> sqlx::Result<Uuid> {
@@ -45,6 +45,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
             gtin: row.try_get("gtin")?,
             category: row.try_get("category")?,
             tags: serde_json::from_str(&tags).unwrap_or_default(),
+            sku: row.try_get("sku")?,
         },
         images: vec![],
         version: row.try_get("version")?,
@@ -70,6 +71,7 @@ fn bind_fields<'q>(q: AnyQuery<'q>, f: &ProductFields) -> AnyQuery<'q> {
         .bind(String::new())
         .bind(f.tag_keys())
         .bind(f.search_keywords())
+        .bind(f.sku.clone())
 }
 
 /// Inserts a product: a local one, or a mirror of a followed node's (`local` false), and
@@ -78,8 +80,8 @@ pub async fn insert(conn: &mut AnyConnection, p: &Product) -> sqlx::Result<()> {
     let q = sqlx::query(
         "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
          currency, unit, availability, stock, gtin, category, tags, search_text, tag_keys, search_keywords, \
-         version, created_at, updated_at) \
-         VALUES ($1,$2,$3,$20,$21,$22,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
+         sku, version, created_at, updated_at) \
+         VALUES ($1,$2,$3,$21,$22,$23,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)",
     )
     .bind(p.id.to_string())
     .bind(p.merchant_id.to_string())
@@ -110,7 +112,7 @@ pub async fn update(
     let q = sqlx::query(
         "UPDATE products SET name=$2, description=$3, price_minor=$4, currency=$5, unit=$6, \
          availability=$7, stock=$8, gtin=$9, category=$10, tags=$11, search_text=$12, \
-         tag_keys=$13, search_keywords=$14, version=version+1, updated_at=$15 WHERE id=$1",
+         tag_keys=$13, search_keywords=$14, sku=$15, version=version+1, updated_at=$16 WHERE id=$1",
     )
     .bind(id.to_string());
     bind_fields(q, f).bind(now).execute(&mut *conn).await?;

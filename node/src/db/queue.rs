@@ -16,7 +16,7 @@ pub fn host_of(inbox: &str) -> Option<String> {
 }
 
 /// Queues `body` (activity `activity_id`, signed by `signer`) for each inbox; inboxes on hosts
-/// marked down are skipped. Returns how many deliveries were queued.
+/// marked down or blocked by the admin (or under a blocked domain) are skipped. Returns how many deliveries were queued.
 pub async fn enqueue(
     tx: &mut Tx,
     activity_id: &str,
@@ -42,10 +42,20 @@ pub async fn enqueue(
         sqlx::query_scalar("SELECT host FROM hosts WHERE down_since IS NOT NULL")
             .fetch_all(&mut **tx)
             .await?;
+    let blocked = super::moderation::blocked_hosts(&mut **tx).await?;
+    let is_blocked = |inbox: &str| {
+        let name = Url::parse(inbox)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_lowercase))
+            .unwrap_or_default();
+        blocked
+            .iter()
+            .any(|b| name == *b || name.ends_with(&format!(".{b}")))
+    };
     let rows: Vec<(&str, String)> = inboxes
         .iter()
         .filter_map(|inbox| Some((inbox.as_str(), host_of(inbox)?)))
-        .filter(|(_, host)| !down.contains(host))
+        .filter(|(inbox, host)| !down.contains(host) && !is_blocked(inbox))
         .collect();
     if rows.is_empty() {
         return Ok(0);
@@ -66,6 +76,20 @@ pub async fn enqueue(
         .await?
         .rows_affected() as usize;
     Ok(queued)
+}
+
+/// Cancels the queued deliveries to a host name (any scheme and port), for a domain block.
+pub async fn cancel_host(tx: &mut Tx, host: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM deliveries WHERE host=$1 OR host=$2 OR host LIKE $3 OR host LIKE $4",
+    )
+    .bind(format!("https://{host}"))
+    .bind(format!("http://{host}"))
+    .bind(format!("https://{host}:%"))
+    .bind(format!("http://{host}:%"))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }
 
 /// A delivery leased by a worker.

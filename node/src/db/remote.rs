@@ -337,7 +337,7 @@ pub async fn interactions<'e>(
 ) -> sqlx::Result<Vec<Interaction>> {
     let rows = sqlx::query(
         "SELECT id, activity_id, kind, product_id, actor, object_id, content, url, created_at FROM interactions \
-         WHERE merchant_id=$1 AND id < $2 ORDER BY id DESC LIMIT $3",
+         WHERE merchant_id=$1 AND id < $2 AND hidden_at IS NULL ORDER BY id DESC LIMIT $3",
     )
     .bind(merchant_id.to_string())
     .bind(before.map_or_else(|| "~".to_string(), |b| b.to_string()))

@@ -117,3 +117,46 @@ pub async fn answer_follow(
     // while one runs (see `Federation::start_backfill`), starts nothing.
     Ok((accepted && (f.state == "pending" || !f.backfilled)).then_some(f.target))
 }
+
+/// What a shop's fediverse panel shows.
+#[derive(Debug)]
+pub struct Panel {
+    /// How many follow the shop.
+    pub follower_count: i64,
+    /// The latest followers: (profile URL, name shown).
+    pub followers: Vec<(String, String)>,
+    /// The latest likes, boosts and replies (not those the admin hid), with the name of the
+    /// product concerned.
+    pub interactions: Vec<(Interaction, Option<String>)>,
+}
+
+/// A shop's audience, for its owner (or the admin, or its token).
+pub async fn panel(
+    node: &crate::Node,
+    who: &super::authz::Caller,
+    merchant: Uuid,
+) -> Result<Panel> {
+    super::authz::allow(who, super::authz::Action::ReadAudience(merchant))?;
+    let pool = node.db.pool();
+    let local = LocalActor::Merchant(merchant);
+    let follower_count = remote::follower_count(pool, local).await?;
+    let followers = crate::db::moderation::followers(pool, &local.storage_key(), 100).await?;
+    let interactions = remote::interactions(pool, merchant, None, 100).await?;
+    let ids: Vec<Uuid> = interactions.iter().filter_map(|i| i.product_id).collect();
+    let products = crate::db::products::by_ids(&node.db, &ids).await?;
+    let name_of = |id: Option<Uuid>| {
+        id.and_then(|id| products.iter().find(|p| p.id == id))
+            .map(|p| p.fields.name.clone())
+    };
+    Ok(Panel {
+        follower_count,
+        followers,
+        interactions: interactions
+            .into_iter()
+            .map(|i| {
+                let name = name_of(i.product_id);
+                (i, name)
+            })
+            .collect(),
+    })
+}

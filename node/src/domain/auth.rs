@@ -1,40 +1,16 @@
-//! Who is calling: bearer tokens, stored hashed, scoped to the node or to one merchant.
+//! API tokens: stored hashed, scoped to the node or to one merchant; created on the command
+//! line or by a shop's owner in the dashboard, revoked there.
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use uuid::Uuid;
 
-use crate::db::{self, tokens::Scope};
+use super::authz::{allow, Action, Caller};
+use crate::db;
 use crate::error::{Error, Result};
+use crate::model::account::TokenInfo;
 use crate::Node;
-
-/// The authenticated caller of an API request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal(pub Scope);
-
-impl Principal {
-    /// Only a node admin.
-    pub fn require_admin(&self) -> Result<()> {
-        match &self.0 {
-            Scope::Admin => Ok(()),
-            Scope::Merchant { .. } => Err(Error::Forbidden(
-                "this token belongs to a merchant; the node admin's token is required".into(),
-            )),
-        }
-    }
-
-    /// A node admin, or the token of the merchant `merchant_id`.
-    pub fn may_manage(&self, merchant_id: Uuid) -> Result<()> {
-        match &self.0 {
-            Scope::Admin => Ok(()),
-            Scope::Merchant { id, .. } if *id == merchant_id => Ok(()),
-            Scope::Merchant { slug, .. } => Err(Error::Forbidden(format!(
-                "this token belongs to the shop \"{slug}\" and cannot change another shop"
-            ))),
-        }
-    }
-}
 
 /// The stored form of a token: SHA-256, hex.
 pub fn hash(token: &str) -> String {
@@ -56,14 +32,7 @@ pub async fn create_token(node: &Node, name: &str, merchant: Option<&str>) -> Re
         Some(slug) => Some(super::merchants::get(node, slug).await?.id),
         None => None,
     };
-    let mut secret = [0u8; 32];
-    SystemRandom::new()
-        .fill(&mut secret)
-        .map_err(|_| Error::Internal(anyhow::anyhow!("no randomness")))?;
-    let token = format!(
-        "etal_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-    );
+    let token = format!("etal_{}", secret()?);
     let mut tx = node.db.begin().await?;
     db::tokens::insert(
         &mut *tx,
@@ -77,13 +46,11 @@ pub async fn create_token(node: &Node, name: &str, merchant: Option<&str>) -> Re
     Ok(token)
 }
 
-/// Resolves an `Authorization` header value.
-pub async fn authenticate(node: &Node, header: Option<&str>) -> Result<Principal> {
+/// Resolves an `Authorization` header value: no header is [`Caller::Anonymous`], a bad or
+/// revoked token is refused at once.
+pub async fn authenticate(node: &Node, header: Option<&str>) -> Result<Caller> {
     let Some(value) = header else {
-        return Err(Error::Unauthorized(
-            "this endpoint needs an Authorization: Bearer token (see `etal admin token create`)"
-                .into(),
-        ));
+        return Ok(Caller::Anonymous);
     };
     let token = value
         .strip_prefix("Bearer ")
@@ -94,9 +61,47 @@ pub async fn authenticate(node: &Node, header: Option<&str>) -> Result<Principal
             Error::Unauthorized("the Authorization header must be \"Bearer TOKEN\"".into())
         })?;
     match db::tokens::scope_of(node.db.pool(), &hash(token)).await? {
-        Some(scope) => Ok(Principal(scope)),
+        Some(scope) => Ok(Caller::Token(scope)),
         None => Err(Error::Unauthorized(
             "this token is not valid (unknown or revoked)".into(),
         )),
     }
+}
+
+/// 32 random bytes, base64url: the secret of a token, a session cookie or a one-time link.
+pub fn secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no randomness")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A shop's live tokens (the dashboard's list; never the secrets).
+pub async fn tokens_of(node: &Node, who: &Caller, merchant: Uuid) -> Result<Vec<TokenInfo>> {
+    allow(who, Action::ManageTokens(merchant))?;
+    Ok(db::tokens::list_for(node.db.pool(), merchant).await?)
+}
+
+/// Creates a token for a shop from the dashboard; returns the secret, shown once.
+pub async fn create_shop_token(
+    node: &Node,
+    who: &Caller,
+    slug: &str,
+    name: &str,
+) -> Result<String> {
+    let merchant = super::merchants::get(node, slug).await?;
+    allow(who, Action::ManageTokens(merchant.id))?;
+    create_token(node, name, Some(slug)).await
+}
+
+/// Revokes one of a shop's tokens.
+pub async fn revoke(node: &Node, who: &Caller, merchant: Uuid, token: Uuid) -> Result<()> {
+    allow(who, Action::ManageTokens(merchant))?;
+    let mut tx = node.db.begin().await?;
+    if !db::tokens::revoke(&mut tx, merchant, token, node.clock.now_ms()).await? {
+        return Err(Error::NotFound("no such token".into()));
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::auth::Principal;
+use super::authz::{allow, Action, Caller};
 use super::products::{self, parse_id};
 use super::Patch;
 use crate::db::{self, outbox};
@@ -29,14 +29,14 @@ fn check_alt(alt: Option<String>) -> Result<Option<String>> {
 /// Adds a photo to a product.
 pub async fn upload(
     node: &Node,
-    who: &Principal,
+    who: &Caller,
     product_id: &str,
     data: bytes::Bytes,
     alt: Option<String>,
 ) -> Result<Image> {
     let product = products::get(node, product_id).await?;
     product.check_local()?;
-    who.may_manage(product.merchant_id)?;
+    allow(who, Action::EditProducts(product.merchant_id))?;
     let alt = check_alt(alt)?;
     if product.images.len() as i64 >= MAX_IMAGES {
         return Err(too_many());
@@ -122,7 +122,7 @@ async fn changed(tx: &mut db::Tx, product: &products::Product, now: i64) -> Resu
 async fn locked(
     node: &Node,
     tx: &mut db::Tx,
-    who: &Principal,
+    who: &Caller,
     product_id: &str,
     image_id: &str,
 ) -> Result<(products::Product, Vec<Image>, usize)> {
@@ -132,7 +132,7 @@ async fn locked(
         pid,
     )?;
     product.check_local()?;
-    who.may_manage(product.merchant_id)?;
+    allow(who, Action::EditProducts(product.merchant_id))?;
     let images = db::images::for_product(&mut **tx, pid).await?;
     let index = images
         .iter()
@@ -144,7 +144,7 @@ async fn locked(
 /// Changes a photo's alt text or position.
 pub async fn update(
     node: &Node,
-    who: &Principal,
+    who: &Caller,
     product_id: &str,
     image_id: &str,
     patch: ImagePatch,
@@ -180,7 +180,7 @@ pub async fn update(
 }
 
 /// Removes a photo and its files.
-pub async fn delete(node: &Node, who: &Principal, product_id: &str, image_id: &str) -> Result<()> {
+pub async fn delete(node: &Node, who: &Caller, product_id: &str, image_id: &str) -> Result<()> {
     let mut tx = node.db.begin().await?;
     let (product, mut images, index) = locked(node, &mut tx, who, product_id, image_id).await?;
     let removed = images.remove(index);

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::authz::{allow, Action, Caller};
 pub use super::merchant_input::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::db::{self, outbox, Tx};
 use crate::error::{Error, Result};
@@ -11,7 +12,8 @@ pub use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 use crate::Node;
 
 /// Creates a merchant with its key pair, and records its `create` event.
-pub async fn create(node: &Node, input: MerchantCreate) -> Result<Merchant> {
+pub async fn create(node: &Node, who: &Caller, input: MerchantCreate) -> Result<Merchant> {
+    allow(who, Action::CreateShop)?;
     let (slug, fields) = input.validate()?;
     let keys = crate::keys::generate_async().await?;
     let mut tx = node.db.begin().await?;
@@ -89,12 +91,18 @@ pub fn live(found: Option<Merchant>, slug: &str) -> Result<Merchant> {
 }
 
 /// Applies a PATCH; records an `update` event when something changed.
-pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Merchant> {
+pub async fn update(
+    node: &Node,
+    who: &Caller,
+    slug: &str,
+    patch: MerchantPatch,
+) -> Result<Merchant> {
     let mut tx = node.db.begin().await?;
     let current = live(
         db::merchants::by_slug_locked(&mut *tx, slug, node.db.row_lock()).await?,
         slug,
     )?;
+    allow(who, Action::EditShop(current.id))?;
     let fields = patch.apply(slug, &current.fields)?;
     if fields == current.fields {
         return Ok(current);
@@ -121,12 +129,13 @@ pub async fn update(node: &Node, slug: &str, patch: MerchantPatch) -> Result<Mer
 }
 
 /// Deletes a merchant with its products and tokens; the slug is never reused.
-pub async fn delete(node: &Node, slug: &str) -> Result<()> {
+pub async fn delete(node: &Node, who: &Caller, slug: &str) -> Result<()> {
     let mut tx = node.db.begin().await?;
     let current = live(
         db::merchants::by_slug_locked(&mut *tx, slug, node.db.row_lock()).await?,
         slug,
     )?;
+    allow(who, Action::DeleteShop(current.id))?;
     let now = node.clock.now_ms();
     db::merchants::mark_deleted(&mut tx, current.id, now).await?;
     outbox::record(

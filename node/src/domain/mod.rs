@@ -1,14 +1,17 @@
 //! The node's rules: what a merchant, a product and an image are, how they are validated, and
 //! how each write is stored together with the outbox event that announces it.
 
+pub mod accounts;
 pub mod audience;
 pub mod auth;
+pub mod authz;
 pub mod follows;
 pub mod images;
 pub mod interaction_writer;
 pub mod merchant_input;
 pub mod merchants;
 pub mod mirror;
+pub mod moderation;
 pub mod product_input;
 pub mod products;
 

@@ -77,6 +77,7 @@ impl ProductCreate {
             gtin: self.gtin,
             category: self.category,
             tags: self.tags.unwrap_or_default(),
+            sku: self.sku,
         };
         if fields.stock == Some(0) && fields.availability == Availability::InStock {
             fields.availability = Availability::OutOfStock;
@@ -91,6 +92,8 @@ impl ProductCreate {
 pub const MAX_NAME_CHARS: usize = 200;
 /// Longest product description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+/// Longest SKU, in characters.
+pub const MAX_SKU_CHARS: usize = 64;
 /// Most tags a product may have.
 pub const MAX_TAGS: usize = 20;
 /// Longest tag, in characters.
@@ -233,6 +236,7 @@ impl ProductPatch {
             gtin: self.gtin.apply(c.gtin),
             category: self.category.apply(c.category),
             tags: self.tags.apply(Some(c.tags)).unwrap_or_default(),
+            sku: self.sku.apply(c.sku),
         };
         fields.check(&mut checks);
         checks.finish()?;
@@ -263,6 +267,17 @@ impl ProductFields {
             checks.check("category", taxonomy::check(c).map(|_| ()));
         }
         self.tags = check_tags(std::mem::take(&mut self.tags), checks);
+        self.sku = clean(self.sku.take());
+        if let Some(s) = &self.sku {
+            if s.chars().count() > MAX_SKU_CHARS || s.chars().any(char::is_control) {
+                checks.add(
+                    "sku",
+                    format!(
+                        "must be at most {MAX_SKU_CHARS} characters, without control characters"
+                    ),
+                );
+            }
+        }
     }
 
     /// Whether going from `self` to `next` must be announced: anything but a stock change

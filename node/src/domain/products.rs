@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::auth::Principal;
+use super::authz::{allow, Action, Caller};
 use super::merchants;
 use crate::db::{self, outbox};
 use crate::error::{Error, Result};
@@ -60,12 +60,12 @@ pub fn live(found: Option<Product>, id: Uuid) -> Result<Product> {
 /// Creates a product for the merchant `slug`.
 pub async fn create(
     node: &Node,
-    who: &Principal,
+    who: &Caller,
     slug: &str,
     input: ProductCreate,
 ) -> Result<Product> {
     let merchant = merchants::get(node, slug).await?;
-    who.may_manage(merchant.id)?;
+    allow(who, Action::EditProducts(merchant.id))?;
     let fields = input.validate()?;
     let mut tx = node.db.begin().await?;
     // The shop may have been deleted since it was read.
@@ -99,7 +99,9 @@ pub async fn insert(
         updated_at: db::time(now),
         deleted_at: None,
     };
-    db::products::insert(tx, &product).await?;
+    db::products::insert(tx, &product)
+        .await
+        .map_err(|e| sku_conflict(e, &product.fields))?;
     outbox::record(
         tx,
         now,
@@ -115,7 +117,7 @@ pub async fn insert(
 /// Applies a PATCH, honouring `If-Match`.
 pub async fn update(
     node: &Node,
-    who: &Principal,
+    who: &Caller,
     id: &str,
     if_match: Option<&str>,
     patch: ProductPatch,
@@ -128,12 +130,14 @@ pub async fn update(
         id,
     )?;
     current.check_local()?;
-    who.may_manage(current.merchant_id)?;
+    allow(who, Action::EditProducts(current.merchant_id))?;
     check_if_match(if_match, &current)?;
     let fields = patch.apply(&current.fields)?;
     if fields != current.fields {
         let now = node.clock.now_ms();
-        db::products::update(&mut tx, id, &fields, now).await?;
+        db::products::update(&mut tx, id, &fields, now)
+            .await
+            .map_err(|e| sku_conflict(e, &fields))?;
         if current.fields.announce_change_to(&fields) {
             outbox::record(
                 &mut tx,
@@ -153,6 +157,21 @@ pub async fn update(
     tx.commit().await?;
     node.committed().await;
     Ok(current)
+}
+
+/// A second live product with the same SKU in a shop: 409 naming `sku`.
+pub fn sku_conflict(e: sqlx::Error, fields: &ProductFields) -> Error {
+    if db::is_unique_violation(&e) && fields.sku.is_some() {
+        Error::Conflict {
+            detail: format!(
+                "another product of this shop has the reference (sku) \"{}\"",
+                fields.sku.as_deref().unwrap_or_default()
+            ),
+            field: Some("sku".into()),
+        }
+    } else {
+        e.into()
+    }
 }
 
 /// `If-Match` with `*` or a list of ETags; 412 when none matches.
@@ -175,7 +194,7 @@ pub fn check_if_match(if_match: Option<&str>, product: &Product) -> Result<()> {
 }
 
 /// Deletes a product (its id then answers 410 and is never reused).
-pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&str>) -> Result<()> {
+pub async fn delete(node: &Node, who: &Caller, id: &str, if_match: Option<&str>) -> Result<()> {
     let id = parse_id(id)?;
     let mut tx = node.db.begin().await?;
     let current = live(
@@ -183,7 +202,7 @@ pub async fn delete(node: &Node, who: &Principal, id: &str, if_match: Option<&st
         id,
     )?;
     current.check_local()?;
-    who.may_manage(current.merchant_id)?;
+    allow(who, Action::EditProducts(current.merchant_id))?;
     check_if_match(if_match, &current)?;
     let now = node.clock.now_ms();
     db::products::mark_deleted(&mut tx, id, now).await?;

@@ -131,6 +131,7 @@ fn product_fields(note: &Note) -> Option<ProductFields> {
         availability,
         stock,
         gtin: note.gtin.clone(),
+        sku: None,
         category: note
             .category
             .clone()

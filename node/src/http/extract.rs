@@ -8,7 +8,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::domain::auth::{self, Principal};
+use crate::domain::auth;
+use crate::domain::authz::Caller;
 use crate::error::{Error, FieldError};
 use crate::Node;
 
@@ -102,7 +103,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
-impl FromRequestParts<Arc<Node>> for Principal {
+/// The caller of an API request, from its bearer token (none: anonymous; the action decides).
+impl FromRequestParts<Arc<Node>> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, Error> {

@@ -22,6 +22,7 @@ pub fn status_of(kind: Refusal) -> StatusCode {
         Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Refusal::NothingToDo => StatusCode::ACCEPTED,
         Refusal::Upstream => StatusCode::BAD_GATEWAY,
+        Refusal::Blocked => StatusCode::FORBIDDEN,
         Refusal::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cache;
 pub mod collections;
+pub mod dashboard;
 pub mod extract;
 pub mod freshness;
 pub mod inbox;
@@ -41,6 +42,7 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router(node.clone()))
+        .merge(dashboard::router())
         .merge(collections::router())
         .merge(well_known::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))

@@ -167,6 +167,9 @@ pub struct ProductCreate {
     pub category: Option<String>,
     /// Free tags (at most 20, each at most 40 characters).
     pub tags: Option<Vec<String>>,
+    /// The shop's own reference, unique among its products (at most 64 characters).
+    #[schema(example = "PAIN-001")]
+    pub sku: Option<String>,
 }
 
 /// Body of `PATCH /api/v1/products/{id}`: present fields are set absolutely, `null` clears an
@@ -208,6 +211,10 @@ pub struct ProductPatch {
     #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub gtin: Patch<String>,
+    /// The shop's own reference.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub sku: Patch<String>,
     /// Taxonomy code.
     #[schema(value_type = Option<String>)]
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! fediverse, outbox events. `db` reads and writes them, `domain` checks and changes them; no
 //! I/O and no rules here (the rules are in `domain`, as `impl` blocks and functions).
 
+pub mod account;
 pub mod actor;
 pub mod image;
 pub mod input;

@@ -27,6 +27,9 @@ pub struct ProductFields {
     pub category: Option<String>,
     /// Free tags.
     pub tags: Vec<String>,
+    /// The shop's own reference (stock-keeping unit), unique among its live products;
+    /// spreadsheet imports match rows by it. Not published to the fediverse.
+    pub sku: Option<String>,
 }
 
 /// A stored product.

@@ -65,6 +65,85 @@ pub fn parse(value: &str) -> Option<Rule> {
     Some(Rule { days, ranges })
 }
 
+/// A week as the dashboard's hours editor shows it: for each day, Monday first, the opening
+/// ranges in minutes since midnight.
+pub type Week = [Vec<(u16, u16)>; 7];
+
+/// Reads stored values into a week; values not understood are returned to be kept as written.
+#[must_use]
+pub fn week_of(values: &[String]) -> (Week, Vec<String>) {
+    let mut week: Week = Default::default();
+    let mut other = Vec::new();
+    for v in values {
+        match parse(v) {
+            Some(rule) => {
+                for d in rule.days {
+                    for r in &rule.ranges {
+                        if let Some(day) = week.get_mut(d as usize) {
+                            if !day.contains(r) {
+                                day.push(*r);
+                            }
+                        }
+                    }
+                }
+            }
+            None => other.push(v.clone()),
+        }
+    }
+    for day in &mut week {
+        day.sort_unstable();
+    }
+    (week, other)
+}
+
+/// Writes a week as schema.org values, consecutive days with the same hours grouped
+/// (`Tu-Sa 08:00-12:30,14:00-19:00`).
+#[must_use]
+pub fn values_of(week: &Week) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut d = 0;
+    while d < 7 {
+        if week[d].is_empty() {
+            d += 1;
+            continue;
+        }
+        let mut end = d;
+        while end + 1 < 7 && week[end + 1] == week[d] {
+            end += 1;
+        }
+        let code = |i: usize| {
+            let c = CODES[i];
+            format!("{}{}", c[..1].to_uppercase(), &c[1..])
+        };
+        let days = if end == d {
+            code(d)
+        } else {
+            format!("{}-{}", code(d), code(end))
+        };
+        let ranges: Vec<String> = week[d]
+            .iter()
+            .map(|&(o, c)| format!("{}-{}", clock(o), clock(c)))
+            .collect();
+        out.push(format!("{days} {}", ranges.join(",")));
+        d = end + 1;
+    }
+    out
+}
+
+/// Reads `HH:MM` (as a time input sends it) into minutes since midnight; `24:00` allowed.
+#[must_use]
+pub fn minutes(hhmm: &str) -> Option<u16> {
+    let (h, m) = hhmm.trim().split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
+    (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
+}
+
+/// `HH:MM` for a time input.
+#[must_use]
+pub fn hhmm(minutes: u16) -> String {
+    clock(minutes)
+}
+
 /// Puts every value into words in the page's language, one string per value and in the same
 /// order; values that cannot be parsed are returned unchanged.
 #[must_use]

@@ -33,6 +33,8 @@ pub enum Refusal {
     NothingToDo,
     /// A server the activity depends on failed.
     Upstream,
+    /// The sender's domain is blocked by the admin.
+    Blocked,
     /// A fault of ours.
     Internal,
 }
@@ -263,6 +265,25 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     let sig = signing::parse_signature(header("signature").ok_or(SignatureError::Missing)?)?;
     if sig.key_id.len() > MAX_KEY_ID_BYTES {
         return Err(InboxError::unauthorized("keyId is too long"));
+    }
+    // A blocked domain is refused before anything of it is fetched or read.
+    if let Some(host) = Url::parse(&sig.key_id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+    {
+        match crate::domain::moderation::is_blocked(node, &host).await {
+            Ok(false) => {}
+            Ok(true) => {
+                return Err(InboxError::new(
+                    Refusal::Blocked,
+                    "this node does not accept activities from your domain".into(),
+                ))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the domain blocks");
+                return Err(InboxError::new(Refusal::Internal, "internal error".into()));
+            }
+        }
     }
     for required in ["(request-target)", "host", "digest"] {
         if !sig.headers.iter().any(|h| h == required) {

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::db;
-use crate::domain::auth::Principal;
+use crate::domain::authz::{allow, Action, Caller};
 use crate::domain::{follows, merchants};
 use crate::error::{Error, Result};
 use crate::http::extract::{ApiJson, ApiQuery};
@@ -49,10 +49,10 @@ pub struct FollowView {
     ))]
 pub async fn follow(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     ApiJson(body): ApiJson<FollowRequest>,
 ) -> Result<(StatusCode, Json<FollowView>)> {
-    who.require_admin()?;
+    allow(&who, Action::RunNode)?;
     let target = crate::federation::follows::follow(&node, &body.target).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -97,10 +97,10 @@ pub struct UnfollowQuery {
     ))]
 pub async fn unfollow(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     ApiQuery(q): ApiQuery<UnfollowQuery>,
 ) -> Result<StatusCode> {
-    who.require_admin()?;
+    allow(&who, Action::RunNode)?;
     crate::federation::follows::unfollow(&node, &q.target).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,12 +158,12 @@ pub struct InteractionQuery {
     ))]
 pub async fn interactions(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(slug): Path<String>,
     ApiQuery(q): ApiQuery<InteractionQuery>,
 ) -> Result<Json<InteractionPage>> {
     let m = merchants::get(&node, &slug).await?;
-    who.may_manage(m.id)?;
+    allow(&who, Action::ReadAudience(m.id))?;
     let limit = super::parse_limit(q.limit.as_deref(), 50, 100)?;
     let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,

@@ -9,7 +9,7 @@ use axum::Json;
 use utoipa::ToSchema;
 
 use super::views::ImageView;
-use crate::domain::auth::Principal;
+use crate::domain::authz::{allow, Action, Caller};
 use crate::domain::images::{self, ImagePatch};
 use crate::domain::products;
 use crate::error::{Error, Result};
@@ -59,13 +59,13 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
     ))]
 pub async fn upload(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response> {
     // Refuse before reading ten megabytes.
     let product = products::get(&node, &id).await?;
-    who.may_manage(product.merchant_id)?;
+    allow(&who, Action::EditProducts(product.merchant_id))?;
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -127,7 +127,7 @@ pub async fn upload(
     ))]
 pub async fn update(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path((id, image_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ImagePatch>,
 ) -> Result<Json<ImageView>> {
@@ -148,7 +148,7 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path((id, image_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
     images::delete(&node, &who, &id, &image_id).await?;

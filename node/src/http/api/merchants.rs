@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::views::{MerchantPage, MerchantView};
 use crate::db;
-use crate::domain::auth::Principal;
+use crate::domain::authz::Caller;
 use crate::domain::merchants::{self, MerchantCreate, MerchantPatch};
 use crate::error::Result;
 use crate::http::extract::{ApiJson, ApiQuery};
@@ -42,11 +42,10 @@ pub struct MerchantQuery {
     ))]
 pub async fn create(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     ApiJson(body): ApiJson<MerchantCreate>,
 ) -> Result<Response> {
-    who.require_admin()?;
-    let merchant = merchants::create(&node, body).await?;
+    let merchant = merchants::create(&node, &who, body).await?;
     let location = node.urls.api(&format!("merchants/{}", merchant.slug));
     Ok((
         StatusCode::CREATED,
@@ -111,13 +110,11 @@ pub async fn get(
     ))]
 pub async fn update(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<MerchantPatch>,
 ) -> Result<Json<MerchantView>> {
-    let current = merchants::get(&node, &slug).await?;
-    who.may_manage(current.id)?;
-    let merchant = merchants::update(&node, &slug, body).await?;
+    let merchant = merchants::update(&node, &who, &slug, body).await?;
     Ok(Json(MerchantView::new(merchant, &node.urls)))
 }
 
@@ -134,10 +131,9 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(slug): Path<String>,
 ) -> Result<StatusCode> {
-    who.require_admin()?;
-    merchants::delete(&node, &slug).await?;
+    merchants::delete(&node, &who, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::views::{ProductPage, ProductView};
-use crate::domain::auth::Principal;
+use crate::domain::authz::Caller;
 use crate::domain::products::{self, ListQuery, Origin, Product, ProductCreate, ProductPatch};
 use crate::error::{Checks, Result};
 use crate::http::extract::{if_match, ApiJson, ApiQuery};
@@ -73,7 +73,7 @@ fn with_etag(status: StatusCode, product: Product, node: &Node, location: bool) 
     ))]
 pub async fn create(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<ProductCreate>,
 ) -> Result<Response> {
@@ -210,7 +210,7 @@ pub async fn get(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Resul
     ))]
 pub async fn update(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ProductPatch>,
@@ -236,7 +236,7 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(node): State<Arc<Node>>,
-    who: Principal,
+    who: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {

@@ -167,6 +167,8 @@ pub struct ProductView {
     pub category: Option<String>,
     /// Free tags.
     pub tags: Vec<String>,
+    /// The shop's own reference.
+    pub sku: Option<String>,
     /// Photos in display order.
     pub images: Vec<ImageView>,
     /// Version, also the ETag.
@@ -203,6 +205,7 @@ impl ProductView {
             gtin: f.gtin,
             category: f.category,
             tags: f.tags,
+            sku: f.sku,
             images: p
                 .images
                 .into_iter()

@@ -28,6 +28,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/site.js"),
     ),
     (
+        "dash.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/dash.js"),
+    ),
+    (
         "map.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/map.js"),

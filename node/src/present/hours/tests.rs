@@ -493,3 +493,22 @@ fn random_near_misses_never_panic() {
         "the generator should reach valid values too"
     );
 }
+
+#[test]
+fn the_editor_week_reads_and_writes_schema_org() {
+    let values = vec![
+        "Tu-Sa 08:00-12:30,14:00-19:00".to_string(),
+        "Su 08:00-12:30".to_string(),
+        "PH off".to_string(),
+    ];
+    let (week, other) = week_of(&values);
+    assert!(week[0].is_empty());
+    assert_eq!(week[1], vec![(480, 750), (840, 1140)]);
+    assert_eq!(week[6], vec![(480, 750)]);
+    assert_eq!(other, vec!["PH off".to_string()]);
+    assert_eq!(values_of(&week), values[..2].to_vec());
+    assert_eq!(minutes("07:30"), Some(450));
+    assert_eq!(minutes("24:00"), Some(1440));
+    assert_eq!(minutes("24:30"), None);
+    assert_eq!(minutes("7h"), None);
+}

@@ -1,0 +1,40 @@
+// Étal dashboard: small improvements over forms that work without it.
+// Photo previews before upload, and a map pin for the shop's position.
+(function () {
+  "use strict";
+  var input = document.getElementById("photos");
+  var previews = document.querySelector(".previews");
+  if (input && previews && window.URL) {
+    input.addEventListener("change", function () {
+      previews.textContent = "";
+      Array.prototype.slice.call(input.files, 0, 4).forEach(function (f) {
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(f);
+        img.alt = "";
+        img.width = 96;
+        img.height = 72;
+        previews.appendChild(img);
+      });
+    });
+  }
+  var el = document.getElementById("pinmap");
+  var lat = document.getElementById("lat");
+  var lon = document.getElementById("lon");
+  if (el && lat && lon && window.L) {
+    el.classList.add("on");
+    var start = [parseFloat(lat.value.replace(",", ".")), parseFloat(lon.value.replace(",", "."))];
+    var has = isFinite(start[0]) && isFinite(start[1]);
+    var map = L.map(el).setView(has ? start : [46.6, 2.4], has ? 16 : 5);
+    L.tileLayer(el.getAttribute("data-tiles"), {
+      attribution: el.getAttribute("data-attribution"),
+      maxZoom: 19
+    }).addTo(map);
+    var marker = has ? L.marker(start).addTo(map) : null;
+    map.on("click", function (e) {
+      var p = e.latlng;
+      lat.value = p.lat.toFixed(6);
+      lon.value = p.lng.toFixed(6);
+      if (marker) { marker.setLatLng(p); } else { marker = L.marker(p).addTo(map); }
+    });
+  }
+})();

@@ -1,0 +1,466 @@
+//! Accounts: invitations, passwords (argon2id), sign-in with a throttle, sessions, password
+//! resets. Hashing runs on the blocking pool before any transaction begins, so a sign-in
+//! never holds the SQLite writer while it computes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use uuid::Uuid;
+
+use super::auth::{hash as sha256, secret};
+use super::authz::{allow, Action, Caller};
+use crate::db;
+use crate::error::{Error, Result};
+use crate::model::account::{LinkKind, Person, Role, Session, SessionInfo, User};
+use crate::Node;
+
+/// How long an invitation link works.
+pub const INVITE_DAYS: i64 = 14;
+/// How long a password-reset link works.
+pub const RESET_MINUTES: i64 = 60;
+/// How long a session lasts without being used.
+pub const SESSION_DAYS: i64 = 30;
+/// Shortest password.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password (hashing is bounded).
+pub const MAX_PASSWORD_CHARS: usize = 200;
+/// Failed sign-ins allowed before the back-off starts.
+pub const FREE_FAILURES: i64 = 5;
+/// Longest back-off, in seconds.
+pub const MAX_BACKOFF_SECONDS: i64 = 15 * 60;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// A one-time link to send to someone.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Who it is for.
+    pub email: String,
+    /// The absolute URL.
+    pub url: String,
+}
+
+/// Checks and normalises an e-mail address (lower-case).
+pub fn email(raw: &str) -> Result<String> {
+    let e = raw.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        })
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if ok {
+        Ok(e)
+    } else {
+        Err(Error::field(
+            "email",
+            "must be an e-mail address like name@example.fr",
+        ))
+    }
+}
+
+fn check_password(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(Error::field(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(Error::field(
+            "password",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes a password with argon2id (OWASP's parameters: 19 MiB, 2 passes), off the async
+/// threads.
+pub async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("cannot hash a password: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+}
+
+/// Checks a password against a stored hash, off the async threads. Without a hash (no such
+/// user, or no password yet), a dummy hash is checked so that the answer takes as long.
+async fn verify_password(password: &str, stored: Option<String>) -> Result<bool> {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let password = password.to_string();
+    let real = stored.is_some();
+    tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| {
+            DUMMY
+                .get_or_init(|| {
+                    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+                    Argon2::default()
+                        .hash_password(b"not a password", &salt)
+                        .map(|h| h.to_string())
+                        .unwrap_or_default()
+                })
+                .clone()
+        });
+        let ok = PasswordHash::new(&stored)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        ok && real
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))
+}
+
+/// Invites `email` (creating their account if new) as `role` of the shop `merchant`, or as a
+/// node admin when `merchant` is `None` and the caller runs the node. Returns the link to
+/// send when they have no password yet; someone who already has one is just given the role.
+pub async fn invite(
+    node: &Node,
+    who: &Caller,
+    raw_email: &str,
+    merchant: Option<(Uuid, Role)>,
+) -> Result<Option<Link>> {
+    match merchant {
+        Some((shop, Role::Owner)) => {
+            // An owner may add a co-owner; the admin may do anything.
+            allow(who, Action::ManagePeople(shop))?
+        }
+        Some((shop, Role::Staff)) => allow(who, Action::ManagePeople(shop))?,
+        None => allow(who, Action::RunNode)?,
+    }
+    create_or_invite(node, raw_email, merchant, merchant.is_none()).await
+}
+
+/// The command line's `etal admin user create`: trusted, no caller.
+pub async fn create_or_invite(
+    node: &Node,
+    raw_email: &str,
+    merchant: Option<(Uuid, Role)>,
+    admin: bool,
+) -> Result<Option<Link>> {
+    let email = email(raw_email)?;
+    let now = node.clock.now_ms();
+    let mut tx = node.db.begin().await?;
+    let (user, has_password) = match db::accounts::user_by_email(&mut *tx, &email).await? {
+        Some((u, hash)) => (u.id, hash.is_some()),
+        None => (
+            db::accounts::insert_user(&mut tx, &email, admin, now).await?,
+            false,
+        ),
+    };
+    if admin {
+        db::accounts::set_admin(&mut tx, user, true).await?;
+    }
+    if let Some((shop, role)) = merchant {
+        db::accounts::set_membership(&mut tx, user, shop, role, now).await?;
+    }
+    let link = if has_password {
+        None
+    } else {
+        let secret = secret()?;
+        db::accounts::insert_link(
+            &mut tx,
+            &sha256(&secret),
+            LinkKind::Invite,
+            user,
+            now,
+            now + INVITE_DAYS * DAY_MS,
+        )
+        .await?;
+        Some(Link {
+            email: email.clone(),
+            url: node
+                .urls
+                .page(&format!("account/welcome/{secret}"))
+                .to_string(),
+        })
+    };
+    tx.commit().await?;
+    Ok(link)
+}
+
+/// The e-mail of the person a still-good link is for (to greet them on its page).
+pub async fn link_email(node: &Node, secret: &str, kind: LinkKind) -> Result<String> {
+    let now = node.clock.now_ms();
+    let user = db::accounts::link_user(node.db.pool(), &sha256(secret), kind, now)
+        .await?
+        .ok_or_else(link_gone)?;
+    Ok(db::accounts::user_by_id(node.db.pool(), user)
+        .await?
+        .ok_or_else(link_gone)?
+        .email)
+}
+
+fn link_gone() -> Error {
+    Error::Gone("this link has expired or was already used; ask for a new one".into())
+}
+
+/// Sets a password from an invitation or reset link, ends the person's other sessions and
+/// signs them in: returns the new session's cookie secret.
+pub async fn use_link(
+    node: &Node,
+    secret: &str,
+    kind: LinkKind,
+    password: &str,
+    user_agent: Option<&str>,
+) -> Result<String> {
+    check_password(password)?;
+    let hash = hash_password(password).await?;
+    let now = node.clock.now_ms();
+    let mut tx = node.db.begin().await?;
+    let user = db::accounts::use_link(&mut tx, &sha256(secret), kind, now)
+        .await?
+        .ok_or_else(link_gone)?;
+    db::accounts::set_password(&mut tx, user, &hash).await?;
+    db::accounts::delete_sessions_of(&mut tx, user).await?;
+    let cookie = open_session(&mut tx, user, user_agent, now).await?;
+    tx.commit().await?;
+    Ok(cookie)
+}
+
+async fn open_session(
+    tx: &mut db::Tx,
+    user: Uuid,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<String> {
+    let cookie = secret()?;
+    let agent: Option<String> = user_agent.map(|a| a.chars().take(200).collect());
+    db::accounts::insert_session(
+        tx,
+        &sha256(&cookie),
+        user,
+        &secret()?,
+        agent.as_deref(),
+        now,
+        now + SESSION_DAYS * DAY_MS,
+    )
+    .await?;
+    Ok(cookie)
+}
+
+/// Signs in: the new session's cookie secret. Failures are counted per address and per
+/// client; after [`FREE_FAILURES`] the wait doubles with each failure up to
+/// [`MAX_BACKOFF_SECONDS`], refused with 429 even for the right password.
+pub async fn sign_in(
+    node: &Node,
+    raw_email: &str,
+    password: &str,
+    client: &str,
+    user_agent: Option<&str>,
+) -> Result<String> {
+    let email = raw_email.trim().to_lowercase();
+    let keys = [format!("email:{email}"), format!("ip:{client}")];
+    let now = node.clock.now_ms();
+    let until = db::accounts::blocked_until(node.db.pool(), &[&keys[0], &keys[1]]).await?;
+    if until > now {
+        let wait = ((until - now) + 999) / 1000;
+        return Err(Error::TooManyRequests {
+            detail: format!("too many failed sign-ins: try again in {wait} s"),
+            retry_after: wait as u64,
+        });
+    }
+    let found = db::accounts::user_by_email(node.db.pool(), &email).await?;
+    let stored = found
+        .as_ref()
+        .filter(|(u, _)| !u.disabled)
+        .and_then(|(_, h)| h.clone());
+    let password = password
+        .chars()
+        .take(MAX_PASSWORD_CHARS)
+        .collect::<String>();
+    if !verify_password(&password, stored).await? {
+        let now = node.clock.now_ms();
+        for key in &keys {
+            let failures =
+                db::accounts::add_failure(node.db.writer(), key, now, now - DAY_MS).await?;
+            if failures >= FREE_FAILURES {
+                let wait = 1i64 << (failures - FREE_FAILURES).min(20);
+                let wait = wait.min(MAX_BACKOFF_SECONDS);
+                db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
+            }
+        }
+        return Err(Error::Unauthorized(
+            "wrong e-mail address or password".into(),
+        ));
+    }
+    let (user, _) = found.expect("a verified password has a user");
+    db::accounts::clear_failures(node.db.writer(), &keys[0]).await?;
+    let now = node.clock.now_ms();
+    let mut tx = node.db.begin().await?;
+    let cookie = open_session(&mut tx, user.id, user_agent, now).await?;
+    tx.commit().await?;
+    Ok(cookie)
+}
+
+/// The session of a cookie, with the person's shops; `None` when unknown, expired or the
+/// account is disabled. Its end is pushed back at most once an hour.
+pub async fn session(node: &Node, cookie: &str) -> Result<Option<Session>> {
+    let now = node.clock.now_ms();
+    let id_hash = sha256(cookie);
+    let Some(mut session) = db::accounts::session(node.db.pool(), &id_hash, now).await? else {
+        return Ok(None);
+    };
+    if session.user.disabled {
+        return Ok(None);
+    }
+    session.user.memberships = db::accounts::memberships(node.db.pool(), session.user.id).await?;
+    if now - session.seen_at > 3600 * 1000 {
+        db::accounts::touch_session(node.db.writer(), &id_hash, now, now + SESSION_DAYS * DAY_MS)
+            .await?;
+    }
+    Ok(Some(session))
+}
+
+/// Signs this session out.
+pub async fn sign_out(node: &Node, session: &Session) -> Result<()> {
+    db::accounts::delete_session(node.db.writer(), &session.id_hash).await?;
+    Ok(())
+}
+
+/// Signs out every session of the person (this one included); returns how many ended.
+pub async fn sign_out_everywhere(node: &Node, user: Uuid) -> Result<u64> {
+    let mut tx = node.db.begin().await?;
+    let n = db::accounts::delete_sessions_of(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The person's sessions, for their account page.
+pub async fn sessions(node: &Node, session: &Session) -> Result<Vec<SessionInfo>> {
+    Ok(db::accounts::sessions_of(
+        node.db.pool(),
+        session.user.id,
+        &session.id_hash,
+        node.clock.now_ms(),
+    )
+    .await?)
+}
+
+/// Makes a password-reset link for `email` if it has an active account. The visitor is told
+/// the same either way.
+pub async fn reset_link(node: &Node, raw_email: &str) -> Result<Option<Link>> {
+    let email = email(raw_email)?;
+    let Some((user, hash)) = db::accounts::user_by_email(node.db.pool(), &email).await? else {
+        return Ok(None);
+    };
+    if user.disabled || hash.is_none() {
+        return Ok(None);
+    }
+    let secret = secret()?;
+    let now = node.clock.now_ms();
+    let mut tx = node.db.begin().await?;
+    db::accounts::insert_link(
+        &mut tx,
+        &sha256(&secret),
+        LinkKind::Reset,
+        user.id,
+        now,
+        now + RESET_MINUTES * 60 * 1000,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(Link {
+        email,
+        url: node
+            .urls
+            .page(&format!("account/reset/{secret}"))
+            .to_string(),
+    }))
+}
+
+/// Changes the password of a signed-in person who knows the current one.
+pub async fn change_password(node: &Node, user: &User, current: &str, new: &str) -> Result<()> {
+    check_password(new)?;
+    let stored = db::accounts::user_by_email(node.db.pool(), &user.email)
+        .await?
+        .and_then(|(_, h)| h);
+    if !verify_password(current, stored).await? {
+        return Err(Error::field(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let hash = hash_password(new).await?;
+    let mut tx = node.db.begin().await?;
+    db::accounts::set_password(&mut tx, user.id, &hash).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The people of a shop.
+pub async fn people(node: &Node, who: &Caller, merchant: Uuid) -> Result<Vec<Person>> {
+    allow(who, Action::ManagePeople(merchant))?;
+    Ok(db::accounts::people(node.db.pool(), merchant).await?)
+}
+
+/// Takes someone off a shop (not oneself: an owner cannot lock themself out).
+pub async fn remove_person(node: &Node, who: &Caller, merchant: Uuid, user: Uuid) -> Result<()> {
+    allow(who, Action::ManagePeople(merchant))?;
+    if who.person().is_some_and(|p| p.id == user) {
+        return Err(Error::Forbidden(
+            "you cannot take yourself off the shop".into(),
+        ));
+    }
+    let mut tx = node.db.begin().await?;
+    if !db::accounts::remove_membership(&mut tx, user, merchant).await? {
+        return Err(Error::NotFound(
+            "this person does not work for the shop".into(),
+        ));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every account (the admin's list).
+pub async fn users(node: &Node, who: &Caller) -> Result<Vec<User>> {
+    allow(who, Action::RunNode)?;
+    Ok(db::accounts::users(node.db.pool()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_and_lower_cased() {
+        assert_eq!(
+            email("  Marie@Boulangerie.FR ").unwrap(),
+            "marie@boulangerie.fr"
+        );
+        for bad in [
+            "", "marie", "marie@", "@x.fr", "a b@x.fr", "a@x", "a@.fr", "a@x.fr.",
+        ] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!verify_password("wrong horse battery", Some(h))
+            .await
+            .unwrap());
+        assert!(!verify_password("anything at all", None).await.unwrap());
+        assert!(check_password("short").is_err());
+    }
+}

@@ -1,0 +1,405 @@
+//! Sign-in, sign-out, invitations, password resets and the account page.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::{Dash, Visit};
+use crate::domain::accounts;
+use crate::error::Error;
+use crate::model::account::LinkKind;
+
+#[derive(Template)]
+#[template(path = "dash/login.html")]
+struct LoginPage {
+    d: Dash,
+    title: String,
+    email: String,
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "dash/set_password.html")]
+struct SetPasswordPage {
+    d: Dash,
+    title: String,
+    intro: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "dash/forgot.html")]
+struct ForgotPage {
+    d: Dash,
+    title: String,
+    sent: bool,
+}
+
+struct SessionRow {
+    agent: String,
+    seen: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dash/account.html")]
+struct AccountPage {
+    d: Dash,
+    title: String,
+    email: String,
+    sessions: Vec<SessionRow>,
+}
+
+/// Only local paths are followed after sign-in.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/dashboard"
+    }
+}
+
+fn login_page(
+    v: &Visit,
+    status: StatusCode,
+    email: &str,
+    next: &str,
+    errors: Vec<String>,
+) -> Response {
+    let mut d = v.dash("");
+    d.errors = errors;
+    v.render(
+        status,
+        &LoginPage {
+            title: v.w().sign_in_title.into(),
+            d,
+            email: email.into(),
+            next: next.into(),
+        },
+    )
+}
+
+/// `GET /login`.
+pub async fn login_form(v: Visit) -> Response {
+    let next = v
+        .uri
+        .query()
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "next")
+                .map(|(_, n)| n.into_owned())
+        })
+        .unwrap_or_default();
+    if v.session.is_some() {
+        return Redirect::to(safe_next(&next)).into_response();
+    }
+    login_page(&v, StatusCode::OK, "", &next, vec![])
+}
+
+/// `POST /login`.
+pub async fn login(v: Visit, body: Bytes) -> Response {
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let agent = v
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|a| a.to_str().ok());
+    let next = safe_next(f.get("next")).to_string();
+    match accounts::sign_in(&v.node, f.get("email"), f.get("password"), &v.client, agent).await {
+        Ok(secret) => {
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut()
+                .append(header::SET_COOKIE, v.sign_in_cookie(&secret));
+            res
+        }
+        Err(Error::Unauthorized(_)) => login_page(
+            &v,
+            StatusCode::UNAUTHORIZED,
+            f.get("email"),
+            &next,
+            vec![match v.lang {
+                crate::present::Lang::Fr => "Adresse e-mail ou mot de passe incorrect.".into(),
+                crate::present::Lang::En => "Wrong e-mail address or password.".into(),
+            }],
+        ),
+        Err(Error::TooManyRequests { retry_after, .. }) => {
+            let mut res = login_page(
+                &v,
+                StatusCode::TOO_MANY_REQUESTS,
+                f.get("email"),
+                &next,
+                vec![match v.lang {
+                    crate::present::Lang::Fr => {
+                        format!("Trop d’essais manqués : réessayez dans {retry_after} s.")
+                    }
+                    crate::present::Lang::En => {
+                        format!("Too many failed attempts: try again in {retry_after} s.")
+                    }
+                }],
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
+            res
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /logout`.
+pub async fn logout(v: Visit, body: Bytes) -> Response {
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    if let Some(s) = &v.session {
+        if let Err(e) = accounts::sign_out(&v.node, s).await {
+            return v.error(e);
+        }
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, v.sign_out_cookie());
+    res
+}
+
+/// `GET /account`.
+pub async fn page(v: Visit) -> Response {
+    account_page(&v, StatusCode::OK, vec![]).await
+}
+
+async fn account_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> Response {
+    let s = match v.signed() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let sessions = match accounts::sessions(&v.node, s).await {
+        Ok(list) => list,
+        Err(e) => return v.error(e),
+    };
+    let mut d = v.dash("account");
+    d.errors = errors;
+    v.render(
+        status,
+        &AccountPage {
+            title: v.w().account_title.into(),
+            email: s.user.email.clone(),
+            sessions: sessions
+                .into_iter()
+                .map(|i| SessionRow {
+                    agent: i
+                        .user_agent
+                        .map(|a| short_agent(&a))
+                        .unwrap_or_else(|| "?".into()),
+                    seen: crate::db::time(i.seen_at)
+                        .format("%Y-%m-%d %H:%M UTC")
+                        .to_string(),
+                    current: i.current,
+                })
+                .collect(),
+            d,
+        },
+    )
+}
+
+/// The browser and system of a `User-Agent`, roughly.
+fn short_agent(agent: &str) -> String {
+    let browser = ["Firefox", "Edg", "Chrome", "Safari"]
+        .into_iter()
+        .find(|b| agent.contains(b))
+        .map(|b| if b == "Edg" { "Edge" } else { b });
+    let system = ["Android", "iPhone", "iPad", "Windows", "Mac OS", "Linux"]
+        .into_iter()
+        .find(|s| agent.contains(s));
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b}, {s}"),
+        (Some(b), None) => b.to_string(),
+        _ => agent.chars().take(40).collect(),
+    }
+}
+
+/// `POST /account/password`.
+pub async fn change_password(v: Visit, body: Bytes) -> Response {
+    let s = match v.signed() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match accounts::change_password(
+        &v.node,
+        &s.user,
+        f.get("current_password"),
+        f.get("password"),
+    )
+    .await
+    {
+        Ok(()) => Visit::done("/account", "password"),
+        Err(e @ Error::Invalid(_)) => {
+            let lines = v.error_lines(&e);
+            account_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /account/sign-out-everywhere`.
+pub async fn sign_out_everywhere(v: Visit, body: Bytes) -> Response {
+    let s = match v.signed() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    if let Err(e) = accounts::sign_out_everywhere(&v.node, s.user.id).await {
+        return v.error(e);
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, v.sign_out_cookie());
+    res
+}
+
+async fn link_page(v: &Visit, secret: &str, kind: LinkKind, errors: Vec<String>) -> Response {
+    let w = v.w();
+    let email = match accounts::link_email(&v.node, secret, kind).await {
+        Ok(e) => e,
+        Err(Error::Gone(_)) => {
+            return v.message(
+                StatusCode::GONE,
+                w.link_gone_title,
+                match v.lang {
+                    crate::present::Lang::Fr => "Ce lien a expiré ou a déjà servi. Demandez-en un nouveau depuis « Mot de passe oublié ? » ou à la personne qui vous a invité(e).",
+                    crate::present::Lang::En => "This link has expired or was already used. Ask for a new one from \"Forgot your password?\" or from whoever invited you.",
+                },
+            )
+        }
+        Err(e) => return v.error(e),
+    };
+    let (title, intro) = match kind {
+        LinkKind::Invite => (w.welcome_title, w.welcome_intro),
+        LinkKind::Reset => (w.reset_title, w.reset_intro),
+    };
+    let mut d = v.dash("");
+    d.errors = errors;
+    let status = if d.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = v.render(
+        status,
+        &SetPasswordPage {
+            d,
+            title: title.into(),
+            intro: intro.into(),
+            email,
+        },
+    );
+    // The secret is in the path: do not pass it on.
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+async fn use_link(v: Visit, secret: String, kind: LinkKind, body: Bytes) -> Response {
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let agent = v
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|a| a.to_str().ok());
+    match accounts::use_link(&v.node, &secret, kind, f.get("password"), agent).await {
+        Ok(cookie) => {
+            let mut res = Visit::done("/dashboard", "password");
+            res.headers_mut()
+                .append(header::SET_COOKIE, v.sign_in_cookie(&cookie));
+            res
+        }
+        Err(e @ Error::Invalid(_)) => {
+            let lines = v.error_lines(&e);
+            link_page(&v, &secret, kind, lines).await
+        }
+        Err(Error::Gone(_)) => link_page(&v, &secret, kind, vec![]).await,
+        Err(e) => v.error(e),
+    }
+}
+
+/// `GET /account/welcome/{secret}`: an invitation.
+pub async fn welcome_form(Path(secret): Path<String>, v: Visit) -> Response {
+    link_page(&v, &secret, LinkKind::Invite, vec![]).await
+}
+
+/// `POST /account/welcome/{secret}`: sets the first password and signs in.
+pub async fn welcome(Path(secret): Path<String>, v: Visit, body: Bytes) -> Response {
+    use_link(v, secret, LinkKind::Invite, body).await
+}
+
+/// `GET /account/reset/{secret}`.
+pub async fn reset_form(Path(secret): Path<String>, v: Visit) -> Response {
+    link_page(&v, &secret, LinkKind::Reset, vec![]).await
+}
+
+/// `POST /account/reset/{secret}`: sets a new password, ends every other session.
+pub async fn reset(Path(secret): Path<String>, v: Visit, body: Bytes) -> Response {
+    use_link(v, secret, LinkKind::Reset, body).await
+}
+
+/// `GET /account/reset`: ask for a link.
+pub async fn forgot_form(v: Visit) -> Response {
+    v.render(
+        StatusCode::OK,
+        &ForgotPage {
+            d: v.dash(""),
+            title: v.w().forgot_title.into(),
+            sent: false,
+        },
+    )
+}
+
+/// `POST /account/reset`: mails a link if the address has an account (the page says the
+/// same either way; without SMTP the link goes to the log only, never to the visitor).
+pub async fn forgot(v: Visit, body: Bytes) -> Response {
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match accounts::reset_link(&v.node, f.get("email")).await {
+        Ok(Some(link)) => {
+            if let Err(e) = super::send_link(&v.node, v.lang, &link, false).await {
+                return v.error(e);
+            }
+        }
+        Ok(None) => {}
+        Err(e @ Error::Invalid(_)) => {
+            let mut d = v.dash("");
+            d.errors = v.error_lines(&e);
+            return v.render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ForgotPage {
+                    d,
+                    title: v.w().forgot_title.into(),
+                    sent: false,
+                },
+            );
+        }
+        Err(e) => return v.error(e),
+    }
+    v.render(
+        StatusCode::OK,
+        &ForgotPage {
+            d: v.dash(""),
+            title: v.w().forgot_title.into(),
+            sent: true,
+        },
+    )
+}

@@ -1,0 +1,393 @@
+//! The node admin's pages: shops (create and invite the owner, suspend, delete), accounts,
+//! domain blocks and the moderation of remote replies.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::{Dash, Visit};
+use crate::domain::authz::{allow, Action};
+use crate::domain::{accounts, merchants, moderation};
+use crate::error::Error;
+use crate::model::account::Role;
+use crate::model::input::{AddressInput, MerchantCreate};
+
+/// The admin's chrome, or the refusal for anyone else.
+fn admin_dash(v: &Visit, tab: &'static str) -> Result<Dash, Response> {
+    v.signed()?;
+    allow(&v.caller(), Action::RunNode).map_err(|e| v.error(e))?;
+    let mut d = v.dash(tab);
+    d.admin_tabs = true;
+    Ok(d)
+}
+
+struct ShopItem {
+    slug: String,
+    name: String,
+    suspended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dash/admin.html")]
+struct ShopsPage {
+    d: Dash,
+    title: String,
+    shops: Vec<ShopItem>,
+}
+
+async fn shops_page(
+    v: &Visit,
+    status: StatusCode,
+    errors: Vec<String>,
+    flash: Option<String>,
+) -> Response {
+    let mut d = match admin_dash(v, "merchants") {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    d.errors = errors;
+    if flash.is_some() {
+        d.flash = flash;
+    }
+    let shops = match moderation::shops(&v.node, &v.caller()).await {
+        Ok(s) => s,
+        Err(e) => return v.error(e),
+    };
+    v.render(
+        status,
+        &ShopsPage {
+            d,
+            title: v.w().admin_title.into(),
+            shops: shops
+                .into_iter()
+                .map(|s| ShopItem {
+                    slug: s.slug,
+                    name: s.name,
+                    suspended: s.suspended,
+                })
+                .collect(),
+        },
+    )
+}
+
+/// `GET /dashboard/admin`.
+pub async fn shops(v: Visit) -> Response {
+    shops_page(&v, StatusCode::OK, vec![], None).await
+}
+
+/// `POST /dashboard/admin/shops`: creates a shop and invites its owner.
+pub async fn create_shop(v: Visit, body: Bytes) -> Response {
+    if let Err(r) = admin_dash(&v, "merchants") {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let caller = v.caller();
+    let owner = match f.opt("owner").map(|o| accounts::email(&o)).transpose() {
+        Ok(o) => o,
+        Err(e) => {
+            let lines = v.error_lines(&e);
+            return shops_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines, None).await;
+        }
+    };
+    let input = MerchantCreate {
+        slug: f.opt("slug"),
+        name: f.opt("name"),
+        address: Some(AddressInput {
+            postal_code: f.opt("postal_code"),
+            city: f.opt("city"),
+            ..AddressInput::default()
+        }),
+        ..MerchantCreate::default()
+    };
+    let m = match merchants::create(&v.node, &caller, input).await {
+        Ok(m) => m,
+        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
+            let lines = v.error_lines(&e);
+            return shops_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines, None).await;
+        }
+        Err(e) => return v.error(e),
+    };
+    let Some(owner) = owner else {
+        return Visit::done("/dashboard/admin", "saved");
+    };
+    match accounts::invite(&v.node, &caller, &owner, Some((m.id, Role::Owner))).await {
+        Ok(None) => Visit::done("/dashboard/admin", "invited"),
+        Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
+            Ok(None) => Visit::done("/dashboard/admin", "invited"),
+            Ok(Some(url)) => {
+                let text = format!("{} {url}", v.w().invite_logged);
+                shops_page(&v, StatusCode::OK, vec![], Some(text)).await
+            }
+            Err(e) => v.error(e),
+        },
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/admin/shops/{slug}/{suspend|resume|delete}`.
+pub async fn shop_action(
+    v: Visit,
+    Path((slug, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admin_dash(&v, "merchants") {
+        return r;
+    }
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    let caller = v.caller();
+    let done = match action.as_str() {
+        "suspend" => moderation::suspend(&v.node, &caller, &slug, true).await,
+        "resume" => moderation::suspend(&v.node, &caller, &slug, false).await,
+        "delete" => merchants::delete(&v.node, &caller, &slug).await,
+        _ => Err(Error::NotFound(format!("no action \"{action}\""))),
+    };
+    match done {
+        Ok(()) => Visit::done(
+            "/dashboard/admin",
+            if action == "delete" {
+                "deleted"
+            } else {
+                "saved"
+            },
+        ),
+        Err(e) => v.error(e),
+    }
+}
+
+struct UserRow {
+    email: String,
+    admin: bool,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dash/accounts.html")]
+struct AccountsPage {
+    d: Dash,
+    title: String,
+    users: Vec<UserRow>,
+}
+
+async fn accounts_page(
+    v: &Visit,
+    status: StatusCode,
+    errors: Vec<String>,
+    flash: Option<String>,
+) -> Response {
+    let mut d = match admin_dash(v, "accounts") {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    d.errors = errors;
+    if flash.is_some() {
+        d.flash = flash;
+    }
+    let users = match accounts::users(&v.node, &v.caller()).await {
+        Ok(u) => u,
+        Err(e) => return v.error(e),
+    };
+    v.render(
+        status,
+        &AccountsPage {
+            d,
+            title: v.w().accounts_title.into(),
+            users: users
+                .into_iter()
+                .map(|u| UserRow {
+                    email: u.email,
+                    admin: u.admin,
+                    active: u.has_password,
+                })
+                .collect(),
+        },
+    )
+}
+
+/// `GET /dashboard/admin/people`.
+pub async fn accounts(v: Visit) -> Response {
+    accounts_page(&v, StatusCode::OK, vec![], None).await
+}
+
+/// `POST /dashboard/admin/people`: invites another admin.
+pub async fn invite_admin(v: Visit, body: Bytes) -> Response {
+    if let Err(r) = admin_dash(&v, "accounts") {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match accounts::invite(&v.node, &v.caller(), f.get("email"), None).await {
+        Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
+        Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
+            Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
+            Ok(Some(url)) => {
+                let text = format!("{} {url}", v.w().invite_logged);
+                accounts_page(&v, StatusCode::OK, vec![], Some(text)).await
+            }
+            Err(e) => v.error(e),
+        },
+        Err(e @ Error::Invalid(_)) => {
+            let lines = v.error_lines(&e);
+            accounts_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines, None).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dash/blocks.html")]
+struct BlocksPage {
+    d: Dash,
+    title: String,
+    blocks: Vec<moderation::Block>,
+}
+
+async fn blocks_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> Response {
+    let mut d = match admin_dash(v, "blocks") {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    d.errors = errors;
+    let blocks = match moderation::blocks(&v.node, &v.caller()).await {
+        Ok(b) => b,
+        Err(e) => return v.error(e),
+    };
+    v.render(
+        status,
+        &BlocksPage {
+            d,
+            title: v.w().blocks_title.into(),
+            blocks,
+        },
+    )
+}
+
+/// `GET /dashboard/admin/blocks`.
+pub async fn blocks(v: Visit) -> Response {
+    blocks_page(&v, StatusCode::OK, vec![]).await
+}
+
+/// `POST /dashboard/admin/blocks`.
+pub async fn block(v: Visit, body: Bytes) -> Response {
+    if let Err(r) = admin_dash(&v, "blocks") {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match moderation::block(
+        &v.node,
+        &v.caller(),
+        f.get("host"),
+        f.opt("reason").as_deref(),
+    )
+    .await
+    {
+        Ok(_) => Visit::done("/dashboard/admin/blocks", "blocked"),
+        Err(e @ Error::Invalid(_)) => {
+            let lines = v.error_lines(&e);
+            blocks_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/admin/blocks/{host}/remove`.
+pub async fn unblock(v: Visit, Path(host): Path<String>, body: Bytes) -> Response {
+    if let Err(r) = admin_dash(&v, "blocks") {
+        return r;
+    }
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    match moderation::unblock(&v.node, &v.caller(), &host).await {
+        Ok(()) => Visit::done("/dashboard/admin/blocks", "deleted"),
+        Err(e) => v.error(e),
+    }
+}
+
+struct ReplyRow {
+    id: String,
+    actor: String,
+    host: String,
+    shop: String,
+    content: String,
+    hidden: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dash/moderation.html")]
+struct ModerationPage {
+    d: Dash,
+    title: String,
+    replies: Vec<ReplyRow>,
+}
+
+/// `GET /dashboard/admin/moderation`: the latest replies to every shop.
+pub async fn replies(v: Visit) -> Response {
+    let d = match admin_dash(&v, "moderation") {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let list = match moderation::replies(&v.node, &v.caller()).await {
+        Ok(l) => l,
+        Err(e) => return v.error(e),
+    };
+    v.render(
+        StatusCode::OK,
+        &ModerationPage {
+            d,
+            title: v.w().moderation_title.into(),
+            replies: list
+                .into_iter()
+                .map(|r| ReplyRow {
+                    id: r.id.to_string(),
+                    host: url::Url::parse(&r.actor)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    actor: r.actor,
+                    shop: r.shop,
+                    content: super::shop::plain_text(&r.content),
+                    hidden: r.hidden,
+                })
+                .collect(),
+        },
+    )
+}
+
+/// `POST /dashboard/admin/moderation/{id}/{hide|show}`.
+pub async fn moderate(
+    v: Visit,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admin_dash(&v, "moderation") {
+        return r;
+    }
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return v.error(Error::NotFound("no such reply".into()));
+    };
+    let hidden = match action.as_str() {
+        "hide" => true,
+        "show" => false,
+        _ => return v.error(Error::NotFound(format!("no action \"{action}\""))),
+    };
+    match moderation::hide_reply(&v.node, &v.caller(), id, hidden).await {
+        Ok(()) => Visit::done("/dashboard/admin/moderation", "saved"),
+        Err(e) => v.error(e),
+    }
+}

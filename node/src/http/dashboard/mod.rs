@@ -1,0 +1,661 @@
+//! The merchant and admin space: sign-in and account pages (`/login`, `/account/…`) and the
+//! dashboard (`/dashboard/…`), rendered on the server, phone-first, usable without
+//! JavaScript.
+//!
+//! Every write goes through `domain` with a [`Caller::Person`], so the dashboard and the API
+//! are allowed the same things by the same function (`domain::authz::allow`). Every POST is
+//! checked here before it is read: a cross-site request is refused (`Sec-Fetch-Site`, then
+//! `Origin`), and its `_csrf` field must match the session's token (or, before sign-in, the
+//! `etal_csrf` cookie).
+
+// Checks here end a request with the page to show (a redirect to sign in, a refusal): the
+// response is the natural error value, large as it is.
+#![allow(clippy::result_large_err)]
+
+mod account;
+mod admin;
+mod shop;
+pub mod words;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::cache::lang_of;
+use crate::domain::accounts;
+use crate::domain::authz::Caller;
+use crate::error::Error;
+use crate::media::MAX_UPLOAD_BYTES;
+use crate::model::account::Session;
+use crate::present::Lang;
+use crate::Node;
+use words::{words, Words};
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "etal_session";
+/// The cookie that carries the CSRF token of forms shown before sign-in.
+pub const CSRF_COOKIE: &str = "etal_csrf";
+
+/// Largest dashboard form: four photos and the fields.
+const MAX_PRODUCT_FORM: usize = 4 * MAX_UPLOAD_BYTES + 256 * 1024;
+/// Largest spreadsheet import.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Routes of the account pages and the dashboard.
+pub fn router() -> Router<Arc<Node>> {
+    Router::new()
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route(
+            "/account/sign-out-everywhere",
+            post(account::sign_out_everywhere),
+        )
+        .route(
+            "/account/welcome/{secret}",
+            get(account::welcome_form).post(account::welcome),
+        )
+        .route(
+            "/account/reset",
+            get(account::forgot_form).post(account::forgot),
+        )
+        .route(
+            "/account/reset/{secret}",
+            get(account::reset_form).post(account::reset),
+        )
+        .route("/dashboard", get(shop::home))
+        .route("/dashboard/shops/{slug}", get(shop::products))
+        .route(
+            "/dashboard/shops/{slug}/products/new",
+            get(shop::new_product)
+                .post(shop::create_product)
+                .layer(DefaultBodyLimit::max(MAX_PRODUCT_FORM)),
+        )
+        .route(
+            "/dashboard/products/{id}",
+            get(shop::edit_product)
+                .post(shop::update_product)
+                .layer(DefaultBodyLimit::max(MAX_PRODUCT_FORM)),
+        )
+        .route("/dashboard/products/{id}/quick", post(shop::quick_edit))
+        .route(
+            "/dashboard/products/{id}/delete",
+            post(shop::delete_product),
+        )
+        .route(
+            "/dashboard/products/{id}/photos/{image}/delete",
+            post(shop::delete_photo),
+        )
+        .route(
+            "/dashboard/shops/{slug}/profile",
+            get(shop::profile).post(shop::save_profile),
+        )
+        .route(
+            "/dashboard/shops/{slug}/people",
+            get(shop::people).post(shop::invite),
+        )
+        .route(
+            "/dashboard/shops/{slug}/people/{user}/remove",
+            post(shop::remove_person),
+        )
+        .route("/dashboard/shops/{slug}/tokens", post(shop::create_token))
+        .route(
+            "/dashboard/shops/{slug}/tokens/{id}/revoke",
+            post(shop::revoke_token),
+        )
+        .route("/dashboard/shops/{slug}/fediverse", get(shop::fediverse))
+        .route("/dashboard/admin", get(admin::shops))
+        .route("/dashboard/admin/shops", post(admin::create_shop))
+        .route(
+            "/dashboard/admin/shops/{slug}/{action}",
+            post(admin::shop_action),
+        )
+        .route(
+            "/dashboard/admin/people",
+            get(admin::accounts).post(admin::invite_admin),
+        )
+        .route(
+            "/dashboard/admin/blocks",
+            get(admin::blocks).post(admin::block),
+        )
+        .route(
+            "/dashboard/admin/blocks/{host}/remove",
+            post(admin::unblock),
+        )
+        .route("/dashboard/admin/moderation", get(admin::replies))
+        .route(
+            "/dashboard/admin/moderation/{id}/{action}",
+            post(admin::moderate),
+        )
+}
+
+/// A dashboard request: who asks, in which language, from where.
+pub struct Visit {
+    node: Arc<Node>,
+    lang: Lang,
+    uri: Uri,
+    headers: HeaderMap,
+    session: Option<Session>,
+    client: String,
+    /// The pre-sign-in CSRF token, and whether its cookie must be set.
+    anon_csrf: (String, bool),
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then_some(v)
+        })
+}
+
+/// The client's address: the peer, or the last `X-Forwarded-For` hop when the peer is a
+/// proxy on the same machine or network.
+fn client_of(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    let ip = peer.ip();
+    let proxied = match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback(),
+    };
+    if proxied {
+        if let Some(last) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+        {
+            return last.to_string();
+        }
+    }
+    ip.to_string()
+}
+
+impl axum::extract::FromRequestParts<Arc<Node>> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        node: &Arc<Node>,
+    ) -> Result<Visit, Response> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
+        Visit::new(node.clone(), parts.headers.clone(), parts.uri.clone(), peer).await
+    }
+}
+
+impl Visit {
+    async fn new(
+        node: Arc<Node>,
+        headers: HeaderMap,
+        uri: Uri,
+        peer: Option<ConnectInfo<SocketAddr>>,
+    ) -> Result<Visit, Response> {
+        let lang = lang_of(&headers, uri.query());
+        let session = match cookie(&headers, SESSION_COOKIE) {
+            Some(c) => accounts::session(&node, c)
+                .await
+                .map_err(|e| Visit::bare_error(lang, e))?,
+            None => None,
+        };
+        let anon_csrf = match cookie(&headers, CSRF_COOKIE) {
+            Some(t) if t.len() >= 32 => (t.to_string(), false),
+            _ => (
+                crate::domain::auth::secret().map_err(|e| Visit::bare_error(lang, e))?,
+                true,
+            ),
+        };
+        let client = client_of(&headers, peer.map(|c| c.0));
+        Ok(Visit {
+            node,
+            lang,
+            uri,
+            headers,
+            session,
+            client,
+            anon_csrf,
+        })
+    }
+
+    fn bare_error(lang: Lang, e: Error) -> Response {
+        tracing::error!(error = %e, "dashboard request failed");
+        let w = words(lang);
+        (StatusCode::INTERNAL_SERVER_ERROR, w.error_title).into_response()
+    }
+
+    fn w(&self) -> &'static Words {
+        words(self.lang)
+    }
+
+    /// The signed-in session, or a redirect to the sign-in page (back here afterwards).
+    fn signed(&self) -> Result<&Session, Response> {
+        self.session.as_ref().ok_or_else(|| {
+            let next = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", self.uri.path())
+                .finish();
+            Redirect::to(&format!("/login?{next}")).into_response()
+        })
+    }
+
+    /// The caller the rules see.
+    fn caller(&self) -> Caller {
+        match &self.session {
+            Some(s) => Caller::Person(s.user.clone()),
+            None => Caller::Anonymous,
+        }
+    }
+
+    fn csrf(&self) -> String {
+        match &self.session {
+            Some(s) => s.csrf.clone(),
+            None => self.anon_csrf.0.clone(),
+        }
+    }
+
+    /// Refuses a POST that another site made the browser send.
+    fn check_origin(&self) -> Result<(), Response> {
+        let cross = self
+            .headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == "cross-site");
+        let origin_ok = match self
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        {
+            None => true,
+            Some(o) => o == self.node.urls.base(),
+        };
+        if cross || !origin_ok {
+            return Err(self.refuse_forged());
+        }
+        Ok(())
+    }
+
+    fn refuse_forged(&self) -> Response {
+        tracing::warn!(
+            path = self.uri.path(),
+            "refused a cross-site or tokenless form"
+        );
+        self.message(
+            StatusCode::FORBIDDEN,
+            self.w().forbidden,
+            match self.lang {
+                Lang::Fr => "Ce formulaire ne vient pas de ce site, ou la page était trop ancienne : rechargez-la et recommencez.",
+                Lang::En => "This form did not come from this site, or the page was too old: reload it and try again.",
+            },
+        )
+    }
+
+    /// Checks a POST's origin and CSRF token, then reads its url-encoded fields.
+    fn form(&self, body: &Bytes) -> Result<Fields, Response> {
+        self.check_origin()?;
+        let fields = Fields::parse(body);
+        self.check_token(fields.get("_csrf"))?;
+        Ok(fields)
+    }
+
+    fn check_token(&self, sent: &str) -> Result<(), Response> {
+        let expected = self.csrf();
+        let same = sent.len() == expected.len()
+            && aws_lc_rs::constant_time::verify_slices_are_equal(
+                sent.as_bytes(),
+                expected.as_bytes(),
+            )
+            .is_ok();
+        let anon_ok = self.session.is_some() || !self.anon_csrf.1;
+        if same && anon_ok {
+            Ok(())
+        } else {
+            Err(self.refuse_forged())
+        }
+    }
+
+    /// The chrome every dashboard page shares.
+    fn dash(&self, tab: &'static str) -> Dash {
+        let other = match self.lang {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        };
+        let flash = self
+            .uri
+            .query()
+            .and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "done")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .and_then(|code| self.flash_text(&code));
+        Dash {
+            lang: self.lang,
+            w: self.w(),
+            site_name: self.node.settings.site.name.clone(),
+            css: super::pages::assets::url("site.css"),
+            csrf: self.csrf(),
+            email: self.session.as_ref().map(|s| s.user.email.clone()),
+            shop: None,
+            admin_tabs: false,
+            tab,
+            switch_url: format!("{}?lang={}", self.uri.path(), other.tag()),
+            flash,
+            errors: vec![],
+            scripts: vec![],
+        }
+    }
+
+    fn flash_text(&self, code: &str) -> Option<String> {
+        let w = self.w();
+        Some(
+            match code {
+                "saved" => w.saved,
+                "created" => w.created,
+                "deleted" => w.deleted,
+                "invited" => w.invited_msg,
+                "password" => w.password_saved,
+                "revoked" => w.revoked,
+                "blocked" => w.blocked_msg,
+                _ => return None,
+            }
+            .to_string(),
+        )
+    }
+
+    /// A page, never cached, with the pre-sign-in CSRF cookie when one was made.
+    fn render(&self, status: StatusCode, page: &impl Template) -> Response {
+        let html = match page.render() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot render a dashboard page");
+                return (StatusCode::INTERNAL_SERVER_ERROR, self.w().error_title).into_response();
+            }
+        };
+        let mut res = (status, html).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        if self.session.is_none() && self.anon_csrf.1 {
+            let c = format!(
+                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{}",
+                self.anon_csrf.0,
+                self.secure()
+            );
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                h.append(header::SET_COOKIE, v);
+            }
+        }
+        res
+    }
+
+    fn secure(&self) -> &'static str {
+        if self.node.urls.base().starts_with("https://") {
+            "; Secure"
+        } else {
+            ""
+        }
+    }
+
+    /// A page with one message.
+    fn message(&self, status: StatusCode, title: &str, text: &str) -> Response {
+        self.render(
+            status,
+            &MessagePage {
+                d: self.dash(""),
+                title: title.to_string(),
+                text: text.to_string(),
+                link: None,
+            },
+        )
+    }
+
+    /// An error of the rules as a page: sign-in for 401, a message otherwise.
+    fn error(&self, e: Error) -> Response {
+        let w = self.w();
+        match e {
+            Error::Unauthorized(_) => {
+                let _ = self.signed();
+                Redirect::to("/login").into_response()
+            }
+            Error::Forbidden(m) => self.message(StatusCode::FORBIDDEN, w.forbidden, &m),
+            Error::NotFound(m) | Error::Gone(m) => {
+                self.message(StatusCode::NOT_FOUND, w.not_found, &m)
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "dashboard request failed");
+                self.message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    w.error_title,
+                    "the node hit an internal error; it has been logged",
+                )
+            }
+            other => {
+                let status = super::problem::status_of(&other);
+                let lines = self.error_lines(&other);
+                self.message(status, w.error_title, &lines.join(" "))
+            }
+        }
+    }
+
+    /// What to show of an error next to a form.
+    fn error_lines(&self, e: &Error) -> Vec<String> {
+        let p = super::problem::problem_of(e);
+        if p.errors.is_empty() {
+            vec![p.detail]
+        } else {
+            p.errors
+                .iter()
+                .map(|f| format!("{} : {}", self.label(&f.field), f.message))
+                .collect()
+        }
+    }
+
+    fn label(&self, field: &str) -> String {
+        let w = self.w();
+        match field.split(['.', '[']).next().unwrap_or(field) {
+            "name" => w.name,
+            "price" => w.price,
+            "stock" | "stock_delta" => w.stock,
+            "availability" => w.availability,
+            "unit" => w.unit,
+            "description" => w.description,
+            "category" => w.category,
+            "tags" => w.tags,
+            "sku" => w.sku,
+            "gtin" => w.gtin,
+            "email" => w.email,
+            "password" | "current_password" => w.password,
+            "phone" => w.phone,
+            "website" => w.website,
+            "postal_code" => w.postal_code,
+            "city" => w.city,
+            "street" => w.street,
+            "slug" => w.slug,
+            "opening_hours" => w.hours,
+            "geo" => w.map_pin,
+            "file" | "photo" => w.photos,
+            _ => return field.to_string(),
+        }
+        .to_string()
+    }
+
+    /// See Other, to `to` with a flash code.
+    fn done(to: &str, code: &str) -> Response {
+        let sep = if to.contains('?') { '&' } else { '?' };
+        Redirect::to(&format!("{to}{sep}done={code}")).into_response()
+    }
+
+    /// The session cookie that signs this browser in.
+    fn sign_in_cookie(&self, secret: &str) -> HeaderValue {
+        HeaderValue::from_str(&format!(
+            "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            accounts::SESSION_DAYS * 24 * 3600,
+            self.secure()
+        ))
+        .expect("cookie characters are safe")
+    }
+
+    fn sign_out_cookie(&self) -> HeaderValue {
+        HeaderValue::from_str(&format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+            self.secure()
+        ))
+        .expect("cookie characters are safe")
+    }
+}
+
+/// The url-encoded fields of a form (repeated names kept in order).
+#[derive(Debug, Default)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &[u8]) -> Fields {
+        Fields(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The trimmed value of `name`, `None` when empty.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        let v = self.get(name).trim();
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn insert(&mut self, name: &str, value: String) {
+        self.0.push((name.to_string(), value));
+    }
+
+    fn as_map(&self) -> HashMap<&str, &str> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+/// What every dashboard page shows around its content.
+pub struct Dash {
+    lang: Lang,
+    w: &'static Words,
+    site_name: String,
+    css: String,
+    csrf: String,
+    email: Option<String>,
+    shop: Option<ShopTab>,
+    admin_tabs: bool,
+    tab: &'static str,
+    switch_url: String,
+    flash: Option<String>,
+    errors: Vec<String>,
+    scripts: Vec<String>,
+}
+
+/// The shop whose pages are open.
+pub struct ShopTab {
+    slug: String,
+    name: String,
+    owner: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dash/message.html")]
+struct MessagePage {
+    d: Dash,
+    title: String,
+    text: String,
+    link: Option<(String, String)>,
+}
+
+/// Sends a one-time link by mail; without SMTP, shows it to whoever asked (an admin or owner
+/// who invited someone) as the page's message.
+async fn send_link(
+    node: &Node,
+    lang: Lang,
+    link: &accounts::Link,
+    invite: bool,
+) -> Result<Option<String>, Error> {
+    let site = &node.settings.site.name;
+    let (subject, body) = match (invite, lang) {
+        (true, Lang::Fr) => (
+            format!("Invitation : {site}"),
+            format!(
+                "Bonjour,\n\nVous êtes invité(e) à gérer une boutique sur {site}.\nChoisissez votre mot de passe ici (lien valable {} jours) :\n\n{}\n\n— {site}\n",
+                accounts::INVITE_DAYS, link.url
+            ),
+        ),
+        (true, Lang::En) => (
+            format!("Invitation: {site}"),
+            format!(
+                "Hello,\n\nYou are invited to manage a shop on {site}.\nChoose your password here (the link works for {} days):\n\n{}\n\n— {site}\n",
+                accounts::INVITE_DAYS, link.url
+            ),
+        ),
+        (false, Lang::Fr) => (
+            format!("Nouveau mot de passe : {site}"),
+            format!(
+                "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure) :\n\n{}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
+                link.url
+            ),
+        ),
+        (false, Lang::En) => (
+            format!("New password: {site}"),
+            format!(
+                "Hello,\n\nTo choose a new password, open this link (it works for one hour):\n\n{}\n\nIf you did not ask for it, ignore this message.\n\n— {site}\n",
+                link.url
+            ),
+        ),
+    };
+    match node.mail.send(&link.email, &subject, &body).await {
+        Ok(crate::mail::Sent::Mailed) => Ok(None),
+        Ok(crate::mail::Sent::Logged) => Ok(Some(link.url.clone())),
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                to = link.email,
+                "cannot send mail"
+            );
+            // The link still works: whoever asked can pass it on.
+            Ok(Some(link.url.clone()))
+        }
+    }
+}

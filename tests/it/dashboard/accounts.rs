@@ -1,0 +1,276 @@
+//! Accounts: invitation, sign-in and its throttle, sessions and their revocation, password
+//! reset through a real SMTP conversation, CSRF.
+
+use etal_node::model::account::Role;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use super::{path_of, person, Browser, PASSWORD};
+use crate::harness::{spawn, spawn_with};
+
+#[tokio::test]
+async fn an_invitation_sets_a_password_and_signs_in_once() {
+    let t = spawn().await;
+    t.merchant("fromagerie").await;
+    let shop = etal_node::domain::merchants::get(&t.node, "fromagerie")
+        .await
+        .unwrap();
+    let link = etal_node::domain::accounts::create_or_invite(
+        &t.node,
+        " Claire@Fromagerie.FR ",
+        Some((shop.id, Role::Owner)),
+        false,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(link.email, "claire@fromagerie.fr");
+    let path = path_of(&link.url);
+    let mut b = Browser::new(&t);
+    let form = b.get(&path).await;
+    assert_eq!(form.status, 200);
+    assert!(form.html.contains("claire@fromagerie.fr"));
+    // A short password is refused and nothing is used up.
+    let token = form.csrf();
+    let short = b
+        .post(&path, &[("_csrf", &token), ("password", "court")])
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(!b.has_session());
+    let done = b
+        .post(&path, &[("_csrf", &token), ("password", PASSWORD)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    assert!(b.has_session());
+    // The only shop opens straight away.
+    let home = b.get("/dashboard").await;
+    assert_eq!(home.status, 303);
+    assert_eq!(home.location(), "/dashboard/shops/fromagerie");
+    let shop_page = b.get("/dashboard/shops/fromagerie").await;
+    assert_eq!(shop_page.status, 200);
+    assert!(shop_page.html.contains("Shop fromagerie"));
+    // The link worked once.
+    let again = Browser::new(&t).get(&path).await;
+    assert_eq!(again.status, 410);
+    // Signing in again with the password works.
+    let mut other = Browser::new(&t);
+    let signed = other.sign_in("claire@fromagerie.fr", PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.html);
+    assert!(other.has_session());
+}
+
+#[tokio::test]
+async fn failed_sign_ins_back_off_even_for_the_right_password() {
+    let t = spawn().await;
+    person(&t, "admin@ville.fr", None, true).await;
+    let mut b = Browser::new(&t);
+    for _ in 0..5 {
+        let wrong = b.sign_in("admin@ville.fr", "pas le bon mot de passe").await;
+        assert_eq!(wrong.status, 401);
+        assert!(!b.has_session());
+    }
+    let right = b.sign_in("admin@ville.fr", PASSWORD).await;
+    assert_eq!(right.status, 429, "{}", right.html);
+    assert!(right.headers.get("retry-after").is_some());
+    assert!(!b.has_session());
+    // An unknown address is counted too, and answers like a wrong password.
+    let unknown = Browser::new(&t).sign_in("nobody@ville.fr", PASSWORD).await;
+    assert!(unknown.status == 401 || unknown.status == 429);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session() {
+    let t = spawn().await;
+    let mut phone = person(&t, "admin@ville.fr", None, true).await;
+    let mut laptop = Browser::new(&t);
+    assert_eq!(laptop.sign_in("admin@ville.fr", PASSWORD).await.status, 303);
+    assert_eq!(laptop.get("/dashboard").await.status, 200);
+    let account = phone.get("/account").await;
+    assert_eq!(account.status, 200);
+    let token = account.csrf();
+    let out = phone
+        .post("/account/sign-out-everywhere", &[("_csrf", &token)])
+        .await;
+    assert_eq!(out.status, 303);
+    for b in [&mut phone, &mut laptop] {
+        let page = b.get("/dashboard").await;
+        assert_eq!(page.status, 303, "signed out");
+        assert!(page.location().starts_with("/login"));
+    }
+}
+
+#[tokio::test]
+async fn a_cross_site_form_is_refused_and_changes_nothing() {
+    let t = spawn().await;
+    t.merchant("epicerie").await;
+    let p = t
+        .product(
+            "epicerie",
+            serde_json::json!({"name": "Miel", "price": "8.50"}),
+        )
+        .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let mut owner = person(
+        &t,
+        "owner@epicerie.fr",
+        Some(("epicerie", Role::Owner)),
+        false,
+    )
+    .await;
+    let token = owner.token("/dashboard/shops/epicerie").await;
+    let path = format!("/dashboard/products/{id}/quick");
+    t.drain().await;
+    let before = t.snapshot().await;
+    // Another site's page posting with the victim's cookies: no token, or a wrong one.
+    for (fields, headers) in [
+        (vec![("availability", "out_of_stock")], vec![]),
+        (
+            vec![("_csrf", "not-the-token"), ("availability", "out_of_stock")],
+            vec![],
+        ),
+        (
+            vec![("_csrf", token.as_str()), ("availability", "out_of_stock")],
+            vec![("origin", "https://evil.example")],
+        ),
+        (
+            vec![("_csrf", token.as_str()), ("availability", "out_of_stock")],
+            vec![("sec-fetch-site", "cross-site")],
+        ),
+    ] {
+        let got = owner.post_with(&path, &fields, &headers).await;
+        assert_eq!(got.status, 403, "{fields:?} {headers:?}");
+    }
+    assert_eq!(
+        before,
+        t.snapshot().await,
+        "a refused form changed something"
+    );
+    // The same form from the page itself works.
+    let ok = owner
+        .post(
+            &path,
+            &[("_csrf", &token), ("availability", "out_of_stock")],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let after = t.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(after.body["availability"], "out_of_stock");
+}
+
+/// A one-message SMTP server: accepts whatever is sent and hands over the message.
+async fn smtp_sink() -> (u16, tokio::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let _ = tx.send(std::mem::take(&mut data)).await;
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn a_password_reset_arrives_by_mail_and_ends_the_other_sessions() {
+    let (port, mut inbox) = smtp_sink().await;
+    let t = spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let mut old = person(&t, "marie@boulangerie.fr", None, true).await;
+    let mut b = Browser::new(&t);
+    let token = b.token("/account/reset").await;
+    let asked = b
+        .post(
+            "/account/reset",
+            &[("_csrf", &token), ("email", "Marie@Boulangerie.fr")],
+        )
+        .await;
+    assert_eq!(asked.status, 200);
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("the mail arrives")
+        .unwrap();
+    // The body is quoted-printable (French has accents): undo its soft breaks and `=3D`.
+    let mail = mail.replace("=\n", "").replace("=3D", "=");
+    assert!(mail.contains("marie@boulangerie.fr"), "{mail}");
+    let url = mail
+        .split_whitespace()
+        .find(|w| w.contains("/account/reset/"))
+        .expect("a link in the mail")
+        .to_string();
+    // An unknown address gets the same page and no mail.
+    let token = b.token("/account/reset").await;
+    let unknown = b
+        .post(
+            "/account/reset",
+            &[("_csrf", &token), ("email", "nobody@x.fr")],
+        )
+        .await;
+    assert_eq!(unknown.status, 200);
+    assert_eq!(unknown.html, asked.html);
+    let path = path_of(&url);
+    let token = b.token(&path).await;
+    let set = b
+        .post(
+            &path,
+            &[
+                ("_csrf", &token),
+                ("password", "un tout nouveau mot de passe"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.html);
+    assert!(b.has_session());
+    // The session opened before the reset is over; the new password works, the old does not.
+    assert_eq!(old.get("/dashboard").await.status, 303);
+    assert_eq!(
+        Browser::new(&t)
+            .sign_in("marie@boulangerie.fr", PASSWORD)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        Browser::new(&t)
+            .sign_in("marie@boulangerie.fr", "un tout nouveau mot de passe")
+            .await
+            .status,
+        303
+    );
+    assert!(inbox.try_recv().is_err(), "no mail for an unknown address");
+}

@@ -1,0 +1,220 @@
+//! The merchant and admin space over HTTP, as a browser uses it: cookies, forms with their
+//! CSRF token, redirects. (`tests/browser/` drives the same pages in Chromium.)
+
+mod access;
+mod accounts;
+mod shop;
+
+use std::io::Cursor;
+
+use etal_node::domain::accounts as acc;
+use etal_node::model::account::Role;
+use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+
+use crate::harness::TestNode;
+
+/// A browser: its cookies, no automatic redirects.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+/// A page as the browser got it.
+pub struct Got {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub html: String,
+}
+
+impl Got {
+    /// Where a redirect goes.
+    pub fn location(&self) -> String {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The first `_csrf` value of the page's forms.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .html
+            .find("name=\"_csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no form token in {}", self.html));
+        let rest = &self.html[at + "name=\"_csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+impl Browser {
+    pub fn new(t: &TestNode) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: t.url.clone(),
+            cookies: vec![],
+        }
+    }
+
+    fn cookie_header(&self) -> Option<HeaderValue> {
+        if self.cookies.is_empty() {
+            return None;
+        }
+        let s: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        HeaderValue::from_str(&s.join("; ")).ok()
+    }
+
+    async fn run(&mut self, req: reqwest::RequestBuilder) -> Got {
+        let req = match self.cookie_header() {
+            Some(c) => req.header(COOKIE, c),
+            None => req,
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for v in headers.get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() && !v.contains("Max-Age=0") {
+                self.cookies.push((k.to_string(), val.to_string()));
+            }
+        }
+        let html = res.text().await.unwrap();
+        Got {
+            status,
+            headers,
+            html,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Got {
+        let req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html");
+        self.run(req).await
+    }
+
+    /// Posts a form as a page of this site does (same origin).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("origin", self.base.clone())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(fields));
+        self.run(req).await
+    }
+
+    /// Posts a form with extra headers (a forged one, say).
+    pub async fn post_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Got {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(fields));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.run(req).await
+    }
+
+    /// Posts a multipart form.
+    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Got {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("origin", self.base.clone())
+            .multipart(form);
+        self.run(req).await
+    }
+
+    /// The token of the forms on `path`.
+    pub async fn token(&mut self, path: &str) -> String {
+        let page = self.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.html);
+        page.csrf()
+    }
+
+    /// Signs in through the login form.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Got {
+        let token = self.token("/login").await;
+        self.post(
+            "/login",
+            &[("_csrf", &token), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub fn has_session(&self) -> bool {
+        self.cookies.iter().any(|(k, _)| k == "etal_session")
+    }
+}
+
+fn encode(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The path of a link the node made.
+pub fn path_of(url: &str) -> String {
+    let u = url::Url::parse(url).unwrap();
+    u.path().to_string()
+}
+
+/// An account with a password, signed in: the invitation accepted through its page.
+pub async fn person(t: &TestNode, email: &str, shop: Option<(&str, Role)>, admin: bool) -> Browser {
+    let merchant = match shop {
+        Some((slug, role)) => Some((
+            etal_node::domain::merchants::get(&t.node, slug)
+                .await
+                .unwrap()
+                .id,
+            role,
+        )),
+        None => None,
+    };
+    let link = acc::create_or_invite(&t.node, email, merchant, admin)
+        .await
+        .unwrap()
+        .expect("a new account gets an invitation");
+    let mut b = Browser::new(t);
+    let path = path_of(&link.url);
+    let token = b.token(&path).await;
+    let done = b
+        .post(&path, &[("_csrf", &token), ("password", PASSWORD)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    assert!(b.has_session());
+    b
+}
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "une phrase assez longue";
+
+/// A JPEG photo.
+pub fn photo() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}

@@ -1,0 +1,206 @@
+//! A shopkeeper's pages: a product with a photo from the phone form, quick edits, the
+//! profile's hours editor, API tokens.
+
+use etal_node::model::account::Role;
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+
+use super::{person, photo};
+use crate::harness::spawn;
+
+#[tokio::test]
+async fn a_product_with_a_photo_from_the_phone_form_is_public() {
+    let t = spawn().await;
+    t.merchant("boulangerie").await;
+    let mut b = person(
+        &t,
+        "paul@boulangerie.fr",
+        Some(("boulangerie", Role::Staff)),
+        false,
+    )
+    .await;
+    let token = b.token("/dashboard/shops/boulangerie/products/new").await;
+    let form = Form::new()
+        .text("_csrf", token.clone())
+        .part(
+            "photo",
+            Part::bytes(photo())
+                .file_name("IMG_0001.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        )
+        .text("name", "Pain de campagne")
+        .text("price", "3,20")
+        .text("unit", "piece")
+        .text("availability", "in_stock")
+        .text("stock", "")
+        .text("tags", "levain, bio");
+    let done = b
+        .post_multipart("/dashboard/shops/boulangerie/products/new", form)
+        .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    assert_eq!(done.location(), "/dashboard/shops/boulangerie?done=created");
+    let list = t.get("/api/v1/products?merchant=boulangerie").await;
+    let p = &list.body["items"][0];
+    assert_eq!(p["name"], "Pain de campagne");
+    assert_eq!(p["price"], "3.20");
+    assert_eq!(p["tags"], json!(["levain", "bio"]));
+    assert_eq!(p["images"].as_array().unwrap().len(), 1);
+    let id = p["id"].as_str().unwrap().to_string();
+    let public = reqwest::get(format!("{}/products/{id}", t.url))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200);
+    assert!(public.text().await.unwrap().contains("Pain de campagne"));
+    // The list shows it, with its one-tap "sold out".
+    let list = b.get("/dashboard/shops/boulangerie?done=created").await;
+    assert!(list.html.contains("Pain de campagne") && list.html.contains("role=\"status\""));
+    let sold = b
+        .post(
+            &format!("/dashboard/products/{id}/quick"),
+            &[("_csrf", &token), ("availability", "out_of_stock")],
+        )
+        .await;
+    assert_eq!(sold.status, 303);
+    let now = t.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(now.body["availability"], "out_of_stock");
+    // Quick edit of price and stock; a bad price names the field and changes nothing.
+    t.drain().await;
+    let before = t.snapshot().await;
+    let bad = b
+        .post(
+            &format!("/dashboard/products/{id}/quick"),
+            &[("_csrf", &token), ("price", "trois euros"), ("stock", "4")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert_eq!(before, t.snapshot().await);
+    let ok = b
+        .post(
+            &format!("/dashboard/products/{id}/quick"),
+            &[
+                ("_csrf", &token),
+                ("price", "3,50"),
+                ("stock", "12"),
+                ("availability", "in_stock"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    let now = t.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(
+        (now.body["price"].as_str(), now.body["stock"].as_i64()),
+        (Some("3.50"), Some(12))
+    );
+    // Staff cannot open the shop's profile.
+    assert_eq!(
+        b.get("/dashboard/shops/boulangerie/profile").await.status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_hours_editor_writes_schema_org_hours() {
+    let t = spawn().await;
+    t.merchant("fleuriste").await;
+    let mut b = person(&t, "lea@fleurs.fr", Some(("fleuriste", Role::Owner)), false).await;
+    let page = b.get("/dashboard/shops/fleuriste/profile").await;
+    assert_eq!(page.status, 200);
+    let token = page.csrf();
+    let mut fields = vec![
+        ("_csrf", token.as_str()),
+        ("name", "Les Fleurs de Léa"),
+        ("postal_code", "78120"),
+        ("city", "Rambouillet"),
+        ("lat", "48,6447"),
+        ("lon", "1.8302"),
+        ("indexable", "1"),
+    ];
+    for day in 1..=5 {
+        let d: &'static str = Box::leak(format!("h{day}").into_boxed_str());
+        fields.push((Box::leak(format!("{d}a").into_boxed_str()), "09:00"));
+        fields.push((Box::leak(format!("{d}b").into_boxed_str()), "12:30"));
+        fields.push((Box::leak(format!("{d}c").into_boxed_str()), "14:00"));
+        fields.push((Box::leak(format!("{d}d").into_boxed_str()), "19:00"));
+    }
+    fields.push(("h6a", "09:00"));
+    fields.push(("h6b", "13:00"));
+    let saved = b.post("/dashboard/shops/fleuriste/profile", &fields).await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let m = t.get("/api/v1/merchants/fleuriste").await;
+    assert_eq!(m.body["name"], "Les Fleurs de Léa");
+    assert_eq!(
+        m.body["opening_hours"],
+        json!(["Tu-Sa 09:00-12:30,14:00-19:00", "Su 09:00-13:00"])
+    );
+    assert_eq!(m.body["geo"]["lat"], 48.6447);
+    assert_eq!(m.body["indexable"], true);
+    // The editor shows them back as times.
+    let again = b.get("/dashboard/shops/fleuriste/profile").await;
+    assert!(again.html.contains("name=\"h1c\" value=\"14:00\""));
+    // A slot with only an opening time is refused, nothing saved.
+    t.drain().await;
+    let before = t.snapshot().await;
+    let bad = b
+        .post(
+            "/dashboard/shops/fleuriste/profile",
+            &[
+                ("_csrf", &token),
+                ("name", "X"),
+                ("postal_code", "78120"),
+                ("city", "R"),
+                ("h0a", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(before, t.snapshot().await);
+}
+
+#[tokio::test]
+async fn an_owner_creates_and_revokes_an_api_token() {
+    let t = spawn().await;
+    t.merchant("cave").await;
+    let mut b = person(&t, "jo@cave.fr", Some(("cave", Role::Owner)), false).await;
+    let token = b.token("/dashboard/shops/cave/people").await;
+    let made = b
+        .post(
+            "/dashboard/shops/cave/tokens",
+            &[("_csrf", &token), ("name", "caisse")],
+        )
+        .await;
+    assert_eq!(made.status, 200);
+    let at = made.html.find("etal_").expect("the token is shown once");
+    let secret: String = made.html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let ok = t
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/merchants/cave/products",
+            Some(&secret),
+            Some(json!({"name": "Chablis", "price": "14.00"})),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let page = b.get("/dashboard/shops/cave/people").await;
+    let at = page.html.find("/tokens/").unwrap();
+    let id: String = page.html[at + 8..].chars().take(36).collect();
+    let revoked = b
+        .post(
+            &format!("/dashboard/shops/cave/tokens/{id}/revoke"),
+            &[("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    let refused = t
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/merchants/cave/products",
+            Some(&secret),
+            Some(json!({"name": "Chablis", "price": "14.00"})),
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+}
