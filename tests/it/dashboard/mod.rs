@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod moderation;
 mod shop;
 
 use std::io::Cursor;

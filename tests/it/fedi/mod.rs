@@ -106,9 +106,19 @@ impl FakeServer {
         FakeServer::start_as(Flavour::GoToSocial).await
     }
 
+    /// Starts a Mastodon-like server known by its address (`http://127.0.0.1:PORT`) rather
+    /// than `localhost`: another domain than the node's, for domain blocks.
+    pub async fn start_on_ip() -> FakeServer {
+        FakeServer::start_at(Flavour::Mastodon, "127.0.0.1").await
+    }
+
     async fn start_as(flavour: Flavour) -> FakeServer {
+        FakeServer::start_at(flavour, "localhost").await
+    }
+
+    async fn start_at(flavour: Flavour, host: &str) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let base = format!("http://{host}:{}", listener.local_addr().unwrap().port());
         let (mode, _) = watch::channel(Mode::Accept);
         let server = FakeServer {
             base,
