@@ -26,10 +26,49 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Import a spreadsheet (works whether the server runs or not).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export a spreadsheet.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Federation between nodes.
     Node {
         #[command(subcommand)]
         command: NodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a shop's products from a CSV file (columns: schemas/products-spreadsheet.md).
+    /// All rows or none, with a report of every bad row; rows whose id or sku exists update.
+    Products {
+        /// The CSV file (UTF-8 or Windows-1252; `;`, `,` or tab separated).
+        file: std::path::PathBuf,
+        /// The shop's slug.
+        #[arg(long, value_name = "SLUG")]
+        merchant: String,
+        /// Import the valid rows even if others are bad.
+        #[arg(long)]
+        valid_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write a shop's products as CSV (UTF-8 with a BOM, `;`-separated, decimal commas).
+    Products {
+        /// The shop's slug.
+        #[arg(long, value_name = "SLUG")]
+        merchant: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -199,6 +238,86 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             node.db.close().await;
             Ok(())
         }
+        Command::Export {
+            command: ExportCommand::Products { merchant, output },
+        } => {
+            let node = Node::open(settings).await?;
+            let csv = etal_node::domain::spreadsheet::export(
+                &node,
+                &etal_node::domain::authz::Caller::Operator,
+                &merchant,
+            )
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    etal_node::http::problem::problem_of(&e).detail_with_fields()
+                )
+            })?;
+            node.db.close().await;
+            match output {
+                Some(path) => std::fs::write(&path, csv)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&csv)?;
+                }
+            }
+            Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Products {
+                    file,
+                    merchant,
+                    valid_only,
+                },
+        } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let node = Node::open(settings).await?;
+            let mut bar = ProgressBar::default();
+            let report = etal_node::domain::spreadsheet::import(
+                &node,
+                &etal_node::domain::authz::Caller::Operator,
+                &merchant,
+                &bytes,
+                valid_only,
+                &mut |p| bar.show(p),
+            )
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    etal_node::http::problem::problem_of(&e).detail_with_fields()
+                )
+            })?;
+            bar.finish();
+            for e in &report.errors {
+                eprintln!("line {}, column {}: {}", e.line, e.column, e.message);
+            }
+            if report.errors.len() < report.bad_rows {
+                eprintln!("… and more: {} bad rows in all", report.bad_rows);
+            }
+            println!(
+                "{} rows: {} added, {} changed, {} unchanged, {} refused{}",
+                report.rows,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.bad_rows,
+                if report.written || report.bad_rows == 0 {
+                    ""
+                } else {
+                    " — nothing imported (fix the rows, or use --valid-only)"
+                }
+            );
+            node.db.close().await;
+            if report.bad_rows > 0 && !report.written {
+                anyhow::bail!("{} bad rows", report.bad_rows);
+            }
+            Ok(())
+        }
         Command::Node { command } => {
             let node = Node::open(settings).await?;
             let shown = |e: etal_node::error::Error| {
@@ -228,6 +347,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             node.db.close().await;
             Ok(())
+        }
+    }
+}
+
+/// A progress bar on standard error (only when it is a terminal, or every 10 % otherwise).
+#[derive(Default)]
+struct ProgressBar {
+    last: Option<(bool, usize)>,
+    drawn: bool,
+}
+
+impl ProgressBar {
+    fn show(&mut self, p: etal_node::domain::spreadsheet::Progress) {
+        use etal_node::domain::spreadsheet::Progress;
+        use std::io::{IsTerminal, Write};
+        let (writing, done, total) = match p {
+            Progress::Checked(d, t) => (false, d, t),
+            Progress::Written(d, t) => (true, d, t),
+        };
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
+        let tty = std::io::stderr().is_terminal();
+        let step = if tty { percent } else { percent / 10 * 10 };
+        if self.last == Some((writing, step)) {
+            return;
+        }
+        self.last = Some((writing, step));
+        let width = 30;
+        let filled = percent * width / 100;
+        let line = format!(
+            "{:<8} [{}{}] {:>3} %  {done}/{total}",
+            if writing { "writing" } else { "checking" },
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            percent
+        );
+        let mut err = std::io::stderr();
+        if tty {
+            let _ = write!(err, "\r{line}");
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = err.flush();
+        self.drawn = tty;
+    }
+
+    fn finish(&mut self) {
+        if self.drawn {
+            eprintln!();
         }
     }
 }

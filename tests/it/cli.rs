@@ -241,3 +241,89 @@ fn walk(dir: &std::path::Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn products_import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("etal.db").display());
+    let run = |args: &[&str]| {
+        etal()
+            .args([
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "--database-url",
+                &db,
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // A shop, made through the node's own rules.
+    {
+        let node = etal_node::Node::open(etal_node::config::Settings::for_dir(
+            dir.path(),
+            "http://localhost:8080",
+            None,
+        ))
+        .await
+        .unwrap();
+        etal_node::domain::merchants::create(
+            &node,
+            &etal_node::domain::authz::Caller::Operator,
+            serde_json::from_value(json!({"slug": "ferme", "name": "La Ferme",
+                "address": {"postal_code": "78120", "city": "Rambouillet"}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        node.db.close().await;
+    }
+    let file = dir.path().join("legumes.csv");
+    std::fs::write(
+        &file,
+        "sku;name;price;unit_type\nL1;Carottes;2,10;kg\nL2;;1,00;kg\nL3;Poireaux;trois;botte\n",
+    )
+    .unwrap();
+    let refused = run(&[
+        "import",
+        "products",
+        file.to_str().unwrap(),
+        "--merchant",
+        "ferme",
+    ]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("line 3, column name") && err.contains("line 4, column price"),
+        "{err}"
+    );
+    let partial = run(&[
+        "import",
+        "products",
+        file.to_str().unwrap(),
+        "--merchant",
+        "ferme",
+        "--valid-only",
+    ]);
+    assert!(
+        partial.status.success(),
+        "{}",
+        String::from_utf8_lossy(&partial.stderr)
+    );
+    assert!(String::from_utf8_lossy(&partial.stdout).contains("1 added"));
+    let out = dir.path().join("out.csv");
+    let exported = run(&[
+        "export",
+        "products",
+        "--merchant",
+        "ferme",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success());
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        csv.contains(";L1;Carottes;") && csv.contains("2,10"),
+        "{csv}"
+    );
+}

@@ -172,3 +172,40 @@ pub async fn by_activity_id<'e>(
     .map(from_row)
     .transpose()
 }
+
+/// Records one event per object in one statement (a spreadsheet import).
+pub async fn record_many(
+    tx: &mut Tx,
+    now: i64,
+    verb: Verb,
+    kind: Kind,
+    objects: &[(Uuid, Uuid)],
+) -> sqlx::Result<()> {
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<[String; 3]> = objects
+        .iter()
+        .map(|(object, merchant)| {
+            [
+                Uuid::now_v7().to_string(),
+                object.to_string(),
+                merchant.to_string(),
+            ]
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = format!(
+        "INSERT INTO outbox_events (activity_id, verb, object_kind, object_id, merchant_id, created_at) \
+         SELECT x.value->>0, $2, $3, x.value->>1, x.value->>2, $4 FROM {}",
+        super::Backend::of(tx).json_rows("$1")
+    );
+    sqlx::query(&sql)
+        .bind(rows)
+        .bind(verb.as_str())
+        .bind(kind.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

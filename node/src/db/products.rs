@@ -339,3 +339,146 @@ pub async fn count_indexable(db: &Db) -> sqlx::Result<i64> {
     .fetch_one(db.pool())
     .await
 }
+
+/// Inserts many local products of one shop in one statement per call, and indexes them
+/// from their precomputed entries (a spreadsheet import).
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    products: &[Product],
+    entries: &[search::Entry],
+) -> sqlx::Result<()> {
+    if products.is_empty() {
+        return Ok(());
+    }
+    let backend = super::Backend::of(conn);
+    let rows: Vec<serde_json::Value> = products
+        .iter()
+        .map(|p| {
+            let f = &p.fields;
+            let origin = url::Url::parse(&p.ap_id)
+                .map(|u| etal_protocol::ap::origin(&u))
+                .unwrap_or_default();
+            serde_json::json!([
+                p.id.to_string(),
+                p.merchant_id.to_string(),
+                p.ap_id,
+                p.local as i64,
+                p.url,
+                origin,
+                f.name,
+                f.description,
+                f.price.minor,
+                f.price.currency.code(),
+                f.unit.as_str(),
+                f.availability.as_str(),
+                f.stock,
+                f.gtin,
+                f.category,
+                serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()),
+                f.tag_keys(),
+                f.search_keywords(),
+                f.sku,
+                p.version,
+                p.created_at.timestamp_millis(),
+                p.updated_at.timestamp_millis(),
+            ])
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    // PostgreSQL's ->> gives text: integers are cast back.
+    let int = |i: usize| match backend {
+        super::Backend::Sqlite => format!("x.value->>{i}"),
+        super::Backend::Postgres => format!("(x.value->>{i})::bigint"),
+    };
+    let text = |i: usize| format!("x.value->>{i}");
+    // PostgreSQL: the search document is written with the row (an UPDATE afterwards would
+    // write every row twice); SQLite's index is a table of its own.
+    let (doc_column, doc_value, join) = match backend {
+        super::Backend::Sqlite => ("", String::new(), String::new()),
+        super::Backend::Postgres => (
+            ", search_doc",
+            format!(
+                ", {}",
+                search::postgres_document("x.value->>6", "x.value->>17", "m.name", "x.value->>7")
+            ),
+            " JOIN merchants m ON m.id = x.value->>1".to_string(),
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
+         currency, unit, availability, stock, gtin, category, tags, search_text, tag_keys, search_keywords, \
+         sku, version, created_at, updated_at{doc_column}) \
+         SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '', {}, {}, {}, {}, {}, {}{doc_value} FROM {}{join}",
+        text(0), text(1), text(2), int(3), text(4), text(5), text(6), text(7), int(8), text(9), text(10),
+        text(11), int(12), text(13), text(14), text(15), text(16), text(17), text(18), int(19), int(20),
+        int(21),
+        backend.json_rows("$1")
+    );
+    sqlx::query(&sql).bind(rows).execute(&mut *conn).await?;
+    if backend == super::Backend::Sqlite {
+        search::index_many(conn, entries).await?;
+    }
+    Ok(())
+}
+
+/// The live local products of a shop that have a SKU: SKU → product.
+pub async fn by_sku<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+) -> sqlx::Result<std::collections::HashMap<String, Product>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.merchant_id=$1 AND p.sku IS NOT NULL AND p.deleted_at IS NULL"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(merchant.to_string())
+        .fetch_all(ex)
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for r in &rows {
+        let p = from_row(r)?;
+        if let Some(s) = p.fields.sku.clone() {
+            out.insert(s, p);
+        }
+    }
+    Ok(out)
+}
+
+/// Every live local product of a shop, oldest first (the spreadsheet export), `limit` from
+/// the id `after`.
+pub async fn of_shop<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Product>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.merchant_id=$1 AND p.deleted_at IS NULL AND p.local=1 AND p.id > $2 ORDER BY p.id LIMIT $3"
+    );
+    sqlx::query(&sql)
+        .bind(merchant.to_string())
+        .bind(after.map_or_else(String::new, |a| a.to_string()))
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The ids of a shop's live local products.
+pub async fn ids_of_shop<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM products WHERE merchant_id=$1 AND deleted_at IS NULL AND local=1",
+    )
+    .bind(merchant.to_string())
+    .fetch_all(ex)
+    .await?;
+    ids.iter()
+        .map(|s| Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into())))
+        .collect()
+}

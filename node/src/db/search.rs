@@ -14,6 +14,23 @@ use crate::model::search::{
 };
 use etal_protocol::Availability;
 
+/// PostgreSQL's search document of a product, from the SQL expressions of its name, keywords
+/// (tags and category words), shop name and description: the name weighs most, then the
+/// keywords, then the shop's name, then the description.
+pub fn postgres_document(name: &str, keywords: &str, shop: &str, description: &str) -> String {
+    format!(
+        "setweight(to_tsvector('public.etal_fr', {name}), 'A') || \
+         setweight(to_tsvector('public.etal_fr', COALESCE({keywords}, '')), 'B') || \
+         setweight(to_tsvector('public.etal_fr', {shop}), 'C') || \
+         setweight(to_tsvector('public.etal_fr', left(COALESCE({description}, ''), 4000)), 'D')"
+    )
+}
+
+/// [`postgres_document`] of a product `p` of the shop `m`.
+fn stored_document() -> String {
+    postgres_document("p.name", "p.search_keywords", "m.name", "p.description")
+}
+
 /// Which products to re-index.
 #[derive(Debug, Clone, Copy)]
 pub enum Which {
@@ -34,11 +51,9 @@ pub async fn index(conn: &mut AnyConnection, which: Which) -> sqlx::Result<()> {
         Backend::Postgres => {
             let sql = format!(
                 "UPDATE products p SET search_doc = CASE WHEN p.deleted_at IS NULL AND m.deleted_at IS NULL THEN \
-                 setweight(to_tsvector('public.etal_fr', p.name), 'A') || \
-                 setweight(to_tsvector('public.etal_fr', COALESCE(p.search_keywords, '')), 'B') || \
-                 setweight(to_tsvector('public.etal_fr', m.name), 'C') || \
-                 setweight(to_tsvector('public.etal_fr', left(COALESCE(p.description, ''), 4000)), 'D') END \
-                 FROM merchants m WHERE m.id = p.merchant_id AND {filter} = $1"
+                 {} END \
+                 FROM merchants m WHERE m.id = p.merchant_id AND {filter} = $1",
+                stored_document()
             );
             sqlx::query(&sql)
                 .bind(id.to_string())
@@ -624,4 +639,99 @@ pub async fn fill(db: &Db) -> sqlx::Result<u64> {
     super::settings::insert_if_absent(&mut tx, DONE, "1").await?;
     tx.commit().await?;
     Ok(rows.len() as u64)
+}
+
+/// A new product's index entry, computed before the write's transaction begins (a bulk
+/// import must not hold the SQLite writer while it stems words).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The product.
+    pub id: Uuid,
+    /// Its SQLite document (PostgreSQL builds its own `tsvector`).
+    pub doc: Document,
+    /// The shop's position.
+    pub geo: Option<Geo>,
+}
+
+/// The index entry of a local product of the shop (`shop` name, `geo`).
+pub fn entry(p: &crate::model::product::Product, shop: &str, geo: Option<Geo>) -> Entry {
+    let f = &p.fields;
+    Entry {
+        id: p.id,
+        doc: Document::new(
+            &f.name,
+            &f.search_keywords(),
+            shop,
+            f.description.as_deref(),
+            facets(
+                f.category.as_deref(),
+                f.availability,
+                p.merchant_id,
+                p.local,
+                geo,
+            ),
+        ),
+        geo,
+    }
+}
+
+/// Indexes many products at once, on the write's connection: their entries (SQLite), or their
+/// `tsvector`s (PostgreSQL). The products must be live and not yet indexed, or re-indexed
+/// entirely (their old entries are replaced).
+pub async fn index_many(conn: &mut AnyConnection, entries: &[Entry]) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let backend = Backend::of(conn);
+    let ids: Vec<[String; 1]> = entries.iter().map(|e| [e.id.to_string()]).collect();
+    let ids = serde_json::to_string(&ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    if backend == Backend::Postgres {
+        let sql = format!(
+            "UPDATE products p SET search_doc = {} \
+             FROM merchants m WHERE m.id = p.merchant_id AND p.id IN (SELECT x.value->>0 FROM {})",
+            stored_document(),
+            backend.json_rows("$1")
+        );
+        sqlx::query(&sql).bind(ids).execute(&mut *conn).await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO product_search_ids (product_id) SELECT x.value->>0 FROM json_each($1) AS x WHERE true \
+         ON CONFLICT (product_id) DO NOTHING",
+    )
+    .bind(ids.clone())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM product_search WHERE rowid IN (SELECT i.n FROM product_search_ids i \
+         WHERE i.product_id IN (SELECT x.value->>0 FROM json_each($1) AS x))",
+    )
+    .bind(ids)
+    .execute(&mut *conn)
+    .await?;
+    let docs: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!([
+                e.id.to_string(),
+                e.doc.name,
+                e.doc.keywords,
+                e.doc.shop,
+                e.doc.description,
+                e.doc.facets,
+                e.geo.map(|g| g.lat),
+                e.geo.map(|g| g.lon),
+            ])
+        })
+        .collect();
+    let docs = serde_json::to_string(&docs).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO product_search (rowid, name, keywords, shop, description, facets, lat, lon) \
+         SELECT i.n, x.value->>1, x.value->>2, x.value->>3, x.value->>4, x.value->>5, x.value->>6, x.value->>7 \
+         FROM json_each($1) AS x JOIN product_search_ids i ON i.product_id = x.value->>0",
+    )
+    .bind(docs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

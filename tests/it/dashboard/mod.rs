@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod moderation;
 mod shop;
+mod spreadsheet;
 
 use std::io::Cursor;
 

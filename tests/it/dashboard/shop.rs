@@ -204,3 +204,59 @@ async fn an_owner_creates_and_revokes_an_api_token() {
         .await;
     assert_eq!(refused.status, 401);
 }
+
+#[tokio::test]
+async fn a_product_from_the_dashboard_reaches_a_follower_with_its_photo() {
+    let t = crate::harness::spawn_with(|s| {
+        s.publish_delay = std::time::Duration::from_secs(2);
+    })
+    .await;
+    t.merchant("primeur").await;
+    let fake = crate::fedi::FakeServer::start().await;
+    fake.actor("alice");
+    crate::federation::delivery::follow(&t, &fake, "alice", "primeur").await;
+    fake.wait_for("Accept", 10, |r| {
+        r.iter().any(|r| r.activity["type"] == "Accept")
+    })
+    .await;
+    let mut b = person(&t, "p@primeur.fr", Some(("primeur", Role::Owner)), false).await;
+    let token = b.token("/dashboard/shops/primeur/products/new").await;
+    let form = Form::new()
+        .text("_csrf", token)
+        .part(
+            "photo",
+            Part::bytes(photo())
+                .file_name("fraises.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        )
+        .text("name", "Fraises gariguette")
+        .text("price", "4,50")
+        .text("unit", "box")
+        .text("availability", "in_stock");
+    let done = b
+        .post_multipart("/dashboard/shops/primeur/products/new", form)
+        .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    let got = fake
+        .wait_for("Create of the product", 15, |r| {
+            r.iter()
+                .any(|r| r.activity["type"] == "Create" && r.activity["object"]["type"] == "Note")
+        })
+        .await;
+    let create = got
+        .iter()
+        .find(|r| r.activity["type"] == "Create" && r.activity["object"]["type"] == "Note")
+        .unwrap();
+    assert!(create.verified);
+    let note = &create.activity["object"];
+    assert!(note.to_string().contains("Fraises gariguette"), "{note}");
+    assert_eq!(note["price"], "4.50");
+    let attachments = note["attachment"].as_array().cloned().unwrap_or_default();
+    assert!(
+        attachments
+            .iter()
+            .any(|a| a["mediaType"] == "image/jpeg" || a["type"] == "Image"),
+        "the photo travels in the Create: {note}"
+    );
+}

@@ -10,7 +10,8 @@ use super::shop_with_product;
 use crate::fedi::{FakeServer, Mode};
 use crate::harness::{spawn, spawn_clocked, TestNode};
 
-async fn follow(t: &TestNode, fake: &FakeServer, name: &str, slug: &str) -> String {
+/// `name` of `fake` follows the shop `slug`; returns the Follow's id.
+pub async fn follow(t: &TestNode, fake: &FakeServer, name: &str, slug: &str) -> String {
     let actor = format!("{}/users/{name}", fake.base);
     let id = fake.new_id("follows");
     let (status, body) = fake

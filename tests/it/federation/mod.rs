@@ -1,7 +1,7 @@
 //! Federation: documents and discovery, inbox, delivery, node-to-node mirroring, process-level
 //! crash and concurrency tests, and interoperability with real peers.
 
-mod delivery;
+pub mod delivery;
 mod documents;
 mod gotosocial;
 mod inbox;

@@ -113,6 +113,13 @@ pub fn router() -> Router<Arc<Node>> {
             post(shop::revoke_token),
         )
         .route("/dashboard/shops/{slug}/fediverse", get(shop::fediverse))
+        .route(
+            "/dashboard/shops/{slug}/import",
+            get(shop::import_form)
+                .post(shop::import)
+                .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/dashboard/shops/{slug}/products.csv", get(shop::export))
         .route("/dashboard/admin", get(admin::shops))
         .route("/dashboard/admin/shops", post(admin::create_shop))
         .route(

@@ -65,7 +65,7 @@ words! {
     hours: "Horaires d’ouverture" / "Opening hours",
     hours_hint: "Laissez vide un jour de fermeture ; le second créneau sert aux journées coupées." / "Leave a closed day empty; the second slot is for days with a lunch break.",
     import: "Importer" / "Import",
-    import_hint: "Colonnes : sku, name, description, category, units, unit_type, price, on_hand, available, tags, gtin (voir la documentation). Une ligne dont le sku existe met le produit à jour." / "Columns: sku, name, description, category, units, unit_type, price, on_hand, available, tags, gtin (see the documentation). A row whose sku exists updates that product.",
+    import_hint: "Colonnes : id, sku, name, description, category, units, unit_type, price, on_hand, available, tags, gtin (voir la documentation). Une ligne dont l’id ou le sku existe met le produit à jour ; les autres ajoutent des produits. Tout ou rien, sauf si vous cochez la case." / "Columns: id, sku, name, description, category, units, unit_type, price, on_hand, available, tags, gtin (see the documentation). A row whose id or sku exists updates that product; other rows add products. All or nothing, unless you tick the box.",
     import_report: "Résultat de l’import" / "Import report",
     indexable: "J’accepte que les moteurs de recherche et les agrégateurs de données ouvertes reprennent ma boutique" / "I agree that search engines and open-data aggregators list my shop",
     interactions: "J’aime, partages et réponses" / "Likes, boosts and replies",
