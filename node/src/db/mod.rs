@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod products;
 pub mod queue;
 pub mod remote;
+pub mod replies;
 pub mod search;
 pub mod settings;
 pub mod tokens;

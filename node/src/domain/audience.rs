@@ -160,3 +160,86 @@ pub async fn panel(
             .collect(),
     })
 }
+
+/// Longest answer to a reply, in characters.
+pub const MAX_ANSWER_CHARS: usize = 2000;
+
+/// The reply `interaction` of the shop `merchant` and its author as last verified: what an
+/// answer needs. Only the shop's owner (or the admin, or its token) may answer.
+pub async fn reply_to_answer(
+    node: &crate::Node,
+    who: &super::authz::Caller,
+    merchant: Uuid,
+    interaction: Uuid,
+) -> Result<(Interaction, RemoteActor)> {
+    super::authz::allow(who, super::authz::Action::AnswerReplies(merchant))?;
+    let pool = node.db.pool();
+    let i = crate::db::replies::interaction(pool, merchant, interaction)
+        .await?
+        .filter(|i| i.object_id.is_some())
+        .ok_or_else(|| crate::error::Error::NotFound("no such reply to this shop".into()))?;
+    let author = remote::actor(pool, &i.actor).await?.ok_or_else(|| {
+        crate::error::Error::NotFound("the reply's author is no longer known here".into())
+    })?;
+    Ok((i, author))
+}
+
+/// Checks the text of an answer: 1 to [`MAX_ANSWER_CHARS`] characters.
+pub fn check_answer(text: &str) -> Result<String> {
+    let t = text.trim();
+    let n = t.chars().count();
+    if n == 0 || n > MAX_ANSWER_CHARS {
+        return Err(crate::error::Error::field(
+            "content",
+            format!("must be 1 to {MAX_ANSWER_CHARS} characters"),
+        ));
+    }
+    Ok(t.replace("\r\n", "\n"))
+}
+
+/// Stores an answer and queues its `Create` for the author's inbox, in one transaction.
+pub async fn record_answer(
+    node: &crate::Node,
+    reply: &crate::model::remote::ShopReply,
+    activity_id: &str,
+    body: &str,
+    inbox: &str,
+) -> Result<()> {
+    let mut tx = node.db.begin().await?;
+    crate::db::replies::insert(&mut tx, reply).await?;
+    queue::enqueue(
+        &mut tx,
+        activity_id,
+        LocalActor::Merchant(reply.merchant_id),
+        body,
+        &[inbox.to_string()],
+        reply.created_at,
+    )
+    .await?;
+    tx.commit().await?;
+    node.wake();
+    Ok(())
+}
+
+/// An answer by id, with the author it mentions (to serve its document).
+pub async fn answer_of(
+    node: &crate::Node,
+    merchant: Uuid,
+    id: Uuid,
+) -> Result<(crate::model::remote::ShopReply, RemoteActor)> {
+    let pool = node.db.pool();
+    let not_found = || crate::error::Error::NotFound("no such answer".into());
+    let r = crate::db::replies::get(pool, id)
+        .await?
+        .filter(|r| r.merchant_id == merchant)
+        .ok_or_else(not_found)?;
+    let author = remote::actor(pool, &r.to_actor)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((r, author))
+}
+
+/// The replies of a shop that it answered.
+pub async fn answered(node: &crate::Node, merchant: Uuid) -> Result<Vec<Uuid>> {
+    Ok(crate::db::replies::answered(node.db.pool(), merchant).await?)
+}

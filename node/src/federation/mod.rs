@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod json;
 pub mod mirror;
 pub mod outbox;
+pub mod replies;
 pub mod sanitize;
 pub mod signing;
 pub mod to_ap;

@@ -330,6 +330,72 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
     }
 }
 
+/// A shop's answer to a reply: a public `Note` in reply to it, mentioning its author (so that
+/// Mastodon threads it and notifies them).
+pub fn shop_reply_note(
+    urls: &Urls,
+    m: &Merchant,
+    r: &crate::model::remote::ShopReply,
+    author: &crate::model::remote::RemoteActor,
+    with_context: bool,
+) -> Note {
+    let id = urls.merchant_part(&m.slug, &format!("replies/{}", r.id));
+    let author_id = url(&r.to_actor);
+    let host = author_id.host_str().unwrap_or_default().to_string();
+    let user = author
+        .preferred_username
+        .clone()
+        .unwrap_or_else(|| "?".into());
+    let profile = author.url.clone().unwrap_or_else(|| r.to_actor.clone());
+    let lines: Vec<String> = r.content.lines().map(esc).collect();
+    let content = format!(
+        "<p><span class=\"h-card\" translate=\"no\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span> {}</p>",
+        esc(&profile),
+        esc(&user),
+        lines.join("<br>")
+    );
+    let published = crate::db::time(r.created_at);
+    Note {
+        context: if with_context {
+            context::full()
+        } else {
+            serde_json::Value::Null
+        },
+        id: id.clone(),
+        kind: "Note".into(),
+        attributed_to: Some(urls.merchant(&m.slug)),
+        name: None,
+        content_map: Some([("fr".to_string(), content.clone())].into()),
+        content: Some(content),
+        summary: None,
+        url: Some(json!(urls.merchant(&m.slug))),
+        in_reply_to: Some(url(&r.in_reply_to)),
+        published: Some(published),
+        updated: None,
+        to: vec![url(ap::PUBLIC)],
+        cc: vec![author_id.clone(), urls.merchant_part(&m.slug, "followers")],
+        attachment: vec![],
+        tag: vec![Tag {
+            kind: "Mention".into(),
+            href: Some(author_id),
+            name: Some(format!("@{user}@{host}")),
+        }],
+        sensitive: Some(false),
+        location: None,
+        purpose: None,
+        publishes: None,
+        reciprocal: None,
+        unit_based: None,
+        price: None,
+        price_currency: None,
+        availability: None,
+        gtin: None,
+        unit_code: None,
+        category: None,
+        description: None,
+    }
+}
+
 /// What a deleted product (`Note`) or shop (`Organization`) leaves; `with_context` when it is
 /// served on its own rather than inside a Delete.
 pub fn tombstone(

@@ -44,6 +44,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/shops/{slug}/followers", get(merchant_followers))
         .route("/shops/{slug}/following", get(merchant_following))
         .route("/shops/{slug}/featured", get(merchant_featured))
+        .route("/shops/{slug}/replies/{id}", get(shop_reply))
         .route("/shops/{slug}/icon.png", get(merchant_icon))
         .route("/shops/{slug}/header.png", get(merchant_header))
         .route("/activities/{id}", get(activity))
@@ -284,6 +285,19 @@ async fn node_following(State(node): State<Arc<Node>>) -> Result<Response> {
             ordered_items: Some(accepted),
         },
     ))
+}
+
+/// A shop's answer to a reply: its `Note` for servers, the shop's page for browsers.
+async fn shop_reply(
+    State(node): State<Arc<Node>>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response> {
+    let note = crate::federation::replies::document(&node, &slug, &id).await?;
+    if super::wants_html(&headers) && !super::negotiation::wants_activity_json(&headers) {
+        return Ok(axum::response::Redirect::to(&format!("/shops/{slug}")).into_response());
+    }
+    Ok(ap_response(StatusCode::OK, &note))
 }
 
 /// The shop's newest products, shown pinned on its profile.

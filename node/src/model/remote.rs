@@ -65,3 +65,22 @@ pub struct Interaction {
     /// When received.
     pub created_at: i64,
 }
+
+/// A shop's answer to a reply it received, published as a Note.
+#[derive(Debug, Clone)]
+pub struct ShopReply {
+    /// UUIDv7: `/shops/{slug}/replies/{id}`.
+    pub id: Uuid,
+    /// The shop.
+    pub merchant_id: Uuid,
+    /// The reply answered (an interaction of the shop).
+    pub interaction_id: Uuid,
+    /// The remote reply's id.
+    pub in_reply_to: String,
+    /// Its author.
+    pub to_actor: String,
+    /// The answer, plain text.
+    pub content: String,
+    /// When (ms).
+    pub created_at: i64,
+}

@@ -65,3 +65,100 @@ async fn a_blocked_domain_is_refused_and_a_hidden_reply_disappears() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn the_owner_answers_a_reply_and_its_author_receives_the_answer() {
+    let t = spawn().await;
+    t.merchant("boulangerie").await;
+    let p = t
+        .product("boulangerie", json!({"name": "Pain", "price": "1.20"}))
+        .await;
+    let product = format!("{}/products/{}", t.url, p["id"].as_str().unwrap());
+    let fake = FakeServer::start().await;
+    let alice = fake.actor("alice");
+    let note_id = fake.new_id("notes");
+    let reply = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("creates"),
+        "type": "Create", "actor": alice,
+        "object": {"id": note_id, "type": "Note", "attributedTo": alice, "inReplyTo": product,
+                   "content": "<p>Encore chaude à 18 h ?</p>", "to": ["https://www.w3.org/ns/activitystreams#Public"]}});
+    let inbox = format!("{}/shops/boulangerie/inbox", t.url);
+    assert_eq!(fake.post("alice", &inbox, &reply).await.0, 202);
+    let mut staff = person(
+        &t,
+        "s@b.fr",
+        Some(("boulangerie", etal_node::model::account::Role::Staff)),
+        false,
+    )
+    .await;
+    let mut owner = person(
+        &t,
+        "o@b.fr",
+        Some(("boulangerie", etal_node::model::account::Role::Owner)),
+        false,
+    )
+    .await;
+    let panel = owner.get("/dashboard/shops/boulangerie/fediverse").await;
+    assert_eq!(panel.status, 200);
+    assert!(panel.html.contains("Encore chaude"));
+    let token = panel.csrf();
+    let at = panel
+        .html
+        .find("/dashboard/shops/boulangerie/replies/")
+        .unwrap();
+    let id: String = panel.html[at + 37..].chars().take(36).collect();
+    let path = format!("/dashboard/shops/boulangerie/replies/{id}");
+    // Staff may not speak for the shop; an empty answer is refused; neither sends anything.
+    let staff_token = staff.token("/account").await;
+    t.unchanged(|| async {
+        let refused = staff
+            .post(&path, &[("_csrf", &staff_token), ("content", "Oui")])
+            .await;
+        assert_eq!(refused.status, 403);
+        let empty = owner
+            .post(&path, &[("_csrf", &token), ("content", "  ")])
+            .await;
+        assert_eq!(empty.status, 422);
+    })
+    .await;
+    let sent = owner
+        .post(
+            &path,
+            &[
+                ("_csrf", &token),
+                ("content", "Oui, la dernière fournée sort à 17 h 30."),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.html);
+    let got = fake
+        .wait_for("the answer", 10, |r| {
+            r.iter().any(|r| {
+                r.activity["type"] == "Create" && r.activity["object"]["inReplyTo"] == note_id
+            })
+        })
+        .await;
+    let create = got
+        .iter()
+        .find(|r| r.activity["type"] == "Create" && r.activity["object"]["inReplyTo"] == note_id)
+        .unwrap();
+    assert!(create.verified, "signed by the shop");
+    crate::schemas::assert_valid("activity-create", &create.activity);
+    let answer = &create.activity["object"];
+    assert!(answer["content"].as_str().unwrap().contains("17 h 30"));
+    assert_eq!(answer["tag"][0]["type"], "Mention");
+    assert_eq!(answer["tag"][0]["href"], alice);
+    // Its document is served where its id says.
+    let doc = t
+        .client
+        .get(answer["id"].as_str().unwrap())
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(doc.status(), 200);
+    let doc: serde_json::Value = doc.json().await.unwrap();
+    crate::schemas::assert_valid("reply-note", &doc);
+    assert_eq!(doc["inReplyTo"], note_id);
+    let panel = owner.get("/dashboard/shops/boulangerie/fediverse").await;
+    assert!(panel.html.contains("répondu"));
+}

@@ -114,6 +114,10 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route("/dashboard/shops/{slug}/fediverse", get(shop::fediverse))
         .route(
+            "/dashboard/shops/{slug}/replies/{id}",
+            post(shop::answer_reply),
+        )
+        .route(
             "/dashboard/shops/{slug}/import",
             get(shop::import_form)
                 .post(shop::import)
@@ -377,6 +381,7 @@ impl Visit {
                 "password" => w.password_saved,
                 "revoked" => w.revoked,
                 "blocked" => w.blocked_msg,
+                "answered" => w.answered_msg,
                 _ => return None,
             }
             .to_string(),

@@ -1115,6 +1115,8 @@ struct FollowerRow {
 }
 
 struct InteractionRow {
+    id: String,
+    answered: bool,
     kind: String,
     actor: String,
     actor_name: String,
@@ -1127,6 +1129,8 @@ struct InteractionRow {
 struct FediversePage {
     d: Dash,
     title: String,
+    slug: String,
+    can_answer: bool,
     handle: String,
     followers_text: String,
     followers: Vec<FollowerRow>,
@@ -1168,6 +1172,9 @@ pub async fn fediverse(v: Visit, Path(slug): Path<String>) -> Response {
         Ok(a) => a,
         Err(e) => return v.error(e),
     };
+    let answered = crate::domain::audience::answered(&v.node, m.id)
+        .await
+        .unwrap_or_default();
     let w = v.w();
     let n = audience.follower_count;
     v.render(
@@ -1175,6 +1182,8 @@ pub async fn fediverse(v: Visit, Path(slug): Path<String>) -> Response {
         &FediversePage {
             d: shop_dash(&v, &m, "fediverse"),
             title: w.fediverse_title.into(),
+            slug: m.slug.clone(),
+            can_answer: allow(&v.caller(), Action::AnswerReplies(m.id)).is_ok(),
             handle: format!("@{}@{}", m.slug, v.node.urls.host()),
             followers_text: format!(
                 "{n} {}",
@@ -1193,6 +1202,8 @@ pub async fn fediverse(v: Visit, Path(slug): Path<String>) -> Response {
                 .interactions
                 .into_iter()
                 .map(|(i, product)| InteractionRow {
+                    id: i.id.to_string(),
+                    answered: answered.contains(&i.id),
                     kind: match i.kind.as_str() {
                         "like" => w.like,
                         "announce" => w.announce,
@@ -1339,6 +1350,30 @@ pub async fn export(v: Visit, Path(slug): Path<String>) -> Response {
             }
             res
         }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/shops/{slug}/replies/{id}`: answers a reply as the shop.
+pub async fn answer_reply(
+    v: Visit,
+    Path((slug, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = shop_for(&v, &slug, Action::AnswerReplies).await {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return v.error(Error::NotFound("no such reply".into()));
+    };
+    match crate::federation::replies::answer(&v.node, &v.caller(), &slug, id, f.get("content"))
+        .await
+    {
+        Ok(_) => Visit::done(&format!("/dashboard/shops/{slug}/fediverse"), "answered"),
         Err(e) => v.error(e),
     }
 }
