@@ -131,11 +131,64 @@ pub struct Settings {
     pub mail_from: String,
 }
 
-/// What the public pages say about the node and how they draw maps.
+/// The licence of the node's open data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Licence {
+    /// Licence Ouverte 2.0 (Etalab), France's default for public open data.
+    #[default]
+    Etalab2,
+    /// Open Database License 1.0.
+    Odbl,
+}
+
+impl Licence {
+    /// How settings spell it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Licence::Etalab2 => "etalab-2.0",
+            Licence::Odbl => "odbl-1.0",
+        }
+    }
+
+    /// Reads the spelling back.
+    pub fn parse(s: &str) -> Option<Licence> {
+        match s {
+            "etalab-2.0" => Some(Licence::Etalab2),
+            "odbl-1.0" => Some(Licence::Odbl),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Licence::Etalab2 => "Licence Ouverte 2.0 (Etalab)",
+            Licence::Odbl => "Open Database License (ODbL) 1.0",
+        }
+    }
+
+    /// Its text's address.
+    pub fn url(self) -> &'static str {
+        match self {
+            Licence::Etalab2 => "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            Licence::Odbl => "https://opendatacommons.org/licenses/odbl/1-0/",
+        }
+    }
+}
+
+/// What the public pages say about the node and how they draw maps. The command line gives
+/// the defaults; the admin's settings page overrides name, description, operator, contact,
+/// licence and logo (kept in the database).
 #[derive(Debug, Clone)]
 pub struct Site {
     /// The node's name.
     pub name: String,
+    /// A sentence or two about the node, on its home and about pages.
+    pub description: Option<String>,
+    /// The licence of its open data.
+    pub licence: Licence,
+    /// The logo's path under `/media/`, if the admin uploaded one.
+    pub logo: Option<String>,
     /// Who runs it.
     pub operator: Option<String>,
     /// How to reach them.
@@ -160,6 +213,9 @@ impl Site {
             } else {
                 public_url.host_str().unwrap_or("Étal").to_string()
             },
+            description: None,
+            licence: Licence::default(),
+            logo: None,
             operator: None,
             contact: None,
             tile_url: DEFAULT_TILE_URL.into(),
@@ -223,6 +279,9 @@ impl Settings {
             );
         }
         let site = Site {
+            description: None,
+            licence: Licence::default(),
+            logo: None,
             name: opts.name.clone().or(file.name).unwrap_or(defaults.name),
             operator: opts.operator.clone().or(file.operator),
             contact: opts.contact.clone().or(file.contact),

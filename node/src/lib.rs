@@ -57,6 +57,9 @@ pub struct Node {
     pub pages: http::cache::PageCache,
     /// Sends invitations and password resets.
     pub mail: mail::Mailer,
+    /// What the pages say about the node: the settings' defaults, overridden by the admin's
+    /// settings page (see [`Node::site`]).
+    site: std::sync::RwLock<Arc<config::Site>>,
 }
 
 impl Node {
@@ -78,7 +81,9 @@ impl Node {
         let urls = Urls::new(&settings.public_url);
         let fed = Federation::new(&db, &urls, &settings).await?;
         let mail = mail::Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from)?;
+        let site = db::settings::site(&db, &settings.site).await?;
         Ok(Node {
+            site: std::sync::RwLock::new(Arc::new(site)),
             mail,
             urls,
             settings,
@@ -107,6 +112,24 @@ impl Node {
             tracing::error!(error = %e, "cannot count a change for the other node processes");
         }
         self.wake();
+    }
+
+    /// What the pages say about the node now.
+    pub fn site(&self) -> Arc<config::Site> {
+        self.site
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reads the admin's site settings again (after a change, here or in another process).
+    pub async fn reload_site(&self) -> anyhow::Result<()> {
+        let site = db::settings::site(&self.db, &self.settings.site).await?;
+        *self
+            .site
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(site);
+        Ok(())
     }
 
     /// Where photos are stored.

@@ -212,13 +212,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     if node.mail.can_mail() {
                         let body = format!(
                             "Bonjour,\n\nChoisissez votre mot de passe pour {} ici :\n\n{}\n",
-                            node.settings.site.name, link.url
+                            node.site().name,
+                            link.url
                         );
                         if let Err(e) = node
                             .mail
                             .send(
                                 &link.email,
-                                &format!("Invitation : {}", node.settings.site.name),
+                                &format!("Invitation : {}", node.site().name),
                                 &body,
                             )
                             .await

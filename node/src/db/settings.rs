@@ -61,3 +61,56 @@ pub async fn node_key_pair(db: &Db) -> sqlx::Result<(String, String)> {
         .fetch_one(db.pool())
         .await
 }
+
+/// Keys of the admin's site settings.
+pub const SITE_KEYS: [&str; 6] = [
+    "site.name",
+    "site.description",
+    "site.operator",
+    "site.contact",
+    "site.licence",
+    "site.logo",
+];
+
+/// The site as the admin set it, over `defaults` (the command line's).
+pub async fn site(db: &Db, defaults: &crate::config::Site) -> sqlx::Result<crate::config::Site> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT key, value FROM node_settings WHERE key LIKE 'site.%'")
+            .fetch_all(db.pool())
+            .await?;
+    let mut site = defaults.clone();
+    for (key, value) in rows {
+        let value = Some(value).filter(|v| !v.is_empty());
+        match key.as_str() {
+            "site.name" => {
+                if let Some(v) = value {
+                    site.name = v;
+                }
+            }
+            "site.description" => site.description = value,
+            "site.operator" => site.operator = value.or(site.operator),
+            "site.contact" => site.contact = value.or(site.contact),
+            "site.licence" => {
+                if let Some(l) = value.as_deref().and_then(crate::config::Licence::parse) {
+                    site.licence = l;
+                }
+            }
+            "site.logo" => site.logo = value,
+            _ => {}
+        }
+    }
+    Ok(site)
+}
+
+/// Sets (or, with an empty value, clears) a site setting.
+pub async fn set(tx: &mut Tx, key: &str, value: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO node_settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key.to_string())
+    .bind(value.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -61,6 +61,10 @@ pub async fn watch_changes(node: Arc<Node>) {
                 // Unknown before (first read, or after a failed one) counts as changed.
                 if last != Some(n) {
                     node.pages.invalidate();
+                    // The admin may have changed the site's settings in another process.
+                    if let Err(e) = node.reload_site().await {
+                        tracing::warn!(error = %e, "cannot read the site settings");
+                    }
                 }
                 last = Some(n);
             }

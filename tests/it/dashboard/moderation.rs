@@ -162,3 +162,92 @@ async fn the_owner_answers_a_reply_and_its_author_receives_the_answer() {
     let panel = owner.get("/dashboard/shops/boulangerie/fediverse").await;
     assert!(panel.html.contains("répondu"));
 }
+
+#[tokio::test]
+async fn the_admin_names_the_site_chooses_its_licence_and_uploads_a_logo() {
+    use reqwest::multipart::{Form, Part};
+    let t = spawn().await;
+    t.merchant("cave").await;
+    let mut admin = person(&t, "admin@ville.fr", None, true).await;
+    let page = admin.get("/dashboard/admin/settings").await;
+    assert_eq!(page.status, 200);
+    let token = page.csrf();
+    let logo = {
+        let img = image::RgbImage::from_fn(600, 300, |x, _| image::Rgb([(x % 256) as u8, 40, 90]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let form = |name: &str| {
+        Form::new()
+            .text("_csrf", token.clone())
+            .text("name", name.to_string())
+            .text("description", "Les commerces du centre-ville, en ligne.")
+            .text("operator", "Mairie de Rambouillet")
+            .text("contact", "commerces@rambouillet.fr")
+            .text("licence", "odbl-1.0")
+    };
+    // An empty name is refused and nothing changes.
+    t.unchanged(|| async {
+        let bad = admin
+            .post_multipart("/dashboard/admin/settings", form(" "))
+            .await;
+        assert_eq!(bad.status, 422);
+    })
+    .await;
+    let saved = admin
+        .post_multipart(
+            "/dashboard/admin/settings",
+            form("Commerces de Rambouillet").part(
+                "logo",
+                Part::bytes(logo)
+                    .file_name("logo.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let home = reqwest::get(format!("{}/", t.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("<title>Commerces de Rambouillet</title>"),
+        "{home}"
+    );
+    assert!(home.contains("Les commerces du centre-ville, en ligne."));
+    let at = home
+        .find("/media/site/logo-")
+        .expect("the logo in the header");
+    let src: String = home[at..].chars().take_while(|c| *c != '"').collect();
+    let img = reqwest::get(format!("{}{src}", t.url)).await.unwrap();
+    assert_eq!(img.status(), 200);
+    let decoded = image::load_from_memory(&img.bytes().await.unwrap()).unwrap();
+    assert!(decoded.width() <= 256 && decoded.height() <= 256);
+    let about = reqwest::get(format!("{}/about", t.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(about.contains("Open Database License") && about.contains("Mairie de Rambouillet"));
+    let feed = reqwest::get(format!("{}/feed.atom", t.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains("<rights>Open Database License (ODbL) 1.0</rights>"));
+    // A shop's owner may not change the site.
+    let mut owner = person(
+        &t,
+        "o@cave.fr",
+        Some(("cave", etal_node::model::account::Role::Owner)),
+        false,
+    )
+    .await;
+    assert_eq!(owner.get("/dashboard/admin/settings").await.status, 403);
+}

@@ -9,7 +9,9 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use super::{Dash, Visit};
+use crate::config::Licence;
 use crate::domain::authz::{allow, Action};
+use crate::domain::site::SiteInput;
 use crate::domain::{accounts, merchants, moderation};
 use crate::error::Error;
 use crate::model::account::Role;
@@ -388,6 +390,86 @@ pub async fn moderate(
     };
     match moderation::hide_reply(&v.node, &v.caller(), id, hidden).await {
         Ok(()) => Visit::done("/dashboard/admin/moderation", "saved"),
+        Err(e) => v.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dash/settings.html")]
+struct SettingsPage {
+    d: Dash,
+    title: String,
+    name: String,
+    description: String,
+    operator: String,
+    contact: String,
+    licence: String,
+    licences: Vec<(&'static str, &'static str)>,
+    logo: Option<String>,
+}
+
+fn settings_page(v: &Visit, d: Dash, status: StatusCode, input: Option<&SiteInput>) -> Response {
+    let site = v.node.site();
+    let page = SettingsPage {
+        d,
+        title: v.w().settings.into(),
+        name: input.map_or(site.name.clone(), |i| i.name.clone()),
+        description: input.map_or(site.description.clone().unwrap_or_default(), |i| {
+            i.description.clone()
+        }),
+        operator: input.map_or(site.operator.clone().unwrap_or_default(), |i| {
+            i.operator.clone()
+        }),
+        contact: input.map_or(site.contact.clone().unwrap_or_default(), |i| {
+            i.contact.clone()
+        }),
+        licence: input.map_or(site.licence.code().to_string(), |i| i.licence.clone()),
+        licences: [Licence::Etalab2, Licence::Odbl]
+            .iter()
+            .map(|l| (l.code(), l.name()))
+            .collect(),
+        logo: site.logo.as_ref().map(|l| v.node.urls.media(l).to_string()),
+    };
+    v.render(status, &page)
+}
+
+/// `GET /dashboard/admin/settings`.
+pub async fn settings(v: Visit) -> Response {
+    match admin_dash(&v, "settings") {
+        Ok(d) => settings_page(&v, d, StatusCode::OK, None),
+        Err(r) => r,
+    }
+}
+
+/// `POST /dashboard/admin/settings`: name, description, operator, contact, licence, logo.
+pub async fn save_settings(v: Visit, form: axum::extract::Multipart) -> Response {
+    let mut d = match admin_dash(&v, "settings") {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let (f, files) = match super::shop::read_multipart(&v, form).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let input = SiteInput {
+        name: f.get("name").into(),
+        description: f.get("description").into(),
+        operator: f.get("operator").into(),
+        contact: f.get("contact").into(),
+        licence: f.get("licence").into(),
+        logo: files.into_iter().next(),
+        remove_logo: f.get("remove_logo") == "1",
+    };
+    let shown = SiteInput {
+        logo: None,
+        ..input.clone()
+    };
+    match crate::domain::site::update(&v.node, &v.caller(), input).await {
+        Ok(()) => Visit::done("/dashboard/admin/settings", "saved"),
+        Err(e @ Error::Invalid(_)) => {
+            d.errors = v.error_lines(&e);
+            settings_page(&v, d, StatusCode::UNPROCESSABLE_ENTITY, Some(&shown))
+        }
         Err(e) => v.error(e),
     }
 }

@@ -144,6 +144,14 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route("/dashboard/admin/moderation", get(admin::replies))
         .route(
+            "/dashboard/admin/settings",
+            get(admin::settings)
+                .post(admin::save_settings)
+                .layer(DefaultBodyLimit::max(
+                    crate::domain::site::MAX_LOGO_BYTES + 64 * 1024,
+                )),
+        )
+        .route(
             "/dashboard/admin/moderation/{id}/{action}",
             post(admin::moderate),
         )
@@ -356,7 +364,7 @@ impl Visit {
         Dash {
             lang: self.lang,
             w: self.w(),
-            site_name: self.node.settings.site.name.clone(),
+            site_name: self.node.site().name.clone(),
             css: super::pages::assets::url("site.css"),
             csrf: self.csrf(),
             email: self.session.as_ref().map(|s| s.user.email.clone()),
@@ -626,7 +634,7 @@ async fn send_link(
     link: &accounts::Link,
     invite: bool,
 ) -> Result<Option<String>, Error> {
-    let site = &node.settings.site.name;
+    let site = &node.site().name.clone();
     let (subject, body) = match (invite, lang) {
         (true, Lang::Fr) => (
             format!("Invitation : {site}"),

@@ -383,7 +383,10 @@ pub async fn new_product(v: Visit, Path(slug): Path<String>) -> Response {
 }
 
 /// A multipart form's fields and photos, after its CSRF token is checked.
-async fn read_multipart(v: &Visit, mut form: Multipart) -> Result<(Fields, Vec<Bytes>), Response> {
+pub(super) async fn read_multipart(
+    v: &Visit,
+    mut form: Multipart,
+) -> Result<(Fields, Vec<Bytes>), Response> {
     v.check_origin()?;
     let mut fields = Fields::default();
     let mut photos = Vec::new();
@@ -413,7 +416,7 @@ async fn read_multipart(v: &Visit, mut form: Multipart) -> Result<(Fields, Vec<B
             }
         };
         if is_file {
-            if !data.is_empty() && (name == "photo" || name == "file") {
+            if !data.is_empty() && (name == "photo" || name == "file" || name == "logo") {
                 photos.push(data);
             }
         } else {
@@ -762,8 +765,8 @@ fn profile_page(
             categories: categories(v.lang),
             week: week_rows(v.lang, week),
             other_hours: other,
-            tiles: v.node.settings.site.tile_url.clone(),
-            attribution: v.node.settings.site.tile_attribution.clone(),
+            tiles: v.node.site().tile_url.clone(),
+            attribution: v.node.site().tile_attribution.clone(),
         },
     )
 }

@@ -13,7 +13,7 @@ async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
     let t = texts(lang);
     let shops = db::merchants::count_live(node.db.pool()).await?;
     let products = db::products::count_live(node.db.pool()).await?;
-    let site = &node.settings.site;
+    let site = node.site();
     let operator = site.operator.clone().unwrap_or_else(|| match lang {
         Lang::Fr => format!(
             "Le nœud {} n’a pas encore indiqué qui le gère.",
@@ -49,7 +49,10 @@ async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
         head: Head {
             title: format!("{} — {}", t.about, site.name),
             og_title: format!("{} — {}", t.about, site.name),
-            description: t.data_licence_text.to_string(),
+            description: site
+                .description
+                .clone()
+                .unwrap_or_else(|| t.data_licence_text.to_string()),
             canonical: format!("{}/about", node.urls.base()),
             og_type: "website",
             image: Some(site_image(node)),
@@ -60,6 +63,18 @@ async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
         contact: site.contact.clone(),
         contact_href,
         counts,
+        licence_text: match lang {
+            Lang::Fr => format!(
+                "Les fiches des commerces et des produits sont des données ouvertes, sous {} : réutilisables librement, en citant la source.",
+                site.licence.name()
+            ),
+            Lang::En => format!(
+                "Shop and product listings are open data, under the {}: free to reuse, crediting the source.",
+                site.licence.name()
+            ),
+        },
+        licence_name: site.licence.name(),
+        licence_url: site.licence.url(),
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -163,7 +178,7 @@ pub(super) async fn oembed(
             "title": format!("{} — {}", p.fields.name, price),
             "author_name": m.fields.name,
             "author_url": node.urls.merchant(&m.slug).to_string(),
-            "provider_name": node.settings.site.name,
+            "provider_name": node.site().name,
             "provider_url": format!("{}/", node.urls.base()),
             "cache_age": 3600,
             "thumbnail_url": cards::product_card_url(&node.urls, &p, m.version),

@@ -44,19 +44,19 @@ pub fn site_card_url(node: &Node) -> String {
     format!(
         "{}/cards/site.jpg?v={}",
         node.urls.base(),
-        name_tag(&node.settings.site.name)
+        name_tag(&node.site().name)
     )
 }
 
 async fn site_card(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
-    let tag = format!("site-{}", name_tag(&node.settings.site.name));
+    let tag = format!("site-{}", name_tag(&node.site().name));
     let file = node
         .settings
         .data_dir
         .join("cards")
         .join(format!("{tag}.jpg"));
     let job = Job {
-        title: node.settings.site.name.clone(),
+        title: node.site().name.clone(),
         price: None,
         shop: Some("Commerces et produits du coin".into()),
         town: Some(node.urls.host().to_string()),
@@ -114,7 +114,7 @@ async fn product_card(
             price: Some(price),
             shop: Some(m.fields.name.clone()),
             town: Some(m.fields.address.city.clone()),
-            site: node.settings.site.name.clone(),
+            site: node.site().name.clone(),
             photo,
             accent: crate::avatar::colour(m.fields.category.as_deref()),
         };
@@ -165,7 +165,7 @@ async fn shop_card(
                 "{} {}",
                 m.fields.address.postal_code, m.fields.address.city
             )),
-            site: node.settings.site.name.clone(),
+            site: node.site().name.clone(),
             photo,
             accent: crate::avatar::colour(m.fields.category.as_deref()),
         };

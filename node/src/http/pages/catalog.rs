@@ -21,7 +21,7 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
     .await?;
     let shops = db::merchants::list(node.db.pool(), None, HOME_SHOPS).await?;
     let shop_count = db::merchants::count_live(node.db.pool()).await?;
-    let site = &node.settings.site.name;
+    let site = &node.site().name.clone();
     let intro = match lang {
         Lang::Fr => format!(
             "{} commerces, {} produits : cherchez, comparez, suivez vos commerçants sur le fédivers.",
@@ -181,7 +181,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
     let near = query.near;
     let page = SearchPage {
         head: Head {
-            title: format!("{heading} — {}", node.settings.site.name),
+            title: format!("{heading} — {}", node.site().name),
             og_title: heading.clone(),
             description: results_text(total, lang),
             canonical: format!("{}{}", node.urls.base(), ask.with("lang", None)),
@@ -250,17 +250,17 @@ async fn category_page(node: &Node, ask: &Ask, code: &str) -> Result<Response> {
         Lang::Fr => format!(
             "{label} : {} chez les commerçants de {}.",
             results_text(total, lang),
-            node.settings.site.name
+            node.site().name
         ),
         Lang::En => format!(
             "{label}: {} from the shops of {}.",
             results_text(total, lang),
-            node.settings.site.name
+            node.site().name
         ),
     };
     let page = ListingPage {
         head: Head {
-            title: format!("{label} — {}", node.settings.site.name),
+            title: format!("{label} — {}", node.site().name),
             og_title: label.clone(),
             description,
             canonical: page_canonical(&canonical, ask.page()),
@@ -326,7 +326,7 @@ async fn tag_page(node: &Node, ask: &Ask, tag: &str) -> Result<Response> {
     };
     let page = ListingPage {
         head: Head {
-            title: format!("{heading} — {}", node.settings.site.name),
+            title: format!("{heading} — {}", node.site().name),
             og_title: heading.clone(),
             description: format!("{} {heading}", t.tagged),
             canonical,

@@ -112,7 +112,7 @@ async fn feed(node: &Node, shop: Option<&Merchant>) -> Result<String> {
         None => (
             format!("{}/feed.atom", node.urls.base()),
             format!("{}/", node.urls.base()),
-            node.settings.site.name.clone(),
+            node.site().name.clone(),
         ),
     };
     let updated = items
@@ -127,11 +127,12 @@ async fn feed(node: &Node, shop: Option<&Merchant>) -> Result<String> {
          <link rel=\"self\" type=\"application/atom+xml\" href=\"{0}\"/>\
          <link rel=\"alternate\" type=\"text/html\" href=\"{3}\"/>\
          <author><name>{1}</name></author><generator uri=\"https://etal.coop\">Étal</generator>\
-         <rights>Licence Ouverte 2.0 (Etalab)</rights>",
+         <rights>{4}</rights>",
         esc(&self_url),
         esc(&title),
         rfc3339(updated),
         esc(&alternate),
+        esc(node.site().licence.name()),
     );
     for p in &items {
         let shop = names.get(&p.merchant_id).map_or("", String::as_str);

@@ -54,7 +54,7 @@ async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
     });
     let page = ShopPage {
         head: Head {
-            title: format!("{} — {}", f.name, node.settings.site.name),
+            title: format!("{} — {}", f.name, node.site().name),
             og_title: f.name.clone(),
             description,
             canonical: page_canonical(&url, ask.page()),

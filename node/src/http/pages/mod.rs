@@ -151,7 +151,13 @@ fn chrome(node: &Node, ask: &Ask, scripts: &[&str]) -> Chrome {
     Chrome {
         lang: ask.lang,
         t: texts(ask.lang),
-        site_name: node.settings.site.name.clone(),
+        site_name: node.site().name.clone(),
+        site_description: node.site().description.clone(),
+        logo: node
+            .site()
+            .logo
+            .as_ref()
+            .map(|l| node.urls.media(l).to_string()),
         css: assets::url("site.css"),
         q: ask.param("q").unwrap_or_default().to_string(),
         switch_url: ask.with("lang", Some(other.tag().to_string())),
@@ -169,8 +175,8 @@ const MAP_SCRIPTS: &[&str] = &["leaflet/leaflet.js", "map.js", "site.js"];
 
 fn map_data(node: &Node) -> MapData {
     MapData {
-        tiles: node.settings.site.tile_url.clone(),
-        attribution: node.settings.site.tile_attribution.clone(),
+        tiles: node.site().tile_url.clone(),
+        attribution: node.site().tile_attribution.clone(),
     }
 }
 
@@ -247,7 +253,7 @@ pub fn error_page(node: &Node, headers: &HeaderMap, uri: Uri, e: Error) -> Respo
     };
     let page = ErrorPage {
         head: Head {
-            title: format!("{heading} — {}", node.settings.site.name),
+            title: format!("{heading} — {}", node.site().name),
             og_title: heading.to_string(),
             description: text.to_string(),
             canonical: node.urls.base().to_string(),
@@ -338,7 +344,7 @@ fn site_image(node: &Node) -> OgImage {
         url: cards::site_card_url(node),
         width: crate::card::WIDTH,
         height: crate::card::HEIGHT,
-        alt: node.settings.site.name.clone(),
+        alt: node.site().name.clone(),
     }
 }
 

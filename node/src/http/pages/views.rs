@@ -21,6 +21,10 @@ pub struct Chrome {
     pub t: &'static Texts,
     /// The node's name.
     pub site_name: String,
+    /// What the admin wrote about the node.
+    pub site_description: Option<String>,
+    /// The node's logo, if the admin uploaded one.
+    pub logo: Option<String>,
     /// The stylesheet's URL (versioned).
     pub css: String,
     /// What the search box holds.
@@ -501,6 +505,9 @@ pub struct AboutPage {
     pub contact: Option<String>,
     pub contact_href: Option<String>,
     pub counts: String,
+    pub licence_text: String,
+    pub licence_name: &'static str,
+    pub licence_url: &'static str,
 }
 
 /// 404, 410, 500.

@@ -1,0 +1,800 @@
+// Browser checks of an Étal node's merchant and admin dashboard, on a phone.
+//
+//   node dashboard.mjs http://127.0.0.1:PORT OWNER_WELCOME_LINK ADMIN_WELCOME_LINK [SHOP_SLUG]
+//
+// The two links are those `etal admin user create` prints (the owner's with --merchant). The
+// node must run with --allow-private-networks (so that it talks to the fake follower on
+// loopback) and a short --publish-delay (a new product's Create is awaited here).
+//
+// Three incognito contexts of a phone-sized headless Chromium:
+//   - signed out: /login (and a wrong password), /account/reset, /dashboard sending to /login;
+//   - the shop owner: invitation link → password chosen → the shop's products → "new product",
+//     a photo picked, name and price typed → the list shows it → its edit page and public page;
+//     a fake fediverse account (fediverse.mjs) that followed the shop beforehand must receive
+//     the product's Create(Note) with its photo; "Épuisé" on it; every other shop page; sign
+//     out and back in with the login form;
+//   - a node admin: invitation link → password → the admin pages.
+// Every page gets a full-page screenshot, an axe-core audit (WCAG 2.1 A and AA), structure
+// checks (one h1, html[lang], a main landmark), and no console error nor failed request to
+// the node. Requests to any other host (map tiles) are aborted.
+//
+// One line per check; target/browser/dashboard-report.json lists them all; exit code 1 when
+// any check failed. Selectors used here are the contract the dashboard's templates keep.
+
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import axe from 'axe-core';
+import { startFollower } from './fediverse.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OUT = path.resolve(process.env.ETAL_BROWSER_OUT || path.join(HERE, '..', '..', 'target', 'browser'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const PHONE = { width: 390, height: 844, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+const PHOTO_FROM = 'boulangerie-martin';
+const PASSWORD = 'Tomates-cerises-2024';
+const CREATE_TIMEOUT_MS = 30000;
+
+const [nodeArg, ownerLink, adminLink, shopArg] = process.argv.slice(2);
+if (!nodeArg || !ownerLink || !adminLink) {
+  console.error('usage: node dashboard.mjs http://127.0.0.1:PORT OWNER_WELCOME_LINK ADMIN_WELCOME_LINK [SHOP_SLUG]');
+  process.exit(2);
+}
+const base = new URL(nodeArg);
+const ORIGIN = base.origin;
+const stamp = Date.now().toString(36).slice(-5);
+// A name nobody else uses, with letters a French shop would type.
+const PRODUCT_NAME = `Potimarron bio d'Île-de-France ${stamp}`;
+
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping.
+
+const checks = [];
+const pages = [];
+const startedAt = new Date();
+
+function check(name, ok, detail = '') {
+  checks.push({ name, ok: Boolean(ok), detail: detail || undefined });
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${String(detail).replace(/\n/g, '\n       ')}` : ''}`);
+  return Boolean(ok);
+}
+
+function errText(e) {
+  return (e && e.message ? e.message : String(e)).split('\n')[0];
+}
+
+/** Runs a step; an exception becomes one failed check instead of stopping the run. */
+async function step(name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    check(name, false, errText(e));
+    return undefined;
+  }
+}
+
+function note(text) {
+  console.log(`     (${text})`);
+}
+
+function sameOrigin(url) {
+  try {
+    return new URL(url).origin === ORIGIN;
+  } catch {
+    return false;
+  }
+}
+
+function abs(href) {
+  return new URL(href, base).href;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Tabs: a page with what its current visit produced (console errors, failed requests).
+
+function freshSeen(expectMainStatus = null, mainUrl = null) {
+  return { consoleErrors: [], failedRequests: [], expectMainStatus, mainUrl };
+}
+
+async function openTab(context, who) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.setDefaultNavigationTimeout(60000);
+  await page.setViewport(PHONE);
+  await page.setExtraHTTPHeaders({ 'Accept-Language': 'fr-FR,fr;q=0.9,en;q=0.5' });
+  const tab = { page, who, seen: freshSeen(), posts: [] };
+  await page.setRequestInterception(true);
+  page.on('request', (req) => {
+    if (req.isInterceptResolutionHandled()) return;
+    const url = req.url();
+    if (req.method() === 'POST') tab.posts.push({ url, origin: req.headers().origin ?? null });
+    if (sameOrigin(url) || url.startsWith('data:') || url.startsWith('blob:')) req.continue();
+    else req.abort('blockedbyclient'); // map tiles and anything else: never leave the machine
+  });
+  page.on('requestfailed', (req) => {
+    if (!sameOrigin(req.url())) return;
+    tab.seen.failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText || 'failed'}`);
+  });
+  page.on('response', (res) => {
+    const url = res.url();
+    if (!sameOrigin(url) || res.status() < 400) return;
+    const isMain = res.request().isNavigationRequest() && res.request().frame() === page.mainFrame();
+    if (isMain && tab.seen.expectMainStatus === res.status()) return;
+    tab.seen.failedRequests.push(`${res.request().method()} ${url}: HTTP ${res.status()}`);
+  });
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location()?.url || '';
+    if (where && !sameOrigin(where) && /^https?:/.test(where)) return; // a request we aborted
+    if (tab.seen.expectMainStatus && /Failed to load resource/.test(msg.text()) && where.split('?')[0] === tab.seen.mainUrl) return;
+    tab.seen.consoleErrors.push(`${msg.text()}${where ? ` (${where})` : ''}`);
+  });
+  page.on('pageerror', (err) => tab.seen.consoleErrors.push(`uncaught: ${errText(err)}`));
+  return tab;
+}
+
+/** Loads a URL in the tab. */
+async function visit(tab, url, { status = null } = {}) {
+  const href = abs(url);
+  tab.seen = freshSeen(status, href.split('?')[0]);
+  return tab.page.goto(href, { waitUntil: 'load' });
+}
+
+/** Taps an element that leads to another page (link or submit button) and waits for it. */
+async function tapAndWait(tab, handle, { status = null, mainUrl = null } = {}) {
+  tab.seen = freshSeen(status, mainUrl);
+  await handle.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  const [res] = await Promise.all([
+    tab.page.waitForNavigation({ waitUntil: 'load' }),
+    handle.tap().catch(() => handle.click()),
+  ]);
+  return res;
+}
+
+async function settle(page) {
+  await page.waitForNetworkIdle({ idleTime: 300, timeout: 5000 }).catch(() => {});
+}
+
+function targetText(target) {
+  return (Array.isArray(target) ? target : [target]).map((t) => (Array.isArray(t) ? t.join(' >> ') : t)).join(' >>> ');
+}
+
+async function runAxe(page) {
+  // script-src 'self' may refuse an inline script tag: then evaluate the source over CDP.
+  await page.addScriptTag({ content: axe.source }).catch(() => {});
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axe.source);
+  return page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return r.violations;
+  }, AXE_TAGS);
+}
+
+let shotNumber = 0;
+
+/** Every check made on each page the browser shows. */
+async function audit(tab, name, res, { status = 200 } = {}) {
+  const { page } = tab;
+  await settle(page);
+  const url = page.url();
+  const record = { name, who: tab.who, url, status: res ? res.status() : null, screenshot: null, violations: null };
+  pages.push(record);
+  check(`${name}: ${new URL(url).pathname} answers ${status}`, res && res.status() === status,
+    res ? `got ${res.status()}` : 'no response');
+
+  shotNumber++;
+  const file = `dash-${String(shotNumber).padStart(2, '0')}-${name}.png`;
+  await step(`${name}: screenshot`, async () => {
+    await page.screenshot({ path: path.join(OUT, file), fullPage: true });
+    record.screenshot = file;
+  });
+
+  const facts = await page.evaluate(() => ({
+    h1: document.querySelectorAll('h1').length,
+    lang: document.documentElement.getAttribute('lang'),
+    main: document.querySelectorAll('main, [role="main"]').length,
+    title: document.title,
+  }));
+  check(`${name}: exactly one h1`, facts.h1 === 1, `found ${facts.h1}`);
+  check(`${name}: html[lang] is set`, Boolean(facts.lang && facts.lang.trim()), `lang=${JSON.stringify(facts.lang)}`);
+  check(`${name}: has a main landmark`, facts.main >= 1, `found ${facts.main}`);
+  check(`${name}: has a title`, Boolean(facts.title && facts.title.trim()), `title=${JSON.stringify(facts.title)}`);
+  // Judged before axe is injected, so nothing of ours counts.
+  check(`${name}: no console error`, tab.seen.consoleErrors.length === 0, tab.seen.consoleErrors.join('\n'));
+  check(`${name}: no failed request to the node`, tab.seen.failedRequests.length === 0, tab.seen.failedRequests.join('\n'));
+
+  await step(`${name}: axe audit ran`, async () => {
+    const violations = await runAxe(page);
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const minor = violations.length - bad.length;
+    const detail = bad
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 4).map((n) => targetText(n.target)).join(' | ')}`)
+      .join('\n');
+    check(`${name}: axe WCAG 2.1 A/AA: no serious or critical violation`, bad.length === 0,
+      bad.length ? detail : minor ? `${minor} minor/moderate: ${violations.map((v) => v.id).join(', ')}` : '');
+    record.violations = violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      nodes: v.nodes.slice(0, 10).map((n) => ({ target: targetText(n.target), html: n.html, summary: n.failureSummary })),
+    }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers (Node's fetch: no cookies, public endpoints only).
+
+async function getJson(url) {
+  const res = await fetch(abs(url), { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  return res.json();
+}
+
+/** A real JPEG for the upload: one of the demo products' photos, as the node serves it. */
+async function downloadPhoto(dir) {
+  const list = await getJson(`/api/v1/products?merchant=${PHOTO_FROM}`);
+  const image = (list.items || []).flatMap((p) => p.images || [])[0];
+  if (!image) throw new Error(`no demo product of ${PHOTO_FROM} has a photo`);
+  const variants = image.variants || [];
+  const pick = variants.find((v) => v.name === 'large') || variants[0] || image;
+  const res = await fetch(pick.url);
+  const body = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200 || body[0] !== 0xff || body[1] !== 0xd8) {
+    throw new Error(`${pick.url}: HTTP ${res.status}, ${res.headers.get('content-type')}, not a JPEG`);
+  }
+  const file = path.join(dir, 'panier.jpg');
+  await writeFile(file, body);
+  return { file, bytes: body.length, from: pick.url };
+}
+
+/** The shop's product with this name, from the public API (newest first). */
+async function apiProduct(slug, name) {
+  const list = await getJson(`/api/v1/products?merchant=${encodeURIComponent(slug)}`);
+  return (list.items || []).find((p) => p.name === name) || null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed out.
+
+async function signedOut(browser) {
+  const context = await browser.createBrowserContext();
+  const tab = await openTab(context, 'visitor');
+  try {
+    await step('login: visit', async () => {
+      const res = await visit(tab, '/login');
+      await audit(tab, 'login', res);
+      const form = await tab.page.evaluate(() => ({
+        email: Boolean(document.querySelector('form #email[type=email]')),
+        password: Boolean(document.querySelector('form #password[type=password]')),
+        csrf: Boolean(document.querySelector('form input[type=hidden][name=_csrf]')?.value),
+        submit: Boolean(document.querySelector('form button[type=submit]')),
+        labels: ['email', 'password'].every((id) => document.querySelector(`label[for=${id}]`)),
+        reset: Boolean(document.querySelector('a[href="/account/reset"]')),
+      }));
+      check('login: form has #email, #password, _csrf, a submit button and labels',
+        form.email && form.password && form.csrf && form.submit && form.labels, JSON.stringify(form));
+      check('login: links to /account/reset', form.reset);
+    });
+
+    await step('login: wrong password', async () => {
+      await tab.page.type('#email', 'personne@example.test');
+      await tab.page.type('#password', 'pas-le-bon-mot-de-passe');
+      const res = await tapAndWait(tab, await tab.page.$('form button[type=submit]'), { status: 401, mainUrl: abs('/login') });
+      const errors = await tab.page.$eval('.errors[role=alert]', (e) => e.textContent.trim()).catch(() => null);
+      check('login: a wrong password shows an alert (.errors[role=alert])', errors, errors || 'none');
+      await audit(tab, 'login-error', res, { status: 401 });
+    });
+
+    await step('signed out: /dashboard sends to /login', async () => {
+      const res = await visit(tab, '/dashboard');
+      const at = new URL(tab.page.url());
+      check('signed out: /dashboard redirects to /login?next=…', at.pathname === '/login' && res?.status() === 200,
+        `${tab.page.url()} (${res?.status()})`);
+    });
+
+    await step('reset: visit', async () => {
+      const res = await visit(tab, '/account/reset');
+      await audit(tab, 'reset', res);
+      await tab.page.type('#email', 'personne@example.test');
+      const sent = await tapAndWait(tab, await tab.page.$('form button[type=submit]'));
+      const text = await tab.page.$eval('main', (m) => m.textContent.replace(/\s+/g, ' ').trim());
+      check('reset: asking for a link answers without a form (no hint whether the address exists)',
+        !(await tab.page.$('main form #email')), text.slice(0, 160));
+      await audit(tab, 'reset-sent', sent);
+    });
+  } finally {
+    await context.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// An invitation link: the welcome page, a password, and where it leads.
+
+async function welcome(tab, name, link) {
+  const res = await visit(tab, link);
+  await audit(tab, name, res);
+  const email = await tab.page.evaluate(
+    () => document.querySelector('input[autocomplete=username]')?.value || document.querySelector('main strong')?.textContent || '',
+  );
+  const input = await tab.page.$('#password');
+  if (!check(`${name}: password field #password (minlength 10)`, input,
+    input ? '' : 'no #password on the page')) return { email, landed: null };
+  const minlength = await input.evaluate((i) => i.getAttribute('minlength'));
+  check(`${name}: #password asks for at least 10 characters`, Number(minlength) >= 10, `minlength=${minlength}`);
+  await input.tap().catch(() => {});
+  await input.type(PASSWORD);
+  let landed = await tapAndWait(tab, await tab.page.$('main form button[type=submit]'));
+  const linkPath = new URL(link).pathname;
+  const stuck = new URL(tab.page.url()).pathname === linkPath;
+  const post = [...tab.posts].reverse().find((p) => new URL(p.url).pathname === linkPath);
+  check(`${name}: submitting the password form signs in and leaves the link page`, !stuck,
+    stuck ? `HTTP ${landed?.status()} at ${tab.page.url()}; the browser sent Origin: ${post?.origin}` +
+      ` (the link page has Referrer-Policy: ${res?.headers()['referrer-policy']})` : `→ ${tab.page.url()}`);
+  if (stuck && landed?.status() === 403) {
+    // A refused form. Go on with the rest of the journey anyway: the same form, posted by
+    // fetch with a referrer policy under which the browser sends the real Origin.
+    note(`${name}: working around the refusal to check the pages behind it`);
+    await visit(tab, link);
+    const r = await tab.page.evaluate(async (password) => {
+      const form = document.querySelector('main form');
+      const body = new URLSearchParams(new FormData(form));
+      body.set('password', password);
+      const res = await fetch(form.action || location.href, {
+        method: 'POST', body, credentials: 'same-origin', redirect: 'follow', referrerPolicy: 'strict-origin',
+      });
+      return { status: res.status, url: res.url };
+    }, PASSWORD);
+    note(`${name}: the same form with Origin set: HTTP ${r.status} at ${r.url}`);
+    landed = await visit(tab, r.url);
+  }
+  const cookies = await tab.page.cookies();
+  check(`${name}: choosing a password signs in (an httpOnly session cookie is set)`,
+    cookies.some((c) => c.httpOnly && /session/i.test(c.name)),
+    cookies.map((c) => `${c.name}${c.httpOnly ? ' (httpOnly)' : ''}`).join(', ') || 'no cookie');
+  return { email, landed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shop owner, with the fake follower.
+
+async function owner(browser, alice, photo) {
+  const context = await browser.createBrowserContext();
+  const tab = await openTab(context, 'owner');
+  const { page } = tab;
+  const out = { slug: shopArg || null, productId: null };
+  try {
+    let email = '';
+    let landed = null;
+    await step('welcome: owner invitation', async () => {
+      ({ email, landed } = await welcome(tab, 'welcome', ownerLink));
+    });
+    if (!landed) {
+      check('owner: signed in', false, 'the welcome step failed; the owner checks are skipped');
+      return out;
+    }
+
+    // The owner of one shop lands on that shop's products.
+    const at = new URL(page.url());
+    const m = at.pathname.match(/^\/dashboard\/shops\/([^/]+)$/);
+    check('owner: lands on /dashboard/shops/SLUG after choosing a password', m, page.url());
+    out.slug = m ? decodeURIComponent(m[1]) : out.slug;
+    if (!out.slug) return out;
+    const slug = out.slug;
+    const shopPath = `/dashboard/shops/${slug}`;
+    await audit(tab, 'products', landed);
+    await step('products: list', async () => {
+      const list = await page.evaluate(() => ({
+        items: document.querySelectorAll('.plist .pitem').length,
+        quick: document.querySelectorAll('.plist form.quick').length,
+        soldOut: [...document.querySelectorAll('.plist form.soldout button')].map((b) => b.textContent.trim()),
+        newLink: Boolean(document.querySelector('main a[href$="/products/new"]')),
+      }));
+      check('products: quick-edit forms on the list', list.items > 0 && list.quick === list.items,
+        `${list.items} products, ${list.quick} quick forms`);
+      check('products: "Épuisé" buttons on products in stock', list.soldOut.length > 0 && list.soldOut.every((t) => t.startsWith('Épuisé')),
+        list.soldOut.slice(0, 2).join(' | ') || 'none');
+      check('products: "new product" link', list.newLink);
+    });
+
+    // Alice follows the shop before the product exists.
+    const shopActor = abs(`/shops/${slug}`);
+    let followed = false;
+    await step('fediverse: alice follows the shop', async () => {
+      const sent = await alice.follow(shopActor);
+      check(`fediverse: signed Follow of ${shopActor} answers 202`, sent.status === 202, `HTTP ${sent.status} ${sent.body.slice(0, 200)}`);
+      const accept = await alice.waitFor((a) => a?.type === 'Accept'
+        && (a.object === sent.activity.id || a.object?.id === sent.activity.id), 15000);
+      check('fediverse: alice receives the Accept of her Follow', accept, accept.path);
+      check('fediverse: the Accept is signed with the shop\'s key', accept.signature.ok,
+        accept.signature.error || accept.signature.keyId);
+      followed = true;
+    });
+
+    // New product, on the phone.
+    let createdAt = 0;
+    await step('product-new: open the form', async () => {
+      const link = await page.$('main a[href$="/products/new"]');
+      const res = await tapAndWait(tab, link);
+      check('product-new: URL is …/products/new', new URL(page.url()).pathname === `${shopPath}/products/new`, page.url());
+      await audit(tab, 'product-new', res);
+
+      const photos = await page.$('#photos');
+      if (!check('product-new: file input #photos', photos)) return;
+      const accept = await photos.evaluate((i) => `${i.type} ${i.name} ${i.accept}`);
+      check('product-new: #photos is a file input named "photo" accepting images', /^file photo .*image\//.test(accept), accept);
+      tab.seen.consoleErrors = [];
+      await photos.uploadFile(photo.file);
+      const count = await photos.evaluate((i) => i.files.length);
+      check('product-new: the photo is chosen', count === 1, `${count} file(s)`);
+      const preview = await page.waitForFunction(
+        () => [...document.querySelectorAll('.previews img')].some((i) => i.complete && i.naturalWidth > 0),
+        { timeout: 5000 },
+      ).then(() => true, () => false);
+      const previewImgs = await page.$$eval('.previews img', (l) => l.map((i) => i.src.split(':')[0] + ':…'));
+      check('product-new: a preview of the photo is shown (dash.js)', preview,
+        preview ? '' : `${previewImgs.length} img in .previews (${previewImgs.join(', ')}), none loaded` +
+          (tab.seen.consoleErrors.length ? `; console: ${tab.seen.consoleErrors.join(' | ')}` : ''));
+      tab.seen.consoleErrors = [];
+
+      await page.type('#name', PRODUCT_NAME);
+      await page.type('#price', '4,50');
+      await page.select('#unit', await page.$eval('#unit', (s) => [...s.options].find((o) => o.value === 'kg')?.value || s.value));
+      await page.type('#stock', '12');
+      const summary = await page.$('details summary');
+      if (summary) {
+        await summary.tap().catch(() => summary.click());
+        const open = await page.$eval('details', (d) => d.open);
+        check('product-new: "more details" opens on tap', open);
+        if (open) await page.type('#description', 'Récolté cette semaine, chair douce et sucrée.');
+      }
+      createdAt = Date.now();
+      const res2 = await tapAndWait(tab, await page.$('main form button[type=submit]'));
+      const done = new URL(page.url());
+      check('product-new: submitting leads to the list with ?done=created',
+        done.pathname === shopPath && done.searchParams.get('done') === 'created', page.url());
+      await audit(tab, 'products-created', res2);
+
+      const flash = await page.$eval('.flash[role=status]', (e) => e.textContent.trim()).catch(() => null);
+      check('products-created: a status message says so', flash, flash || 'no .flash[role=status]');
+      const row = await page.evaluate((name) => {
+        const a = [...document.querySelectorAll('.plist a.name')].find((x) => x.textContent.trim() === name);
+        if (!a) return null;
+        const li = a.closest('li');
+        const img = li.querySelector('img');
+        return {
+          href: a.getAttribute('href'),
+          first: document.querySelector('.plist a.name') === a,
+          img: img ? { src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0 } : null,
+          price: li.querySelector('input[name=price]')?.value,
+        };
+      }, PRODUCT_NAME);
+      if (!check('products-created: the list shows the new product', row, row ? row.href : `no a.name "${PRODUCT_NAME}"`)) return;
+      check('products-created: it comes first', row.first);
+      check('products-created: its thumbnail is the photo', row.img && row.img.loaded && /^\/media\//.test(new URL(row.img.src, ORIGIN).pathname),
+        JSON.stringify(row.img));
+      check('products-created: its price reads 4,50', /^4[,.]50$/.test(row.price || ''), `price=${JSON.stringify(row.price)}`);
+      out.productId = (row.href.match(/\/dashboard\/products\/([^/?#]+)/) || [])[1] || null;
+    });
+
+    // The edit page.
+    if (out.productId) {
+      await step('product-edit: visit', async () => {
+        const link = await page.$(`.plist a.name[href="/dashboard/products/${out.productId}"]`);
+        const res = await tapAndWait(tab, link);
+        await audit(tab, 'product-edit', res);
+        const form = await page.evaluate(() => ({
+          name: document.querySelector('#name')?.value,
+          price: document.querySelector('#price')?.value,
+          unit: document.querySelector('#unit')?.value,
+          stock: document.querySelector('#stock')?.value,
+          photos: [...document.querySelectorAll('ul.photos img')].map((i) => ({ alt: i.alt, ok: i.complete && i.naturalWidth > 0 })),
+        }));
+        check('product-edit: the form holds what was typed',
+          form.name === PRODUCT_NAME && /^4[,.]50$/.test(form.price) && form.stock === '12',
+          JSON.stringify({ name: form.name, price: form.price, unit: form.unit, stock: form.stock }));
+        check('product-edit: lists the uploaded photo', form.photos.length === 1 && form.photos[0].ok, JSON.stringify(form.photos));
+      });
+    }
+
+    // The public side: the API and the product's page.
+    let apiItem = null;
+    await step('public: the API lists the product', async () => {
+      apiItem = await apiProduct(slug, PRODUCT_NAME);
+      if (!check(`public: GET /api/v1/products?merchant=${slug} lists "${PRODUCT_NAME}"`, apiItem)) return;
+      check('public: the API product is the one of the dashboard', !out.productId || apiItem.id === out.productId,
+        `api ${apiItem.id}, dashboard ${out.productId}`);
+      check('public: the API product has one image', (apiItem.images || []).length === 1, `${(apiItem.images || []).length} images`);
+      check('public: price 4.50', apiItem.price === '4.50', `price=${apiItem.price}`);
+    });
+    if (apiItem) {
+      await step('public-product: visit', async () => {
+        const res = await visit(tab, `/products/${apiItem.id}`);
+        await audit(tab, 'public-product', res);
+        const shown = await page.evaluate(() => ({
+          h1: document.querySelector('h1')?.textContent.trim(),
+          imgs: [...document.querySelectorAll('main img')].map((i) => ({ src: i.getAttribute('src'), alt: i.alt, ok: i.complete && i.naturalWidth > 0 })),
+        }));
+        check('public-product: the h1 is the product name', shown.h1 === PRODUCT_NAME, `h1=${JSON.stringify(shown.h1)}`);
+        check('public-product: shows the photo (a loaded <img> from /media/)',
+          shown.imgs.some((i) => i.ok && /\/media\//.test(i.src)), JSON.stringify(shown.imgs.slice(0, 3)));
+      });
+    }
+
+    // The follower receives the product with its photo.
+    let create = null;
+    if (followed && createdAt) {
+      await step('fediverse: Create(Note) of the product', async () => {
+        const left = Math.max(1000, CREATE_TIMEOUT_MS - (Date.now() - createdAt));
+        create = await alice.waitFor((a) => a?.type === 'Create' && a.object?.type === 'Note' && mentions(a.object, PRODUCT_NAME), left);
+        const waited = ((create.at - createdAt) / 1000).toFixed(1);
+        check('fediverse: alice receives a Create(Note) naming the product', create, `after ${waited} s, on ${create.path}`);
+        check('fediverse: the Create is signed with the shop\'s key', create.signature.ok, create.signature.error || create.signature.keyId);
+        const attachments = [].concat(create.activity.object.attachment || []);
+        const images = attachments.filter((x) => x && (x.type === 'Image' || x.type === 'Document') && /^image\//.test(x.mediaType || 'image/'));
+        check('fediverse: the Note carries the photo as an image attachment', images.length >= 1,
+          JSON.stringify(attachments.map((x) => ({ type: x.type, mediaType: x.mediaType, url: x.url }))));
+        if (images.length) {
+          const url = typeof images[0].url === 'string' ? images[0].url : images[0].url?.href;
+          const res = await fetch(url);
+          const type = res.headers.get('content-type') || '';
+          await res.arrayBuffer();
+          check('fediverse: the attachment URL answers an image', res.status === 200 && type.startsWith('image/'), `${url}: ${res.status} ${type}`);
+          check('fediverse: the attachment has alt text (name)', typeof images[0].name === 'string' && images[0].name.trim() !== '',
+            `name=${JSON.stringify(images[0].name)}`);
+        }
+        const updates = alice.received.filter((r) => r.activity?.type === 'Update' && r.at < create.at);
+        check('fediverse: no Update before the Create (the photo travelled in it)', updates.length === 0, `${updates.length} Update(s)`);
+      });
+    }
+
+    // A reply from alice, so that the fediverse and moderation pages have something to show.
+    if (create) {
+      await step('fediverse: alice replies to the product', async () => {
+        const noteId = `${alice.actorId}/notes/${Date.now()}`;
+        const reply = {
+          '@context': 'https://www.w3.org/ns/activitystreams',
+          id: `${noteId}/activity`,
+          type: 'Create',
+          actor: alice.actorId,
+          to: ['https://www.w3.org/ns/activitystreams#Public'],
+          cc: [create.activity.actor],
+          object: {
+            id: noteId,
+            type: 'Note',
+            attributedTo: alice.actorId,
+            inReplyTo: create.activity.object.id,
+            to: ['https://www.w3.org/ns/activitystreams#Public'],
+            cc: [create.activity.actor],
+            content: '<p>Il en reste pour samedi ?</p>',
+            published: new Date().toISOString(),
+          },
+        };
+        const res = await alice.post(abs(`/shops/${slug}/inbox`), reply);
+        check('fediverse: a signed reply answers 202', res.status === 202, `HTTP ${res.status} ${res.body.slice(0, 200)}`);
+      });
+    }
+
+    // "Épuisé" on the new product.
+    if (out.productId) {
+      await step('products: "Épuisé" on the new product', async () => {
+        let res = await visit(tab, shopPath);
+        const button = await page.$(`form.soldout[action="/dashboard/products/${out.productId}/quick"] button`);
+        if (!check('products: the new product has an "Épuisé" button', button)) return;
+        const sinceUpdate = new Set(alice.received);
+        res = await tapAndWait(tab, button);
+        const done = new URL(page.url());
+        check('products: "Épuisé" leads back to the list with ?done=saved',
+          done.pathname === shopPath && done.searchParams.get('done') === 'saved', page.url());
+        check('products: "Épuisé" page answers 200', res?.status() === 200, `got ${res?.status()}`);
+        const after = await page.evaluate((id) => ({
+          button: Boolean(document.querySelector(`form.soldout[action="/dashboard/products/${id}/quick"]`)),
+          avail: document.querySelector(`#avail-${id}`)?.value,
+        }), out.productId);
+        check('products: the product now shows as out of stock, without the button', !after.button && after.avail === 'out_of_stock',
+          JSON.stringify(after));
+        const item = await apiProduct(slug, PRODUCT_NAME);
+        check('products: the API says out_of_stock', item?.availability === 'out_of_stock', `availability=${item?.availability}`);
+        if (followed) {
+          const upd = await alice.waitFor((a) => a?.type === 'Update' && a.object?.type === 'Note' && mentions(a.object, PRODUCT_NAME), 15000, sinceUpdate)
+            .catch((e) => ({ error: e.message }));
+          check('fediverse: alice receives an Update(Note) of the product', !upd.error, upd.error || `on ${upd.path}`);
+        }
+      });
+    }
+
+    // Every other page of the shop.
+    for (const [name, sub] of [['profile', '/profile'], ['people', '/people'], ['fediverse', '/fediverse'], ['import', '/import']]) {
+      await step(`${name}: visit`, async () => {
+        const link = await page.$(`nav.tabs a[href="${shopPath}${sub}"]`);
+        let res;
+        if (link) res = await tapAndWait(tab, link);
+        else {
+          note(`no tab links to ${shopPath}${sub}; loading it`);
+          res = await visit(tab, `${shopPath}${sub}`);
+        }
+        check(`${name}: its tab is marked aria-current=page`,
+          await page.$(`nav.tabs a[href="${shopPath}${sub}"][aria-current=page]`));
+        await audit(tab, name, res);
+        if (name === 'profile') {
+          const f = await page.evaluate(() => ({
+            name: document.querySelector('#name')?.value,
+            hours: document.querySelectorAll('table.hours input[type=time]').length,
+            pin: Boolean(document.querySelector('#pinmap')),
+          }));
+          check('profile: hours editor and map pin', f.name && f.hours >= 28 && f.pin, JSON.stringify(f));
+        } else if (name === 'people') {
+          const f = await page.evaluate((mail) => ({
+            me: [...document.querySelectorAll('main .rows li')].some((li) => li.textContent.includes(mail)),
+            invite: Boolean(document.querySelector('form[action$="/people"] #email')),
+            token: Boolean(document.querySelector('form[action$="/tokens"] #token_name')),
+          }), email);
+          check('people: lists the owner, invitation and token forms', f.me && f.invite && f.token, JSON.stringify(f));
+        } else if (name === 'fediverse') {
+          const f = await page.evaluate(() => ({
+            followers: [...document.querySelectorAll('main a[href]')].map((a) => a.href),
+            text: document.querySelector('main')?.textContent.replace(/\s+/g, ' ') || '',
+          }));
+          check('fediverse: lists alice among the followers', f.followers.some((h) => h.startsWith(alice.origin)),
+            f.followers.filter((h) => !sameOrigin(h)).join(', ') || 'no follower link');
+          if (create) check('fediverse: shows alice\'s reply', f.text.includes('Il en reste pour samedi'));
+        } else if (name === 'import') {
+          const csv = await page.evaluate(async (href) => {
+            const r = await fetch(href, { credentials: 'same-origin' });
+            return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+          }, `${shopPath}/products.csv`);
+          check('import: the export link is there', await page.$(`a[href="${shopPath}/products.csv"]`));
+          check('import: products.csv is a CSV listing the new product',
+            csv.status === 200 && /csv/.test(csv.type || '') && csv.text.includes(PRODUCT_NAME),
+            `${csv.status} ${csv.type}, ${csv.text.length} chars`);
+        }
+      });
+    }
+
+    await step('account: visit', async () => {
+      const link = await page.$('header nav a[href="/account"]');
+      const res = link ? await tapAndWait(tab, link) : await visit(tab, '/account');
+      await audit(tab, 'account', res);
+      const f = await page.evaluate(() => ({
+        current: Boolean(document.querySelector('#current_password')),
+        sessions: document.querySelectorAll('main ul.rows li').length,
+        thisDevice: Boolean(document.querySelector('main ul.rows li strong')),
+        everywhere: Boolean(document.querySelector('form[action="/account/sign-out-everywhere"] button')),
+      }));
+      check('account: password form, sessions (this device marked), sign out everywhere',
+        f.current && f.sessions >= 1 && f.thisDevice && f.everywhere, JSON.stringify(f));
+    });
+
+    // Sign out, then back in with the login form.
+    await step('sign out and in again', async () => {
+      const out1 = await page.$('header form[action="/logout"] button');
+      if (!check('header: a sign-out button', out1)) return;
+      await tapAndWait(tab, out1);
+      check('sign out: leads to /login', new URL(page.url()).pathname === '/login', page.url());
+      const back = await visit(tab, shopPath);
+      check('sign out: the dashboard asks to sign in again', new URL(page.url()).pathname === '/login', page.url());
+      if (!email) email = await page.$eval('#email', (i) => i.value).catch(() => '');
+      if (!check('sign in: the owner\'s address is known', email)) return;
+      await page.$eval('#email', (i) => { i.value = ''; });
+      await page.type('#email', email);
+      await page.type('#password', PASSWORD);
+      const res = await tapAndWait(tab, await page.$('main form button[type=submit]'));
+      check('sign in: the login form leads back to the shop (next=)', new URL(page.url()).pathname === shopPath, page.url());
+      check('sign in: answers 200', res?.status() === 200 && back?.status() === 200, `got ${res?.status()}`);
+    });
+  } finally {
+    await context.close();
+  }
+  return out;
+}
+
+/** Whether an AP object names the product (content or FEP-0837's publishes.name). */
+function mentions(object, name) {
+  const plain = (s) => String(s || '').replace(/<[^>]*>/g, ' ').replace(/&#39;|&#x27;|&apos;/g, "'").replace(/&amp;/g, '&');
+  return [object.content, object.name, object.publishes?.name, object.summary].some((s) => plain(s).includes(name));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node admin.
+
+async function admin(browser) {
+  const context = await browser.createBrowserContext();
+  const tab = await openTab(context, 'admin');
+  const { page } = tab;
+  try {
+    let landed = null;
+    await step('admin-welcome: admin invitation', async () => {
+      ({ landed } = await welcome(tab, 'admin-welcome', adminLink));
+    });
+    if (!landed) {
+      check('admin: signed in', false, 'the welcome step failed; the admin checks are skipped');
+      return;
+    }
+    check('admin: lands on /dashboard', new URL(page.url()).pathname === '/dashboard', page.url());
+    await audit(tab, 'admin-home', landed);
+
+    const pagesToSee = [
+      ['admin-shops', '/dashboard/admin', () => document.querySelectorAll('main .rows li a[href^="/dashboard/shops/"]').length > 0],
+      ['admin-people', '/dashboard/admin/people', () => Boolean(document.querySelector('main form #email'))],
+      ['admin-blocks', '/dashboard/admin/blocks', () => Boolean(document.querySelector('main form #host'))],
+      ['admin-moderation', '/dashboard/admin/moderation', () => true],
+    ];
+    for (const [name, where, looksRight] of pagesToSee) {
+      await step(`${name}: visit`, async () => {
+        const link = await page.$(`a[href="${where}"]`);
+        const res = link ? await tapAndWait(tab, link) : await visit(tab, where);
+        check(`${name}: URL is ${where}`, new URL(page.url()).pathname === where, page.url());
+        await audit(tab, name, res);
+        check(`${name}: shows its content`, await page.evaluate(looksRight));
+        if (name === 'admin-moderation') {
+          const reply = await page.evaluate(() => document.querySelector('main')?.textContent.includes('Il en reste pour samedi'));
+          check('admin-moderation: lists alice\'s reply', reply);
+        }
+      });
+    }
+  } finally {
+    await context.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  await mkdir(OUT, { recursive: true });
+  console.log(`Checking the dashboard of ${ORIGIN} with ${CHROMIUM}; screenshots and report in ${OUT}`);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'etal-dash-'));
+  let alice = null;
+  let browser = null;
+  try {
+    const photo = await step('photo: download a demo photo to upload', async () => {
+      const p = await downloadPhoto(tmp);
+      check('photo: a demo product photo is a JPEG', true, `${p.bytes} bytes from ${p.from}`);
+      return p;
+    });
+    alice = await startFollower({ log: (line) => process.env.ETAL_BROWSER_VERBOSE && note(line) });
+    note(`fake follower at ${alice.actorId}`);
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+
+    await step('signed out', () => signedOut(browser));
+    if (photo) await step('owner', () => owner(browser, alice, photo));
+    else check('owner: a photo to upload', false, 'the owner journey needs one');
+    await step('admin', () => admin(browser));
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (alice) {
+      await writeFile(path.join(OUT, 'fediverse-received.json'), JSON.stringify(
+        { actor: alice.actorId, requests: alice.requests, received: alice.received }, null, 2) + '\n').catch(() => {});
+      await alice.close();
+    }
+    await rm(tmp, { recursive: true, force: true });
+  }
+
+  const failed = checks.filter((c) => !c.ok).length;
+  const passed = checks.length - failed;
+  await writeFile(path.join(OUT, 'dashboard-report.json'), JSON.stringify({
+    node: ORIGIN,
+    chromium: CHROMIUM,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    product: PRODUCT_NAME,
+    passed,
+    failed,
+    checks,
+    pages,
+  }, null, 2) + '\n');
+  console.log(`\ndashboard: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
