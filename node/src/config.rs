@@ -189,6 +189,8 @@ pub struct Site {
     pub licence: Licence,
     /// The logo's path under `/media/`, if the admin uploaded one.
     pub logo: Option<String>,
+    /// Whether shopkeepers may sign up themselves (the admin approves each shop).
+    pub signup_open: bool,
     /// Who runs it.
     pub operator: Option<String>,
     /// How to reach them.
@@ -216,6 +218,7 @@ impl Site {
             description: None,
             licence: Licence::default(),
             logo: None,
+            signup_open: false,
             operator: None,
             contact: None,
             tile_url: DEFAULT_TILE_URL.into(),
@@ -282,6 +285,7 @@ impl Settings {
             description: None,
             licence: Licence::default(),
             logo: None,
+            signup_open: false,
             name: opts.name.clone().or(file.name).unwrap_or(defaults.name),
             operator: opts.operator.clone().or(file.operator),
             contact: opts.contact.clone().or(file.contact),

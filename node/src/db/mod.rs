@@ -16,6 +16,7 @@ pub mod remote;
 pub mod replies;
 pub mod search;
 pub mod settings;
+pub mod signups;
 pub mod tokens;
 
 use std::str::FromStr;

@@ -63,13 +63,14 @@ pub async fn node_key_pair(db: &Db) -> sqlx::Result<(String, String)> {
 }
 
 /// Keys of the admin's site settings.
-pub const SITE_KEYS: [&str; 6] = [
+pub const SITE_KEYS: [&str; 7] = [
     "site.name",
     "site.description",
     "site.operator",
     "site.contact",
     "site.licence",
     "site.logo",
+    "site.signup",
 ];
 
 /// The site as the admin set it, over `defaults` (the command line's).
@@ -96,6 +97,7 @@ pub async fn site(db: &Db, defaults: &crate::config::Site) -> sqlx::Result<crate
                 }
             }
             "site.logo" => site.logo = value,
+            "site.signup" => site.signup_open = value.as_deref() == Some("1"),
             _ => {}
         }
     }

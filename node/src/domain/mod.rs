@@ -14,6 +14,7 @@ pub mod mirror;
 pub mod moderation;
 pub mod product_input;
 pub mod products;
+pub mod signups;
 pub mod site;
 pub mod spreadsheet;
 

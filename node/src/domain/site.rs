@@ -24,6 +24,8 @@ pub struct SiteInput {
     pub logo: Option<bytes::Bytes>,
     /// Remove the logo.
     pub remove_logo: bool,
+    /// Let shopkeepers sign up themselves.
+    pub signup_open: bool,
 }
 
 /// Largest logo accepted.
@@ -68,6 +70,7 @@ pub async fn update(node: &Node, who: &Caller, input: SiteInput) -> Result<()> {
         ("site.operator", operator.as_str()),
         ("site.contact", contact.as_str()),
         ("site.licence", licence.code()),
+        ("site.signup", if input.signup_open { "1" } else { "" }),
     ] {
         db::settings::set(&mut tx, key, value).await?;
     }

@@ -42,6 +42,11 @@ enum Write {
     DashCreateShop,
     DashSuspendA,
     DashBlockDomain,
+    DashSettings,
+    DashImportA,
+    DashRevokeTokenA,
+    DashRemovePersonA,
+    DashDeletePhotoA,
 }
 
 impl Write {
@@ -76,12 +81,17 @@ impl Write {
             Write::DashProfileA | Write::DashTokenA | Write::DashInviteA => {
                 matches!(who, OwnerA | Admin)
             }
-            Write::DashCreateShop | Write::DashSuspendA | Write::DashBlockDomain => who == Admin,
+            Write::DashCreateShop
+            | Write::DashSuspendA
+            | Write::DashBlockDomain
+            | Write::DashSettings => who == Admin,
+            Write::DashImportA | Write::DashDeletePhotoA => matches!(who, OwnerA | StaffA | Admin),
+            Write::DashRevokeTokenA | Write::DashRemovePersonA => matches!(who, OwnerA | Admin),
         }
     }
 }
 
-const WRITES: [Write; 18] = [
+const WRITES: [Write; 23] = [
     Write::ApiCreateShop,
     Write::ApiEditShopA,
     Write::ApiDeleteShopA,
@@ -100,7 +110,20 @@ const WRITES: [Write; 18] = [
     Write::DashCreateShop,
     Write::DashSuspendA,
     Write::DashBlockDomain,
+    Write::DashSettings,
+    Write::DashImportA,
+    Write::DashRevokeTokenA,
+    Write::DashRemovePersonA,
+    Write::DashDeletePhotoA,
 ];
+
+/// What a trial works on, made before the "before" snapshot.
+struct Target {
+    product: String,
+    photo: String,
+    token: String,
+    person: String,
+}
 
 struct Rig {
     t: TestNode,
@@ -119,9 +142,79 @@ impl Rig {
     }
 
     /// Tries `w` as `who`; true when it was done.
-    async fn attempt(&mut self, w: Write, who: Who, product: &str) -> bool {
+    /// A fresh product with a photo, a token and a staff member of shop A.
+    async fn target(&mut self) -> Target {
+        self.n += 1;
+        let product = self.fresh_product("shop-a").await;
+        let photo = {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(super::photo())
+                    .file_name("p.jpg")
+                    .mime_str("image/jpeg")
+                    .unwrap(),
+            );
+            let a = self
+                .t
+                .send(
+                    self.t
+                        .client
+                        .post(format!("{}/api/v1/products/{product}/images", self.t.url))
+                        .bearer_auth(&self.t.admin)
+                        .multipart(form),
+                )
+                .await;
+            assert_eq!(a.status, 201, "{}", a.body);
+            a.body["id"].as_str().unwrap().to_string()
+        };
+        etal_node::domain::auth::create_token(&self.t.node, "till", Some("shop-a"))
+            .await
+            .unwrap();
+        let shop = etal_node::domain::merchants::get(&self.t.node, "shop-a")
+            .await
+            .unwrap();
+        let token = etal_node::domain::auth::tokens_of(
+            &self.t.node,
+            &etal_node::domain::authz::Caller::Operator,
+            shop.id,
+        )
+        .await
+        .unwrap()[0]
+            .id
+            .to_string();
+        let email = format!("staff{}@a.fr", self.n);
+        etal_node::domain::accounts::create_or_invite(
+            &self.t.node,
+            &email,
+            Some((shop.id, Role::Staff)),
+            false,
+        )
+        .await
+        .unwrap();
+        let person = etal_node::domain::accounts::people(
+            &self.t.node,
+            &etal_node::domain::authz::Caller::Operator,
+            shop.id,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.email == email)
+        .unwrap()
+        .user_id
+        .to_string();
+        Target {
+            product,
+            photo,
+            token,
+            person,
+        }
+    }
+
+    async fn attempt(&mut self, w: Write, who: Who, target: &Target) -> bool {
         self.n += 1;
         let n = self.n;
+        let product = target.product.as_str();
         if w.api() {
             let token = match who {
                 Who::TokenA => Some(self.token_a.clone()),
@@ -271,6 +364,50 @@ impl Rig {
                 }
                 g
             }
+            Write::DashSettings => {
+                let form = Form::new()
+                    .text("_csrf", token.clone())
+                    .text("name", format!("Site {n}"))
+                    .text("licence", "etalab-2.0");
+                b.post_multipart("/dashboard/admin/settings", form).await
+            }
+            Write::DashImportA => {
+                let form = Form::new().text("_csrf", token.clone()).part(
+                    "file",
+                    reqwest::multipart::Part::bytes(
+                        format!("name;price\nImport {n};1,00\n").into_bytes(),
+                    )
+                    .file_name("p.csv")
+                    .mime_str("text/csv")
+                    .unwrap(),
+                );
+                b.post_multipart("/dashboard/shops/shop-a/import", form)
+                    .await
+            }
+            Write::DashRevokeTokenA => {
+                b.post(
+                    &format!("/dashboard/shops/shop-a/tokens/{}/revoke", target.token),
+                    &[("_csrf", &token)],
+                )
+                .await
+            }
+            Write::DashRemovePersonA => {
+                b.post(
+                    &format!("/dashboard/shops/shop-a/people/{}/remove", target.person),
+                    &[("_csrf", &token)],
+                )
+                .await
+            }
+            Write::DashDeletePhotoA => {
+                b.post(
+                    &format!(
+                        "/dashboard/products/{}/photos/{}/delete",
+                        target.product, target.photo
+                    ),
+                    &[("_csrf", &token)],
+                )
+                .await
+            }
             Write::DashBlockDomain => {
                 let host = format!("spam{n}.example");
                 b.post(
@@ -334,10 +471,10 @@ async fn every_write_is_allowed_or_refused_as_the_rules_say() {
             ]
         };
         for &who in callers {
-            let product = rig.fresh_product("shop-a").await;
+            let target = rig.target().await;
             rig.t.drain().await;
             let before = rig.t.snapshot().await;
-            let done = rig.attempt(w, who, &product).await;
+            let done = rig.attempt(w, who, &target).await;
             if w.allowed(who) {
                 assert!(done, "{w:?} should be allowed to {who:?}");
             } else {
@@ -353,5 +490,5 @@ async fn every_write_is_allowed_or_refused_as_the_rules_say() {
             tried += 1;
         }
     }
-    assert_eq!(tried, 8 * 2 + 10 * 5);
+    assert_eq!(tried, 8 * 2 + 15 * 5);
 }

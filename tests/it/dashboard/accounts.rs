@@ -274,3 +274,87 @@ async fn a_password_reset_arrives_by_mail_and_ends_the_other_sessions() {
     );
     assert!(inbox.try_recv().is_err(), "no mail for an unknown address");
 }
+
+#[tokio::test]
+async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
+    let t = spawn().await;
+    // Closed by default.
+    let mut visitor = Browser::new(&t);
+    assert_eq!(visitor.get("/signup").await.status, 403);
+    let mut admin = person(&t, "admin@ville.fr", None, true).await;
+    let page = admin.get("/dashboard/admin/settings").await;
+    let token = page.csrf();
+    let open = admin
+        .post_multipart(
+            "/dashboard/admin/settings",
+            reqwest::multipart::Form::new()
+                .text("_csrf", token.clone())
+                .text("name", "Commerces de Rambouillet")
+                .text("licence", "etalab-2.0")
+                .text("signup_open", "1"),
+        )
+        .await;
+    assert_eq!(open.status, 303, "{}", open.html);
+    let form = visitor.get("/signup").await;
+    assert_eq!(form.status, 200);
+    let vt = form.csrf();
+    let fields = [
+        ("_csrf", vt.as_str()),
+        ("shop_name", "Boulangerie Saint-Lubin"),
+        ("postal_code", "78120"),
+        ("city", "Rambouillet"),
+        ("email", "Lucie@Saint-Lubin.fr"),
+        ("password", "ma boulangerie depuis 1998"),
+        ("message", "Boulangerie rue Chasles."),
+    ];
+    // A short password is refused and names the field; nothing is made.
+    t.unchanged(|| async {
+        let mut bad = fields;
+        bad[5] = ("password", "court");
+        let refused = visitor.post("/signup", &bad).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.html.contains("Mot de passe"), "{}", refused.html);
+    })
+    .await;
+    let sent = visitor.post("/signup", &fields).await;
+    assert_eq!(sent.status, 200, "{}", sent.html);
+    // The account works at once, without a shop until approval.
+    let mut lucie = Browser::new(&t);
+    assert_eq!(
+        lucie
+            .sign_in("lucie@saint-lubin.fr", "ma boulangerie depuis 1998")
+            .await
+            .status,
+        303
+    );
+    let home = lucie.get("/dashboard").await;
+    assert!(home.html.contains("attend d’être validée"), "{}", home.html);
+    // The admin sees the request and approves it with the proposed slug.
+    let list = admin.get("/dashboard/admin").await;
+    assert!(
+        list.html.contains("Boulangerie Saint-Lubin") && list.html.contains("lucie@saint-lubin.fr")
+    );
+    assert!(list.html.contains("value=\"boulangerie-saint-lubin\""));
+    let at = list.html.find("/dashboard/admin/signups/").unwrap();
+    let id: String = list.html[at + 25..].chars().take(36).collect();
+    let approved = admin
+        .post(
+            &format!("/dashboard/admin/signups/{id}/approve"),
+            &[("_csrf", &token), ("slug", "boulangerie-saint-lubin")],
+        )
+        .await;
+    assert_eq!(approved.status, 303, "{}", approved.html);
+    let shop = t.get("/api/v1/merchants/boulangerie-saint-lubin").await;
+    assert_eq!(shop.status, 200);
+    assert_eq!(shop.body["name"], "Boulangerie Saint-Lubin");
+    let home = lucie.get("/dashboard").await;
+    assert_eq!(home.location(), "/dashboard/shops/boulangerie-saint-lubin");
+    // A decided request cannot be decided again.
+    let again = admin
+        .post(
+            &format!("/dashboard/admin/signups/{id}/refuse"),
+            &[("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(again.status, 404);
+}

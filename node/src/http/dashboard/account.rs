@@ -18,6 +18,7 @@ struct LoginPage {
     title: String,
     email: String,
     next: String,
+    signup_open: bool,
 }
 
 #[derive(Template)]
@@ -77,6 +78,7 @@ fn login_page(
             d,
             email: email.into(),
             next: next.into(),
+            signup_open: v.node.site().signup_open,
         },
     )
 }
@@ -402,4 +404,87 @@ pub async fn forgot(v: Visit, body: Bytes) -> Response {
             sent: true,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "dash/signup.html")]
+struct SignupPage {
+    d: Dash,
+    title: String,
+    open: bool,
+    sent: bool,
+    f: crate::domain::signups::SignUp,
+}
+
+fn signup_page(
+    v: &Visit,
+    status: StatusCode,
+    f: crate::domain::signups::SignUp,
+    sent: bool,
+    errors: Vec<String>,
+) -> Response {
+    let mut d = v.dash("");
+    d.errors = errors;
+    v.render(
+        status,
+        &SignupPage {
+            d,
+            title: v.w().signup_title.into(),
+            open: v.node.site().signup_open,
+            sent,
+            f,
+        },
+    )
+}
+
+/// `GET /signup`: a shopkeeper asks for a shop (when the admin opened sign-up).
+pub async fn signup_form(v: Visit) -> Response {
+    let status = if v.node.site().signup_open {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    signup_page(&v, status, Default::default(), false, vec![])
+}
+
+/// `POST /signup`.
+pub async fn signup(v: Visit, body: Bytes) -> Response {
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let input = crate::domain::signups::SignUp {
+        email: f.get("email").into(),
+        password: f.get("password").into(),
+        shop_name: f.get("shop_name").into(),
+        postal_code: f.get("postal_code").into(),
+        city: f.get("city").into(),
+        message: f.get("message").into(),
+    };
+    match crate::domain::signups::request(&v.node, &input, &v.client).await {
+        Ok(()) => signup_page(&v, StatusCode::OK, Default::default(), true, vec![]),
+        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
+            let lines = v.error_lines(&e);
+            let shown = crate::domain::signups::SignUp {
+                password: String::new(),
+                ..input
+            };
+            signup_page(&v, StatusCode::UNPROCESSABLE_ENTITY, shown, false, lines)
+        }
+        Err(Error::TooManyRequests { detail, .. }) => signup_page(
+            &v,
+            StatusCode::TOO_MANY_REQUESTS,
+            input_without_password(input),
+            false,
+            vec![detail],
+        ),
+        Err(e) => v.error(e),
+    }
+}
+
+fn input_without_password(input: crate::domain::signups::SignUp) -> crate::domain::signups::SignUp {
+    crate::domain::signups::SignUp {
+        password: String::new(),
+        ..input
+    }
 }

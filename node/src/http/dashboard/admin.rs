@@ -32,12 +32,40 @@ struct ShopItem {
     suspended: bool,
 }
 
+struct SignupItem {
+    id: String,
+    email: String,
+    shop_name: String,
+    place: String,
+    message: Option<String>,
+    slug: String,
+}
+
 #[derive(Template)]
 #[template(path = "dash/admin.html")]
 struct ShopsPage {
     d: Dash,
     title: String,
     shops: Vec<ShopItem>,
+    signups: Vec<SignupItem>,
+}
+
+/// A slug proposed from a shop's name: `Boulangerie Martin` → `boulangerie-martin`.
+fn slug_of(name: &str) -> String {
+    let mut out = String::new();
+    for c in deunicode::deunicode(name).to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 async fn shops_page(
@@ -58,6 +86,10 @@ async fn shops_page(
         Ok(s) => s,
         Err(e) => return v.error(e),
     };
+    let signups = match crate::domain::signups::pending(&v.node, &v.caller()).await {
+        Ok(s) => s,
+        Err(e) => return v.error(e),
+    };
     v.render(
         status,
         &ShopsPage {
@@ -69,6 +101,17 @@ async fn shops_page(
                     slug: s.slug,
                     name: s.name,
                     suspended: s.suspended,
+                })
+                .collect(),
+            signups: signups
+                .into_iter()
+                .map(|r| SignupItem {
+                    id: r.id.to_string(),
+                    slug: slug_of(&r.shop_name),
+                    email: r.email,
+                    place: format!("{} {}", r.postal_code, r.city),
+                    shop_name: r.shop_name,
+                    message: r.message,
                 })
                 .collect(),
         },
@@ -406,6 +449,7 @@ struct SettingsPage {
     licence: String,
     licences: Vec<(&'static str, &'static str)>,
     logo: Option<String>,
+    signup_open: bool,
 }
 
 fn settings_page(v: &Visit, d: Dash, status: StatusCode, input: Option<&SiteInput>) -> Response {
@@ -429,6 +473,7 @@ fn settings_page(v: &Visit, d: Dash, status: StatusCode, input: Option<&SiteInpu
             .map(|l| (l.code(), l.name()))
             .collect(),
         logo: site.logo.as_ref().map(|l| v.node.urls.media(l).to_string()),
+        signup_open: input.map_or(site.signup_open, |i| i.signup_open),
     };
     v.render(status, &page)
 }
@@ -459,6 +504,7 @@ pub async fn save_settings(v: Visit, form: axum::extract::Multipart) -> Response
         licence: f.get("licence").into(),
         logo: files.into_iter().next(),
         remove_logo: f.get("remove_logo") == "1",
+        signup_open: f.get("signup_open") == "1",
     };
     let shown = SiteInput {
         logo: None,
@@ -471,5 +517,64 @@ pub async fn save_settings(v: Visit, form: axum::extract::Multipart) -> Response
             settings_page(&v, d, StatusCode::UNPROCESSABLE_ENTITY, Some(&shown))
         }
         Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/admin/signups/{id}/{approve|refuse}`.
+pub async fn decide_signup(
+    v: Visit,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admin_dash(&v, "merchants") {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return v.error(Error::NotFound("no such request".into()));
+    };
+    let caller = v.caller();
+    match action.as_str() {
+        "approve" => {
+            match crate::domain::signups::approve(&v.node, &caller, id, f.get("slug")).await {
+                Ok((m, email)) => {
+                    let site = v.node.site();
+                    let body = format!(
+                    "Bonjour,\n\nVotre boutique « {} » est en ligne sur {} : {}\nConnectez-vous pour ajouter vos produits : {}\n\n— {}\n",
+                    m.fields.name,
+                    site.name,
+                    v.node.urls.merchant(&m.slug),
+                    v.node.urls.page("login"),
+                    site.name
+                );
+                    if let Err(e) = v
+                        .node
+                        .mail
+                        .send(
+                            &email,
+                            &format!("Votre boutique est en ligne : {}", site.name),
+                            &body,
+                        )
+                        .await
+                    {
+                        tracing::error!(error = format!("{e:#}"), "cannot send the approval mail");
+                    }
+                    Visit::done("/dashboard/admin", "saved")
+                }
+                Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
+                    let lines = v.error_lines(&e);
+                    shops_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines, None).await
+                }
+                Err(e) => v.error(e),
+            }
+        }
+        "refuse" => match crate::domain::signups::refuse(&v.node, &caller, id).await {
+            Ok(()) => Visit::done("/dashboard/admin", "saved"),
+            Err(e) => v.error(e),
+        },
+        _ => v.error(Error::NotFound(format!("no action \"{action}\""))),
     }
 }

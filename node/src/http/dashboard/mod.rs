@@ -72,6 +72,11 @@ pub fn router() -> Router<Arc<Node>> {
             "/account/reset/{secret}",
             get(account::reset_form).post(account::reset),
         )
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route(
+            "/dashboard/admin/signups/{id}/{action}",
+            post(admin::decide_signup),
+        )
         .route("/dashboard", get(shop::home))
         .route("/dashboard/shops/{slug}", get(shop::products))
         .route(
@@ -512,6 +517,8 @@ impl Visit {
             "city" => w.city,
             "street" => w.street,
             "slug" => w.slug,
+            "shop_name" => w.shop_name,
+            "message" => w.message_admin,
             "opening_hours" => w.hours,
             "geo" => w.map_pin,
             "file" | "photo" => w.photos,

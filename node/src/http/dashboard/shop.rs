@@ -37,6 +37,7 @@ struct HomePage {
     title: String,
     shops: Vec<ShopLink>,
     admin: bool,
+    waiting: bool,
 }
 
 /// `GET /dashboard`: the person's shops (straight to the only one).
@@ -51,10 +52,15 @@ pub async fn home(v: Visit) -> Response {
         return axum::response::Redirect::to(&format!("/dashboard/shops/{slug}{done}"))
             .into_response_ext();
     }
+    let waiting = s.user.memberships.is_empty()
+        && crate::domain::signups::waiting(&v.node, s.user.id)
+            .await
+            .unwrap_or(false);
     let w = v.w();
     v.render(
         StatusCode::OK,
         &HomePage {
+            waiting,
             d: v.dash(""),
             title: w.dashboard_title.into(),
             shops: s

@@ -1,0 +1,15 @@
+-- Shopkeepers who signed up themselves, waiting for the admin's approval (when the admin
+-- opened sign-up). Same columns in ../sqlite/.
+create table signup_requests (
+    id           text primary key,               -- UUIDv7
+    user_id      text not null references users (id),
+    shop_name    text not null,
+    postal_code  text not null,
+    city         text not null,
+    message      text,
+    created_at   bigint not null,
+    decided_at   bigint,
+    decision     text,                           -- approved | refused
+    merchant_id  text references merchants (id)  -- the shop made on approval
+);
+create index signup_requests_pending on signup_requests (decided_at, created_at);
