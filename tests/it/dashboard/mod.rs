@@ -18,7 +18,7 @@ use crate::harness::TestNode;
 
 /// A browser: its cookies, no automatic redirects.
 pub struct Browser {
-    client: reqwest::Client,
+    pub client: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
 }
@@ -63,7 +63,7 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> Option<HeaderValue> {
+    pub fn cookie_header(&self) -> Option<HeaderValue> {
         if self.cookies.is_empty() {
             return None;
         }

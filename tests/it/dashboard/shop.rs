@@ -260,3 +260,46 @@ async fn a_product_from_the_dashboard_reaches_a_follower_with_its_photo() {
         "the photo travels in the Create: {note}"
     );
 }
+
+#[tokio::test]
+async fn a_suspended_shop_locks_out_its_people_and_tokens_until_resumed() {
+    let t = spawn().await;
+    t.merchant("marche").await;
+    let token = t.merchant_token("marche").await;
+    let mut owner = person(&t, "o@marche.fr", Some(("marche", Role::Owner)), false).await;
+    let mut admin = person(&t, "admin@ville.fr", None, true).await;
+    let csrf = admin.token("/dashboard/admin").await;
+    let suspended = admin
+        .post("/dashboard/admin/shops/marche/suspend", &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(suspended.status, 303);
+    let try_token = |token: String| {
+        let t = &t;
+        async move {
+            t.call(
+                reqwest::Method::POST,
+                "/api/v1/merchants/marche/products",
+                Some(&token),
+                Some(json!({"name": "Radis", "price": "1.00"})),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(try_token(token.clone()).await, 401);
+    assert_eq!(owner.get("/dashboard/shops/marche").await.status, 403);
+    // Its public page stays.
+    assert_eq!(
+        reqwest::get(format!("{}/shops/marche", t.url))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let resumed = admin
+        .post("/dashboard/admin/shops/marche/resume", &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(resumed.status, 303);
+    assert_eq!(try_token(token).await, 201);
+    assert_eq!(owner.get("/dashboard/shops/marche").await.status, 200);
+}

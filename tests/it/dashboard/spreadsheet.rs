@@ -213,3 +213,47 @@ async fn another_shop_cannot_import_into_this_one() {
     .await;
     assert!(err.is_err());
 }
+
+#[tokio::test]
+async fn the_catalogue_downloads_as_an_excel_workbook() {
+    let t = spawn().await;
+    t.merchant("cave").await;
+    t.product(
+        "cave",
+        json!({"name": "Chablis premier cru", "price": "24.50", "stock": 12, "sku": "VIN-7"}),
+    )
+    .await;
+    let mut b = person(&t, "c@cave.fr", Some(("cave", Role::Staff)), false).await;
+    let got = b
+        .client
+        .get(format!("{}/dashboard/shops/cave/products.xlsx", t.url))
+        .header("cookie", b.cookie_header().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(
+        got.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = got.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut text = String::new();
+    for name in ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"] {
+        let mut f = zip.by_name(name).unwrap();
+        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+    }
+    assert!(
+        text.contains("Chablis premier cru") && text.contains("VIN-7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<v>24.5</v>") && text.contains("<v>12</v>"),
+        "{text}"
+    );
+    // Another shop's people get nothing.
+    t.merchant("ferme").await;
+    let mut other = person(&t, "f@ferme.fr", Some(("ferme", Role::Owner)), false).await;
+    let refused = other.get("/dashboard/shops/cave/products.xlsx").await;
+    assert_eq!(refused.status, 403);
+}

@@ -129,6 +129,10 @@ pub fn router() -> Router<Arc<Node>> {
                 .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .route("/dashboard/shops/{slug}/products.csv", get(shop::export))
+        .route(
+            "/dashboard/shops/{slug}/products.xlsx",
+            get(shop::export_xlsx),
+        )
         .route("/dashboard/admin", get(admin::shops))
         .route("/dashboard/admin/shops", post(admin::create_shop))
         .route(

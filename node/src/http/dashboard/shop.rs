@@ -1386,3 +1386,31 @@ pub async fn answer_reply(
         Err(e) => v.error(e),
     }
 }
+
+/// `GET /dashboard/shops/{slug}/products.xlsx`: the catalogue as an Excel workbook.
+pub async fn export_xlsx(v: Visit, Path(slug): Path<String>) -> Response {
+    if let Err(r) = v.signed() {
+        return r;
+    }
+    match crate::domain::spreadsheet::export_xlsx(&v.node, &v.caller(), &slug).await {
+        Ok(bytes) => {
+            use axum::http::{header, HeaderValue};
+            let mut res = bytes.into_response_ext();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{slug}-products.xlsx\""))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        Err(e) => v.error(e),
+    }
+}

@@ -52,6 +52,7 @@ words! {
     description: "Description" / "Description",
     domain: "Domaine" / "Domain",
     download_csv: "Télécharger le catalogue (CSV)" / "Download the catalogue (CSV)",
+    download_xlsx: "Télécharger pour Excel (XLSX)" / "Download for Excel (XLSX)",
     email: "Adresse e-mail" / "E-mail address",
     export: "Exporter" / "Export",
     fediverse: "Fédivers" / "Fediverse",
