@@ -223,7 +223,7 @@ async fn the_catalogue_downloads_as_an_excel_workbook() {
         json!({"name": "Chablis premier cru", "price": "24.50", "stock": 12, "sku": "VIN-7"}),
     )
     .await;
-    let mut b = person(&t, "c@cave.fr", Some(("cave", Role::Staff)), false).await;
+    let b = person(&t, "c@cave.fr", Some(("cave", Role::Staff)), false).await;
     let got = b
         .client
         .get(format!("{}/dashboard/shops/cave/products.xlsx", t.url))
