@@ -303,3 +303,39 @@ async fn a_suspended_shop_locks_out_its_people_and_tokens_until_resumed() {
     assert_eq!(try_token(token).await, 201);
     assert_eq!(owner.get("/dashboard/shops/marche").await.status, 200);
 }
+
+#[tokio::test]
+async fn the_admin_deletes_a_shop_and_its_followers_hear_of_it() {
+    let t = spawn().await;
+    t.merchant("ancienne").await;
+    let fake = crate::fedi::FakeServer::start().await;
+    fake.actor("alice");
+    crate::federation::delivery::follow(&t, &fake, "alice", "ancienne").await;
+    fake.wait_for("Accept", 10, |r| {
+        r.iter().any(|r| r.activity["type"] == "Accept")
+    })
+    .await;
+    let mut admin = person(&t, "admin@ville.fr", None, true).await;
+    let csrf = admin.token("/dashboard/admin").await;
+    let deleted = admin
+        .post(
+            "/dashboard/admin/shops/ancienne/delete",
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(t.get("/api/v1/merchants/ancienne").await.status, 410);
+    let got = fake
+        .wait_for("Delete", 10, |r| {
+            r.iter().any(|r| r.activity["type"] == "Delete")
+        })
+        .await;
+    let delete = got.iter().find(|r| r.activity["type"] == "Delete").unwrap();
+    // Signed with the shop's key, which now answers 410 Gone: what tells Mastodon to remove
+    // the account.
+    assert_eq!(delete.key_id, format!("{}/shops/ancienne#main-key", t.url));
+    assert_eq!(
+        delete.activity["object"],
+        format!("{}/shops/ancienne", t.url)
+    );
+}
