@@ -7,6 +7,7 @@ create table signup_requests (
     postal_code  text not null,
     city         text not null,
     message      text,
+    password_hash text not null,                 -- set on the account once the address is confirmed
     created_at   integer not null,
     decided_at   integer,
     decision     text,                           -- approved | refused

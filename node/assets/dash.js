@@ -21,6 +21,7 @@
   var lat = document.getElementById("lat");
   var lon = document.getElementById("lon");
   if (el && lat && lon && window.L) {
+    L.Icon.Default.imagePath = "/assets/leaflet/images/";
     el.classList.add("on");
     var start = [parseFloat(lat.value.replace(",", ".")), parseFloat(lon.value.replace(",", "."))];
     var has = isFinite(start[0]) && isFinite(start[1]);

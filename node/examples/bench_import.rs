@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
             &node,
             &Caller::Operator,
             "grossiste",
-            &bytes,
+            bytes::Bytes::from(bytes.clone()),
             false,
             &mut |p| {
                 if let spreadsheet::Progress::Written(0, _) | spreadsheet::Progress::Checked(_, _) =

@@ -282,7 +282,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &node,
                 &etal_node::domain::authz::Caller::Operator,
                 &merchant,
-                &bytes,
+                bytes::Bytes::from(bytes),
                 valid_only,
                 &mut |p| bar.show(p),
             )

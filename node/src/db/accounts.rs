@@ -362,16 +362,63 @@ pub async fn blocked_until<'e>(
     ex: impl Executor<'e, Database = Any>,
     keys: &[&str],
 ) -> sqlx::Result<i64> {
-    let mut latest = 0;
-    let rows = sqlx::query("SELECT key, blocked_until FROM login_throttle WHERE key=$1 OR key=$2")
-        .bind(keys.first().copied().unwrap_or_default().to_string())
-        .bind(keys.get(1).copied().unwrap_or_default().to_string())
-        .fetch_all(ex)
-        .await?;
-    for r in rows {
-        latest = latest.max(r.try_get::<i64, _>("blocked_until")?);
+    if keys.is_empty() {
+        return Ok(0);
     }
-    Ok(latest)
+    let mut sql = super::Sql::new(
+        "SELECT COALESCE(MAX(blocked_until), 0) FROM login_throttle WHERE key IN (",
+    );
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(k.to_string());
+    }
+    sql.push(")");
+    let (text, args) = sql.build();
+    sqlx::query_scalar_with(&text, args).fetch_one(ex).await
+}
+
+/// The failures on record for `key`.
+pub async fn failures<'e>(ex: impl Executor<'e, Database = Any>, key: &str) -> sqlx::Result<i64> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT failures FROM login_throttle WHERE key=$1")
+            .bind(key.to_string())
+            .fetch_optional(ex)
+            .await?
+            .unwrap_or(0),
+    )
+}
+
+/// Takes one attempt off `key` (a counted attempt that succeeded).
+pub async fn forget_one<'e>(ex: impl Executor<'e, Database = Any>, key: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE login_throttle SET failures = failures - 1 WHERE key=$1 AND failures > 0")
+        .bind(key.to_string())
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Ends every unused link of a person.
+pub async fn end_links_of(tx: &mut Tx, user: Uuid, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE user_links SET used_at=$1 WHERE user_id=$2 AND used_at IS NULL")
+        .bind(now)
+        .bind(user.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a person but `keep`.
+pub async fn delete_other_sessions(tx: &mut Tx, user: Uuid, keep: &str) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id=$1 AND id_hash<>$2")
+            .bind(user.to_string())
+            .bind(keep.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Counts a failed sign-in against `key`; returns the failures on record (those older than

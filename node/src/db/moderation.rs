@@ -54,22 +54,33 @@ pub async fn blocks<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<V
         .collect()
 }
 
-/// Removes the followers on a blocked host (nothing is sent to them any more).
+/// `LIKE` patterns of the origins (`scheme://host[:port]`) of a host and its subdomains, with
+/// or without a final dot. The host is a checked name (letters, digits, `.` and `-`): no `%`
+/// or `_` wildcard of its own.
+pub fn host_patterns(host: &str) -> Vec<String> {
+    let mut out = vec![];
+    for scheme in ["http", "https"] {
+        for name in [host.to_string(), format!("%.{host}")] {
+            for tail in ["", ".", ":%", ".:%"] {
+                out.push(format!("{scheme}://{name}{tail}"));
+            }
+        }
+    }
+    out
+}
+
+/// Removes the followers on a blocked host or its subdomains (nothing is sent to them any
+/// more).
 pub async fn drop_followers_on(tx: &mut Tx, host: &str) -> sqlx::Result<u64> {
-    let like_http = format!("http://{host}/%");
-    let like_https = format!("https://{host}/%");
-    let like_port_http = format!("http://{host}:%");
-    let like_port_https = format!("https://{host}:%");
-    Ok(sqlx::query(
-        "DELETE FROM followers WHERE follower LIKE $1 OR follower LIKE $2 OR follower LIKE $3 OR follower LIKE $4",
-    )
-    .bind(like_http)
-    .bind(like_https)
-    .bind(like_port_http)
-    .bind(like_port_https)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
+    let mut done = 0;
+    for origin in host_patterns(host) {
+        done += sqlx::query("DELETE FROM followers WHERE follower LIKE $1")
+            .bind(format!("{origin}/%"))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(done)
 }
 
 /// A reply as the moderation page lists it.
@@ -202,7 +213,10 @@ pub async fn followers<'e>(
                 (Some(n), None) => n,
                 (None, None) => id.clone(),
             };
-            Ok((url.unwrap_or(id), shown))
+            let link = url
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .unwrap_or(id);
+            Ok((link, shown))
         })
         .collect()
 }

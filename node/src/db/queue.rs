@@ -46,7 +46,7 @@ pub async fn enqueue(
     let is_blocked = |inbox: &str| {
         let name = Url::parse(inbox)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_lowercase))
+            .and_then(|u| u.host_str().map(|h| h.trim_end_matches('.').to_lowercase()))
             .unwrap_or_default();
         blocked
             .iter()
@@ -78,18 +78,18 @@ pub async fn enqueue(
     Ok(queued)
 }
 
-/// Cancels the queued deliveries to a host name (any scheme and port), for a domain block.
+/// Cancels the queued deliveries to a host name and its subdomains (any scheme and port, with
+/// or without a final dot), for a domain block.
 pub async fn cancel_host(tx: &mut Tx, host: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM deliveries WHERE host=$1 OR host=$2 OR host LIKE $3 OR host LIKE $4",
-    )
-    .bind(format!("https://{host}"))
-    .bind(format!("http://{host}"))
-    .bind(format!("https://{host}:%"))
-    .bind(format!("http://{host}:%"))
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
+    let mut done = 0;
+    for pattern in super::moderation::host_patterns(host) {
+        done += sqlx::query("DELETE FROM deliveries WHERE host LIKE $1")
+            .bind(pattern)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(done)
 }
 
 /// A delivery leased by a worker.

@@ -24,9 +24,11 @@ pub struct Request {
     pub message: Option<String>,
     /// When (ms).
     pub created_at: i64,
+    /// Whether the person confirmed their address (their account has its password).
+    pub confirmed: bool,
 }
 
-/// Records a request.
+/// Records a request, with the password hash the account gets once the address is confirmed.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     tx: &mut Tx,
@@ -35,12 +37,13 @@ pub async fn insert(
     postal_code: &str,
     city: &str,
     message: Option<&str>,
+    password_hash: &str,
     now: i64,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query(
-        "INSERT INTO signup_requests (id, user_id, shop_name, postal_code, city, message, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        "INSERT INTO signup_requests (id, user_id, shop_name, postal_code, city, message, password_hash, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
     )
     .bind(id.to_string())
     .bind(user.to_string())
@@ -48,6 +51,7 @@ pub async fn insert(
     .bind(postal_code.to_string())
     .bind(city.to_string())
     .bind(message.map(str::to_string))
+    .bind(password_hash.to_string())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -65,11 +69,25 @@ fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Request> {
         city: r.try_get("city")?,
         message: r.try_get("message")?,
         created_at: r.try_get("created_at")?,
+        confirmed: r
+            .try_get::<Option<String>, _>("account_password")?
+            .is_some(),
     })
 }
 
 const COLUMNS: &str =
-    "s.id, s.user_id, u.email, s.shop_name, s.postal_code, s.city, s.message, s.created_at";
+    "s.id, s.user_id, u.email, s.shop_name, s.postal_code, s.city, s.message, s.created_at, \
+    u.password_hash AS account_password";
+
+/// The password chosen at sign-up by this person (their latest request).
+pub async fn chosen_password(tx: &mut Tx, user: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT password_hash FROM signup_requests WHERE user_id=$1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+}
 
 /// The requests waiting, oldest first.
 pub async fn pending<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<Request>> {

@@ -17,14 +17,19 @@ use crate::Node;
 pub const INVITE_DAYS: i64 = 14;
 /// How long a password-reset link works.
 pub const RESET_MINUTES: i64 = 60;
+/// Password resets a client may ask for in an hour.
+pub const RESETS_PER_HOUR: i64 = 10;
 /// How long a session lasts without being used.
 pub const SESSION_DAYS: i64 = 30;
 /// Shortest password.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password (hashing is bounded).
 pub const MAX_PASSWORD_CHARS: usize = 200;
-/// Failed sign-ins allowed before the back-off starts.
+/// Failed sign-ins allowed (per client, and per client and address) before the back-off
+/// starts.
 pub const FREE_FAILURES: i64 = 5;
+/// Failed sign-ins for one address, from anywhere, before it waits a minute between tries.
+pub const ADDRESS_FAILURES: i64 = 50;
 /// Longest back-off, in seconds.
 pub const MAX_BACKOFF_SECONDS: i64 = 15 * 60;
 
@@ -37,6 +42,10 @@ pub struct Link {
     pub email: String,
     /// The absolute URL.
     pub url: String,
+    /// Whether whoever asked for it may be shown it when it cannot be mailed: only the node's
+    /// admin (or the command line). A shop owner's invitation is mailed or written to the log,
+    /// never shown to them: whoever holds the link chooses the account's password.
+    pub shareable: bool,
 }
 
 /// Checks and normalises an e-mail address (lower-case).
@@ -80,11 +89,26 @@ fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// Password hashings and checks at once, across the node: each takes 19 MiB and a core for
+/// tens of milliseconds, so a flood of sign-ins waits its turn instead of exhausting memory.
+static HASHING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
+
+async fn hashing_slot() -> Result<tokio::sync::OwnedSemaphorePermit> {
+    HASHING
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Error::Internal(e.into()))
+}
+
 /// Hashes a password with argon2id (OWASP's parameters: 19 MiB, 2 passes), off the async
-/// threads.
+/// threads, two at a time.
 pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_string();
+    let slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -101,7 +125,9 @@ async fn verify_password(password: &str, stored: Option<String>) -> Result<bool>
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let password = password.to_string();
     let real = stored.is_some();
+    let slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let stored = stored.unwrap_or_else(|| {
             DUMMY
                 .get_or_init(|| {
@@ -143,7 +169,11 @@ pub async fn invite(
         Some((shop, Role::Staff)) => allow(who, Action::ManagePeople(shop))?,
         None => allow(who, Action::RunNode)?,
     }
-    create_or_invite(node, raw_email, merchant, merchant.is_none()).await
+    let mut link = create_or_invite(node, raw_email, merchant, merchant.is_none()).await?;
+    if let Some(l) = link.as_mut() {
+        l.shareable = allow(who, Action::RunNode).is_ok();
+    }
+    Ok(link)
 }
 
 /// The command line's `etal admin user create`: trusted, no caller.
@@ -188,10 +218,47 @@ pub async fn create_or_invite(
                 .urls
                 .page(&format!("account/welcome/{secret}"))
                 .to_string(),
+            shareable: true,
         })
     };
     tx.commit().await?;
     Ok(link)
+}
+
+/// A new invitation link for an account that has no password yet (the earlier one lost, or
+/// sent where it could not be read): the node's admin only, who may be shown it.
+pub async fn reinvite(node: &Node, who: &Caller, user: Uuid) -> Result<Link> {
+    allow(who, Action::RunNode)?;
+    let found = db::accounts::user_by_id(node.db.pool(), user)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
+    if found.has_password {
+        return Err(Error::Conflict {
+            detail: "this account already has a password: its owner can ask for a new one".into(),
+            field: None,
+        });
+    }
+    let secret = secret()?;
+    let now = node.clock.now_ms();
+    let mut tx = node.db.begin().await?;
+    db::accounts::insert_link(
+        &mut tx,
+        &sha256(&secret),
+        LinkKind::Invite,
+        user,
+        now,
+        now + INVITE_DAYS * DAY_MS,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Link {
+        email: found.email,
+        url: node
+            .urls
+            .page(&format!("account/welcome/{secret}"))
+            .to_string(),
+        shareable: true,
+    })
 }
 
 /// The e-mail of the person a still-good link is for (to greet them on its page).
@@ -220,6 +287,10 @@ pub async fn use_link(
     user_agent: Option<&str>,
 ) -> Result<String> {
     check_password(password)?;
+    // A link that does not work costs no hashing.
+    db::accounts::link_user(node.db.pool(), &sha256(secret), kind, node.clock.now_ms())
+        .await?
+        .ok_or_else(link_gone)?;
     let hash = hash_password(password).await?;
     let now = node.clock.now_ms();
     let mut tx = node.db.begin().await?;
@@ -228,12 +299,17 @@ pub async fn use_link(
         .ok_or_else(link_gone)?;
     db::accounts::set_password(&mut tx, user, &hash).await?;
     db::accounts::delete_sessions_of(&mut tx, user).await?;
+    // Every other link of the person stops working, and their address is no longer held back.
+    db::accounts::end_links_of(&mut tx, user, now).await?;
+    if let Some(u) = db::accounts::user_by_id(&mut *tx, user).await? {
+        db::accounts::clear_failures(&mut *tx, &format!("email:{}", u.email)).await?;
+    }
     let cookie = open_session(&mut tx, user, user_agent, now).await?;
     tx.commit().await?;
     Ok(cookie)
 }
 
-async fn open_session(
+pub(crate) async fn open_session(
     tx: &mut db::Tx,
     user: Uuid,
     user_agent: Option<&str>,
@@ -254,9 +330,14 @@ async fn open_session(
     Ok(cookie)
 }
 
-/// Signs in: the new session's cookie secret. Failures are counted per address and per
-/// client; after [`FREE_FAILURES`] the wait doubles with each failure up to
-/// [`MAX_BACKOFF_SECONDS`], refused with 429 even for the right password.
+/// Signs in: the new session's cookie secret.
+///
+/// Attempts are counted before the password is checked (so that a burst of concurrent guesses
+/// counts as many attempts), per client and address pair and per client: after
+/// [`FREE_FAILURES`] the wait doubles with each failure up to [`MAX_BACKOFF_SECONDS`], refused
+/// with 429 even for the right password. Per address alone, only a loose cap
+/// ([`ADDRESS_FAILURES`] failures, then a minute's wait), so that strangers cannot lock a
+/// person out for long. A success forgets the pair's failures; a password reset, the address's.
 pub async fn sign_in(
     node: &Node,
     raw_email: &str,
@@ -265,15 +346,30 @@ pub async fn sign_in(
     user_agent: Option<&str>,
 ) -> Result<String> {
     let email = raw_email.trim().to_lowercase();
-    let keys = [format!("email:{email}"), format!("ip:{client}")];
+    let pair = format!("pair:{email}|{client}");
+    let ip = format!("ip:{client}");
+    let address = format!("email:{email}");
     let now = node.clock.now_ms();
-    let until = db::accounts::blocked_until(node.db.pool(), &[&keys[0], &keys[1]]).await?;
+    let until = db::accounts::blocked_until(node.db.pool(), &[&pair, &ip, &address]).await?;
     if until > now {
-        let wait = ((until - now) + 999) / 1000;
-        return Err(Error::TooManyRequests {
-            detail: format!("too many failed sign-ins: try again in {wait} s"),
-            retry_after: wait as u64,
-        });
+        return Err(too_many(until - now));
+    }
+    // Count the attempt first: concurrent attempts beyond the free ones are refused.
+    let mut over = 0;
+    for (key, free) in [
+        (&pair, FREE_FAILURES),
+        (&ip, FREE_FAILURES),
+        (&address, ADDRESS_FAILURES),
+    ] {
+        let n = db::accounts::add_failure(node.db.writer(), key, now, now - DAY_MS).await?;
+        over = over.max(n - free);
+    }
+    if over > 0 {
+        let wait = backoff(over, MAX_BACKOFF_SECONDS);
+        for key in [&pair, &ip] {
+            db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
+        }
+        return Err(too_many(wait * 1000));
     }
     let found = db::accounts::user_by_email(node.db.pool(), &email).await?;
     let stored = found
@@ -286,12 +382,14 @@ pub async fn sign_in(
         .collect::<String>();
     if !verify_password(&password, stored).await? {
         let now = node.clock.now_ms();
-        for key in &keys {
-            let failures =
-                db::accounts::add_failure(node.db.writer(), key, now, now - DAY_MS).await?;
-            if failures >= FREE_FAILURES {
-                let wait = 1i64 << (failures - FREE_FAILURES).min(20);
-                let wait = wait.min(MAX_BACKOFF_SECONDS);
+        for (key, free, max) in [
+            (&pair, FREE_FAILURES, MAX_BACKOFF_SECONDS),
+            (&ip, FREE_FAILURES, MAX_BACKOFF_SECONDS),
+            (&address, ADDRESS_FAILURES, 60),
+        ] {
+            let n = db::accounts::failures(node.db.pool(), key).await?;
+            if n >= free {
+                let wait = backoff(n - free + 1, max);
                 db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
             }
         }
@@ -300,12 +398,28 @@ pub async fn sign_in(
         ));
     }
     let (user, _) = found.expect("a verified password has a user");
-    db::accounts::clear_failures(node.db.writer(), &keys[0]).await?;
+    db::accounts::clear_failures(node.db.writer(), &pair).await?;
+    // This attempt was a good one: it no longer counts against the client or the address.
+    db::accounts::forget_one(node.db.writer(), &ip).await?;
+    db::accounts::forget_one(node.db.writer(), &address).await?;
     let now = node.clock.now_ms();
     let mut tx = node.db.begin().await?;
     let cookie = open_session(&mut tx, user.id, user_agent, now).await?;
     tx.commit().await?;
     Ok(cookie)
+}
+
+/// Seconds to wait after `over` failures beyond the free ones: 1, 2, 4… up to `max`.
+fn backoff(over: i64, max: i64) -> i64 {
+    (1i64 << (over - 1).clamp(0, 20)).min(max)
+}
+
+fn too_many(ms: i64) -> Error {
+    let wait = ((ms + 999) / 1000).max(1);
+    Error::TooManyRequests {
+        detail: format!("too many failed sign-ins: try again in {wait} s"),
+        retry_after: wait as u64,
+    }
 }
 
 /// The session of a cookie, with the person's shops; `None` when unknown, expired or the
@@ -354,12 +468,37 @@ pub async fn sessions(node: &Node, session: &Session) -> Result<Vec<SessionInfo>
 
 /// Makes a password-reset link for `email` if it has an active account. The visitor is told
 /// the same either way.
-pub async fn reset_link(node: &Node, raw_email: &str) -> Result<Option<Link>> {
+///
+/// Asking is limited per client ([`RESETS_PER_HOUR`] an hour, then 429) and per address (three
+/// links an hour; more asks are answered the same but mail nothing), so that nobody is
+/// flooded with mail.
+pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Option<Link>> {
     let email = email(raw_email)?;
+    let now = node.clock.now_ms();
+    let hour_ago = now - 3600 * 1000;
+    let asked =
+        db::accounts::add_failure(node.db.writer(), &format!("reset:{client}"), now, hour_ago)
+            .await?;
+    if asked > RESETS_PER_HOUR {
+        return Err(Error::TooManyRequests {
+            detail: "too many password resets asked from here: try again in an hour".into(),
+            retry_after: 3600,
+        });
+    }
     let Some((user, hash)) = db::accounts::user_by_email(node.db.pool(), &email).await? else {
         return Ok(None);
     };
     if user.disabled || hash.is_none() {
+        return Ok(None);
+    }
+    let mailed = db::accounts::add_failure(
+        node.db.writer(),
+        &format!("resetmail:{email}"),
+        now,
+        hour_ago,
+    )
+    .await?;
+    if mailed > 3 {
         return Ok(None);
     }
     let secret = secret()?;
@@ -381,16 +520,36 @@ pub async fn reset_link(node: &Node, raw_email: &str) -> Result<Option<Link>> {
             .urls
             .page(&format!("account/reset/{secret}"))
             .to_string(),
+        shareable: false,
     }))
 }
 
-/// Changes the password of a signed-in person who knows the current one.
-pub async fn change_password(node: &Node, user: &User, current: &str, new: &str) -> Result<()> {
+/// Changes the password of a signed-in person who knows the current one; their other
+/// sessions end (one someone else holds ends with the old password). Wrong current passwords
+/// back off as sign-ins do.
+pub async fn change_password(
+    node: &Node,
+    session: &Session,
+    current: &str,
+    new: &str,
+) -> Result<()> {
+    let user = &session.user;
     check_password(new)?;
+    let key = format!("change:{}", user.id);
+    let now = node.clock.now_ms();
+    let until = db::accounts::blocked_until(node.db.pool(), &[&key]).await?;
+    if until > now {
+        return Err(too_many(until - now));
+    }
     let stored = db::accounts::user_by_email(node.db.pool(), &user.email)
         .await?
         .and_then(|(_, h)| h);
     if !verify_password(current, stored).await? {
+        let n = db::accounts::add_failure(node.db.writer(), &key, now, now - DAY_MS).await?;
+        if n >= FREE_FAILURES {
+            let wait = backoff(n - FREE_FAILURES + 1, MAX_BACKOFF_SECONDS);
+            db::accounts::block(node.db.writer(), &key, now + wait * 1000).await?;
+        }
         return Err(Error::field(
             "current_password",
             "is not your current password",
@@ -399,6 +558,8 @@ pub async fn change_password(node: &Node, user: &User, current: &str, new: &str)
     let hash = hash_password(new).await?;
     let mut tx = node.db.begin().await?;
     db::accounts::set_password(&mut tx, user.id, &hash).await?;
+    db::accounts::delete_other_sessions(&mut tx, user.id, &session.id_hash).await?;
+    db::accounts::clear_failures(&mut *tx, &key).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,7 +17,12 @@ pub fn host_of(raw: &str) -> Result<String> {
         .strip_prefix("https://")
         .or_else(|| t.strip_prefix("http://"))
         .unwrap_or(t);
-    let host = t.split(['/', ':']).next().unwrap_or("").to_lowercase();
+    let host = t
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_lowercase();
     let ok = !host.is_empty()
         && host.len() <= 253
         && host.contains('.')
@@ -69,7 +74,8 @@ pub async fn blocks(node: &Node, who: &Caller) -> Result<Vec<Block>> {
 
 /// Whether `host` (or a domain it is under) is blocked.
 pub async fn is_blocked(node: &Node, host: &str) -> Result<bool> {
-    let host = host.to_lowercase();
+    // `spam.example.` is `spam.example`.
+    let host = host.trim_end_matches('.').to_lowercase();
     let mut candidates = vec![host.clone()];
     let mut rest = host.as_str();
     while let Some((_, parent)) = rest.split_once('.') {

@@ -7,7 +7,7 @@ use super::accounts::{email, hash_password};
 use super::authz::{allow, Action, Caller};
 use crate::db;
 use crate::error::{Checks, Error, Result};
-use crate::model::account::Role;
+use crate::model::account::{LinkKind, Role};
 use crate::model::input::{AddressInput, MerchantCreate};
 use crate::model::merchant::Merchant;
 use crate::Node;
@@ -34,8 +34,20 @@ pub struct SignUp {
     pub message: String,
 }
 
-/// Records a sign-up: the account (with its password) and the request for a shop.
-pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<()> {
+/// What became of a sign-up, for the mail to send.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A new account: its address must be confirmed by this link (mailed, never shown).
+    Confirm(super::accounts::Link),
+    /// The address already has an account: its owner is told by mail (the visitor is told the
+    /// same as for a new one).
+    Known(String),
+}
+
+/// Records a sign-up: an account without a password yet and the request for a shop (holding
+/// the password chosen). The password takes effect when the address is confirmed through the
+/// mailed link, so nobody can claim an address that is not theirs.
+pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcome> {
     if !node.site().signup_open {
         return Err(Error::Forbidden(
             "sign-up is closed on this site: ask whoever runs it for an invitation".into(),
@@ -88,20 +100,20 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<()> {
             retry_after: 3600,
         });
     }
+    if let Some((user, _)) = db::accounts::user_by_email(node.db.pool(), &address).await? {
+        let _ = user;
+        return Ok(Outcome::Known(address));
+    }
     let hash = hash_password(&input.password).await?;
+    let secret = super::auth::secret()?;
     let mut tx = node.db.begin().await?;
     if db::accounts::user_by_email(&mut *tx, &address)
         .await?
         .is_some()
     {
-        return Err(Error::Conflict {
-            detail: "this address already has an account: sign in, or ask for a new password"
-                .into(),
-            field: Some("email".into()),
-        });
+        return Ok(Outcome::Known(address));
     }
     let user = db::accounts::insert_user(&mut tx, &address, false, now).await?;
-    db::accounts::set_password(&mut tx, user, &hash).await?;
     db::signups::insert(
         &mut tx,
         user,
@@ -109,11 +121,55 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<()> {
         postal,
         city,
         Some(message).filter(|m| !m.is_empty()),
+        &hash,
         now,
     )
     .await?;
+    db::accounts::insert_link(
+        &mut tx,
+        &super::auth::hash(&secret),
+        LinkKind::Confirm,
+        user,
+        now,
+        now + CONFIRM_DAYS * 24 * 3600 * 1000,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(Outcome::Confirm(super::accounts::Link {
+        email: address,
+        url: node
+            .urls
+            .page(&format!("account/confirm/{secret}"))
+            .to_string(),
+        shareable: false,
+    }))
+}
+
+/// How long a confirmation link works.
+pub const CONFIRM_DAYS: i64 = 2;
+
+/// Confirms an address from the mailed link: the password chosen at sign-up takes effect (if
+/// the account has none yet) and the person is signed in; returns the session's cookie.
+pub async fn confirm(node: &Node, secret: &str, user_agent: Option<&str>) -> Result<String> {
+    let now = node.clock.now_ms();
+    let gone = || Error::Gone("this link has expired or was already used".into());
+    let mut tx = node.db.begin().await?;
+    let user = db::accounts::use_link(&mut tx, &super::auth::hash(secret), LinkKind::Confirm, now)
+        .await?
+        .ok_or_else(gone)?;
+    let account = db::accounts::user_by_id(&mut *tx, user)
+        .await?
+        .ok_or_else(gone)?;
+    if !account.has_password {
+        let hash = db::signups::chosen_password(&mut tx, user)
+            .await?
+            .ok_or_else(gone)?;
+        db::accounts::set_password(&mut tx, user, &hash).await?;
+    }
+    db::accounts::end_links_of(&mut tx, user, now).await?;
+    let cookie = super::accounts::open_session(&mut tx, user, user_agent, now).await?;
+    tx.commit().await?;
+    Ok(cookie)
 }
 
 /// The requests waiting for the admin.

@@ -220,6 +220,18 @@ fn check(
             return (vec![], report);
         }
     };
+    if headers.len() > MAX_COLUMNS {
+        report.bad_rows = 1;
+        report.errors.push(bad(
+            1,
+            "",
+            format!(
+                "the header has {} columns; at most {MAX_COLUMNS} are read",
+                headers.len()
+            ),
+        ));
+        return (vec![], report);
+    }
     let at = |name: &str| headers.iter().position(|h| h == name);
     for (i, h) in headers.iter().enumerate() {
         if !h.is_empty() && !COLUMNS.contains(&h.as_str()) && !IGNORED.contains(&h.as_str()) {
@@ -245,31 +257,60 @@ fn check(
         report.bad_rows = 1;
         return (vec![], report);
     }
-    let rows: Vec<csv::StringRecord> = reader.records().filter_map(|r| r.ok()).collect();
-    let total = rows.len();
-    let mut good = Vec::with_capacity(total);
+    // Records are read one at a time; the line count is only for the progress bar.
+    let total = text.bytes().filter(|b| *b == b'\n').count().max(1);
+    let mut good = Vec::new();
     let mut seen_sku: HashMap<String, usize> = HashMap::new();
     let mut seen_id: HashSet<Uuid> = HashSet::new();
-    if total > MAX_ROWS {
-        report.bad_rows = 1;
-        report.errors.push(bad(
-            1,
-            "",
-            format!("the file has {total} rows; at most {MAX_ROWS} are imported at once"),
-        ));
-        return (vec![], report);
-    }
-    for (n, record) in rows.iter().enumerate() {
-        let line = record.position().map_or(n + 2, |p| p.line() as usize);
+    let mut record = csv::StringRecord::new();
+    let mut n = 0;
+    loop {
+        let line = reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                report.bad_rows += 1;
+                if report.errors.len() < MAX_REPORTED {
+                    report
+                        .errors
+                        .push(bad(line, "", format!("cannot read this row: {e}")));
+                }
+                continue;
+            }
+        }
+        n += 1;
+        if n > MAX_ROWS {
+            report.bad_rows += 1;
+            report.errors.push(bad(
+                line,
+                "",
+                format!("the file has more than {MAX_ROWS} rows: import it in parts"),
+            ));
+            return (vec![], report);
+        }
+        let line = record.position().map_or(line, |p| p.line() as usize);
         if n % 10_000 == 0 {
-            progress(Progress::Checked(n, total));
+            progress(Progress::Checked(n.min(total), total));
         }
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         report.rows += 1;
-        let cell = |name: &str| at(name).and_then(|i| record.get(i)).unwrap_or("").trim();
+        let cell =
+            |name: &str| unprotect(at(name).and_then(|i| record.get(i)).unwrap_or("").trim());
         let mut errors: Vec<RowError> = vec![];
+        // A line break in a one-line column: a quote opened earlier and never closed would
+        // otherwise swallow the rows after it into one cell.
+        for column in ONE_LINE {
+            if cell(column).contains(['\n', '\r']) {
+                errors.push(bad(
+                    line,
+                    column,
+                    "holds a line break: a quote (\") opened in this row may not be closed",
+                ));
+            }
+        }
         let target = match cell("id") {
             "" => None,
             raw => match Uuid::parse_str(raw).ok().filter(|id| ids.contains(id)) {
@@ -377,13 +418,48 @@ fn check(
     (good, report)
 }
 
+/// Columns whose cells are one line.
+const ONE_LINE: [&str; 10] = [
+    "id",
+    "sku",
+    "name",
+    "category",
+    "units",
+    "unit_type",
+    "price",
+    "on_hand",
+    "available",
+    "gtin",
+];
+
+/// Most columns read.
+pub const MAX_COLUMNS: usize = 64;
+
+/// A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, carriage return
+/// first) is written with a `'` before it, which spreadsheets show as text; import takes the
+/// `'` off again.
+fn protect(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+fn unprotect(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 /// Imports a file into the shop `slug`: all rows or none (`valid_only` false), or only the
 /// valid rows. The report lists every bad row (line, column, reason).
 pub async fn import(
     node: &Node,
     who: &Caller,
     slug: &str,
-    bytes: &[u8],
+    bytes: bytes::Bytes,
     valid_only: bool,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report> {
@@ -396,7 +472,23 @@ pub async fn import(
         .await?
         .into_iter()
         .collect();
-    let (good, mut report) = check(bytes, &by_sku, &ids, progress);
+    // Checking reads and validates every row: on the blocking pool, with its progress sent
+    // back here.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut checking = tokio::task::spawn_blocking(move || {
+        check(&bytes, &by_sku, &ids, &mut |p| {
+            let _ = tx.send(p);
+        })
+    });
+    let (good, mut report) = loop {
+        tokio::select! {
+            Some(p) = rx.recv() => progress(p),
+            done = &mut checking => break done.map_err(|e| Error::Internal(e.into()))?,
+        }
+    };
+    while let Ok(p) = rx.try_recv() {
+        progress(p);
+    }
     if report.bad_rows > 0 && !valid_only {
         return Ok(report);
     }
@@ -535,16 +627,16 @@ pub async fn export(node: &Node, who: &Caller, slug: &str) -> Result<Vec<u8>> {
                 let f = &p.fields;
                 w.write_record([
                     p.id.to_string(),
-                    f.sku.clone().unwrap_or_default(),
-                    f.name.clone(),
-                    f.description.clone().unwrap_or_default(),
+                    protect(f.sku.clone().unwrap_or_default()),
+                    protect(f.name.clone()),
+                    protect(f.description.clone().unwrap_or_default()),
                     f.category.clone().unwrap_or_default(),
                     "1".into(),
                     f.unit.as_str().to_string(),
                     price_cell(p),
                     f.stock.map(|s| s.to_string()).unwrap_or_default(),
                     f.availability.as_str().to_string(),
-                    f.tags.join("|"),
+                    protect(f.tags.join("|")),
                     f.gtin.clone().unwrap_or_default(),
                 ])
                 .map_err(write_err)?;
@@ -689,5 +781,36 @@ mod tests {
         let (_, report) = run("sku;nom;price\nA;Pain;1\n");
         assert_eq!(report.errors[0].line, 1);
         assert!(report.errors.iter().any(|e| e.column == "name"));
+    }
+
+    #[test]
+    fn an_unclosed_quote_does_not_swallow_rows() {
+        let (good, report) = run("name;price\n\"Pain;1,00\nBrioche;2,00\nCroissant;1,10\n");
+        assert!(good.is_empty());
+        assert_eq!(report.bad_rows, 1);
+        assert_eq!(report.errors[0].line, 2);
+        assert!(
+            report.errors[0].message.contains("line break"),
+            "{:?}",
+            report.errors
+        );
+    }
+
+    #[test]
+    fn formulas_are_written_as_text_and_read_back() {
+        assert_eq!(protect("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
+        assert_eq!(protect("-20 % sur tout".into()), "'-20 % sur tout");
+        assert_eq!(protect("Pain".into()), "Pain");
+        let (good, report) = run("name;price\n'-20 % sur tout;1,00\n'Quoted;2,00\n");
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(good[0].fields.name, "-20 % sur tout");
+        assert_eq!(good[1].fields.name, "'Quoted");
+    }
+
+    #[test]
+    fn headers_and_errors_are_bounded() {
+        let header = vec!["a"; 100_000].join(";");
+        let (_, report) = run(&format!("{header}\n"));
+        assert_eq!(report.errors.len(), 1, "one error, not one per column");
     }
 }

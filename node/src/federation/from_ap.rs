@@ -177,6 +177,7 @@ pub fn product(note: &Note, now: i64) -> Option<MirroredProduct> {
             .url
             .as_ref()
             .and_then(Value::as_str)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
             .map(str::to_string),
         fields,
         images,

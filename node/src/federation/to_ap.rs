@@ -346,7 +346,11 @@ pub fn shop_reply_note(
         .preferred_username
         .clone()
         .unwrap_or_else(|| "?".into());
-    let profile = author.url.clone().unwrap_or_else(|| r.to_actor.clone());
+    let profile = author
+        .url
+        .clone()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .unwrap_or_else(|| r.to_actor.clone());
     let lines: Vec<String> = r.content.lines().map(esc).collect();
     let content = format!(
         "<p><span class=\"h-card\" translate=\"no\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span> {}</p>",

@@ -59,7 +59,7 @@ pub fn router(node: Arc<Node>) -> Router {
 
 /// The Content-Security-Policy of every HTML page: nothing from elsewhere but images, no
 /// inline script, no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: https:; \
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: blob: https:; \
      style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'; form-action 'self'";
 

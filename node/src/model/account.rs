@@ -80,6 +80,8 @@ pub enum LinkKind {
     Invite,
     /// Set a new password (a reset).
     Reset,
+    /// Confirm the address given at sign-up (the password chosen then takes effect).
+    Confirm,
 }
 
 impl LinkKind {
@@ -88,6 +90,7 @@ impl LinkKind {
         match self {
             LinkKind::Invite => "invite",
             LinkKind::Reset => "reset",
+            LinkKind::Confirm => "confirm",
         }
     }
 }

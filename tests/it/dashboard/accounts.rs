@@ -275,9 +275,23 @@ async fn a_password_reset_arrives_by_mail_and_ends_the_other_sessions() {
     assert!(inbox.try_recv().is_err(), "no mail for an unknown address");
 }
 
+/// The first link to `path_part` in the next mail the sink receives.
+async fn link_in_mail(inbox: &mut tokio::sync::mpsc::Receiver<String>, path_part: &str) -> String {
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("a mail arrives")
+        .unwrap();
+    let mail = mail.replace("=\n", "").replace("=3D", "=");
+    mail.split_whitespace()
+        .find(|w| w.contains(path_part))
+        .unwrap_or_else(|| panic!("no {path_part} link in {mail}"))
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
-    let t = spawn().await;
+    let (port, mut inbox) = smtp_sink().await;
+    let t = spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     // Closed by default.
     let mut visitor = Browser::new(&t);
     assert_eq!(visitor.get("/signup").await.status, 403);
@@ -318,17 +332,37 @@ async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
     .await;
     let sent = visitor.post("/signup", &fields).await;
     assert_eq!(sent.status, 200, "{}", sent.html);
-    // The account works at once, without a shop until approval.
+    // Until the address is confirmed, the password chosen does not open anything.
     let mut lucie = Browser::new(&t);
     assert_eq!(
         lucie
             .sign_in("lucie@saint-lubin.fr", "ma boulangerie depuis 1998")
             .await
             .status,
-        303
+        401
     );
+    let confirm = link_in_mail(&mut inbox, "/account/confirm/").await;
+    let path = super::path_of(&confirm);
+    let token_l = lucie.token(&path).await;
+    let confirmed = lucie.post(&path, &[("_csrf", &token_l)]).await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.html);
+    assert!(lucie.has_session());
     let home = lucie.get("/dashboard").await;
     assert!(home.html.contains("attend d’être validée"), "{}", home.html);
+    assert_eq!(
+        Browser::new(&t)
+            .sign_in("lucie@saint-lubin.fr", "ma boulangerie depuis 1998")
+            .await
+            .status,
+        303
+    );
+    // Signing up again with a known address says the same, and mails its owner instead.
+    let again = visitor.post("/signup", &fields).await;
+    assert_eq!(
+        (again.status.as_u16(), again.html.contains("e-mail")),
+        (200, true)
+    );
+    link_in_mail(&mut inbox, "/login").await;
     // The admin sees the request and approves it with the proposed slug.
     let list = admin.get("/dashboard/admin").await;
     assert!(
@@ -357,4 +391,169 @@ async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
         )
         .await;
     assert_eq!(again.status, 404);
+}
+
+#[tokio::test]
+async fn nobody_claims_an_address_by_signing_up_before_its_owner_is_invited() {
+    let (port, mut inbox) = smtp_sink().await;
+    let t = spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let mut admin = person(&t, "admin@ville.fr", None, true).await;
+    let token = admin.token("/dashboard/admin/settings").await;
+    admin
+        .post_multipart(
+            "/dashboard/admin/settings",
+            reqwest::multipart::Form::new()
+                .text("_csrf", token.clone())
+                .text("name", "Ville")
+                .text("licence", "etalab-2.0")
+                .text("signup_open", "1"),
+        )
+        .await;
+    // Someone signs up with the future second admin's address (they cannot read its mail).
+    let mut squatter = Browser::new(&t);
+    let st = squatter.token("/signup").await;
+    let sent = squatter
+        .post(
+            "/signup",
+            &[
+                ("_csrf", &st),
+                ("shop_name", "X"),
+                ("postal_code", "78120"),
+                ("city", "R"),
+                ("email", "adjoint@ville.fr"),
+                ("password", "le mot de passe du squatteur"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200);
+    let squatters_link = link_in_mail(&mut inbox, "/account/confirm/").await;
+    // The admin invites that address as an admin: a real invitation goes to its owner.
+    let invited = admin
+        .post(
+            "/dashboard/admin/people",
+            &[("_csrf", &token), ("email", "adjoint@ville.fr")],
+        )
+        .await;
+    assert_eq!(invited.status, 303, "{}", invited.html);
+    let invitation = link_in_mail(&mut inbox, "/account/welcome/").await;
+    let mut owner = Browser::new(&t);
+    let path = super::path_of(&invitation);
+    let ot = owner.token(&path).await;
+    assert_eq!(
+        owner
+            .post(
+                &path,
+                &[("_csrf", &ot), ("password", "le vrai mot de passe")]
+            )
+            .await
+            .status,
+        303
+    );
+    // The squatter's password never worked, and their link is dead now.
+    assert_eq!(
+        Browser::new(&t)
+            .sign_in("adjoint@ville.fr", "le mot de passe du squatteur")
+            .await
+            .status,
+        401
+    );
+    let spath = super::path_of(&squatters_link);
+    let st = squatter.token(&spath).await;
+    assert_eq!(squatter.post(&spath, &[("_csrf", &st)]).await.status, 410);
+    assert_eq!(owner.get("/dashboard/admin").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_shop_owner_is_never_shown_an_invitation_link_the_admin_may_be() {
+    let t = spawn().await;
+    t.merchant("epicerie").await;
+    let mut owner = person(&t, "o@epicerie.fr", Some(("epicerie", Role::Owner)), false).await;
+    let token = owner.token("/dashboard/shops/epicerie/people").await;
+    let invited = owner
+        .post(
+            "/dashboard/shops/epicerie/people",
+            &[
+                ("_csrf", &token),
+                ("email", "futur@ville.fr"),
+                ("role", "staff"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 303);
+    let page = owner.get(&invited.location()).await;
+    assert!(!page.html.contains("/account/welcome/"), "{}", page.html);
+    assert!(page.html.contains("journal"), "told where the link went");
+    // Without a mail server, the admin can make a new link and pass it on.
+    let mut admin = person(&t, "admin@ville.fr", None, true).await;
+    let list = admin.get("/dashboard/admin/people").await;
+    let at = list
+        .html
+        .find("/invite\"")
+        .expect("a new-link button for the invited account");
+    let id: String = list.html[..at]
+        .chars()
+        .rev()
+        .take(36)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let at_token = list.csrf();
+    let again = admin
+        .post(
+            &format!("/dashboard/admin/people/{id}/invite"),
+            &[("_csrf", &at_token)],
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert!(again.html.contains("/account/welcome/"));
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let t = spawn().await;
+    let mut phone = person(&t, "admin@ville.fr", None, true).await;
+    let mut stolen = Browser::new(&t);
+    assert_eq!(stolen.sign_in("admin@ville.fr", PASSWORD).await.status, 303);
+    let token = phone.token("/account").await;
+    let changed = phone
+        .post(
+            "/account/password",
+            &[
+                ("_csrf", &token),
+                ("current_password", PASSWORD),
+                ("password", "un nouveau secret bien long"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.html);
+    assert_eq!(phone.get("/dashboard").await.status, 200);
+    assert_eq!(
+        stolen.get("/dashboard").await.status,
+        303,
+        "the other session ended"
+    );
+}
+
+#[tokio::test]
+async fn password_resets_are_limited_per_client() {
+    let t = spawn().await;
+    let mut b = Browser::new(&t);
+    let token = b.token("/account/reset").await;
+    for _ in 0..etal_node::domain::accounts::RESETS_PER_HOUR {
+        let asked = b
+            .post(
+                "/account/reset",
+                &[("_csrf", &token), ("email", "x@ville.fr")],
+            )
+            .await;
+        assert_eq!(asked.status, 200);
+    }
+    let refused = b
+        .post(
+            "/account/reset",
+            &[("_csrf", &token), ("email", "x@ville.fr")],
+        )
+        .await;
+    assert_eq!(refused.status, 429);
 }

@@ -251,3 +251,25 @@ async fn the_admin_names_the_site_chooses_its_licence_and_uploads_a_logo() {
     .await;
     assert_eq!(owner.get("/dashboard/admin/settings").await.status, 403);
 }
+
+#[tokio::test]
+async fn a_block_covers_subdomains_and_a_final_dot_but_not_lookalikes() {
+    let t = spawn().await;
+    let admin = etal_node::domain::authz::Caller::Operator;
+    moderation::block(&t.node, &admin, "https://Spam.Example./", Some("spam"))
+        .await
+        .unwrap();
+    for (host, blocked) in [
+        ("spam.example", true),
+        ("spam.example.", true),
+        ("cdn.spam.example.", true),
+        ("notspam.example", false),
+        ("spam.example.org", false),
+    ] {
+        assert_eq!(
+            moderation::is_blocked(&t.node, host).await.unwrap(),
+            blocked,
+            "{host}"
+        );
+    }
+}

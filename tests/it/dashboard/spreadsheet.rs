@@ -206,7 +206,7 @@ async fn another_shop_cannot_import_into_this_one() {
         &t.node,
         &Caller::Anonymous,
         "ferme",
-        b"name;price\nX;1\n",
+        bytes::Bytes::from_static(b"name;price\nX;1\n"),
         false,
         &mut |_| {},
     )

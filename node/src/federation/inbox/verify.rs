@@ -190,10 +190,14 @@ fn actor_with_key(
             .map(Url::to_string),
         key_id: Some(key_id),
         public_key_pem: pem,
+        // A profile link is shown to shopkeepers: http(s) only (never `javascript:`).
         url: actor
             .url
             .as_ref()
-            .and_then(|u| u.as_str().map(str::to_string)),
+            .and_then(|u| u.as_str())
+            .and_then(|u| Url::parse(u).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(String::from),
         document: doc.to_string(),
         fetched_at: now,
     };

@@ -53,12 +53,41 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
 }
 
-/// Only local paths are followed after sign-in.
+/// Only paths of this site are followed after sign-in: `/` then anything but a second `/` or
+/// `\\`, with no control or space characters (browsers drop tabs and newlines from URLs,
+/// which would turn `/\t/evil.example` into `//evil.example`).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let mut chars = next.chars();
+    let local = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if local {
         next
     } else {
         "/dashboard"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed() {
+        use super::safe_next;
+        assert_eq!(safe_next("/dashboard/shops/a"), "/dashboard/shops/a");
+        assert_eq!(safe_next("/"), "/");
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/\n/evil.example",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_next(bad), "/dashboard", "{bad:?}");
+        }
     }
 }
 
@@ -232,13 +261,7 @@ pub async fn change_password(v: Visit, body: Bytes) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match accounts::change_password(
-        &v.node,
-        &s.user,
-        f.get("current_password"),
-        f.get("password"),
-    )
-    .await
+    match accounts::change_password(&v.node, s, f.get("current_password"), f.get("password")).await
     {
         Ok(()) => Visit::done("/account", "password"),
         Err(e @ Error::Invalid(_)) => {
@@ -285,7 +308,7 @@ async fn link_page(v: &Visit, secret: &str, kind: LinkKind, errors: Vec<String>)
     };
     let (title, intro) = match kind {
         LinkKind::Invite => (w.welcome_title, w.welcome_intro),
-        LinkKind::Reset => (w.reset_title, w.reset_intro),
+        LinkKind::Reset | LinkKind::Confirm => (w.reset_title, w.reset_intro),
     };
     let mut d = v.dash("");
     d.errors = errors;
@@ -294,7 +317,10 @@ async fn link_page(v: &Visit, secret: &str, kind: LinkKind, errors: Vec<String>)
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut res = v.render(
+    // The secret is in the path: the dashboard's `Referrer-Policy: same-origin` never passes
+    // it to another site (`no-referrer` would also make the browser send `Origin: null` with
+    // the form, which the origin check refuses).
+    v.render(
         status,
         &SetPasswordPage {
             d,
@@ -302,13 +328,7 @@ async fn link_page(v: &Visit, secret: &str, kind: LinkKind, errors: Vec<String>)
             intro: intro.into(),
             email,
         },
-    );
-    // The secret is in the path: do not pass it on.
-    res.headers_mut().insert(
-        header::REFERRER_POLICY,
-        axum::http::HeaderValue::from_static("no-referrer"),
-    );
-    res
+    )
 }
 
 async fn use_link(v: Visit, secret: String, kind: LinkKind, body: Bytes) -> Response {
@@ -375,11 +395,29 @@ pub async fn forgot(v: Visit, body: Bytes) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match accounts::reset_link(&v.node, f.get("email")).await {
+    match accounts::reset_link(&v.node, f.get("email"), &v.client).await {
         Ok(Some(link)) => {
-            if let Err(e) = super::send_link(&v.node, v.lang, &link, false).await {
-                return v.error(e);
-            }
+            // Mailed in the background: the answer takes as long whether or not the address
+            // has an account.
+            let node = v.node.clone();
+            let lang = v.lang;
+            tokio::spawn(async move {
+                if let Err(e) = super::send_link(&node, lang, &link, false).await {
+                    tracing::error!(error = %e, "cannot send a password reset");
+                }
+            });
+        }
+        Err(Error::TooManyRequests { detail, .. }) => {
+            let mut d = v.dash("");
+            d.errors = vec![detail];
+            return v.render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &ForgotPage {
+                    d,
+                    title: v.w().forgot_title.into(),
+                    sent: false,
+                },
+            );
         }
         Ok(None) => {}
         Err(e @ Error::Invalid(_)) => {
@@ -462,7 +500,31 @@ pub async fn signup(v: Visit, body: Bytes) -> Response {
         message: f.get("message").into(),
     };
     match crate::domain::signups::request(&v.node, &input, &v.client).await {
-        Ok(()) => signup_page(&v, StatusCode::OK, Default::default(), true, vec![]),
+        Ok(outcome) => {
+            let site = v.node.site().name.clone();
+            let (to, subject, body) = match outcome {
+                crate::domain::signups::Outcome::Confirm(link) => (
+                    link.email,
+                    format!("Confirmez votre adresse : {site}"),
+                    format!(
+                        "Bonjour,\n\nPour confirmer votre adresse et votre demande de boutique sur {site}, ouvrez ce lien (valable {} jours) :\n\n{}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
+                        crate::domain::signups::CONFIRM_DAYS,
+                        link.url
+                    ),
+                ),
+                crate::domain::signups::Outcome::Known(email) => (
+                    email,
+                    format!("Votre compte : {site}"),
+                    format!(
+                        "Bonjour,\n\nQuelqu’un (vous, peut-être) a voulu inscrire une boutique sur {site} avec cette adresse, qui a déjà un compte. Connectez-vous : {}\nMot de passe oublié : {}\n\n— {site}\n",
+                        v.node.urls.page("login"),
+                        v.node.urls.page("account/reset")
+                    ),
+                ),
+            };
+            super::mail_in_background(&v.node, to, subject, body);
+            signup_page(&v, StatusCode::OK, Default::default(), true, vec![])
+        }
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
             let lines = v.error_lines(&e);
             let shown = crate::domain::signups::SignUp {
@@ -486,5 +548,47 @@ fn input_without_password(input: crate::domain::signups::SignUp) -> crate::domai
     crate::domain::signups::SignUp {
         password: String::new(),
         ..input
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dash/confirm.html")]
+struct ConfirmPage {
+    d: Dash,
+    title: String,
+}
+
+/// `GET /account/confirm/{secret}`: the address given at sign-up, confirmed with one button
+/// (a mail client opening the link by itself changes nothing).
+pub async fn confirm_form(v: Visit, Path(_secret): Path<String>) -> Response {
+    v.render(
+        StatusCode::OK,
+        &ConfirmPage {
+            d: v.dash(""),
+            title: v.w().confirm_title.into(),
+        },
+    )
+}
+
+/// `POST /account/confirm/{secret}`: the password chosen at sign-up takes effect.
+pub async fn confirm(v: Visit, Path(secret): Path<String>, body: Bytes) -> Response {
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    let agent = v
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|a| a.to_str().ok());
+    match crate::domain::signups::confirm(&v.node, &secret, agent).await {
+        Ok(cookie) => {
+            let mut res = Visit::done("/dashboard", "saved");
+            res.headers_mut()
+                .append(header::SET_COOKIE, v.sign_in_cookie(&cookie));
+            res
+        }
+        Err(Error::Gone(_)) => {
+            v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)
+        }
+        Err(e) => v.error(e),
     }
 }

@@ -39,6 +39,7 @@ struct SignupItem {
     place: String,
     message: Option<String>,
     slug: String,
+    confirmed: bool,
 }
 
 #[derive(Template)]
@@ -112,6 +113,7 @@ async fn shops_page(
                     place: format!("{} {}", r.postal_code, r.city),
                     shop_name: r.shop_name,
                     message: r.message,
+                    confirmed: r.confirmed,
                 })
                 .collect(),
         },
@@ -208,6 +210,7 @@ pub async fn shop_action(
 }
 
 struct UserRow {
+    id: String,
     email: String,
     admin: bool,
     active: bool,
@@ -247,6 +250,7 @@ async fn accounts_page(
             users: users
                 .into_iter()
                 .map(|u| UserRow {
+                    id: u.id.to_string(),
                     email: u.email,
                     admin: u.admin,
                     active: u.has_password,
@@ -576,5 +580,30 @@ pub async fn decide_signup(
             Err(e) => v.error(e),
         },
         _ => v.error(Error::NotFound(format!("no action \"{action}\""))),
+    }
+}
+
+/// `POST /dashboard/admin/people/{id}/invite`: a new invitation link for an account without
+/// a password, mailed, and shown to the admin when it cannot be.
+pub async fn reinvite(v: Visit, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(r) = admin_dash(&v, "accounts") {
+        return r;
+    }
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return v.error(Error::NotFound("no such account".into()));
+    };
+    match crate::domain::accounts::reinvite(&v.node, &v.caller(), id).await {
+        Ok(link) => match super::send_link(&v.node, v.lang, &link, true).await {
+            Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
+            Ok(Some(url)) => {
+                let text = format!("{} {url}", v.w().invite_logged);
+                accounts_page(&v, StatusCode::OK, vec![], Some(text)).await
+            }
+            Err(e) => v.error(e),
+        },
+        Err(e) => v.error(e),
     }
 }

@@ -74,6 +74,10 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route("/signup", get(account::signup_form).post(account::signup))
         .route(
+            "/account/confirm/{secret}",
+            get(account::confirm_form).post(account::confirm),
+        )
+        .route(
             "/dashboard/admin/signups/{id}/{action}",
             post(admin::decide_signup),
         )
@@ -152,6 +156,7 @@ pub fn router() -> Router<Arc<Node>> {
             post(admin::unblock),
         )
         .route("/dashboard/admin/moderation", get(admin::replies))
+        .route("/dashboard/admin/people/{id}/invite", post(admin::reinvite))
         .route(
             "/dashboard/admin/settings",
             get(admin::settings)
@@ -190,29 +195,37 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         })
 }
 
-/// The client's address: the peer, or the last `X-Forwarded-For` hop when the peer is a
-/// proxy on the same machine or network.
+/// The client's address, as the sign-in throttle counts it: the peer, or, when the peer is a
+/// reverse proxy on the same machine (loopback), the last address of `X-Forwarded-For` (the
+/// one that proxy saw; earlier ones are the client's to invent). IPv6 clients count by /64,
+/// what one subscriber gets.
 fn client_of(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
     let Some(peer) = peer else {
         return "unknown".into();
     };
-    let ip = peer.ip();
-    let proxied = match ip {
-        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
-        std::net::IpAddr::V6(v6) => v6.is_loopback(),
-    };
-    if proxied {
-        if let Some(last) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
+    let mut ip = peer.ip();
+    if ip.is_loopback() {
+        let last = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
-        {
-            return last.to_string();
+            .rfind(|s| !s.is_empty());
+        if let Some(forwarded) = last.and_then(|s| s.parse::<std::net::IpAddr>().ok()) {
+            ip = forwarded;
         }
     }
-    ip.to_string()
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 impl axum::extract::FromRequestParts<Arc<Node>> for Visit {
@@ -384,6 +397,7 @@ impl Visit {
             flash,
             errors: vec![],
             scripts: vec![],
+            styles: vec![],
         }
     }
 
@@ -395,6 +409,7 @@ impl Visit {
                 "created" => w.created,
                 "deleted" => w.deleted,
                 "invited" => w.invited_msg,
+                "invited_logged" => w.invited_mailed_or_logged,
                 "password" => w.password_saved,
                 "revoked" => w.revoked,
                 "blocked" => w.blocked_msg,
@@ -619,6 +634,7 @@ pub struct Dash {
     flash: Option<String>,
     errors: Vec<String>,
     scripts: Vec<String>,
+    styles: Vec<String>,
 }
 
 /// The shop whose pages are open.
@@ -635,6 +651,17 @@ struct MessagePage {
     title: String,
     text: String,
     link: Option<(String, String)>,
+}
+
+/// Sends a message without making the request wait (nor telling, by how long it takes, whether
+/// there was one to send).
+fn mail_in_background(node: &Arc<Node>, to: String, subject: String, body: String) {
+    let node = node.clone();
+    tokio::spawn(async move {
+        if let Err(e) = node.mail.send(&to, &subject, &body).await {
+            tracing::error!(error = format!("{e:#}"), to, "cannot send mail");
+        }
+    });
 }
 
 /// Sends a one-time link by mail; without SMTP, shows it to whoever asked (an admin or owner
@@ -676,17 +703,55 @@ async fn send_link(
             ),
         ),
     };
+    // Shown to whoever asked only when it could not be mailed and they are the node's admin
+    // (whoever holds an invitation chooses the account's password).
+    let shown = || link.shareable.then(|| link.url.clone());
     match node.mail.send(&link.email, &subject, &body).await {
         Ok(crate::mail::Sent::Mailed) => Ok(None),
-        Ok(crate::mail::Sent::Logged) => Ok(Some(link.url.clone())),
+        Ok(crate::mail::Sent::Logged) => Ok(shown()),
         Err(e) => {
             tracing::error!(
                 error = format!("{e:#}"),
                 to = link.email,
                 "cannot send mail"
             );
-            // The link still works: whoever asked can pass it on.
-            Ok(Some(link.url.clone()))
+            Ok(shown())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_a_local_proxy_names_the_client() {
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let lan: SocketAddr = "192.168.1.20:5000".parse().unwrap();
+        // The proxy appends what it saw; what the client sent before is not believed.
+        assert_eq!(
+            client_of(&headers(&["6.6.6.6, 203.0.113.7"]), Some(local)),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client_of(&headers(&["6.6.6.6", "203.0.113.7"]), Some(local)),
+            "203.0.113.7"
+        );
+        // A peer on the network cannot choose its address.
+        assert_eq!(client_of(&headers(&["6.6.6.6"]), Some(lan)), "192.168.1.20");
+        let v6: SocketAddr = "[2001:db8:1:2:aaaa::1]:443".parse().unwrap();
+        let v6b: SocketAddr = "[2001:db8:1:2:bbbb::9]:443".parse().unwrap();
+        assert_eq!(
+            client_of(&headers(&[]), Some(v6)),
+            client_of(&headers(&[]), Some(v6b))
+        );
     }
 }

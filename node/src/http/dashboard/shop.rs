@@ -756,6 +756,7 @@ fn profile_page(
         super::super::pages::assets::url("leaflet/leaflet.js"),
         super::super::pages::assets::url("dash.js"),
     ];
+    d.styles = vec![super::super::pages::assets::url("leaflet/leaflet.css")];
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -1039,6 +1040,9 @@ pub async fn invite(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
     match accounts::invite(&v.node, &v.caller(), f.get("email"), Some((m.id, role))).await {
         Ok(None) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
+            Ok(None) if !v.node.mail.can_mail() => {
+                Visit::done(&format!("/dashboard/shops/{slug}/people"), "invited_logged")
+            }
             Ok(None) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "invited"),
             Ok(Some(url)) => {
                 let text = format!("{} {url}", v.w().invite_logged);
@@ -1283,7 +1287,7 @@ pub async fn import(v: Visit, Path(slug): Path<String>, form: Multipart) -> Resp
         &v.node,
         &v.caller(),
         &slug,
-        &file,
+        file,
         valid_only,
         &mut |_| {},
     )
