@@ -23,6 +23,8 @@
   if (el && lat && lon && window.L) {
     L.Icon.Default.imagePath = "/assets/leaflet/images/";
     el.classList.add("on");
+    el.setAttribute("role", "region");
+    el.setAttribute("aria-label", (el.closest("fieldset") && el.closest("fieldset").querySelector("legend") || {}).textContent || "Map");
     var start = [parseFloat(lat.value.replace(",", ".")), parseFloat(lon.value.replace(",", "."))];
     var has = isFinite(start[0]) && isFinite(start[1]);
     var map = L.map(el).setView(has ? start : [46.6, 2.4], has ? 16 : 5);

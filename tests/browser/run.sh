@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Browser checks of the public pages: starts a demo node on a free port of 127.0.0.1 with an
-# empty data folder, runs run.mjs against it, and stops the node whatever happens.
+# Browser checks of the public pages and of the dashboard: starts a demo node on a free port of
+# 127.0.0.1 with an empty data folder, runs run.mjs (public pages) against it, then invites a
+# shop owner and a node admin with `etal admin user create` and runs dashboard.mjs (their
+# dashboard, with a fake fediverse follower of the shop: fediverse.mjs), and stops the node
+# whatever happens. Both scripts always run; the exit code is 1 when either failed.
 #
 #   tests/browser/run.sh                 # uses target/debug/etal
 #   ETAL_BIN=target/release/etal tests/browser/run.sh
 #   CHROMIUM=/path/to/chrome tests/browser/run.sh
 #
 # Needs Node 20+ and npm; installs Debian's chromium when it is missing. Screenshots,
-# report.json and the node's log land in target/browser/.
+# report.json, dashboard-report.json and the node's log land in target/browser/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,9 +65,14 @@ port="$(node -e '
 ')"
 url="http://127.0.0.1:$port"
 
+# The flags the node and `etal admin user create` share: same database, same public URL.
+node_flags=(--data-dir "$data" --database-url "sqlite://$data/etal.db" --public-url "$url")
+
+# --allow-private-networks: the fake fediverse follower lives on 127.0.0.1 with a port.
+# --publish-delay 2: a new product's Create waits 2 s (not 10) for its photo, then is sent.
 echo "starting $ETAL_BIN at $url (data in $data, log in target/browser/node.log)"
-"$ETAL_BIN" serve --demo --data-dir "$data" --database-url "sqlite://$data/etal.db" \
-  --listen "127.0.0.1:$port" --public-url "$url" >"$out/node.log" 2>&1 &
+"$ETAL_BIN" serve --demo "${node_flags[@]}" --listen "127.0.0.1:$port" \
+  --allow-private-networks --publish-delay 2 >"$out/node.log" 2>&1 &
 node_pid=$!
 
 # Wait for GET / to answer, at most 60 s; give up at once if the node died.
@@ -90,5 +98,32 @@ if ! node -e '
   exit 1
 fi
 
-cd "$here"
-node run.mjs "$url"
+failed=()
+
+# The public pages.
+(cd "$here" && node run.mjs "$url") || failed+=("run.mjs (public pages)")
+
+# The dashboard: the owner of a demo shop and a node admin, invited as an admin would.
+dash_shop="primeur-les-saisons"
+invite() {
+  "$ETAL_BIN" admin user create "${node_flags[@]}" "$@" 2>>"$out/invitations.log"
+}
+echo
+echo "inviting the owner of $dash_shop and a node admin"
+if owner_link="$(invite --email "proprietaire@saisons.example" --merchant "$dash_shop")" &&
+  admin_link="$(invite --email "admin@commune.example")" &&
+  [[ "$owner_link" == "$url/account/welcome/"* && "$admin_link" == "$url/account/welcome/"* ]]; then
+  (cd "$here" && node dashboard.mjs "$url" "$owner_link" "$admin_link" "$dash_shop") ||
+    failed+=("dashboard.mjs (dashboard)")
+else
+  echo "FAIL etal admin user create did not print invitation links (see target/browser/invitations.log)" >&2
+  cat "$out/invitations.log" >&2 || true
+  failed+=("etal admin user create")
+fi
+
+echo
+if ((${#failed[@]})); then
+  echo "browser checks failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "browser checks passed"
