@@ -12,6 +12,7 @@ mod fedi;
 mod harness;
 mod hostile;
 mod layers;
+mod open_data;
 mod openapi;
 mod pages;
 mod schemas;

@@ -295,3 +295,24 @@ pub async fn indexable<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// Shops of the open data, `limit` after the slug `after`, by slug: live, local, consenting
+/// to being listed (`indexable`).
+pub async fn open_data_page<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<Merchant>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM merchants WHERE local=1 AND deleted_at IS NULL AND indexable=1 AND slug > $1 \
+         ORDER BY slug LIMIT $2"
+    );
+    sqlx::query(&sql)
+        .bind(after.unwrap_or("").to_string())
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}

@@ -482,3 +482,41 @@ pub async fn ids_of_shop<'e>(
         .map(|s| Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into())))
         .collect()
 }
+
+/// Products of the open data, `limit` after the id `after`, by id: live, local, of a live
+/// shop that consents to being listed (`indexable`).
+pub async fn open_data_page<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Product>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.id > $1 AND p.deleted_at IS NULL AND p.local=1 AND m.deleted_at IS NULL AND m.indexable=1 \
+         ORDER BY p.id LIMIT $2"
+    );
+    sqlx::query(&sql)
+        .bind(after.map_or_else(String::new, |a| a.to_string()))
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// What the open data's version depends on: how many local products and shops there are, and
+/// their latest changes (ms). Any write of a local product or shop, a consent given or withdrawn
+/// included, moves it.
+pub async fn open_data_version<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> sqlx::Result<(i64, i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM products WHERE local=1), \
+                (SELECT COALESCE(MAX(updated_at), 0) FROM products WHERE local=1), \
+                (SELECT COUNT(*) FROM merchants WHERE local=1), \
+                (SELECT COALESCE(MAX(updated_at), 0) FROM merchants WHERE local=1)",
+    )
+    .fetch_one(ex)
+    .await
+}

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod freshness;
 pub mod inbox;
 pub mod negotiation;
+pub mod open_data;
 pub mod pages;
 pub mod problem;
 pub mod well_known;
@@ -43,6 +44,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(api::router())
         .merge(pages::router(node.clone()))
         .merge(dashboard::router())
+        .merge(open_data::router())
         .merge(collections::router())
         .merge(well_known::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))

@@ -198,3 +198,118 @@ pub(super) async fn oembed(
         Err(e) => e.into_response(),
     }
 }
+
+/// `/open-data/`: the node's open data, in French or English.
+pub(super) async fn open_data(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ask = Ask::new(&headers, uri.clone());
+    let result = open_data_page(&node, &ask).await;
+    answer(&node, &headers, uri, result)
+}
+
+async fn open_data_page(node: &Node, ask: &Ask) -> Result<Response> {
+    let lang = ask.lang;
+    let site = node.site();
+    let base = node.urls.base();
+    let shops = db::merchants::count_live(node.db.pool()).await?;
+    let fr = lang == Lang::Fr;
+    let title = if fr { "Données ouvertes" } else { "Open data" }.to_string();
+    let intro = if fr {
+        format!(
+            "Les fiches des commerces de {} qui l’ont accepté, et de leurs produits, à télécharger et réutiliser librement ({} commerces sur le site).",
+            site.name,
+            count(shops, lang)
+        )
+    } else {
+        format!(
+            "The listings of the shops of {} that agreed to it, and of their products, to download and reuse freely ({} shops on the site).",
+            site.name,
+            count(shops, lang)
+        )
+    };
+    let file = |path: &str, fr_text: &str, en_text: &str| {
+        (
+            format!("{base}/open-data/{path}"),
+            path.to_string(),
+            if fr { fr_text } else { en_text }.to_string(),
+        )
+    };
+    let files = vec![
+        file(
+            "merchants.csv",
+            "les commerces, une ligne chacun (CSV, UTF-8)",
+            "the shops, a line each (CSV, UTF-8)",
+        ),
+        file(
+            "products.csv",
+            "les produits, une ligne chacun (CSV, UTF-8)",
+            "the products, a line each (CSV, UTF-8)",
+        ),
+        file(
+            "products.ndjson",
+            "les produits, un objet JSON par ligne",
+            "the products, one JSON object a line",
+        ),
+        file(
+            "datapackage.json",
+            "la description des fichiers (Data Package, avec leurs schémas et la licence)",
+            "what the files are (a Data Package, with their schemas and the licence)",
+        ),
+        file(
+            "merchants.schema.json",
+            "le schéma de merchants.csv (Table Schema)",
+            "the schema of merchants.csv (Table Schema)",
+        ),
+        file(
+            "products.schema.json",
+            "le schéma de products.csv (Table Schema)",
+            "the schema of products.csv (Table Schema)",
+        ),
+    ];
+    let licence_text = if fr {
+        format!(
+            "Licence : {} ; citez « {} » ({base}) comme source.",
+            site.licence.name(),
+            site.name
+        )
+    } else {
+        format!(
+            "Licence: {}; credit \"{}\" ({base}) as the source.",
+            site.licence.name(),
+            site.name
+        )
+    };
+    let page = OpenDataPage {
+        head: Head {
+            title: format!("{title} — {}", site.name),
+            og_title: format!("{title} — {}", site.name),
+            description: intro.clone(),
+            canonical: format!("{base}/open-data/"),
+            og_type: "website",
+            image: Some(site_image(node)),
+            ..Head::default()
+        },
+        c: chrome(node, ask, &[]),
+        title,
+        intro,
+        licence_text,
+        licence_name: site.licence.name(),
+        licence_url: site.licence.url(),
+        files_heading: if fr { "Les fichiers" } else { "The files" },
+        files,
+        how_heading: if fr {
+            "Pour les moissonner"
+        } else {
+            "Harvesting them"
+        },
+        how_text: if fr {
+            "Les fichiers sont produits à la demande depuis la base, compressés en gzip si vous le demandez (Accept-Encoding), et répondent 304 à If-None-Match ou If-Modified-Since quand rien n’a changé. Seuls y figurent les commerces qui ont accepté d’être repris par les agrégateurs."
+        } else {
+            "The files are made on request from the database, gzipped if you ask (Accept-Encoding), and answer 304 to If-None-Match or If-Modified-Since when nothing changed. Only the shops that agreed to be listed by aggregators are in them."
+        },
+    };
+    Ok(html(StatusCode::OK, &page))
+}

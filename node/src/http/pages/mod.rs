@@ -60,6 +60,11 @@ pub fn router(node: Arc<Node>) -> Router<Arc<Node>> {
         .route("/products/{id}", get(items::product))
         .route("/tags/{tag}", get(catalog::tag))
         .route("/about", get(about::about))
+        .route("/open-data/", get(about::open_data))
+        .route(
+            "/open-data",
+            get(|| async { Redirect::permanent("/open-data/") }),
+        )
         .route("/oembed", get(about::oembed))
         .merge(feeds::router())
         .layer(axum::middleware::from_fn_with_state(node, cache::layer));

@@ -494,6 +494,24 @@ pub struct ProductPage {
     pub follow: FollowBox,
 }
 
+/// The open data: what the files are and how to harvest them.
+#[allow(missing_docs)] // Fields: what the template of the same name prints.
+#[derive(Template)]
+#[template(path = "open_data.html")]
+pub struct OpenDataPage {
+    pub c: Chrome,
+    pub head: Head,
+    pub title: String,
+    pub intro: String,
+    pub licence_text: String,
+    pub licence_name: &'static str,
+    pub licence_url: &'static str,
+    pub files_heading: &'static str,
+    pub files: Vec<(String, String, String)>,
+    pub how_heading: &'static str,
+    pub how_text: &'static str,
+}
+
 /// Who runs the node, the licence of its data.
 #[allow(missing_docs)] // Fields: what the template of the same name prints.
 #[derive(Template)]

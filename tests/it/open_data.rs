@@ -1,0 +1,207 @@
+//! The open data files: only consenting shops, every row in pages of a thousand, the headers
+//! of the Table Schemas, gzip, ETag and 304, the Data Package and the page.
+
+use std::io::Read;
+
+use etal_node::domain::authz::Caller;
+use serde_json::{json, Value};
+
+use crate::harness::{spawn, TestNode};
+
+async fn get(t: &TestNode, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = t.client.get(format!("{}{path}", t.url));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+fn schema_fields(name: &str) -> Vec<String> {
+    let path = format!(
+        "{}/../schemas/open-data/{name}.tableschema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn only_consenting_shops_are_in_the_files_whatever_their_size() {
+    let t = spawn().await;
+    let open = t
+        .post(
+            "/api/v1/merchants",
+            json!({"slug": "ouverte", "name": "La Boutique Ouverte", "indexable": true,
+                   "siret": "73282932000074", "geo": {"lat": 48.64, "lon": 1.83},
+                   "address": {"postal_code": "78120", "city": "Rambouillet", "insee_code": "78517"}}),
+        )
+        .await;
+    assert_eq!(open.status, 201, "{}", open.body);
+    t.merchant("discrete").await;
+    t.product("discrete", json!({"name": "Secret", "price": "1.00"}))
+        .await;
+    // 2,500 products: three pages of the stream.
+    let mut csv = String::from("name;price;on_hand\n");
+    for i in 0..2500 {
+        csv.push_str(&format!(
+            "Produit {i};{},{:02};{}\n",
+            i / 100,
+            i % 100,
+            i % 5
+        ));
+    }
+    let report = etal_node::domain::spreadsheet::import(
+        &t.node,
+        &Caller::Operator,
+        "ouverte",
+        bytes::Bytes::from(csv),
+        false,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.created, 2500);
+
+    let res = get(&t, "/open-data/products.csv", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(res.headers()["link"]
+        .to_str()
+        .unwrap()
+        .contains("rel=\"license\""));
+    let text = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        headers,
+        schema_fields("products"),
+        "the file follows its Table Schema"
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2500);
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(ids.len(), 2500, "no row twice across pages");
+    assert!(rows.iter().all(|r| r[1].ends_with("/shops/ouverte")));
+    assert!(
+        !text.contains("Secret"),
+        "a shop without consent is not in the file"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r[5].parse::<f64>().is_ok() && r[13].ends_with('Z')));
+
+    let merchants = get(&t, "/open-data/merchants.csv", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(merchants.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(headers, schema_fields("merchants"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (&rows[0][1], &rows[0][7], &rows[0][13]),
+        ("ouverte", "78517", "73282932000074")
+    );
+
+    let ndjson = get(&t, "/open-data/products.ndjson", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2500);
+    assert!(lines[0]["price"].is_string() && lines[0]["tags"].is_array());
+
+    // Gzip on request, the same bytes once inflated.
+    let gz = get(
+        &t,
+        "/open-data/products.csv",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let body = gz.bytes().await.unwrap();
+    let mut inflated = String::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated, text);
+    assert!(body.len() < text.len() / 3);
+}
+
+#[tokio::test]
+async fn unchanged_files_answer_304_and_consent_withdrawn_changes_them() {
+    let t = spawn().await;
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "ouverte", "name": "Ouverte", "indexable": true,
+               "address": {"postal_code": "78120", "city": "Rambouillet"}}),
+    )
+    .await;
+    t.product("ouverte", json!({"name": "Pomme", "price": "1.00"}))
+        .await;
+    let first = get(&t, "/open-data/products.csv", &[]).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(etag.starts_with("W/\""));
+    let again = get(&t, "/open-data/products.csv", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status(), 304);
+    let since = get(
+        &t,
+        "/open-data/products.csv",
+        &[("if-modified-since", &modified)],
+    )
+    .await;
+    assert_eq!(since.status(), 304);
+    // The shop withdraws its consent: the file changes and no longer lists it.
+    t.patch("/api/v1/merchants/ouverte", json!({"indexable": false}))
+        .await;
+    let after = get(&t, "/open-data/products.csv", &[("if-none-match", &etag)]).await;
+    assert_eq!(after.status(), 200);
+    assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
+    assert!(!after.text().await.unwrap().contains("Pomme"));
+}
+
+#[tokio::test]
+async fn the_page_and_the_data_package_state_the_licence() {
+    let t = spawn().await;
+    let page = get(&t, "/open-data/", &[("accept", "text/html")]).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Licence Ouverte 2.0") && html.contains("/open-data/products.csv"));
+    let pkg: Value = get(&t, "/open-data/datapackage.json", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pkg["licenses"][0]["name"], "etalab-2.0");
+    assert_eq!(pkg["resources"][1]["schema"]["fields"][0]["name"], "id");
+    let schema = get(&t, "/open-data/products.schema.json", &[]).await;
+    assert_eq!(schema.status(), 200);
+}
