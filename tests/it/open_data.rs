@@ -205,3 +205,110 @@ async fn the_page_and_the_data_package_state_the_licence() {
     let schema = get(&t, "/open-data/products.schema.json", &[]).await;
     assert_eq!(schema.status(), 200);
 }
+
+async fn feed(t: &TestNode, since: &str) -> (Vec<Value>, String) {
+    let page: Value = get(t, &format!("/open-data/changes?since={since}"), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        page["items"].as_array().unwrap().clone(),
+        page["next_cursor"].as_str().unwrap().to_string(),
+    )
+}
+
+fn actions(items: &[Value]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|i| {
+            (
+                i["type"].as_str().unwrap().to_string(),
+                i["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_change_feed_follows_creates_updates_deletes_and_consent() {
+    let t = spawn().await;
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "ouverte", "name": "Ouverte", "indexable": true,
+               "address": {"postal_code": "78120", "city": "Rambouillet"}}),
+    )
+    .await;
+    t.merchant("discrete").await;
+    let p = t
+        .product("ouverte", json!({"name": "Pomme", "price": "1.00"}))
+        .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let (items, c1) = feed(&t, "0").await;
+    let mine: Vec<&Value> = items.iter().filter(|i| i["action"] == "upsert").collect();
+    assert_eq!(mine.len(), 2, "the shop and its product: {items:#?}");
+    assert!(items
+        .iter()
+        .all(|i| !i.to_string().contains("Shop discrete") || i["action"] == "delete"));
+    // Nothing new: an empty page, the same cursor.
+    let (none, same) = feed(&t, &c1).await;
+    assert!(none.is_empty());
+    assert_eq!(same, c1);
+    // An update: the product once, as it is now.
+    t.patch(
+        &format!("/api/v1/products/{id}"),
+        json!({"price": "1.20", "stock": 3}),
+    )
+    .await;
+    let (items, c2) = feed(&t, &c1).await;
+    assert_eq!(actions(&items), [("product".into(), "upsert".into())]);
+    assert_eq!(items[0]["data"]["price"], "1.20");
+    assert_eq!(items[0]["data"]["stock"], 3);
+    // A deletion: a tombstone.
+    t.delete(&format!("/api/v1/products/{id}")).await;
+    let (items, c3) = feed(&t, &c2).await;
+    assert_eq!(actions(&items), [("product".into(), "delete".into())]);
+    assert!(items[0]["id"].as_str().unwrap().ends_with(&id));
+    // Consent withdrawn: the shop and its products leave, as deletions.
+    t.product("ouverte", json!({"name": "Poire", "price": "2.00"}))
+        .await;
+    t.patch("/api/v1/merchants/ouverte", json!({"indexable": false}))
+        .await;
+    let (items, _) = feed(&t, &c3).await;
+    let mut got = actions(&items);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("merchant".into(), "delete".into()),
+            ("product".into(), "delete".into()),
+        ],
+        "{items:#?}"
+    );
+    assert!(!items.iter().any(|i| i.to_string().contains("Poire")));
+    // Paged one at a time, the feed gives the same rows in the same order.
+    let (all, _) = feed(&t, "0").await;
+    let mut cursor = "0".to_string();
+    let mut one_by_one = vec![];
+    loop {
+        let page: Value = get(
+            &t,
+            &format!("/open-data/changes?since={cursor}&limit=1"),
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let items = page["items"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        one_by_one.push(items[0].clone());
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+    }
+    assert_eq!(one_by_one, all);
+    // A cursor it never gave is refused, naming the parameter.
+    let bad = t.get("/open-data/changes?since=yesterday").await;
+    assert_eq!(bad.problem(422).fields(), ["since"]);
+}

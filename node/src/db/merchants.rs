@@ -316,3 +316,25 @@ pub async fn open_data_page<'e>(
         .map(from_row)
         .collect()
 }
+
+/// Local merchants by id, deleted ones included, in any order.
+pub async fn any_by_ids(db: &super::Db, ids: &[Uuid]) -> sqlx::Result<Vec<Merchant>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut sql = super::Sql::new(&format!("SELECT {COLUMNS} FROM merchants WHERE id IN ("));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(id.to_string());
+    }
+    sql.push(")");
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}

@@ -5,6 +5,7 @@
 //! [`Backend`]. Values crossing the interface are text, 64-bit integers, doubles and bytes only.
 
 pub mod accounts;
+pub mod changes;
 pub mod images;
 pub mod merchants;
 pub mod mirror;

@@ -520,3 +520,29 @@ pub async fn open_data_version<'e>(
     .fetch_one(ex)
     .await
 }
+
+/// Of these products, those the open data shows (live, of a live shop that consents), in any
+/// order.
+pub async fn open_data_by_ids(db: &Db, ids: &[Uuid]) -> sqlx::Result<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
+         WHERE p.deleted_at IS NULL AND p.local=1 AND m.deleted_at IS NULL AND m.indexable=1 AND p.id IN ("
+    ));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(",");
+        }
+        sql.bind(id.to_string());
+    }
+    sql.push(")");
+    let (text, args) = sql.build();
+    sqlx::query_with(&text, args)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}

@@ -35,6 +35,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/open-data/products.csv", get(products_csv))
         .route("/open-data/products.ndjson", get(products_ndjson))
         .route("/open-data/datapackage.json", get(datapackage))
+        .route("/open-data/changes", get(changes))
         .route(
             "/open-data/merchants.schema.json",
             get(|| async { schema(MERCHANTS_SCHEMA) }),
@@ -241,27 +242,7 @@ impl Cursor {
                     w.flush()?;
                 } else {
                     for p in &page {
-                        let f = &p.fields;
-                        let line = json!({
-                            "id": urls.product(&p.id),
-                            "merchant": urls.merchant(&p.merchant_slug),
-                            "name": f.name,
-                            "description": f.description,
-                            "category": f.category,
-                            "price": f.price.amount_string(),
-                            "currency": f.price.currency.code(),
-                            "unit": f.unit.as_str(),
-                            "availability": f.availability.as_str(),
-                            "stock": f.stock,
-                            "gtin": f.gtin,
-                            "tags": f.tags,
-                            "images": images.get(&p.id).map(|list| {
-                                list.iter()
-                                    .map(|i| urls.media(&i.variant("large").path).to_string())
-                                    .collect::<Vec<_>>()
-                            }).unwrap_or_default(),
-                            "updated_at": stamp(p.updated_at),
-                        });
+                        let line = product_json(urls, p, images.get(&p.id));
                         serde_json::to_writer(&mut *out, &line)?;
                         out.push(b'\n');
                     }
@@ -271,6 +252,144 @@ impl Cursor {
             }
         }
     }
+}
+
+/// A product as `products.ndjson` and the change feed give it.
+fn product_json(
+    urls: &crate::urls::Urls,
+    p: &crate::model::product::Product,
+    images: Option<&Vec<crate::model::image::Image>>,
+) -> serde_json::Value {
+    let f = &p.fields;
+    json!({
+        "id": urls.product(&p.id),
+        "merchant": urls.merchant(&p.merchant_slug),
+        "name": f.name,
+        "description": f.description,
+        "category": f.category,
+        "price": f.price.amount_string(),
+        "currency": f.price.currency.code(),
+        "unit": f.unit.as_str(),
+        "availability": f.availability.as_str(),
+        "stock": f.stock,
+        "gtin": f.gtin,
+        "tags": f.tags,
+        "images": images.map(|list| {
+            list.iter()
+                .map(|i| urls.media(&i.variant("large").path).to_string())
+                .collect::<Vec<_>>()
+        }).unwrap_or_default(),
+        "updated_at": stamp(p.updated_at),
+    })
+}
+
+/// A shop as the change feed gives it (the columns of `merchants.csv`).
+fn merchant_json(
+    urls: &crate::urls::Urls,
+    m: &crate::model::merchant::Merchant,
+) -> serde_json::Value {
+    let f = &m.fields;
+    json!({
+        "id": urls.merchant(&m.slug),
+        "slug": m.slug,
+        "name": f.name,
+        "category": f.category,
+        "street": f.address.street,
+        "postal_code": f.address.postal_code,
+        "city": f.address.city,
+        "insee_code": f.address.insee_code,
+        "lat": f.geo.map(|g| g.lat),
+        "lon": f.geo.map(|g| g.lon),
+        "phone": f.phone,
+        "email": f.email,
+        "website": f.website,
+        "siret": f.siret,
+        "opening_hours": f.opening_hours,
+        "updated_at": stamp(m.updated_at),
+    })
+}
+
+/// Most changes a page of the feed gives.
+pub const MAX_CHANGES: i64 = 5000;
+
+/// `/open-data/changes?since=CURSOR&limit=N`: what changed after the cursor, oldest first;
+/// each product or shop once, in its current state (`upsert`), or as a tombstone (`delete`)
+/// when it was deleted or its shop no longer consents. `next_cursor` is the cursor to ask
+/// with next; an empty page means the harvester is up to date.
+async fn changes(
+    State(node): State<Arc<Node>>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<
+        std::collections::HashMap<String, String>,
+    >,
+) -> Result<Response> {
+    use crate::error::Error;
+    let (seq, after) = match q.get("since").map(String::as_str).unwrap_or("") {
+        "" | "0" => (0, None),
+        c => {
+            let parsed = c
+                .split_once('.')
+                .and_then(|(s, i)| Some((s.parse::<i64>().ok()?, Some(Uuid::parse_str(i).ok()?))));
+            parsed.ok_or_else(|| Error::field("since", "is not a cursor this feed gave"))?
+        }
+    };
+    let limit =
+        crate::http::api::parse_limit(q.get("limit").map(String::as_str), 1000, MAX_CHANGES)?;
+    let page = db::changes::after(node.db.pool(), seq, after, limit).await?;
+    let products: Vec<Uuid> = page
+        .iter()
+        .filter(|c| c.kind == "product")
+        .map(|c| c.id)
+        .collect();
+    let merchants: Vec<Uuid> = page
+        .iter()
+        .filter(|c| c.kind == "merchant")
+        .map(|c| c.id)
+        .collect();
+    let visible = db::products::open_data_by_ids(&node.db, &products).await?;
+    let images = db::images::for_products(node.db.pool(), &products).await?;
+    let shops = db::merchants::any_by_ids(&node.db, &merchants).await?;
+    let urls = &node.urls;
+    let items: Vec<serde_json::Value> = page
+        .iter()
+        .map(|c| {
+            let cursor = format!("{}.{}", c.seq, c.id);
+            if c.kind == "product" {
+                match visible.iter().find(|p| p.id == c.id) {
+                    Some(p) => json!({"cursor": cursor, "type": "product", "action": "upsert",
+                        "id": urls.product(&p.id), "data": product_json(urls, p, images.get(&p.id))}),
+                    None => json!({"cursor": cursor, "type": "product", "action": "delete",
+                        "id": urls.product(&c.id)}),
+                }
+            } else {
+                match shops.iter().find(|m| m.id == c.id) {
+                    Some(m) if m.deleted_at.is_none() && m.fields.indexable => json!({"cursor": cursor,
+                        "type": "merchant", "action": "upsert", "id": urls.merchant(&m.slug),
+                        "data": merchant_json(urls, m)}),
+                    Some(m) => json!({"cursor": cursor, "type": "merchant", "action": "delete",
+                        "id": urls.merchant(&m.slug)}),
+                    None => json!({"cursor": cursor, "type": "merchant", "action": "delete"}),
+                }
+            }
+        })
+        .collect();
+    let next_cursor = page
+        .last()
+        .map(|c| format!("{}.{}", c.seq, c.id))
+        .unwrap_or_else(|| q.get("since").cloned().unwrap_or_else(|| "0".into()));
+    let doc = json!({
+        "items": items,
+        "next_cursor": next_cursor,
+        "next": format!("{}/open-data/changes?since={next_cursor}", urls.base()),
+        "licence": node.site().licence.url(),
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        doc.to_string(),
+    )
+        .into_response())
 }
 
 /// Whether the client takes gzip.
