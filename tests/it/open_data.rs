@@ -312,3 +312,40 @@ async fn the_change_feed_follows_creates_updates_deletes_and_consent() {
     let bad = t.get("/open-data/changes?since=yesterday").await;
     assert_eq!(bad.problem(422).fields(), ["since"]);
 }
+
+#[tokio::test]
+async fn the_dcat_catalogue_names_the_dataset_its_files_licence_and_communes() {
+    let t = spawn().await;
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "ouverte", "name": "Ouverte", "indexable": true,
+               "address": {"postal_code": "78120", "city": "Rambouillet", "insee_code": "78517"}}),
+    )
+    .await;
+    let ld: Value = get(&t, "/open-data/catalog.jsonld", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let graph = ld["@graph"].as_array().unwrap();
+    let dataset = graph
+        .iter()
+        .find(|n| n["@type"] == "dcat:Dataset")
+        .expect("a dataset");
+    assert_eq!(dataset["dcat:distribution"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        dataset["dct:spatial"][0]["@id"],
+        "http://id.insee.fr/geo/commune/78517"
+    );
+    assert_eq!(
+        dataset["dct:license"]["@id"],
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    );
+    let ttl = get(&t, "/open-data/catalog.ttl", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(ttl.contains("a dcat:Catalog") && ttl.contains("a dcat:Distribution"));
+    assert!(ttl.contains("<http://id.insee.fr/geo/commune/78517>"));
+}

@@ -338,3 +338,15 @@ pub async fn any_by_ids(db: &super::Db, ids: &[Uuid]) -> sqlx::Result<Vec<Mercha
         .map(from_row)
         .collect()
 }
+
+/// The INSEE codes of the communes of the open data's shops, in order.
+pub async fn open_data_communes<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT insee_code FROM merchants WHERE local=1 AND deleted_at IS NULL \
+         AND indexable=1 AND insee_code IS NOT NULL ORDER BY insee_code",
+    )
+    .fetch_all(ex)
+    .await
+}

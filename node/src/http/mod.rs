@@ -4,6 +4,7 @@ pub mod api;
 pub mod cache;
 pub mod collections;
 pub mod dashboard;
+pub mod dcat;
 pub mod extract;
 pub mod freshness;
 pub mod inbox;

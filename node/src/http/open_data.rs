@@ -37,6 +37,11 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/open-data/datapackage.json", get(datapackage))
         .route("/open-data/changes", get(changes))
         .route(
+            "/open-data/catalog.jsonld",
+            get(super::dcat::catalog_jsonld),
+        )
+        .route("/open-data/catalog.ttl", get(super::dcat::catalog_turtle))
+        .route(
             "/open-data/merchants.schema.json",
             get(|| async { schema(MERCHANTS_SCHEMA) }),
         )
@@ -94,9 +99,9 @@ async fn products_ndjson(State(node): State<Arc<Node>>, headers: HeaderMap) -> R
     dump(node, &headers, Dump::ProductsNdjson).await
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// `YYYY-MM-DDTHH:MM:SSZ` (what Table Schema readers take for a datetime).
 fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Where the stream is.

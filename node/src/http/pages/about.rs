@@ -259,6 +259,16 @@ async fn open_data_page(node: &Node, ask: &Ask) -> Result<Response> {
             "what the files are (a Data Package, with their schemas and the licence)",
         ),
         file(
+            "catalog.ttl",
+            "le catalogue DCAT (Turtle ; aussi en JSON-LD : catalog.jsonld), pour data.gouv.fr et les autres moissonneurs",
+            "the DCAT catalogue (Turtle; also in JSON-LD: catalog.jsonld), for data.gouv.fr and other harvesters",
+        ),
+        file(
+            "changes",
+            "ce qui a changé depuis un curseur (?since=…), pour se tenir à jour",
+            "what changed since a cursor (?since=…), to keep up to date",
+        ),
+        file(
             "merchants.schema.json",
             "le schéma de merchants.csv (Table Schema)",
             "the schema of merchants.csv (Table Schema)",
