@@ -7,9 +7,7 @@ use uuid::Uuid;
 use super::Tx;
 use crate::model::account::{LinkKind, Membership, Person, Role, Session, SessionInfo, User};
 
-fn uuid(s: &str) -> sqlx::Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
-}
+use super::uuid;
 
 const USER_COLUMNS: &str = "id, email, admin, password_hash, disabled_at, created_at";
 
@@ -368,12 +366,7 @@ pub async fn blocked_until<'e>(
     let mut sql = super::Sql::new(
         "SELECT COALESCE(MAX(blocked_until), 0) FROM login_throttle WHERE key IN (",
     );
-    for (i, k) in keys.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(k.to_string());
-    }
+    sql.bind_list(keys.iter().map(|k| k.to_string()));
     sql.push(")");
     let (text, args) = sql.build();
     sqlx::query_scalar_with(&text, args).fetch_one(ex).await

@@ -56,12 +56,7 @@ pub async fn for_products<'e>(
     let mut sql = Sql::new(&format!(
         "SELECT {COLUMNS} FROM product_images WHERE product_id IN ("
     ));
-    for (i, id) in products.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(id.to_string());
-    }
+    sql.bind_list(products.iter().map(|id| id.to_string()));
     sql.push(") ORDER BY product_id, position");
     let (text, args) = sql.build();
     for row in sqlx::query_with(&text, args).fetch_all(ex).await? {

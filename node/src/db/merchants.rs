@@ -263,12 +263,7 @@ pub async fn names<'e>(
         return Ok(out);
     }
     let mut sql = super::Sql::new("SELECT id, name FROM merchants WHERE id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(id.to_string());
-    }
+    sql.bind_list(ids.iter().map(|id| id.to_string()));
     sql.push(")");
     let (text, args) = sql.build();
     let rows: Vec<(String, String)> = sqlx::query_as_with(&text, args).fetch_all(ex).await?;
@@ -323,12 +318,7 @@ pub async fn any_by_ids(db: &super::Db, ids: &[Uuid]) -> sqlx::Result<Vec<Mercha
         return Ok(vec![]);
     }
     let mut sql = super::Sql::new(&format!("SELECT {COLUMNS} FROM merchants WHERE id IN ("));
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(id.to_string());
-    }
+    sql.bind_list(ids.iter().map(|id| id.to_string()));
     sql.push(")");
     let (text, args) = sql.build();
     sqlx::query_with(&text, args)

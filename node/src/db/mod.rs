@@ -275,6 +275,20 @@ impl Sql {
         self
     }
 
+    /// Appends one placeholder per value, comma-separated, for an `IN (…)` list.
+    pub fn bind_list<T>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Sql
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     /// Adds a value for a placeholder already written in the text (the next `$n`).
     pub fn arg<T>(&mut self, value: T) -> &mut Sql
     where
@@ -302,6 +316,11 @@ impl Sql {
     pub fn build(self) -> (String, AnyArguments<'static>) {
         (self.text, self.args)
     }
+}
+
+/// Reads a stored id.
+pub(crate) fn uuid(s: &str) -> sqlx::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
 /// Reads a stored time.

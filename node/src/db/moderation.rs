@@ -230,12 +230,7 @@ pub async fn any_blocked<'e>(
         return Ok(false);
     }
     let mut sql = super::Sql::new("SELECT COUNT(*) FROM domain_blocks WHERE host IN (");
-    for (i, h) in hosts.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(h.clone());
-    }
+    sql.bind_list(hosts.iter().cloned());
     sql.push(")");
     let (text, args) = sql.build();
     let n: i64 = sqlx::query_scalar_with(&text, args).fetch_one(ex).await?;

@@ -14,9 +14,7 @@ const COLUMNS: &str =
     p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, p.sku, \
     p.version, p.created_at, p.updated_at, p.deleted_at";
 
-fn uuid(s: &str) -> sqlx::Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
-}
+use super::uuid;
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
     let bad = |what: &str| sqlx::Error::Decode(format!("stored {what} is invalid").into());
@@ -236,12 +234,7 @@ pub async fn by_ids(db: &Db, ids: &[Uuid]) -> sqlx::Result<Vec<Product>> {
         "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
          WHERE p.deleted_at IS NULL AND m.deleted_at IS NULL AND p.id IN ("
     ));
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(id.to_string());
-    }
+    sql.bind_list(ids.iter().map(|id| id.to_string()));
     sql.push(")");
     let (text, args) = sql.build();
     let rows = sqlx::query_with(&text, args).fetch_all(db.pool()).await?;
@@ -531,12 +524,7 @@ pub async fn open_data_by_ids(db: &Db, ids: &[Uuid]) -> sqlx::Result<Vec<Product
         "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
          WHERE p.deleted_at IS NULL AND p.local=1 AND m.deleted_at IS NULL AND m.indexable=1 AND p.id IN ("
     ));
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(",");
-        }
-        sql.bind(id.to_string());
-    }
+    sql.bind_list(ids.iter().map(|id| id.to_string()));
     sql.push(")");
     let (text, args) = sql.build();
     sqlx::query_with(&text, args)

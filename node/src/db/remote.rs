@@ -335,34 +335,38 @@ pub async fn interactions<'e>(
     before: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Vec<Interaction>> {
-    let rows = sqlx::query(
-        "SELECT id, activity_id, kind, product_id, actor, object_id, content, url, created_at FROM interactions \
-         WHERE merchant_id=$1 AND id < $2 AND hidden_at IS NULL ORDER BY id DESC LIMIT $3",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {INTERACTION_COLUMNS} FROM interactions \
+         WHERE merchant_id=$1 AND id < $2 AND hidden_at IS NULL ORDER BY id DESC LIMIT $3"
+    ))
     .bind(merchant_id.to_string())
     .bind(before.map_or_else(|| "~".to_string(), |b| b.to_string()))
     .bind(limit)
     .fetch_all(ex)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let uuid = |s: String| Uuid::parse_str(&s).map_err(|e| sqlx::Error::Decode(e.into()));
-            Ok(Interaction {
-                id: uuid(r.try_get("id")?)?,
-                activity_id: r.try_get("activity_id")?,
-                kind: r.try_get("kind")?,
-                product_id: r
-                    .try_get::<Option<String>, _>("product_id")?
-                    .map(uuid)
-                    .transpose()?,
-                actor: r.try_get("actor")?,
-                object_id: r.try_get("object_id")?,
-                content: r.try_get("content")?,
-                url: r.try_get("url")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(interaction_from_row).collect()
+}
+
+/// The columns an interaction is read from.
+pub const INTERACTION_COLUMNS: &str =
+    "id, activity_id, kind, product_id, actor, object_id, content, url, created_at";
+
+/// Reads an interaction from the row of [`INTERACTION_COLUMNS`].
+pub fn interaction_from_row(r: &AnyRow) -> sqlx::Result<Interaction> {
+    Ok(Interaction {
+        id: super::uuid(&r.try_get::<String, _>("id")?)?,
+        activity_id: r.try_get("activity_id")?,
+        kind: r.try_get("kind")?,
+        product_id: r
+            .try_get::<Option<String>, _>("product_id")?
+            .map(|s| super::uuid(&s))
+            .transpose()?,
+        actor: r.try_get("actor")?,
+        object_id: r.try_get("object_id")?,
+        content: r.try_get("content")?,
+        url: r.try_get("url")?,
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 /// Replaces the text of a stored reply after its author edited it.

@@ -6,9 +6,7 @@ use uuid::Uuid;
 use super::Tx;
 use crate::model::remote::{Interaction, ShopReply};
 
-fn uuid(s: &str) -> sqlx::Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
-}
+use super::uuid;
 
 /// Stores an answer.
 pub async fn insert(tx: &mut Tx, r: &ShopReply) -> sqlx::Result<()> {
@@ -73,29 +71,16 @@ pub async fn interaction<'e>(
     merchant: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<Interaction>> {
-    let row = sqlx::query(
-        "SELECT id, activity_id, kind, product_id, actor, object_id, content, url, created_at FROM interactions \
+    sqlx::query(&format!(
+        "SELECT {} FROM interactions \
          WHERE id=$1 AND merchant_id=$2 AND kind='reply' AND hidden_at IS NULL",
-    )
+        super::remote::INTERACTION_COLUMNS
+    ))
     .bind(id.to_string())
     .bind(merchant.to_string())
     .fetch_optional(ex)
-    .await?;
-    row.map(|r| {
-        Ok(Interaction {
-            id: uuid(&r.try_get::<String, _>("id")?)?,
-            activity_id: r.try_get("activity_id")?,
-            kind: r.try_get("kind")?,
-            product_id: r
-                .try_get::<Option<String>, _>("product_id")?
-                .map(|s| uuid(&s))
-                .transpose()?,
-            actor: r.try_get("actor")?,
-            object_id: r.try_get("object_id")?,
-            content: r.try_get("content")?,
-            url: r.try_get("url")?,
-            created_at: r.try_get("created_at")?,
-        })
-    })
+    .await?
+    .as_ref()
+    .map(super::remote::interaction_from_row)
     .transpose()
 }

@@ -62,17 +62,6 @@ pub async fn node_key_pair(db: &Db) -> sqlx::Result<(String, String)> {
         .await
 }
 
-/// Keys of the admin's site settings.
-pub const SITE_KEYS: [&str; 7] = [
-    "site.name",
-    "site.description",
-    "site.operator",
-    "site.contact",
-    "site.licence",
-    "site.logo",
-    "site.signup",
-];
-
 /// The site as the admin set it, over `defaults` (the command line's).
 pub async fn site(db: &Db, defaults: &crate::config::Site) -> sqlx::Result<crate::config::Site> {
     let rows: Vec<(String, String)> =

@@ -162,11 +162,8 @@ pub async fn invite(
     merchant: Option<(Uuid, Role)>,
 ) -> Result<Option<Link>> {
     match merchant {
-        Some((shop, Role::Owner)) => {
-            // An owner may add a co-owner; the admin may do anything.
-            allow(who, Action::ManagePeople(shop))?
-        }
-        Some((shop, Role::Staff)) => allow(who, Action::ManagePeople(shop))?,
+        // An owner may add staff or a co-owner; the admin may do anything.
+        Some((shop, _)) => allow(who, Action::ManagePeople(shop))?,
         None => allow(who, Action::RunNode)?,
     }
     let mut link = create_or_invite(node, raw_email, merchant, merchant.is_none()).await?;

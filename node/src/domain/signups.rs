@@ -100,8 +100,11 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcom
             retry_after: 3600,
         });
     }
-    if let Some((user, _)) = db::accounts::user_by_email(node.db.pool(), &address).await? {
-        let _ = user;
+    // Checked before hashing (no cost for a known address), and again in the transaction.
+    if db::accounts::user_by_email(node.db.pool(), &address)
+        .await?
+        .is_some()
+    {
         return Ok(Outcome::Known(address));
     }
     let hash = hash_password(&input.password).await?;

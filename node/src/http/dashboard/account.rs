@@ -536,18 +536,14 @@ pub async fn signup(v: Visit, body: Bytes) -> Response {
         Err(Error::TooManyRequests { detail, .. }) => signup_page(
             &v,
             StatusCode::TOO_MANY_REQUESTS,
-            input_without_password(input),
+            crate::domain::signups::SignUp {
+                password: String::new(),
+                ..input
+            },
             false,
             vec![detail],
         ),
         Err(e) => v.error(e),
-    }
-}
-
-fn input_without_password(input: crate::domain::signups::SignUp) -> crate::domain::signups::SignUp {
-    crate::domain::signups::SignUp {
-        password: String::new(),
-        ..input
     }
 }
 

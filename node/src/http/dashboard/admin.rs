@@ -407,7 +407,7 @@ pub async fn replies(v: Visit) -> Response {
                         .unwrap_or_default(),
                     actor: r.actor,
                     shop: r.shop,
-                    content: super::shop::plain_text(&r.content),
+                    content: super::fediverse::plain_text(&r.content),
                     hidden: r.hidden,
                 })
                 .collect(),

@@ -14,6 +14,10 @@
 
 mod account;
 mod admin;
+mod fediverse;
+mod people;
+mod profile;
+mod sheets;
 mod shop;
 pub mod words;
 
@@ -106,36 +110,39 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route(
             "/dashboard/shops/{slug}/profile",
-            get(shop::profile).post(shop::save_profile),
+            get(profile::profile).post(profile::save_profile),
         )
         .route(
             "/dashboard/shops/{slug}/people",
-            get(shop::people).post(shop::invite),
+            get(people::people).post(people::invite),
         )
         .route(
             "/dashboard/shops/{slug}/people/{user}/remove",
-            post(shop::remove_person),
+            post(people::remove_person),
         )
-        .route("/dashboard/shops/{slug}/tokens", post(shop::create_token))
+        .route("/dashboard/shops/{slug}/tokens", post(people::create_token))
         .route(
             "/dashboard/shops/{slug}/tokens/{id}/revoke",
-            post(shop::revoke_token),
+            post(people::revoke_token),
         )
-        .route("/dashboard/shops/{slug}/fediverse", get(shop::fediverse))
+        .route(
+            "/dashboard/shops/{slug}/fediverse",
+            get(fediverse::fediverse),
+        )
         .route(
             "/dashboard/shops/{slug}/replies/{id}",
-            post(shop::answer_reply),
+            post(fediverse::answer_reply),
         )
         .route(
             "/dashboard/shops/{slug}/import",
-            get(shop::import_form)
-                .post(shop::import)
+            get(sheets::import_form)
+                .post(sheets::import)
                 .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
-        .route("/dashboard/shops/{slug}/products.csv", get(shop::export))
+        .route("/dashboard/shops/{slug}/products.csv", get(sheets::export))
         .route(
             "/dashboard/shops/{slug}/products.xlsx",
-            get(shop::export_xlsx),
+            get(sheets::export_xlsx),
         )
         .route("/dashboard/admin", get(admin::shops))
         .route("/dashboard/admin/shops", post(admin::create_shop))
@@ -478,10 +485,7 @@ impl Visit {
     fn error(&self, e: Error) -> Response {
         let w = self.w();
         match e {
-            Error::Unauthorized(_) => {
-                let _ = self.signed();
-                Redirect::to("/login").into_response()
-            }
+            Error::Unauthorized(_) => Redirect::to("/login").into_response(),
             Error::Forbidden(m) => self.message(StatusCode::FORBIDDEN, w.forbidden, &m),
             Error::NotFound(m) | Error::Gone(m) => {
                 self.message(StatusCode::NOT_FOUND, w.not_found, &m)
