@@ -80,6 +80,11 @@ impl App {
             "Étal node listening"
         );
         let worker = crate::delivery::spawn(self.node.clone());
+        let harvester = self
+            .node
+            .settings
+            .aggregator
+            .then(|| crate::federation::harvest::spawn(self.node.clone()));
         // Other node processes on the same PostgreSQL: notice their writes.
         let changes = (self.node.db.backend() == crate::db::Backend::Postgres)
             .then(|| tokio::spawn(crate::http::freshness::watch_changes(self.node.clone())));
@@ -88,6 +93,9 @@ impl App {
             .await
             .context("server error");
         worker.abort();
+        if let Some(h) = harvester {
+            h.abort();
+        }
         if let Some(c) = changes {
             c.abort();
         }

@@ -48,6 +48,20 @@ pub struct Options {
         value_name = "SECONDS"
     )]
     pub publish_delay: Option<f64>,
+    /// Aggregator mode: harvest the nodes added with `etal aggregator follow` (their change
+    /// feeds, then their live activities) and offer national search over them.
+    #[arg(long, env = "ETAL_AGGREGATOR", global = true, value_parser = BoolishValueParser::new(),
+          num_args = 0, default_missing_value = "true")]
+    pub aggregator: Option<bool>,
+    /// Aggregator mode: seconds between two reads of a caught-up source's change feed (live
+    /// activities arrive meanwhile), and the first wait after a failure [default: 30].
+    #[arg(
+        long,
+        env = "ETAL_HARVEST_EVERY",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub harvest_every: Option<f64>,
     /// The node's name on its pages, e.g. "Commerces de Rambouillet" [default: the host
     /// name; "Commerces de Rambouillet" with --demo].
     #[arg(long, env = "ETAL_NAME", global = true, value_name = "TEXT")]
@@ -90,6 +104,8 @@ struct FileOptions {
     demo: Option<bool>,
     allow_private_networks: Option<bool>,
     publish_delay: Option<f64>,
+    aggregator: Option<bool>,
+    harvest_every: Option<f64>,
     name: Option<String>,
     operator: Option<String>,
     contact: Option<String>,
@@ -98,6 +114,9 @@ struct FileOptions {
     smtp_url: Option<String>,
     mail_from: Option<String>,
 }
+
+/// Default of `--harvest-every`.
+pub const DEFAULT_HARVEST_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Default of `--publish-delay`: long enough for a phone to upload a photo or two after
 /// creating a product.
@@ -121,6 +140,10 @@ pub struct Settings {
     /// How long a new object's Create is held before fan-out; later changes of the object
     /// within that time travel in the Create, and a deletion within it sends nothing.
     pub publish_delay: std::time::Duration,
+    /// Aggregator mode (see [`Options::aggregator`]).
+    pub aggregator: bool,
+    /// Between two reads of a caught-up source's feed.
+    pub harvest_every: std::time::Duration,
     /// Limits of the HTTP server.
     pub limits: Limits,
     /// What the public pages say about the node.
@@ -334,6 +357,14 @@ impl Settings {
                 Some(s) => bail!("publish delay {s} must be between 0 and 3600 seconds"),
             },
             limits: Limits::default(),
+            aggregator: opts.aggregator.or(file.aggregator).unwrap_or(false),
+            harvest_every: match opts.harvest_every.or(file.harvest_every) {
+                None => DEFAULT_HARVEST_EVERY,
+                Some(s) if s.is_finite() && (0.1..=86_400.0).contains(&s) => {
+                    std::time::Duration::from_secs_f64(s)
+                }
+                Some(s) => bail!("harvest interval {s} must be between 0.1 and 86400 seconds"),
+            },
         })
     }
 
@@ -353,6 +384,8 @@ impl Settings {
             allow_private_networks: true,
             publish_delay: std::time::Duration::ZERO,
             limits: Limits::default(),
+            aggregator: false,
+            harvest_every: DEFAULT_HARVEST_EVERY,
         }
     }
 }

@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Aggregator mode: the nodes this one harvests (run the server with --aggregator).
+    Aggregator {
+        #[command(subcommand)]
+        command: AggregatorCommand,
+    },
     /// Federation between nodes.
     Node {
         #[command(subcommand)]
@@ -87,6 +92,24 @@ enum NodeCommand {
     },
     /// List the nodes this node follows.
     Following,
+}
+
+#[derive(Subcommand)]
+enum AggregatorCommand {
+    /// Harvest a node: its whole open data through its change feed, then its changes live
+    /// (its actor is followed). Works whether the server runs or not; the running server
+    /// starts at once.
+    Follow {
+        /// The node's address, e.g. https://commerces.rambouillet.fr
+        url: String,
+    },
+    /// List the harvested nodes with their state (new, backfilling, live, down).
+    Sources,
+    /// Stop harvesting a node (what was harvested stays until its shops delete it).
+    Unfollow {
+        /// The node's address.
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -317,6 +340,68 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if report.bad_rows > 0 && !report.written {
                 anyhow::bail!("{} bad rows", report.bad_rows);
             }
+            Ok(())
+        }
+        Command::Aggregator { command } => {
+            let node = Node::open(settings).await?;
+            let shown = |e: etal_node::error::Error| {
+                anyhow::anyhow!(
+                    "{}",
+                    etal_node::http::problem::problem_of(&e).detail_with_fields()
+                )
+            };
+            match command {
+                AggregatorCommand::Follow { url } => {
+                    let actor = etal_node::federation::follows::follow(&node, &url)
+                        .await
+                        .map_err(shown)?;
+                    etal_node::domain::sources::add(&node, &url, Some(actor.as_str()))
+                        .await
+                        .map_err(shown)?;
+                    println!("harvesting {url} (its actor {actor} is followed for live changes)");
+                    if !node.settings.aggregator {
+                        eprintln!("note: the server harvests when it runs with --aggregator");
+                    }
+                }
+                AggregatorCommand::Unfollow { url } => {
+                    let source = etal_node::domain::sources::get(&node, &url)
+                        .await
+                        .map_err(shown)?;
+                    if let Some(actor) = &source.actor {
+                        let _ = etal_node::federation::follows::unfollow(&node, actor).await;
+                    }
+                    etal_node::domain::sources::remove(&node, &source.url)
+                        .await
+                        .map_err(shown)?;
+                    println!("no longer harvesting {}", source.url);
+                }
+                AggregatorCommand::Sources => {
+                    let now = node.clock.now_ms();
+                    println!("state\tfollow\tshops\tproducts\tsynced\tfailures\turl\terror");
+                    for v in etal_node::domain::sources::list(&node)
+                        .await
+                        .map_err(shown)?
+                    {
+                        let s = &v.source;
+                        let synced = s.synced_at.map_or_else(
+                            || "never".to_string(),
+                            |t| format!("{}s ago", (now - t).max(0) / 1000),
+                        );
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            s.state,
+                            v.follow.as_deref().unwrap_or("-"),
+                            v.shops,
+                            v.products,
+                            synced,
+                            s.failures,
+                            s.url,
+                            s.last_error.as_deref().unwrap_or("")
+                        );
+                    }
+                }
+            }
+            node.db.close().await;
             Ok(())
         }
         Command::Node { command } => {

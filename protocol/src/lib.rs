@@ -7,6 +7,7 @@
 pub mod ap;
 pub mod catalog;
 pub mod money;
+pub mod open_data;
 pub mod taxonomy;
 pub mod validate;
 

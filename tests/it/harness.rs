@@ -24,8 +24,11 @@ pub struct TestNode {
     pub admin: String,
     /// HTTP client.
     pub client: reqwest::Client,
-    _tmp: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// What it was started with (a restart reuses them).
+    pub settings: Settings,
+    _tmp: Option<tempfile::TempDir>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<()>,
 }
 
 /// An answer: status, headers, body as JSON (or `Value::Null`).
@@ -123,26 +126,57 @@ async fn spawn_full(
     let url = format!("http://localhost:{}", listener.local_addr().unwrap().port());
     let mut s = settings(tmp.path(), &url).await;
     tweak(&mut s);
-    let app = App::with_clock(s, listener, clock)
+    let mut t = start(s, listener, clock).await;
+    t._tmp = Some(tmp);
+    t
+}
+
+/// Starts a node on `listener` with `settings` as they are (its folder is the caller's: a
+/// restart after [`TestNode::stop`] finds its database as it was left).
+pub async fn start(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Arc<dyn etal_node::clock::Clock>,
+) -> TestNode {
+    let url = settings
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    let app = App::with_clock(settings.clone(), listener, clock)
         .await
         .expect("node starts");
     let node = app.node();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
+    let served = tokio::spawn(async move {
+        let _ = app
+            .run_until(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
     let admin = auth::create_token(&node, "test admin", None).await.unwrap();
     TestNode {
         url,
         node,
         admin,
         client: reqwest::Client::new(),
-        _tmp: tmp,
-        _stop: stop,
+        settings,
+        _tmp: None,
+        stop,
+        served,
     }
 }
 
 impl TestNode {
+    /// Stops the server and waits until it has closed its database; returns its folder.
+    pub async fn stop(self) -> Option<tempfile::TempDir> {
+        let _ = self.stop.send(());
+        let _ = self.served.await;
+        self.node.db.close().await;
+        self._tmp
+    }
+
     /// Sends a request with an optional token and JSON body.
     pub async fn call(
         &self,

@@ -1,6 +1,7 @@
 //! Integration tests: each starts real nodes on port 0 with a fresh database (SQLite in a
 //! temporary folder, or a PostgreSQL schema of its own when `ETAL_TEST_DATABASE_URL` is set).
 
+mod aggregator;
 mod api_auth;
 mod api_images;
 mod api_merchants;

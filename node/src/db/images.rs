@@ -116,3 +116,45 @@ pub async fn delete<'e>(ex: impl Executor<'e, Database = Any>, id: Uuid) -> sqlx
         .await?;
     Ok(())
 }
+
+/// Stores many photos' rows in one statement.
+pub async fn insert_many(conn: &mut sqlx::AnyConnection, images: &[Image]) -> sqlx::Result<()> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    let backend = super::Backend::of(conn);
+    let rows: Vec<serde_json::Value> = images
+        .iter()
+        .map(|i| {
+            serde_json::json!([
+                i.id.to_string(),
+                i.product_id.to_string(),
+                i.position,
+                i.alt,
+                i.width,
+                i.height,
+                i.blurhash,
+                i.media_type,
+                serde_json::to_string(&i.variants).unwrap_or_default(),
+                i.created_at.timestamp_millis(),
+            ])
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let int = |i: usize| match backend {
+        super::Backend::Sqlite => format!("x.value->>{i}"),
+        super::Backend::Postgres => format!("(x.value->>{i})::bigint"),
+    };
+    let sql = format!(
+        "INSERT INTO product_images (id, product_id, position, alt, width, height, blurhash, media_type, \
+         variants, created_at) SELECT x.value->>0, x.value->>1, {}, x.value->>3, {}, {}, x.value->>6, \
+         x.value->>7, x.value->>8, {} FROM {}",
+        int(2),
+        int(4),
+        int(5),
+        int(9),
+        backend.json_rows("$1")
+    );
+    sqlx::query(&sql).bind(rows).execute(&mut *conn).await?;
+    Ok(())
+}

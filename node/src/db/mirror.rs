@@ -164,3 +164,160 @@ pub async fn mark_backfilled(tx: &mut Tx, target: &str, now: i64) -> sqlx::Resul
         .await?;
     Ok(())
 }
+
+/// What a product's index entry holds of its mirrored shop.
+#[derive(Debug, Clone)]
+pub struct KnownShop {
+    /// Local id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Position.
+    pub geo: Option<crate::model::merchant::Geo>,
+}
+
+/// Mirrored shops by ActivityPub id (deleted ones included: a new upsert brings them back).
+pub async fn shops_by_ap_ids<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ap_ids: &[String],
+) -> sqlx::Result<std::collections::HashMap<String, KnownShop>> {
+    let mut out = std::collections::HashMap::new();
+    if ap_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = super::Sql::new(
+        "SELECT id, ap_id, name, lat, lon FROM merchants WHERE local=0 AND ap_id IN (",
+    );
+    sql.bind_list(ap_ids.iter().cloned());
+    sql.push(")");
+    let (text, args) = sql.build();
+    for row in sqlx::query_with(&text, args).fetch_all(ex).await? {
+        use sqlx::Row;
+        let lat: Option<f64> = row.try_get("lat")?;
+        let lon: Option<f64> = row.try_get("lon")?;
+        out.insert(
+            row.try_get("ap_id")?,
+            KnownShop {
+                id: super::uuid(&row.try_get::<String, _>("id")?)?,
+                name: row.try_get("name")?,
+                geo: lat
+                    .zip(lon)
+                    .map(|(lat, lon)| crate::model::merchant::Geo { lat, lon }),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Mirrored products' local ids by ActivityPub id.
+pub async fn product_ids(
+    conn: &mut sqlx::AnyConnection,
+    ap_ids: &[String],
+) -> sqlx::Result<std::collections::HashMap<String, Uuid>> {
+    use sqlx::Row;
+    let mut out = std::collections::HashMap::new();
+    if ap_ids.is_empty() {
+        return Ok(out);
+    }
+    let backend = super::Backend::of(conn);
+    let json = serde_json::to_string(&ap_ids.iter().map(|a| [a.as_str()]).collect::<Vec<_>>())
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = format!(
+        "SELECT id, ap_id FROM products WHERE local=0 AND ap_id IN (SELECT x.value->>0 FROM {})",
+        backend.json_rows("$1")
+    );
+    for row in sqlx::query(&sql).bind(json).fetch_all(&mut *conn).await? {
+        out.insert(
+            row.try_get("ap_id")?,
+            super::uuid(&row.try_get::<String, _>("id")?)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Forgets the photos of many mirrored products (before storing their new lists).
+pub async fn clear_images_many(conn: &mut sqlx::AnyConnection, ids: &[Uuid]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let backend = super::Backend::of(conn);
+    let json = serde_json::to_string(&ids.iter().map(|i| [i.to_string()]).collect::<Vec<_>>())
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = format!(
+        "DELETE FROM product_images WHERE product_id IN (SELECT x.value->>0 FROM {})",
+        backend.json_rows("$1")
+    );
+    sqlx::query(&sql).bind(json).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Updates many mirrored products' fields at once; each keeps its id, and comes back if it
+/// was deleted. The caller re-indexes them.
+pub async fn update_many(
+    conn: &mut sqlx::AnyConnection,
+    products: &[crate::model::product::Product],
+) -> sqlx::Result<()> {
+    for p in products {
+        let f = &p.fields;
+        sqlx::query(
+            "UPDATE products SET name=$2, description=$3, price_minor=$4, currency=$5, unit=$6, \
+             availability=$7, stock=$8, gtin=$9, category=$10, tags=$11, tag_keys=$12, \
+             search_keywords=$13, url=$14, merchant_id=$15, version=version+1, updated_at=$16, \
+             deleted_at=NULL WHERE id=$1",
+        )
+        .bind(p.id.to_string())
+        .bind(f.name.clone())
+        .bind(f.description.clone())
+        .bind(f.price.minor)
+        .bind(f.price.currency.code().to_string())
+        .bind(f.unit.as_str().to_string())
+        .bind(f.availability.as_str().to_string())
+        .bind(f.stock)
+        .bind(f.gtin.clone())
+        .bind(f.category.clone())
+        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(f.tag_keys())
+        .bind(f.search_keywords())
+        .bind(p.url.clone())
+        .bind(p.merchant_id.to_string())
+        .bind(p.updated_at.timestamp_millis())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks many mirrored products of `origin` deleted; returns the ids it deleted.
+pub async fn delete_products_many(
+    conn: &mut sqlx::AnyConnection,
+    origin: &str,
+    ap_ids: &[String],
+    now: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    use sqlx::Row;
+    if ap_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let backend = super::Backend::of(conn);
+    let json = serde_json::to_string(&ap_ids.iter().map(|a| [a.as_str()]).collect::<Vec<_>>())
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = format!(
+        "UPDATE products SET deleted_at=$2 WHERE local=0 AND origin=$3 AND deleted_at IS NULL \
+         AND ap_id IN (SELECT x.value->>0 FROM {}) RETURNING id",
+        backend.json_rows("$1")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(json)
+        .bind(now)
+        .bind(origin.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    let ids = rows
+        .iter()
+        .map(|r| super::uuid(&r.try_get::<String, _>("id")?))
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    for id in &ids {
+        super::search::index(conn, super::search::Which::Product(*id)).await?;
+    }
+    Ok(ids)
+}

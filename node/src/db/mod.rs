@@ -18,6 +18,7 @@ pub mod replies;
 pub mod search;
 pub mod settings;
 pub mod signups;
+pub mod sources;
 pub mod tokens;
 
 use std::str::FromStr;

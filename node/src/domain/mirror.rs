@@ -3,6 +3,8 @@
 //! value (a GTIN, a category, a phone number…) is dropped, and an object that still breaks a
 //! rule (no name) is refused. Every write goes through here, in the caller's transaction.
 
+use std::collections::{HashMap, HashSet};
+
 use uuid::Uuid;
 
 use super::{merchants, product_input};
@@ -128,9 +130,19 @@ pub fn fit_product(mut f: ProductFields) -> Result<ProductFields> {
 
 /// Stores a mirrored merchant (new, or replacing what was known); returns its local id.
 pub async fn save_merchant(tx: &mut Tx, m: MirroredMerchant, now: i64) -> Result<Uuid> {
+    save_merchant_as(tx, m, Uuid::now_v7(), now).await
+}
+
+/// [`save_merchant`], with the id a new merchant takes.
+async fn save_merchant_as(
+    tx: &mut Tx,
+    m: MirroredMerchant,
+    new_id: Uuid,
+    now: i64,
+) -> Result<Uuid> {
     let fields = fit_merchant(m.fields)?;
     let existing = db::mirror::merchant_id(&mut **tx, &m.ap_id).await?;
-    let id = existing.unwrap_or_else(Uuid::now_v7);
+    let id = existing.unwrap_or(new_id);
     let row = db::mirror::MerchantRow {
         id,
         ap_id: &m.ap_id,
@@ -192,4 +204,252 @@ pub async fn delete_merchant(tx: &mut Tx, ap_id: &str, now: i64) -> Result<()> {
 /// Marks a mirrored product deleted, if it comes from `origin`.
 pub async fn delete_product(tx: &mut Tx, origin: &str, ap_id: &str, now: i64) -> Result<()> {
     Ok(db::mirror::delete_product(tx, origin, ap_id, now).await?)
+}
+
+/// A page of changes from a harvested node's open data.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Shops created or changed.
+    pub merchants: Vec<MirroredMerchant>,
+    /// Products created or changed, each with its shop's ActivityPub id.
+    pub products: Vec<(String, MirroredProduct)>,
+    /// Products deleted (ActivityPub ids).
+    pub deleted_products: Vec<String>,
+    /// Shops deleted, or whose consent was withdrawn (ActivityPub ids).
+    pub deleted_merchants: Vec<String>,
+}
+
+impl Batch {
+    /// Shops its products belong to that it does not carry itself.
+    pub fn shops_named(&self) -> Vec<String> {
+        let carried: HashSet<&str> = self.merchants.iter().map(|m| m.ap_id.as_str()).collect();
+        let mut out: Vec<String> = self
+            .products
+            .iter()
+            .map(|(m, _)| m.clone())
+            .filter(|m| !carried.contains(m.as_str()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// How many changes it holds.
+    pub fn len(&self) -> usize {
+        self.merchants.len()
+            + self.products.len()
+            + self.deleted_products.len()
+            + self.deleted_merchants.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Whether the aggregate may hold this shop: only shops that consent to being indexed.
+pub fn consents(m: &MirroredMerchant) -> bool {
+    m.fields.indexable
+}
+
+/// A product of a batch, checked, with its index entry computed before the transaction.
+#[derive(Debug)]
+struct Ready {
+    product: Product,
+    images: Vec<Image>,
+    entry: db::search::Entry,
+    shop: String,
+    shop_id: Uuid,
+}
+
+/// A batch whose rules were checked and whose index entries were computed, ready for one
+/// short transaction.
+#[derive(Debug)]
+pub struct CheckedBatch {
+    origin: String,
+    merchants: Vec<(MirroredMerchant, Uuid)>,
+    products: Vec<Ready>,
+    deleted_products: Vec<String>,
+    deleted_merchants: Vec<String>,
+    /// Changes refused by the rules (logged), or products of shops nobody described.
+    pub refused: usize,
+}
+
+/// Checks a batch from `origin` against the rules, outside any transaction: fields fitted as
+/// for any mirrored object, shops without consent turned into deletions, every id on
+/// `origin`, index entries computed.
+pub async fn check_batch(
+    db: &db::Db,
+    origin: &str,
+    batch: Batch,
+    now: i64,
+) -> Result<CheckedBatch> {
+    let same_origin =
+        |id: &str| url::Url::parse(id).is_ok_and(|u| etal_protocol::ap::origin(&u) == origin);
+    let mut refused = 0;
+    let mut deleted_merchants: Vec<String> = batch
+        .deleted_merchants
+        .into_iter()
+        .filter(|id| same_origin(id))
+        .collect();
+    let mut named: Vec<String> = batch.merchants.iter().map(|m| m.ap_id.clone()).collect();
+    named.extend(batch.products.iter().map(|(m, _)| m.clone()));
+    named.sort();
+    named.dedup();
+    let known = db::mirror::shops_by_ap_ids(db.pool(), &named).await?;
+    // Shop ap id → (local id, name, position) as the products' entries will hold it.
+    let mut shops: HashMap<String, (Uuid, String, Option<crate::model::merchant::Geo>)> = known
+        .iter()
+        .map(|(k, v)| (k.clone(), (v.id, v.name.clone(), v.geo)))
+        .collect();
+    let mut merchants = Vec::new();
+    for mut m in batch.merchants {
+        if !same_origin(&m.ap_id) {
+            refused += 1;
+            continue;
+        }
+        if !consents(&m) {
+            shops.remove(&m.ap_id);
+            deleted_merchants.push(m.ap_id);
+            continue;
+        }
+        match fit_merchant(m.fields.clone()) {
+            Ok(f) => {
+                m.fields = f;
+                let id = known.get(&m.ap_id).map_or_else(Uuid::now_v7, |k| k.id);
+                shops.insert(m.ap_id.clone(), (id, m.fields.name.clone(), m.fields.geo));
+                merchants.push((m, id));
+            }
+            Err(e) => {
+                tracing::warn!(shop = %m.ap_id, error = %e, "a harvested shop breaks the rules: skipped");
+                refused += 1;
+            }
+        }
+    }
+    let gone: HashSet<&str> = deleted_merchants.iter().map(String::as_str).collect();
+    let mut products = Vec::with_capacity(batch.products.len());
+    for (shop_ap_id, p) in batch.products {
+        if gone.contains(shop_ap_id.as_str()) {
+            continue;
+        }
+        let Some((shop_id, shop, geo)) = shops.get(&shop_ap_id).cloned() else {
+            refused += 1;
+            continue;
+        };
+        if !same_origin(&p.ap_id) {
+            refused += 1;
+            continue;
+        }
+        let fields = match fit_product(p.fields) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(product = %p.ap_id, error = %e, "a harvested product breaks the rules: skipped");
+                refused += 1;
+                continue;
+            }
+        };
+        let id = Uuid::now_v7();
+        let product = Product {
+            id,
+            merchant_id: shop_id,
+            merchant_slug: String::new(),
+            ap_id: p.ap_id,
+            local: false,
+            url: p.url,
+            fields,
+            images: vec![],
+            version: 1,
+            created_at: db::time(p.created_at),
+            updated_at: db::time(p.updated_at),
+            deleted_at: None,
+        };
+        let images = p
+            .images
+            .into_iter()
+            .take(super::images::MAX_IMAGES as usize)
+            .enumerate()
+            .map(|(i, mut image)| {
+                image.product_id = id;
+                image.position = i as i64;
+                cut_opt(&mut image.alt, 1500);
+                image.created_at = db::time(now);
+                image
+            })
+            .collect();
+        let entry = db::search::entry(&product, &shop, geo);
+        products.push(Ready {
+            product,
+            images,
+            entry,
+            shop,
+            shop_id,
+        });
+    }
+    Ok(CheckedBatch {
+        origin: origin.to_string(),
+        merchants,
+        products,
+        deleted_products: batch
+            .deleted_products
+            .into_iter()
+            .filter(|id| same_origin(id))
+            .collect(),
+        deleted_merchants,
+        refused,
+    })
+}
+
+/// Stores a checked batch in the caller's transaction; returns how many changes it applied.
+pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usize> {
+    let mut applied = 0;
+    let mut moved: HashMap<Uuid, (Uuid, Option<crate::model::merchant::Geo>)> = HashMap::new();
+    for (m, assumed) in b.merchants {
+        let geo = m.fields.geo;
+        let id = save_merchant_as(tx, m, assumed, now).await?;
+        if id != assumed {
+            // Written meanwhile by a live activity under another id.
+            moved.insert(assumed, (id, geo));
+        }
+        applied += 1;
+    }
+    let ap_ids: Vec<String> = b.products.iter().map(|r| r.product.ap_id.clone()).collect();
+    let existing = db::mirror::product_ids(tx, &ap_ids).await?;
+    let (mut new, mut old) = (Vec::new(), Vec::new());
+    let (mut new_entries, mut old_entries) = (Vec::new(), Vec::new());
+    let mut images = Vec::new();
+    for mut r in b.products {
+        if let Some((id, geo)) = moved.get(&r.shop_id) {
+            r.product.merchant_id = *id;
+            r.entry = db::search::entry(&r.product, &r.shop, *geo);
+        }
+        if let Some(id) = existing.get(&r.product.ap_id) {
+            r.product.id = *id;
+            r.entry.id = *id;
+            for i in &mut r.images {
+                i.product_id = *id;
+            }
+            old.push(r.product);
+            old_entries.push(r.entry);
+        } else {
+            new.push(r.product);
+            new_entries.push(r.entry);
+        }
+        images.extend(r.images);
+    }
+    applied += new.len() + old.len();
+    db::products::insert_many(tx, &new, &new_entries).await?;
+    db::mirror::update_many(tx, &old).await?;
+    db::search::index_many(tx, &old_entries).await?;
+    let old_ids: Vec<Uuid> = old.iter().map(|p| p.id).collect();
+    db::mirror::clear_images_many(tx, &old_ids).await?;
+    db::images::insert_many(tx, &images).await?;
+    applied += db::mirror::delete_products_many(tx, &b.origin, &b.deleted_products, now)
+        .await?
+        .len();
+    for m in &b.deleted_merchants {
+        db::mirror::delete_merchant(tx, m, now).await?;
+        applied += 1;
+    }
+    Ok(applied)
 }

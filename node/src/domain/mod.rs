@@ -16,6 +16,7 @@ pub mod product_input;
 pub mod products;
 pub mod signups;
 pub mod site;
+pub mod sources;
 pub mod spreadsheet;
 
 pub use crate::model::patch::Patch;

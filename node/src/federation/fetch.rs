@@ -37,6 +37,24 @@ async fn read_json_body(
     res: reqwest::Response,
     types: &[&str],
 ) -> Result<Value, FetchError> {
+    let body = read_body(url, res, types, MAX_DOCUMENT_BYTES).await?;
+    super::json::parse(&body).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
+}
+
+/// Reads a response's body: a 2xx status, one of `types`, at most `max` bytes (counted as
+/// they arrive).
+async fn read_body(
+    url: &Url,
+    res: reqwest::Response,
+    types: &[&str],
+    max: usize,
+) -> Result<Vec<u8>, FetchError> {
+    let too_big = || {
+        FetchError::Invalid(
+            url.to_string(),
+            format!("larger than {} MiB", max / (1024 * 1024)),
+        )
+    };
     let status = res.status().as_u16();
     if !res.status().is_success() {
         return Err(FetchError::Status(url.to_string(), status));
@@ -53,28 +71,19 @@ async fn read_json_body(
             format!("content type {ct:?}"),
         ));
     }
-    if res
-        .content_length()
-        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
-    {
-        return Err(FetchError::Invalid(
-            url.to_string(),
-            "larger than 1 MiB".into(),
-        ));
+    if res.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_big());
     }
     let mut body = Vec::new();
     let mut stream = res.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(FetchError::Invalid(
-                url.to_string(),
-                "larger than 1 MiB".into(),
-            ));
+        if body.len() + chunk.len() > max {
+            return Err(too_big());
         }
         body.extend_from_slice(&chunk);
     }
-    super::json::parse(&body).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
+    Ok(body)
 }
 
 /// Why a fetch failed.
@@ -344,6 +353,21 @@ impl Fetcher {
             .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
         let doc = read_json_body(url, res, DISCOVERY_TYPES).await?;
         serde_json::from_value(doc).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))
+    }
+
+    /// GETs a page of another node's open data (its change feed), unsigned: the address
+    /// policy, a JSON content type, at most `max_bytes` counted as they arrive. Returns the
+    /// raw body for the caller to read into its types.
+    pub async fn get_open_data(&self, url: &Url, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        check_url(url, self.allow_private)?;
+        let res = self
+            .client
+            .get(url.clone())
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
+        read_body(url, res, &["application/json"], max_bytes).await
     }
 
     /// Resolves `user@host` (or `@user@host`) to an actor id through WebFinger.

@@ -120,9 +120,12 @@ async fn apply(
             let Some(actor) = prepared.merchants.get(inner.actor.as_str()) else {
                 return Ok(());
             };
+            let shop = from_ap::merchant(actor);
+            if node.settings.aggregator && !domain::mirror::consents(&shop) {
+                return withdrawn(tx, &shop.ap_id, now).await;
+            }
             let saved = async {
-                let merchant =
-                    domain::mirror::save_merchant(tx, from_ap::merchant(actor), now).await?;
+                let merchant = domain::mirror::save_merchant(tx, shop, now).await?;
                 if let Some(p) = from_ap::product(note, now) {
                     domain::mirror::save_product(tx, merchant, p, now).await?;
                 }
@@ -131,7 +134,11 @@ async fn apply(
             skip_refused(&note.id, saved.await)?;
         }
         (ActivityType::Create | ActivityType::Update, Some(Object::Actor(actor))) => {
-            let saved = domain::mirror::save_merchant(tx, from_ap::merchant(actor), now).await;
+            let shop = from_ap::merchant(actor);
+            if node.settings.aggregator && !domain::mirror::consents(&shop) {
+                return withdrawn(tx, &shop.ap_id, now).await;
+            }
+            let saved = domain::mirror::save_merchant(tx, shop, now).await;
             skip_refused(&actor.id, saved.map(|_| ()))?;
         }
         (ActivityType::Delete, _) => {
@@ -157,6 +164,14 @@ async fn apply(
     Ok(())
 }
 
+/// An aggregator holds only shops that consent to being indexed: one that does not (or no
+/// longer does) leaves the aggregate with its products.
+async fn withdrawn(tx: &mut Tx, shop: &str, now: i64) -> Result<(), InboxError> {
+    domain::mirror::delete_merchant(tx, shop, now)
+        .await
+        .map_err(InboxError::internal)
+}
+
 /// A refused mirrored object is skipped (the rest of the activity stands); other failures
 /// fail the activity.
 fn skip_refused(what: &Url, r: Result<(), DomainError>) -> Result<(), InboxError> {
@@ -173,6 +188,23 @@ fn skip_refused(what: &Url, r: Result<(), DomainError>) -> Result<(), InboxError
 /// Walks a followed node's outbox in the background, newest activity first; one walk per
 /// followed node at a time.
 pub fn spawn_backfill(node: Arc<Node>, target: String) {
+    if node.settings.aggregator {
+        // A harvested node's change feed is read instead (`harvest.rs`), much faster.
+        let node = node.clone();
+        let target2 = target.clone();
+        tokio::spawn(async move {
+            match crate::db::sources::by_actor(node.db.pool(), &target2).await {
+                // Unless it has no feed and is read through its outbox.
+                Ok(Some(s)) if s.cursor != "outbox" => {}
+                _ => spawn_outbox_backfill(node, target2),
+            }
+        });
+        return;
+    }
+    spawn_outbox_backfill(node, target);
+}
+
+fn spawn_outbox_backfill(node: Arc<Node>, target: String) {
     if !node.fed.start_backfill(&target) {
         tracing::info!(target, "a backfill of this node is already running");
         return;

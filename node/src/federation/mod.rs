@@ -4,6 +4,7 @@
 pub mod fetch;
 pub mod follows;
 pub mod from_ap;
+pub mod harvest;
 pub mod inbox;
 pub mod json;
 pub mod mirror;

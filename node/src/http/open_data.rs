@@ -298,6 +298,7 @@ fn merchant_json(
         "id": urls.merchant(&m.slug),
         "slug": m.slug,
         "name": f.name,
+        "description": f.description,
         "category": f.category,
         "street": f.address.street,
         "postal_code": f.address.postal_code,

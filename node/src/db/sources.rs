@@ -1,0 +1,236 @@
+//! The nodes an aggregator harvests (`harvest_sources`) and their sync state.
+
+use sqlx::{Any, Executor, Row};
+
+use super::Tx;
+
+/// A harvested node and where its harvest stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// The node's address (its origin).
+    pub url: String,
+    /// Its Application actor, followed for live changes.
+    pub actor: Option<String>,
+    /// Its change feed.
+    pub feed: String,
+    /// The last change applied.
+    pub cursor: String,
+    /// `new`, `backfilling`, `live` or `down`.
+    pub state: String,
+    /// When it was added (ms).
+    pub added_at: i64,
+    /// Last attempt.
+    pub checked_at: Option<i64>,
+    /// Last time its feed was read to the end.
+    pub synced_at: Option<i64>,
+    /// Next attempt.
+    pub next_at: i64,
+    /// Failed attempts in a row.
+    pub failures: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Changes applied in all.
+    pub changes: i64,
+}
+
+const COLUMNS: &str = "url, actor, feed, cursor, state, added_at, checked_at, synced_at, next_at, \
+                       failures, last_error, changes";
+
+fn read(r: &sqlx::any::AnyRow) -> sqlx::Result<Source> {
+    Ok(Source {
+        url: r.try_get("url")?,
+        actor: r.try_get("actor")?,
+        feed: r.try_get("feed")?,
+        cursor: r.try_get("cursor")?,
+        state: r.try_get("state")?,
+        added_at: r.try_get("added_at")?,
+        checked_at: r.try_get("checked_at")?,
+        synced_at: r.try_get("synced_at")?,
+        next_at: r.try_get("next_at")?,
+        failures: r.try_get("failures")?,
+        last_error: r.try_get("last_error")?,
+        changes: r.try_get("changes")?,
+    })
+}
+
+/// Adds a source, or names its actor and feed again if it exists (its state is kept).
+pub async fn add(
+    tx: &mut Tx,
+    url: &str,
+    actor: Option<&str>,
+    feed: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO harvest_sources (url, actor, feed, added_at, next_at) VALUES ($1,$2,$3,$4,0) \
+         ON CONFLICT (url) DO UPDATE SET actor=excluded.actor, feed=excluded.feed, next_at=0",
+    )
+    .bind(url.to_string())
+    .bind(actor.map(str::to_string))
+    .bind(feed.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a source; true if it existed.
+pub async fn remove(tx: &mut Tx, url: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM harvest_sources WHERE url=$1")
+        .bind(url.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Every source, by address.
+pub async fn list<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<Source>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM harvest_sources ORDER BY url"
+    ))
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(read).collect()
+}
+
+/// One source.
+pub async fn get<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    url: &str,
+) -> sqlx::Result<Option<Source>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM harvest_sources WHERE url=$1"
+    ))
+    .bind(url.to_string())
+    .fetch_optional(ex)
+    .await?;
+    row.as_ref().map(read).transpose()
+}
+
+/// Sources whose next attempt is due at `now`, soonest first.
+pub async fn due<'e>(ex: impl Executor<'e, Database = Any>, now: i64) -> sqlx::Result<Vec<Source>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM harvest_sources WHERE next_at <= $1 ORDER BY next_at, url"
+    ))
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(read).collect()
+}
+
+/// The soonest next attempt of any source.
+pub async fn next_due<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT MIN(next_at) FROM harvest_sources")
+        .fetch_one(ex)
+        .await
+}
+
+/// Records a page applied: the new cursor and how many changes it held, in the page's
+/// transaction (a restart resumes after it).
+pub async fn advance(
+    tx: &mut Tx,
+    url: &str,
+    cursor: &str,
+    changes: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE harvest_sources SET cursor=$2, changes=changes+$3, checked_at=$4, failures=0, \
+         last_error=NULL, state=CASE WHEN state='live' THEN 'live' ELSE 'backfilling' END WHERE url=$1",
+    )
+    .bind(url.to_string())
+    .bind(cursor.to_string())
+    .bind(changes)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records the feed read to its end: the source is live; next look at `next_at`.
+pub async fn caught_up<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    url: &str,
+    now: i64,
+    next_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE harvest_sources SET state='live', synced_at=$2, checked_at=$2, next_at=$3, failures=0, \
+         last_error=NULL WHERE url=$1",
+    )
+    .bind(url.to_string())
+    .bind(now)
+    .bind(next_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Asks for another look at once (a source with more pages yields its turn).
+pub async fn again<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    url: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE harvest_sources SET next_at=$2, checked_at=$2 WHERE url=$1")
+        .bind(url.to_string())
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the source is down until `next_at`.
+pub async fn failed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    url: &str,
+    error: &str,
+    now: i64,
+    next_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE harvest_sources SET state='down', failures=failures+1, last_error=$2, checked_at=$3, \
+         next_at=$4 WHERE url=$1",
+    )
+    .bind(url.to_string())
+    .bind(error.chars().take(500).collect::<String>())
+    .bind(now)
+    .bind(next_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Live shops and products mirrored from `origin`.
+pub async fn counts<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    origin: &str,
+) -> sqlx::Result<(i64, i64)> {
+    let shops: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM merchants WHERE origin=$1 AND local=0 AND deleted_at IS NULL",
+    )
+    .bind(origin.to_string())
+    .fetch_one(ex)
+    .await?;
+    let products: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM products WHERE origin=$1 AND local=0 AND deleted_at IS NULL",
+    )
+    .bind(origin.to_string())
+    .fetch_one(ex)
+    .await?;
+    Ok((shops, products))
+}
+
+/// The source whose actor is `actor`.
+pub async fn by_actor<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    actor: &str,
+) -> sqlx::Result<Option<Source>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM harvest_sources WHERE actor=$1"
+    ))
+    .bind(actor.to_string())
+    .fetch_optional(ex)
+    .await?;
+    row.as_ref().map(read).transpose()
+}

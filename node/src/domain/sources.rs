@@ -1,0 +1,141 @@
+//! Aggregator mode's rules for the nodes it harvests: a source is a node's address; its change
+//! feed is read page after page, each page stored with the source's new cursor in one
+//! transaction (a restart resumes after the last page stored); a source that fails is marked
+//! down and tried again later, sooner at first, then less and less often.
+
+use crate::db::{self, sources::Source};
+use crate::domain::mirror::{self, Batch};
+use crate::error::{Error, Result};
+use crate::Node;
+
+/// The longest wait between two attempts at a source that is down.
+pub const MAX_BACKOFF_MS: i64 = 15 * 60 * 1000;
+
+/// A source as `etal aggregator sources` shows it.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    /// What is stored.
+    pub source: Source,
+    /// Whether its actor accepted the aggregator's Follow (live changes).
+    pub follow: Option<String>,
+    /// Live shops mirrored from it.
+    pub shops: i64,
+    /// Live products mirrored from it.
+    pub products: i64,
+}
+
+/// Where a node's change feed is.
+pub fn feed_of(origin: &str) -> String {
+    format!("{}/open-data/changes", origin.trim_end_matches('/'))
+}
+
+/// Adds `origin` (a node's address) as a source, with its actor when known. Adding it again
+/// keeps its cursor and asks for a look at once.
+pub async fn add(node: &Node, origin: &str, actor: Option<&str>) -> Result<()> {
+    let url = url::Url::parse(origin).map_err(|_| Error::field("url", "is not an address"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::field("url", "must be an http(s) address"));
+    }
+    let origin = etal_protocol::ap::origin(&url);
+    let mut tx = node.db.begin().await?;
+    db::sources::add(
+        &mut tx,
+        &origin,
+        actor,
+        &feed_of(&origin),
+        node.clock.now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Forgets a source (what was harvested from it stays until its shops delete it).
+pub async fn remove(node: &Node, origin: &str) -> Result<()> {
+    let mut tx = node.db.begin().await?;
+    let found = db::sources::remove(&mut tx, origin.trim_end_matches('/')).await?;
+    tx.commit().await?;
+    if found {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!("{origin} is not a source")))
+    }
+}
+
+/// Every source with its state and what it brought.
+pub async fn list(node: &Node) -> Result<Vec<SourceView>> {
+    let pool = node.db.pool();
+    let mut out = Vec::new();
+    for source in db::sources::list(pool).await? {
+        let (shops, products) = db::sources::counts(pool, &source.url).await?;
+        let follow = match &source.actor {
+            Some(a) => db::remote::follow(pool, a).await?.map(|f| f.state),
+            None => None,
+        };
+        out.push(SourceView {
+            source,
+            follow,
+            shops,
+            products,
+        });
+    }
+    Ok(out)
+}
+
+/// Stores one page of a source's feed and its new cursor, in one transaction; returns how
+/// many changes were applied. The rules are checked and the search entries computed before
+/// the transaction begins.
+pub async fn apply_page(node: &Node, source: &Source, cursor: &str, batch: Batch) -> Result<usize> {
+    let now = node.clock.now_ms();
+    let count = batch.len() as i64;
+    let checked = mirror::check_batch(&node.db, &source.url, batch, now).await?;
+    if checked.refused > 0 {
+        tracing::info!(source = %source.url, refused = checked.refused, "changes refused by the rules");
+    }
+    let mut tx = node.db.begin().await?;
+    let applied = mirror::save_checked(&mut tx, checked, now).await?;
+    db::sources::advance(&mut tx, &source.url, cursor, count, now).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Records that the source's feed was read to its end; the next look is `every_ms` later.
+pub async fn caught_up(node: &Node, source: &Source, every_ms: i64) -> Result<()> {
+    let now = node.clock.now_ms();
+    db::sources::caught_up(node.db.pool(), &source.url, now, now + every_ms).await?;
+    Ok(())
+}
+
+/// Gives other sources their turn before reading more pages of this one.
+pub async fn yield_turn(node: &Node, source: &Source) -> Result<()> {
+    db::sources::again(node.db.pool(), &source.url, node.clock.now_ms()).await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the source is down; the next attempt waits `every_ms` times
+/// 2^failures, at most [`MAX_BACKOFF_MS`].
+pub async fn failed(node: &Node, source: &Source, error: &str, every_ms: i64) -> Result<()> {
+    let now = node.clock.now_ms();
+    let wait = every_ms
+        .saturating_mul(1 << source.failures.clamp(0, 10))
+        .min(MAX_BACKOFF_MS);
+    db::sources::failed(node.db.pool(), &source.url, error, now, now + wait).await?;
+    Ok(())
+}
+
+/// Sources due for a look now.
+pub async fn due(node: &Node) -> Result<Vec<Source>> {
+    Ok(db::sources::due(node.db.pool(), node.clock.now_ms()).await?)
+}
+
+/// When the next source is due (ms), if any.
+pub async fn next_due(node: &Node) -> Result<Option<i64>> {
+    Ok(db::sources::next_due(node.db.pool()).await?)
+}
+
+/// A source by address.
+pub async fn get(node: &Node, origin: &str) -> Result<Source> {
+    db::sources::get(node.db.pool(), origin.trim_end_matches('/'))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("{origin} is not a source")))
+}

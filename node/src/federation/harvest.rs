@@ -1,0 +1,296 @@
+//! Aggregator mode's harvester: reads each source node's change feed
+//! (`/open-data/changes`, see `spec/`), page after page, into the mirror; the Follow of the
+//! node's actor brings its changes live meanwhile (`mirror.rs`). Each source is read by a
+//! task of its own, a few at a time, and gives up its turn after [`PAGES_PER_TURN`] pages, so
+//! that one source's flood or failure never stalls the others.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use url::Url;
+
+use super::{from_ap, verify_doc};
+use crate::db::sources::Source;
+use crate::domain::mirror::{Batch, MirroredMerchant, MirroredProduct};
+use crate::domain::{self};
+use crate::model::image::Image;
+use crate::model::merchant::{Address, Geo, MerchantFields};
+use crate::model::product::ProductFields;
+use crate::Node;
+use etal_protocol::ap::{self, Actor};
+use etal_protocol::open_data::{
+    Change, ChangeAction, ChangePage, ChangeType, MerchantRecord, ProductRecord, Record,
+};
+use etal_protocol::{Availability, Currency, Money, Unit};
+
+/// Changes asked for per page (the most the feed gives).
+pub const PAGE: usize = 5000;
+/// Largest page read (5000 changes of long descriptions fit easily).
+pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Pages a source reads before giving the others their turn.
+pub const PAGES_PER_TURN: usize = 20;
+/// Sources read at once.
+pub const CONCURRENT: usize = 4;
+/// The cursor of a source read through its outbox.
+const OUTBOX: &str = "outbox";
+/// Shops a page may name without describing them, fetched one by one.
+const MAX_SHOP_FETCHES: usize = 50;
+
+/// Starts the harvester: it looks for due sources every half second (so a source added by
+/// `etal aggregator follow` while the server runs is read at once).
+pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let running: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
+        loop {
+            match domain::sources::due(&node).await {
+                Ok(due) => {
+                    for source in due {
+                        if !running.lock().expect("lock").insert(source.url.clone()) {
+                            continue;
+                        }
+                        let (node, running, slots) = (node.clone(), running.clone(), slots.clone());
+                        tokio::spawn(async move {
+                            if let Ok(_permit) = slots.acquire().await {
+                                turn(&node, &source).await;
+                            }
+                            running.lock().expect("lock").remove(&source.url);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the harvest sources"),
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+}
+
+/// One turn at a source: pages until its feed is read to the end or the turn is over.
+pub async fn turn(node: &Node, source: &Source) {
+    let every = node.settings.harvest_every.as_millis() as i64;
+    match read(node, source).await {
+        Ok(Turn::CaughtUp) => {
+            if let Err(e) = domain::sources::caught_up(node, source, every).await {
+                tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
+            }
+        }
+        Ok(Turn::More) => {
+            if let Err(e) = domain::sources::yield_turn(node, source).await {
+                tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
+            }
+        }
+        Err(e) => {
+            let error = format!("{e:#}");
+            tracing::warn!(source = %source.url, error, "harvest failed; the source is down");
+            if let Err(e) = domain::sources::failed(node, source, &error, every).await {
+                tracing::warn!(source = %source.url, error = %e, "cannot record the failure");
+            }
+        }
+    }
+}
+
+enum Turn {
+    CaughtUp,
+    More,
+}
+
+async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
+    if source.cursor == OUTBOX {
+        // Read once through its outbox; its activities arrive live since.
+        return Ok(Turn::CaughtUp);
+    }
+    let mut cursor = source.cursor.clone();
+    for _ in 0..PAGES_PER_TURN {
+        let mut url = Url::parse(&source.feed)?;
+        url.query_pairs_mut()
+            .append_pair("since", &cursor)
+            .append_pair("limit", &PAGE.to_string());
+        let body = match node.fed.fetcher.get_open_data(&url, MAX_PAGE_BYTES).await {
+            Ok(b) => b,
+            Err(e) if e.is_gone() && cursor == "0" && source.actor.is_some() => {
+                // A node without a change feed (not an Étal node, or an older one): its
+                // outbox, walked once, then its live activities.
+                let actor = source.actor.clone().unwrap_or_default();
+                let n = super::mirror::backfill(node, &actor).await?;
+                tracing::info!(source = %source.url, activities = n, "no change feed: read its outbox");
+                domain::sources::apply_page(node, source, OUTBOX, Batch::default()).await?;
+                return Ok(Turn::CaughtUp);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let page: ChangePage = serde_json::from_slice(&body)
+            .map_err(|e| anyhow::anyhow!("{url} is not a change feed page: {e}"))?;
+        drop(body);
+        if page.items.len() > PAGE {
+            anyhow::bail!("{url} gave {} changes, more than asked", page.items.len());
+        }
+        let full = page.items.len() == PAGE;
+        if page.items.is_empty() || page.next_cursor == cursor {
+            return Ok(Turn::CaughtUp);
+        }
+        let mut batch = batch_of(&source.url, page.items);
+        describe_shops(node, &source.url, &mut batch).await;
+        let applied = domain::sources::apply_page(node, source, &page.next_cursor, batch).await?;
+        node.committed().await;
+        tracing::debug!(source = %source.url, applied, cursor = %page.next_cursor, "harvested a page");
+        cursor = page.next_cursor;
+        if !full {
+            return Ok(Turn::CaughtUp);
+        }
+    }
+    Ok(Turn::More)
+}
+
+/// Fetches the actor documents of shops a page's products belong to that neither the page nor
+/// the aggregate describes (a shop changed after its products sits later in the feed).
+async fn describe_shops(node: &Node, origin: &str, batch: &mut Batch) {
+    let named = batch.shops_named();
+    let known = match crate::db::mirror::shops_by_ap_ids(node.db.pool(), &named).await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the known shops");
+            return;
+        }
+    };
+    for id in named
+        .iter()
+        .filter(|id| !known.contains_key(*id))
+        .take(MAX_SHOP_FETCHES)
+    {
+        let Ok(url) = Url::parse(id) else { continue };
+        if ap::origin(&url) != origin {
+            continue;
+        }
+        match node.fed.fetcher.get(&url).await {
+            Ok(doc) => match verify_doc::<Actor>(&doc) {
+                Ok(actor) => batch.merchants.push(from_ap::merchant(&actor)),
+                Err(e) => {
+                    tracing::info!(shop = %id, error = %e, "a harvested shop's actor is unreadable")
+                }
+            },
+            Err(e) => tracing::info!(shop = %id, error = %e, "cannot fetch a harvested shop"),
+        }
+    }
+}
+
+/// Reads a page's changes into a batch for `domain::mirror`; changes it cannot read are left
+/// out (and logged).
+pub fn batch_of(origin: &str, items: Vec<Change>) -> Batch {
+    let mut batch = Batch::default();
+    for c in items {
+        match (c.kind, c.action, c.data) {
+            (ChangeType::Product, ChangeAction::Upsert, Some(Record::Product(p))) => {
+                let shop = p.merchant.clone();
+                match product(p) {
+                    Ok(p) => batch.products.push((shop, p)),
+                    Err(e) => {
+                        tracing::info!(cursor = %c.cursor, error = e, "a harvested product is unreadable")
+                    }
+                }
+            }
+            (ChangeType::Merchant, ChangeAction::Upsert, Some(Record::Merchant(m))) => {
+                batch.merchants.push(merchant(origin, m));
+            }
+            (ChangeType::Product, ChangeAction::Delete, _) => {
+                batch.deleted_products.extend(c.id);
+            }
+            (ChangeType::Merchant, ChangeAction::Delete, _) => {
+                batch.deleted_merchants.extend(c.id);
+            }
+            _ => tracing::info!(cursor = %c.cursor, "a change without the data it announces"),
+        }
+    }
+    batch
+}
+
+fn time(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+fn product(p: ProductRecord) -> Result<MirroredProduct, &'static str> {
+    let currency = Currency::from_code(&p.currency).ok_or("unknown currency")?;
+    let price = Money::parse(&p.price, currency).map_err(|_| "bad price")?;
+    let updated_at = time(&p.updated_at).ok_or("bad updated_at")?;
+    let images = p
+        .images
+        .iter()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .take(4)
+        .map(|u| Image {
+            id: uuid::Uuid::now_v7(),
+            product_id: uuid::Uuid::nil(),
+            position: 0,
+            alt: None,
+            width: 0,
+            height: 0,
+            blurhash: String::new(),
+            media_type: "image/jpeg".into(),
+            variants: vec![crate::media::Variant {
+                name: "full".into(),
+                path: u.clone(),
+                width: 0,
+                height: 0,
+            }],
+            created_at: crate::db::time(updated_at),
+        })
+        .collect();
+    Ok(MirroredProduct {
+        url: Some(p.id.clone()),
+        ap_id: p.id,
+        fields: ProductFields {
+            name: p.name,
+            description: p.description,
+            price,
+            unit: Unit::parse(&p.unit).unwrap_or(Unit::Piece),
+            availability: Availability::parse(&p.availability).unwrap_or(Availability::InStock),
+            stock: p.stock.filter(|n| *n >= 0),
+            gtin: p.gtin,
+            sku: None,
+            category: p
+                .category
+                .filter(|c| etal_protocol::taxonomy::find(c).is_some()),
+            tags: p.tags,
+        },
+        images,
+        created_at: updated_at,
+        updated_at,
+    })
+}
+
+fn merchant(origin: &str, m: MerchantRecord) -> MirroredMerchant {
+    let host = Url::parse(origin)
+        .ok()
+        .map(|u| match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => String::new(),
+        })
+        .unwrap_or_default();
+    MirroredMerchant {
+        handle: Some(format!("{}@{host}", m.slug)),
+        origin: origin.to_string(),
+        ap_id: m.id,
+        fields: MerchantFields {
+            name: m.name,
+            description: m.description,
+            category: m.category,
+            address: Address {
+                street: m.street,
+                postal_code: m.postal_code,
+                city: m.city,
+                insee_code: m.insee_code,
+            },
+            geo: m.lat.zip(m.lon).map(|(lat, lon)| Geo { lat, lon }),
+            phone: m.phone,
+            email: None,
+            website: None,
+            opening_hours: m.opening_hours,
+            siret: None,
+            // Only shops that consent are in a node's open data.
+            indexable: true,
+        },
+    }
+}

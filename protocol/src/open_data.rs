@@ -1,0 +1,160 @@
+//! The open data's change feed (`/open-data/changes`), as a harvester reads it: pages of
+//! changes, each a product or a shop in its current state (`upsert`) or a tombstone
+//! (`delete`). The fields are those of `products.ndjson` and `merchants.csv`; their JSON
+//! Schema is `schemas/open-data/changes.schema.json`.
+
+use serde::{Deserialize, Serialize};
+
+/// One page of the feed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePage {
+    /// The changes, oldest first.
+    pub items: Vec<Change>,
+    /// The cursor to ask with next (the same one when the page is empty: up to date).
+    pub next_cursor: String,
+    /// The next page's URL.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// The data's licence.
+    #[serde(default)]
+    pub licence: Option<String>,
+}
+
+/// What a change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeType {
+    /// A product.
+    Product,
+    /// A shop.
+    Merchant,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeAction {
+    /// Created or changed: `data` is its current state.
+    Upsert,
+    /// Deleted, or its shop no longer consents to open data.
+    Delete,
+}
+
+/// One change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    /// Where this change sits in the feed.
+    pub cursor: String,
+    /// Product or shop.
+    #[serde(rename = "type")]
+    pub kind: ChangeType,
+    /// Upsert or delete.
+    pub action: ChangeAction,
+    /// The object's id (its ActivityPub id and page).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Its state, for an upsert.
+    #[serde(default)]
+    pub data: Option<Record>,
+}
+
+/// A product or a shop as the feed gives it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Record {
+    /// A product (it has a price).
+    Product(ProductRecord),
+    /// A shop.
+    Merchant(MerchantRecord),
+}
+
+/// A product, as `products.ndjson` gives it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProductRecord {
+    /// Its id (ActivityPub id and page).
+    pub id: String,
+    /// Its shop's id.
+    pub merchant: String,
+    /// Name.
+    pub name: String,
+    /// Description (plain text).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Category (taxonomy key).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Price, a decimal with a point (`"4.50"`).
+    pub price: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Unit of sale.
+    pub unit: String,
+    /// Availability.
+    pub availability: String,
+    /// Stock, when counted.
+    #[serde(default)]
+    pub stock: Option<i64>,
+    /// GTIN.
+    #[serde(default)]
+    pub gtin: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Photos' URLs, in order.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A shop, as `merchants.csv` gives it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MerchantRecord {
+    /// Its id (ActivityPub actor and page).
+    pub id: String,
+    /// Its short name on its node.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Description (plain text).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Category (taxonomy key).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Street address.
+    #[serde(default)]
+    pub street: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: String,
+    /// Town.
+    #[serde(default)]
+    pub city: String,
+    /// INSEE code of the commune.
+    #[serde(default)]
+    pub insee_code: Option<String>,
+    /// Latitude.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Longitude.
+    #[serde(default)]
+    pub lon: Option<f64>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Web site.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// SIRET.
+    #[serde(default)]
+    pub siret: Option<String>,
+    /// Opening hours (schema.org `openingHours` values).
+    #[serde(default)]
+    pub opening_hours: Vec<String>,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}

@@ -1,0 +1,247 @@
+//! Aggregator mode across nodes on loopback: backfill through the change feed, live changes
+//! through the followed actor, deletions and withdrawn consent, restart without harvesting
+//! everything again, a source that is down and comes back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::harness::{self, spawn, spawn_with, TestNode};
+
+async fn harvested(agg: &TestNode) -> Vec<Value> {
+    let a = agg.get("/api/v1/products?origin=remote&limit=100").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body["items"].as_array().unwrap().clone()
+}
+
+async fn names(agg: &TestNode) -> Vec<String> {
+    let mut n: Vec<String> = harvested(agg)
+        .await
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    n.sort();
+    n
+}
+
+async fn wait_for(agg: &TestNode, what: &str, pred: impl Fn(&[String]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = names(agg).await;
+        if pred(&n) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {n:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn source(agg: &TestNode, url: &str) -> etal_node::db::sources::Source {
+    etal_node::domain::sources::get(&agg.node, url)
+        .await
+        .expect("a source")
+}
+
+/// What `etal aggregator follow URL` does.
+async fn follow(agg: &TestNode, url: &str) {
+    let actor = etal_node::federation::follows::follow(&agg.node, url)
+        .await
+        .expect("follow");
+    etal_node::domain::sources::add(&agg.node, url, Some(actor.as_str()))
+        .await
+        .expect("add source");
+}
+
+async fn shop(t: &TestNode, slug: &str, city: &str, indexable: bool) {
+    let a = t
+        .post(
+            "/api/v1/merchants",
+            json!({"slug": slug, "name": format!("Boutique {slug}"), "category": "food",
+                   "address": {"postal_code": "78120", "city": city, "insee_code": "78517"},
+                   "geo": {"lat": 48.64, "lon": 1.83}, "indexable": indexable}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+}
+
+async fn product(t: &TestNode, slug: &str, name: &str, price: &str) -> String {
+    t.product(slug, json!({"name": name, "price": price})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn aggregator_on(listener: TcpListener, dir: &std::path::Path, url: &str) -> TestNode {
+    let mut s = harness::settings(dir, url).await;
+    s.aggregator = true;
+    s.harvest_every = Duration::from_millis(500);
+    harness::start(s, listener, Arc::new(etal_node::clock::SystemClock)).await
+}
+
+#[tokio::test]
+async fn an_aggregator_harvests_three_nodes_live_and_resumes_after_a_restart() {
+    let (b1, b2, b3) = (spawn().await, spawn().await, spawn().await);
+    shop(&b1, "miel", "Rambouillet", true).await;
+    shop(&b1, "secret", "Rambouillet", false).await;
+    product(&b1, "miel", "Miel de acacia", "8.50").await;
+    let lavande = product(&b1, "miel", "Miel de lavande", "9.00").await;
+    product(&b1, "secret", "Produit non indexable", "1.00").await;
+    shop(&b2, "fromagerie", "Versailles", true).await;
+    product(&b2, "fromagerie", "Comté 18 mois", "24.00").await;
+    shop(&b3, "cave", "Chartres", true).await;
+    let vin = product(&b3, "cave", "Vin de Loire", "12.00").await;
+    for b in [&b1, &b2, &b3] {
+        b.drain().await;
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("http://localhost:{port}");
+    let agg = aggregator_on(listener, dir.path(), &url).await;
+    for b in [&b1, &b2, &b3] {
+        follow(&agg, &b.url).await;
+    }
+    // Backfill through the change feeds; the shop without consent never comes.
+    wait_for(&agg, "backfill", |n| n.len() == 4).await;
+    assert_eq!(
+        names(&agg).await,
+        [
+            "Comté 18 mois",
+            "Miel de acacia",
+            "Miel de lavande",
+            "Vin de Loire"
+        ]
+    );
+    let first = harvested(&agg).await;
+    let comte = first.iter().find(|p| p["name"] == "Comté 18 mois").unwrap();
+    assert!(
+        comte["ap_id"].as_str().unwrap().starts_with(&b2.url),
+        "each result links to its own node: {comte}"
+    );
+    for b in [&b1, &b2, &b3] {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = source(&agg, &b.url).await;
+            let follow =
+                etal_node::db::remote::follow(agg.node.db.pool(), s.actor.as_deref().unwrap())
+                    .await
+                    .unwrap()
+                    .map(|f| f.state);
+            if s.state == "live" && follow.as_deref() == Some("accepted") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{s:?} {follow:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let view = etal_node::domain::sources::list(&agg.node).await.unwrap();
+    let v1 = view.iter().find(|v| v.source.url == b1.url).unwrap();
+    assert_eq!((v1.shops, v1.products), (1, 2), "{v1:?}");
+
+    // Live: a new product, a price change, a deletion.
+    product(&b2, "fromagerie", "Brie de Meaux", "6.40").await;
+    let a = b1
+        .patch(
+            &format!("/api/v1/products/{lavande}"),
+            json!({"name": "Miel de lavande fine"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = b3.delete(&format!("/api/v1/products/{vin}")).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    wait_for(&agg, "live changes", |n| {
+        n == [
+            "Brie de Meaux",
+            "Comté 18 mois",
+            "Miel de acacia",
+            "Miel de lavande fine",
+        ]
+    })
+    .await;
+
+    // Consent withdrawn: the shop and its products leave the aggregate.
+    let a = b1
+        .patch("/api/v1/merchants/miel", json!({"indexable": false}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    wait_for(&agg, "consent withdrawn", |n| {
+        n == ["Brie de Meaux", "Comté 18 mois"]
+    })
+    .await;
+
+    // Restart: what changed meanwhile arrives; nothing is harvested twice.
+    let before = source(&agg, &b2.url).await.changes;
+    let dir_kept = agg.settings.clone();
+    agg.stop().await;
+    product(&b2, "fromagerie", "Chaource", "5.10").await;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let agg = harness::start(dir_kept, listener, Arc::new(etal_node::clock::SystemClock)).await;
+    wait_for(&agg, "after restart", |n| {
+        n.contains(&"Chaource".to_string())
+    })
+    .await;
+    let after = source(&agg, &b2.url).await.changes;
+    assert!(
+        after - before <= 2,
+        "resumed from its cursor: {before} changes before, {after} after"
+    );
+    drop(dir);
+}
+
+#[tokio::test]
+async fn a_source_that_is_down_is_retried_and_recovers_without_stalling_the_others() {
+    let up = spawn().await;
+    shop(&up, "epicerie", "Rambouillet", true).await;
+    product(&up, "epicerie", "Lentilles vertes", "3.20").await;
+    let agg = spawn_with(|s| {
+        s.aggregator = true;
+        s.harvest_every = Duration::from_millis(300);
+    })
+    .await;
+    // A node that is not running yet: a port nobody listens on.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let down_url = format!("http://localhost:{port}");
+    etal_node::domain::sources::add(&agg.node, &down_url, None)
+        .await
+        .unwrap();
+    follow(&agg, &up.url).await;
+    wait_for(&agg, "the healthy source", |n| n == ["Lentilles vertes"]).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = source(&agg, &down_url).await;
+        if s.state == "down" && s.failures >= 2 {
+            assert!(s.last_error.is_some(), "{s:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{s:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Meanwhile the healthy source stays live.
+    product(&up, "epicerie", "Pois chiches", "2.90").await;
+    wait_for(&agg, "live while another is down", |n| n.len() == 2).await;
+
+    // The node starts: the source recovers (its feed alone, no actor followed).
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let s = harness::settings(dir.path(), &down_url).await;
+    let back = harness::start(s, listener, Arc::new(etal_node::clock::SystemClock)).await;
+    shop(&back, "ferme", "Gazeran", true).await;
+    product(&back, "ferme", "Oeufs frais", "3.00").await;
+    // Its wait grew with the failures: following it again asks for a look at once.
+    etal_node::domain::sources::add(&agg.node, &down_url, None)
+        .await
+        .unwrap();
+    wait_for(&agg, "the source back", |n| n.len() == 3).await;
+    let s = source(&agg, &down_url).await;
+    assert_eq!((s.state.as_str(), s.failures), ("live", 0), "{s:?}");
+    drop(back);
+    drop(dir);
+}
