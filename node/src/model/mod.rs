@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod commune;
 pub mod image;
 pub mod input;
 pub mod merchant;
