@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod demo;
+pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod federation;

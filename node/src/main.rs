@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: AggregatorCommand,
     },
+    /// Developer tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// Federation between nodes.
     Node {
         #[command(subcommand)]
@@ -92,6 +97,38 @@ enum NodeCommand {
     },
     /// List the nodes this node follows.
     Following,
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Generate a realistic national dataset (French shops over real communes, products fit
+    /// for their trade) into new nodes' folders, for tests and benchmarks. Node N answers at
+    /// http://HOST:(FIRST_PORT+N-1) with `--data-dir OUT/node-NN`; OUT/nodes.tsv lists them.
+    /// The shops share a few key pairs (generating 14,019 would take many minutes): not for
+    /// production.
+    GenDataset {
+        /// Shops in all.
+        #[arg(long, default_value_t = 14_019)]
+        merchants: usize,
+        /// Products in all.
+        #[arg(long, default_value_t = 273_560)]
+        products: usize,
+        /// Nodes to spread them over (by département).
+        #[arg(long, default_value_t = 20)]
+        nodes: usize,
+        /// Folder to write the nodes into.
+        #[arg(long, default_value = "etal-dataset")]
+        out: std::path::PathBuf,
+        /// Port of the first node.
+        #[arg(long, default_value_t = 18_101)]
+        first_port: u16,
+        /// Host name in the nodes' addresses.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -342,6 +379,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Dev {
+            command:
+                DevCommand::GenDataset {
+                    merchants,
+                    products,
+                    nodes,
+                    out,
+                    first_port,
+                    host,
+                    seed,
+                },
+        } => gen_dataset(merchants, products, nodes, &out, first_port, &host, seed).await,
         Command::Aggregator { command } => {
             let node = Node::open(settings).await?;
             let shown = |e: etal_node::error::Error| {
@@ -435,6 +484,70 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn gen_dataset(
+    merchants: usize,
+    products: usize,
+    nodes: usize,
+    out: &std::path::Path,
+    first_port: u16,
+    host: &str,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use etal_node::dev::dataset::{shops_of_node, Plan};
+    anyhow::ensure!(
+        (1..=1000).contains(&nodes),
+        "--nodes must be between 1 and 1000"
+    );
+    anyhow::ensure!(
+        merchants >= 1 && products >= merchants,
+        "--merchants must be at least 1 and --products at least --merchants"
+    );
+    anyhow::ensure!(
+        usize::from(first_port) + nodes <= 65_536,
+        "--first-port leaves too few ports"
+    );
+    let plan = Plan {
+        merchants,
+        products,
+        nodes,
+        seed,
+    };
+    let started = std::time::Instant::now();
+    let mut keys = Vec::new();
+    for _ in 0..8 {
+        keys.push(etal_node::keys::generate_async().await?);
+    }
+    std::fs::create_dir_all(out)?;
+    let mut list = String::from("node\turl\tdata_dir\tshops\tproducts\n");
+    let (mut all_shops, mut all_products) = (0, 0);
+    for i in 0..nodes {
+        let dir = out.join(format!("node-{:02}", i + 1));
+        let url = format!("http://{host}:{}", usize::from(first_port) + i);
+        let settings = etal_node::config::Settings::for_dir(&dir, &url, None);
+        let node = Node::open(settings).await?;
+        let shops = shops_of_node(&plan, i);
+        let (s, p) = etal_node::domain::dataset::write(&node, shops, &keys, &mut |done, total| {
+            if done == total {
+                eprintln!("node {:>2}: {done} shops", i + 1);
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", dir.display(), e))?;
+        node.db.close().await;
+        list.push_str(&format!("{}\t{url}\t{}\t{s}\t{p}\n", i + 1, dir.display()));
+        all_shops += s;
+        all_products += p;
+    }
+    std::fs::write(out.join("nodes.tsv"), list)?;
+    println!(
+        "{all_shops} shops and {all_products} products on {nodes} nodes in {} ({:.1} s); see {}",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        out.join("nodes.tsv").display()
+    );
+    Ok(())
 }
 
 /// A progress bar on standard error (only when it is a terminal, or every 10 % otherwise).

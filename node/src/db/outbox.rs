@@ -91,6 +91,15 @@ pub async fn mark_processed(tx: &mut Tx, seq: i64, now: i64) -> sqlx::Result<()>
     Ok(())
 }
 
+/// Marks every pending event fanned out (a node without followers sends them to nobody).
+pub async fn mark_all_processed(tx: &mut Tx, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox_events SET processed_at=$1 WHERE processed_at IS NULL")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Marks every pending event about `object` after `seq` fanned out (they will not be sent).
 pub async fn mark_later_processed(
     tx: &mut Tx,

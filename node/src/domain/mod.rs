@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audience;
 pub mod auth;
 pub mod authz;
+pub mod dataset;
 pub mod follows;
 pub mod images;
 pub mod interaction_writer;
