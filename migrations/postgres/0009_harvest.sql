@@ -17,3 +17,5 @@ create table harvest_sources (
 );
 
 create index products_origin_live on products (origin, deleted_at);
+-- National search: a commune's shops (its point, the facet by town).
+create index merchants_insee on merchants (insee_code);

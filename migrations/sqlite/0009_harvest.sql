@@ -17,6 +17,8 @@ create table harvest_sources (
 );
 
 create index products_origin_live on products (origin, deleted_at);
+-- National search: a commune's shops (its point, the facet by town).
+create index merchants_insee on merchants (insee_code);
 
 -- Mirrored rows are not part of this node's own open data: the change counter skips them
 -- (an aggregator writes hundreds of thousands).
@@ -55,3 +57,9 @@ when new.local = 1 and (new.indexable is not old.indexable or new.deleted_at is 
     update products set change_seq = (select n from change_counter where id = 1)
         where merchant_id = new.id and deleted_at is null;
 end;
+
+-- The facet by town: each indexed product's commune beside its FTS row id, so counting
+-- matches by town reads no other table.
+alter table product_search_ids add column town text;
+update product_search_ids set town = (select m.insee_code from products p
+    join merchants m on m.id = p.merchant_id where p.id = product_search_ids.product_id);

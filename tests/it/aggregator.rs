@@ -245,3 +245,110 @@ async fn a_source_that_is_down_is_retried_and_recovers_without_stalling_the_othe
     drop(back);
     drop(dir);
 }
+
+#[tokio::test]
+async fn national_search_finds_every_node_near_a_postal_code_with_facets_by_town() {
+    let (b1, b2) = (spawn().await, spawn().await);
+    // Rambouillet (78517, postal code 78120) and Versailles (78646, 78000).
+    shop(&b1, "rucher", "Rambouillet", true).await;
+    product(&b1, "rucher", "Miel de forêt", "9.50").await;
+    product(&b1, "rucher", "Miel de colza", "7.00").await;
+    let a = b2
+        .post(
+            "/api/v1/merchants",
+            json!({"slug": "halles", "name": "Les halles", "category": "food",
+                   "address": {"postal_code": "78000", "city": "Versailles", "insee_code": "78646"},
+                   "geo": {"lat": 48.8049, "lon": 2.1204}, "indexable": true}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    product(&b2, "halles", "Miel de Versailles", "11.00").await;
+    let agg = spawn_with(|s| {
+        s.aggregator = true;
+        s.harvest_every = Duration::from_millis(300);
+    })
+    .await;
+    follow(&agg, &b1.url).await;
+    follow(&agg, &b2.url).await;
+    wait_for(&agg, "harvest", |n| n.len() == 3).await;
+
+    let r = agg.get("/api/v1/search?q=miel").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["total"], 3);
+    let towns: Vec<(String, i64)> = r.body["towns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["insee_code"].as_str().unwrap().to_string(),
+                t["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(towns, [("78517".to_string(), 2), ("78646".to_string(), 1)]);
+    let pages: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        pages
+            .iter()
+            .all(|u| u.starts_with(&b1.url) || u.starts_with(&b2.url)),
+        "results link to their own nodes: {pages:?}"
+    );
+
+    // Near a postal code (its communes' shops give the point), then an INSEE code.
+    let r = agg.get("/api/v1/search?q=miel&near=78120&km=5").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["total"], 2, "{}", r.body);
+    assert!(r.body["near"]["name"]
+        .as_str()
+        .unwrap()
+        .contains("Rambouillet"));
+    let r = agg.get("/api/v1/search?q=miel&near=78646&km=40").await;
+    assert_eq!(r.body["total"], 3, "{}", r.body);
+    assert_eq!(
+        r.body["items"][0]["name"], "Miel de Versailles",
+        "closest first"
+    );
+    // The facet as a filter.
+    let r = agg.get("/api/v1/search?q=miel&town=78646").await;
+    assert_eq!(r.body["total"], 1, "{}", r.body);
+    // Bad places are named.
+    let r = agg.get("/api/v1/search?q=miel&near=99999").await;
+    r.problem(422);
+    assert_eq!(r.fields(), ["near"]);
+    let r = agg.get("/api/v1/search?q=miel&near=2A004").await;
+    r.problem(422);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Ajaccio"),
+        "a commune with no shop known: {}",
+        r.body
+    );
+    agg.get("/api/v1/search?page=0").await.problem(422);
+
+    // The search page: the same, in HTML.
+    let page = agg
+        .client
+        .get(format!("{}/search?q=miel&near=78120&km=5", agg.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Miel de forêt") && !page.contains("Miel de Versailles"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Par commune") && page.contains("town=78517"),
+        "{page}"
+    );
+}

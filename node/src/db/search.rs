@@ -63,7 +63,7 @@ pub async fn index(conn: &mut AnyConnection, which: Which) -> sqlx::Result<()> {
         Backend::Sqlite => {
             let sql = format!(
                 "SELECT p.id, p.name, p.search_keywords, p.description, p.category, p.availability, \
-                 p.merchant_id, p.local, m.name AS shop, m.lat, m.lon, \
+                 p.merchant_id, p.local, m.name AS shop, m.lat, m.lon, m.insee_code AS town, \
                  CASE WHEN p.deleted_at IS NULL AND m.deleted_at IS NULL THEN 1 ELSE 0 END AS live \
                  FROM products p JOIN merchants m ON m.id = p.merchant_id WHERE {filter} = $1"
             );
@@ -80,11 +80,11 @@ pub async fn index(conn: &mut AnyConnection, which: Which) -> sqlx::Result<()> {
 }
 
 /// What each of a shop's products' index entries holds of the shop: its name and position.
-pub type ShopIndexed = (String, Option<f64>, Option<f64>);
+pub type ShopIndexed = (String, Option<f64>, Option<f64>, Option<String>);
 
 /// [`ShopIndexed`] of a stored shop, read before a write changes it.
 pub async fn shop_indexed(conn: &mut AnyConnection, id: Uuid) -> sqlx::Result<Option<ShopIndexed>> {
-    sqlx::query_as("SELECT name, lat, lon FROM merchants WHERE id=$1")
+    sqlx::query_as("SELECT name, lat, lon, insee_code FROM merchants WHERE id=$1")
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
         .await
@@ -101,6 +101,7 @@ pub async fn reindex_shop_if_changed(
         now.name.clone(),
         now.geo.map(|g| g.lat),
         now.geo.map(|g| g.lon),
+        now.address.insee_code.clone(),
     );
     if before.as_ref() != Some(&after) {
         index(conn, Which::Merchant(id)).await?;
@@ -110,10 +111,15 @@ pub async fn reindex_shop_if_changed(
 
 async fn index_row_sqlite(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> sqlx::Result<()> {
     let id: String = row.try_get("id")?;
-    sqlx::query("INSERT INTO product_search_ids (product_id) VALUES ($1) ON CONFLICT (product_id) DO NOTHING")
-        .bind(id.clone())
-        .execute(&mut *conn)
-        .await?;
+    let town: Option<String> = row.try_get("town")?;
+    sqlx::query(
+        "INSERT INTO product_search_ids (product_id, town) VALUES ($1, $2) \
+         ON CONFLICT (product_id) DO UPDATE SET town = excluded.town",
+    )
+    .bind(id.clone())
+    .bind(town)
+    .execute(&mut *conn)
+    .await?;
     let n: i64 = sqlx::query_scalar("SELECT n FROM product_search_ids WHERE product_id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
@@ -179,6 +185,9 @@ pub struct Found {
 
 /// Runs a search.
 pub async fn search(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
+    if q.shops.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Found::default());
+    }
     match db.backend() {
         Backend::Sqlite => search_sqlite(db, q).await,
         Backend::Postgres => search_postgres(db, q).await,
@@ -206,6 +215,10 @@ fn filter_clauses(q: &SearchQuery) -> Vec<String> {
     }
     if let Some(m) = q.merchant {
         parts.push(format!("facets : {}", merchant_facet(m)));
+    }
+    if let Some(shops) = q.shops.as_ref().filter(|s| !s.is_empty()) {
+        let words: Vec<String> = shops.iter().map(|m| merchant_facet(*m)).collect();
+        parts.push(format!("facets : ({})", words.join(" OR ")));
     }
     if let Some(cells) = q.near.as_ref().and_then(near_cells) {
         parts.push(format!("facets : ({})", cells.join(" OR ")));
@@ -539,13 +552,18 @@ async fn search_postgres(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
 
 /// `select` and the `FROM … WHERE …` of a PostgreSQL search.
 fn postgres_filter(q: &SearchQuery, words: Option<&str>, select: &str) -> Sql {
+    postgres_filter_after(Sql::new(""), q, words, select)
+}
+
+/// [`postgres_filter`] appended to `sql` (a query around it).
+fn postgres_filter_after(mut sql: Sql, q: &SearchQuery, words: Option<&str>, select: &str) -> Sql {
     let origin = match q.origin {
         Origin::Local => " AND p.local = 1",
         Origin::Remote => " AND p.local = 0",
         Origin::All => "",
     };
     // A deleted shop's products are deleted with it: the shop is read only for its position.
-    let mut sql = Sql::new(&if q.near.is_some() {
+    sql.push(&if q.near.is_some() {
         format!(
             "{select} FROM products p JOIN merchants m ON m.id = p.merchant_id \
              WHERE p.deleted_at IS NULL AND m.deleted_at IS NULL{origin}"
@@ -571,6 +589,11 @@ fn postgres_filter(q: &SearchQuery, words: Option<&str>, select: &str) -> Sql {
     }
     if let Some(m) = q.merchant {
         sql.push(" AND p.merchant_id = ").bind(m.to_string());
+    }
+    if let Some(shops) = q.shops.as_ref().filter(|s| !s.is_empty()) {
+        sql.push(" AND p.merchant_id IN (")
+            .bind_list(shops.iter().map(|m| m.to_string()))
+            .push(")");
     }
     if let Some(near) = q.near {
         sql.push(&near_condition(near, "^ 2", "m"));
@@ -612,6 +635,125 @@ fn parse_ids(rows: Vec<String>) -> sqlx::Result<Vec<Uuid>> {
     rows.iter()
         .map(|s| Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into())))
         .collect()
+}
+
+/// A town among a search's matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TownCount {
+    /// INSEE code of the commune.
+    pub insee: String,
+    /// Its name as the shops write it.
+    pub city: String,
+    /// Matching products there.
+    pub count: i64,
+}
+
+/// Matches the facet by town counts: all of them, or for broader searches the newest this
+/// many (counting 20,000 matches town by town would take 30 ms).
+pub const FACET_MATCHES: i64 = 5000;
+
+/// The towns with the most matches of a search (its words and filters), at most `limit`,
+/// among its [`FACET_MATCHES`] newest matches.
+pub async fn town_facets(db: &Db, q: &SearchQuery, limit: i64) -> sqlx::Result<Vec<TownCount>> {
+    if q.shops.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(vec![]);
+    }
+    let rows: Vec<(Option<String>, String, i64)> = match db.backend() {
+        Backend::Sqlite => {
+            let Some(expr) = fts_expression(q) else {
+                return Ok(vec![]);
+            };
+            // Each match's town sits beside its FTS row id: one lookup a match, no join.
+            let near = q
+                .near
+                .map(|n| near_condition(n, "", "f"))
+                .unwrap_or_default();
+            let sql = format!(
+                "SELECT d.town, COUNT(*) AS n FROM (SELECT f.rowid AS n FROM product_search f \
+                 WHERE product_search MATCH $1{near} ORDER BY f.rowid DESC LIMIT $3) r \
+                 JOIN product_search_ids d ON d.n = r.n WHERE d.town IS NOT NULL \
+                 GROUP BY d.town ORDER BY n DESC, d.town LIMIT $2"
+            );
+            let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
+                .bind(expr)
+                .bind(limit)
+                .bind(FACET_MATCHES)
+                .fetch_all(db.pool())
+                .await?;
+            rows.into_iter()
+                .map(|(insee, n)| (Some(insee), String::new(), n))
+                .collect()
+        }
+        Backend::Postgres => {
+            if words(q).is_some() && fts_expression(q).is_none() {
+                return Ok(vec![]);
+            }
+            let w = words(q).map(pg_words);
+            let mut sql = postgres_filter_after(
+                Sql::new("SELECT t.insee_code, t.city, COUNT(*) AS n FROM merchants t JOIN ("),
+                q,
+                w.as_deref(),
+                "SELECT p.merchant_id",
+            );
+            sql.push(" ORDER BY p.id DESC LIMIT ").bind(FACET_MATCHES);
+            sql.push(
+                ") x ON x.merchant_id = t.id WHERE t.insee_code IS NOT NULL \
+                      GROUP BY t.insee_code, t.city ORDER BY n DESC, t.city LIMIT ",
+            )
+            .bind(limit);
+            let (text, args) = sql.build();
+            sqlx::query_as_with(&text, args)
+                .fetch_all(db.pool())
+                .await?
+        }
+    };
+    let table = crate::model::commune::communes();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(insee, city, count)| {
+            insee.map(|insee| TownCount {
+                city: table
+                    .by_insee(&insee)
+                    .map(|c| c.name.to_string())
+                    .unwrap_or(city),
+                insee,
+                count,
+            })
+        })
+        .collect())
+}
+
+/// Where shops of these communes stand, on average (a commune's point for "near"), and how
+/// many have a position.
+pub async fn communes_point(db: &Db, insee: &[&str]) -> sqlx::Result<Option<(Geo, i64)>> {
+    if insee.is_empty() {
+        return Ok(None);
+    }
+    let mut sql = Sql::new(
+        "SELECT AVG(lat), AVG(lon), COUNT(*) FROM merchants WHERE deleted_at IS NULL \
+         AND lat IS NOT NULL AND lon IS NOT NULL AND insee_code IN (",
+    );
+    sql.bind_list(insee.iter().map(|c| c.to_string()));
+    sql.push(")");
+    let (text, args) = sql.build();
+    let (lat, lon, n): (Option<f64>, Option<f64>, i64) = sqlx::query_as_with(&text, args)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(match (lat, lon) {
+        (Some(lat), Some(lon)) if n > 0 => Some((Geo { lat, lon }, n)),
+        _ => None,
+    })
+}
+
+/// The live shops of a commune.
+pub async fn shops_in(db: &Db, insee: &str) -> sqlx::Result<Vec<Uuid>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM merchants WHERE insee_code = $1 AND deleted_at IS NULL LIMIT 2000",
+    )
+    .bind(insee.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    parse_ids(rows)
 }
 
 /// Indexes, once, the products written before the index existed (at start).
@@ -696,8 +838,10 @@ pub async fn index_many(conn: &mut AnyConnection, entries: &[Entry]) -> sqlx::Re
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO product_search_ids (product_id) SELECT x.value->>0 FROM json_each($1) AS x WHERE true \
-         ON CONFLICT (product_id) DO NOTHING",
+        "INSERT INTO product_search_ids (product_id, town) SELECT x.value->>0, m.insee_code \
+         FROM json_each($1) AS x JOIN products p ON p.id = x.value->>0 \
+         JOIN merchants m ON m.id = p.merchant_id WHERE true \
+         ON CONFLICT (product_id) DO UPDATE SET town = excluded.town",
     )
     .bind(ids.clone())
     .execute(&mut *conn)

@@ -247,3 +247,72 @@ pub async fn search(
     }
     Ok((products, found.total))
 }
+
+/// A place searched near: a commune, or the communes of a postal code.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// What the person typed.
+    pub code: String,
+    /// The communes' names, e.g. "Rambouillet" or "Rambouillet, Sonchamp…".
+    pub name: String,
+    /// Where the shops known there stand, on average.
+    pub at: crate::model::merchant::Geo,
+}
+
+/// Resolves a postal code, or else an INSEE code, to the point its communes' shops stand at (Etalab's table
+/// of communes; the point from the shops' own positions). `field` names the parameter in
+/// errors.
+pub async fn place(node: &Node, code: &str, field: &str) -> Result<Place> {
+    let code = code.trim();
+    let table = crate::model::commune::communes();
+    // Many five-digit codes are both (78120 is Rambouillet's postal code and Bullion's INSEE
+    // code): people type postal codes, so a postal code wins.
+    let mut communes = table.by_postal_code(code);
+    if communes.is_empty() {
+        communes.extend(table.by_insee(code));
+    }
+    if communes.is_empty() {
+        return Err(Error::field(
+            field,
+            format!("{code:?} is neither a French postal code nor an INSEE code"),
+        ));
+    }
+    let codes: Vec<&str> = communes.iter().map(|c| c.insee).collect();
+    let mut name = communes
+        .iter()
+        .take(3)
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if communes.len() > 3 {
+        name.push('…');
+    }
+    let (at, _) = db::search::communes_point(&node.db, &codes)
+        .await?
+        .ok_or_else(|| {
+            Error::field(field, format!("no shop with a position is known in {name}"))
+        })?;
+    Ok(Place {
+        code: code.to_string(),
+        name,
+        at,
+    })
+}
+
+/// Restricts a search to the shops of a commune (its INSEE code).
+pub async fn in_town(
+    node: &Node,
+    query: &mut crate::model::search::SearchQuery,
+    insee: &str,
+) -> Result<()> {
+    query.shops = Some(db::search::shops_in(&node.db, insee).await?);
+    Ok(())
+}
+
+/// The towns with the most matches of a search.
+pub async fn towns(
+    node: &Node,
+    query: &crate::model::search::SearchQuery,
+) -> Result<Vec<db::search::TownCount>> {
+    Ok(db::search::town_facets(&node.db, query, 12).await?)
+}

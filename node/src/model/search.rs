@@ -33,6 +33,8 @@ pub struct SearchQuery {
     pub availability: Option<Availability>,
     /// Only this shop (its internal id).
     pub merchant: Option<Uuid>,
+    /// Only these shops (a town's, for a facet by town); `Some(empty)` matches nothing.
+    pub shops: Option<Vec<Uuid>>,
     /// Only shops within a radius of a point.
     pub near: Option<Near>,
     /// Local, mirrored, or both.

@@ -4,6 +4,7 @@ pub mod federation;
 pub mod images;
 pub mod merchants;
 pub mod products;
+pub mod search;
 pub mod views;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ impl Modify for BearerAuth {
     paths(
         merchants::create, merchants::list, merchants::get, merchants::update, merchants::delete,
         products::create, products::list, products::get, products::update, products::delete,
+        search::search,
         images::upload, images::update, images::delete,
         categories,
         federation::follow, federation::list, federation::unfollow, federation::interactions,
@@ -107,6 +109,7 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route("/api/v1/merchants/{slug}/products", post(products::create))
         .route("/api/v1/products", get(products::list))
+        .route("/api/v1/search", get(search::search))
         .route(
             "/api/v1/products/{id}",
             get(products::get)

@@ -15,6 +15,12 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
         node,
         &SearchQuery {
             limit: 12,
+            // An aggregator's home shows what it harvested.
+            origin: if node.settings.aggregator {
+                Origin::All
+            } else {
+                Origin::Local
+            },
             ..SearchQuery::default()
         },
     )
@@ -143,8 +149,45 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         Some(slug) => Some(merchants::get(node, slug).await?),
         None => None,
     };
-    let (query, error) = search_query(ask, shop.as_ref().map(|m| m.id));
+    let (mut query, mut error) = search_query(ask, shop.as_ref().map(|m| m.id));
+    if node.settings.aggregator {
+        // National search: every harvested node.
+        query.origin = Origin::All;
+    }
+    let near_code = ask.param("near").unwrap_or_default().to_string();
+    if !near_code.is_empty() && query.near.is_none() {
+        let km = ask
+            .param("km")
+            .and_then(|k| k.replace(',', ".").parse::<f64>().ok())
+            .filter(|k| *k > 0.0 && *k <= MAX_RADIUS_KM)
+            .unwrap_or(10.0);
+        match products::place(node, &near_code, "near").await {
+            Ok(place) => query.near = Some(Near { at: place.at, km }),
+            Err(_) => {
+                error = Some(match lang {
+                    Lang::Fr => format!("« {near_code} » n’est pas un code postal ou INSEE où un commerce est connu ; filtre ignoré."),
+                    Lang::En => format!("“{near_code}” is not a postal or INSEE code where a shop is known; filter ignored."),
+                })
+            }
+        }
+    }
+    let town = ask
+        .param("town")
+        .filter(|t| crate::model::commune::communes().by_insee(t).is_some())
+        .map(str::to_string);
+    if let Some(t) = &town {
+        products::in_town(node, &mut query, t).await?;
+    }
     let (found, total) = products::search(node, &query).await?;
+    let towns = products::towns(node, &query)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let url = ask.with("page", None);
+            let ask_town = Ask::new(&HeaderMap::new(), url.parse().unwrap_or_default());
+            (t.city, ask_town.with("town", Some(t.insee)), t.count)
+        })
+        .collect();
     let heading = match (&query.q, &shop) {
         (Some(q), _) => match lang {
             Lang::Fr => format!("Résultats pour « {q} »"),
@@ -199,6 +242,19 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         lat: near.map(|n| n.at.lat.to_string()).unwrap_or_default(),
         lon: near.map(|n| n.at.lon.to_string()).unwrap_or_default(),
         km: near.map(|n| n.km.to_string()).unwrap_or_default(),
+        near_code,
+        town,
+        towns,
+        towns_note: (total > crate::db::search::FACET_MATCHES).then(|| match lang {
+            Lang::Fr => format!(
+                "Parmi les {} résultats les plus récents.",
+                count(crate::db::search::FACET_MATCHES, lang)
+            ),
+            Lang::En => format!(
+                "Among the {} newest results.",
+                count(crate::db::search::FACET_MATCHES, lang)
+            ),
+        }),
         error,
         count: results_text(total, lang),
         results: cards(node, &found, lang).await?,

@@ -120,13 +120,11 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
     if !p.local {
         // A mirrored product lives on its own node: send visitors there, but only to a
         // page of the node that published it.
-        let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
-            (Ok(a), Ok(b)) => a.scheme() == "https" && a.origin() == b.origin(),
-            _ => false,
-        };
-        return match p.url.as_deref().filter(|u| same_origin(u, &p.ap_id)) {
-            Some(page) => Ok(Redirect::to(page).into_response()),
-            None => Err(Error::NotFound(format!("no product \"{id}\" here"))),
+        let page = super::views::page_of(&node.urls, &p);
+        return if page != node.urls.product(&p.id).as_str() {
+            Ok(Redirect::to(&page).into_response())
+        } else {
+            Err(Error::NotFound(format!("no product \"{id}\" here")))
         };
     }
     let m = db::merchants::by_id(node.db.pool(), p.merchant_id)

@@ -142,11 +142,26 @@ pub struct ProductCard {
     pub img: Option<Img>,
 }
 
+/// Where a product's page is: here, or for a mirrored product its page on the node that
+/// published it (an https page of that node only; otherwise here, which says so).
+pub fn page_of(urls: &Urls, p: &Product) -> String {
+    if !p.local {
+        let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
+            (Ok(a), Ok(b)) => a.scheme() == "https" && a.origin() == b.origin(),
+            _ => false,
+        };
+        if let Some(page) = p.url.as_deref().filter(|u| same_origin(u, &p.ap_id)) {
+            return page.to_string();
+        }
+    }
+    urls.product(&p.id).to_string()
+}
+
 /// Builds a grid card; `shop` names the product's shop.
 pub fn product_card(urls: &Urls, p: &Product, shop: &str, lang: Lang) -> ProductCard {
     let f = &p.fields;
     ProductCard {
-        url: urls.product(&p.id).to_string(),
+        url: page_of(urls, p),
         name: f.name.clone(),
         price: present::price_per_unit(&f.price, f.unit, lang),
         availability: present::availability(f.availability, lang),
@@ -417,6 +432,10 @@ pub struct SearchPage {
     pub lat: String,
     pub lon: String,
     pub km: String,
+    pub near_code: String,
+    pub town: Option<String>,
+    pub towns: Vec<(String, String, i64)>,
+    pub towns_note: Option<String>,
     pub error: Option<String>,
     pub count: String,
     pub results: Vec<ProductCard>,
