@@ -134,6 +134,9 @@ async fn only_consenting_shops_are_in_the_files_whatever_their_size() {
         .collect();
     assert_eq!(lines.len(), 2500);
     assert!(lines[0]["price"].is_string() && lines[0]["tags"].is_array());
+    for line in lines.iter().step_by(97) {
+        crate::schemas::assert_valid("open-data/product", line);
+    }
 
     // Gzip on request, the same bytes once inflated.
     let gz = get(
@@ -212,6 +215,7 @@ async fn feed(t: &TestNode, since: &str) -> (Vec<Value>, String) {
         .json()
         .await
         .unwrap();
+    crate::schemas::assert_valid("open-data/changes", &page);
     (
         page["items"].as_array().unwrap().clone(),
         page["next_cursor"].as_str().unwrap().to_string(),

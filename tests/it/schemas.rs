@@ -12,8 +12,17 @@ pub fn assert_valid(name: &str, doc: &Value) {
         serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
     };
     let mut options = jsonschema::options();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let file = entry.unwrap().file_name().to_string_lossy().to_string();
+    let files = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("open-data")).unwrap());
+    for entry in files {
+        let entry = entry.unwrap();
+        let file = entry
+            .path()
+            .strip_prefix(&dir)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         if file.ends_with(".schema.json") {
             let schema = load(&file);
             let id = schema["$id"].as_str().unwrap().to_string();

@@ -27,6 +27,9 @@ const PAGE: i64 = 1000;
 const MERCHANTS_SCHEMA: &str =
     include_str!("../../../schemas/open-data/merchants.tableschema.json");
 const PRODUCTS_SCHEMA: &str = include_str!("../../../schemas/open-data/products.tableschema.json");
+/// The JSON Schemas of a `products.ndjson` line and of a page of the change feed.
+const PRODUCT_JSON_SCHEMA: &str = include_str!("../../../schemas/open-data/product.schema.json");
+const CHANGES_SCHEMA: &str = include_str!("../../../schemas/open-data/changes.schema.json");
 
 /// Routes of the files (the `/open-data/` page is with the other pages).
 pub fn router() -> Router<Arc<Node>> {
@@ -48,6 +51,14 @@ pub fn router() -> Router<Arc<Node>> {
         .route(
             "/open-data/products.schema.json",
             get(|| async { schema(PRODUCTS_SCHEMA) }),
+        )
+        .route(
+            "/open-data/product.schema.json",
+            get(|| async { schema(PRODUCT_JSON_SCHEMA) }),
+        )
+        .route(
+            "/open-data/changes.schema.json",
+            get(|| async { schema(CHANGES_SCHEMA) }),
         )
 }
 
@@ -531,7 +542,8 @@ async fn datapackage(State(node): State<Arc<Node>>) -> Response {
             {"name": "products", "path": format!("{base}/open-data/products.csv"), "profile": "tabular-data-resource",
              "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": products},
             {"name": "products-ndjson", "path": format!("{base}/open-data/products.ndjson"),
-             "format": "ndjson", "mediatype": "application/x-ndjson", "encoding": "utf-8"},
+             "format": "ndjson", "mediatype": "application/x-ndjson", "encoding": "utf-8",
+             "jsonschema": format!("{base}/open-data/product.schema.json")},
         ],
     });
     (
