@@ -13,10 +13,10 @@ pub struct ChangePage {
     /// The cursor to ask with next (the same one when the page is empty: up to date).
     pub next_cursor: String,
     /// The next page's URL.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The data's licence.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence: Option<String>,
 }
 
@@ -51,10 +51,10 @@ pub struct Change {
     /// Upsert or delete.
     pub action: ChangeAction,
     /// The object's id (its ActivityPub id and page).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Its state, for an upsert.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Record>,
 }
 

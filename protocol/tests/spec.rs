@@ -53,8 +53,17 @@ fn validator(name: &str) -> jsonschema::Validator {
     };
     // Schemas refer to each other by `$id`: register them all, so nothing is fetched.
     let mut options = jsonschema::options();
-    for entry in std::fs::read_dir(root().join("schemas")).unwrap() {
-        let file = entry.unwrap().file_name().to_string_lossy().to_string();
+    let dir = root().join("schemas");
+    let files = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("open-data")).unwrap());
+    for entry in files {
+        let path = entry.unwrap().path();
+        let file = path
+            .strip_prefix(&dir)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         if file.ends_with(".schema.json") {
             let schema = load(&file);
             let id = schema["$id"].as_str().unwrap().to_string();
@@ -104,6 +113,7 @@ fn every_spec_example_validates_and_round_trips() {
             "webfinger" => round_trip::<Jrd>(doc, &what),
             "nodeinfo-links" => round_trip::<NodeInfoLinks>(doc, &what),
             "nodeinfo" => round_trip::<NodeInfo>(doc, &what),
+            "open-data/changes" => round_trip::<etal_protocol::open_data::ChangePage>(doc, &what),
             s if s.starts_with("activity-") => {
                 round_trip::<Activity>(doc, &what);
                 // The object is read as the typed document it is, not kept as loose JSON.
@@ -136,6 +146,7 @@ fn every_spec_example_validates_and_round_trips() {
         "webfinger",
         "nodeinfo",
         "tombstone",
+        "open-data/changes",
     ] {
         assert!(
             seen.contains(required),

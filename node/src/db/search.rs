@@ -795,6 +795,24 @@ pub struct Entry {
     pub geo: Option<Geo>,
 }
 
+impl Entry {
+    /// An entry that names only its product: PostgreSQL computes its `tsvector` itself, so
+    /// nothing is stemmed beforehand.
+    pub fn id_only(id: Uuid) -> Entry {
+        Entry {
+            id,
+            doc: Document {
+                name: String::new(),
+                keywords: String::new(),
+                shop: String::new(),
+                description: String::new(),
+                facets: String::new(),
+            },
+            geo: None,
+        }
+    }
+}
+
 /// The index entry of a local product of the shop (`shop` name, `geo`).
 pub fn entry(p: &crate::model::product::Product, shop: &str, geo: Option<Geo>) -> Entry {
     let f = &p.fields;

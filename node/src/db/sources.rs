@@ -234,3 +234,12 @@ pub async fn by_actor<'e>(
     .await?;
     row.as_ref().map(read).transpose()
 }
+
+/// Refreshes the planner's statistics of the harvested tables (PostgreSQL; never blocks
+/// writers).
+pub async fn analyze<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<()> {
+    sqlx::query("ANALYZE products, merchants, product_images")
+        .execute(ex)
+        .await?;
+    Ok(())
+}

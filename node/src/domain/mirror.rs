@@ -328,6 +328,8 @@ pub async fn check_batch(
         }
     }
     let gone: HashSet<&str> = deleted_merchants.iter().map(String::as_str).collect();
+    // SQLite's index is fed stemmed documents; PostgreSQL builds its own.
+    let stems = db.backend() == db::Backend::Sqlite;
     let mut products = Vec::with_capacity(batch.products.len());
     for (shop_ap_id, p) in batch.products {
         if gone.contains(shop_ap_id.as_str()) {
@@ -377,7 +379,11 @@ pub async fn check_batch(
                 image
             })
             .collect();
-        let entry = db::search::entry(&product, &shop, geo);
+        let entry = if stems {
+            db::search::entry(&product, &shop, geo)
+        } else {
+            db::search::Entry::id_only(product.id)
+        };
         products.push(Ready {
             product,
             images,
@@ -421,7 +427,9 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
     for mut r in b.products {
         if let Some((id, geo)) = moved.get(&r.shop_id) {
             r.product.merchant_id = *id;
-            r.entry = db::search::entry(&r.product, &r.shop, *geo);
+            if !r.entry.doc.facets.is_empty() {
+                r.entry = db::search::entry(&r.product, &r.shop, *geo);
+            }
         }
         if let Some(id) = existing.get(&r.product.ap_id) {
             r.product.id = *id;

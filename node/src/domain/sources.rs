@@ -103,6 +103,11 @@ pub async fn apply_page(node: &Node, source: &Source, cursor: &str, batch: Batch
 pub async fn caught_up(node: &Node, source: &Source, every_ms: i64) -> Result<()> {
     let now = node.clock.now_ms();
     db::sources::caught_up(node.db.pool(), &source.url, now, now + every_ms).await?;
+    if source.state != "live" && node.db.backend() == db::Backend::Postgres {
+        // A backfill is a bulk load: PostgreSQL plans searches from statistics that
+        // autovacuum would refresh only later (searches took seconds before it did).
+        db::sources::analyze(node.db.pool()).await?;
+    }
     Ok(())
 }
 
