@@ -339,7 +339,8 @@ pub async fn check_batch(
             refused += 1;
             continue;
         };
-        if !same_origin(&p.ap_id) {
+        // A node speaks for its own products in its own shops only.
+        if !same_origin(&p.ap_id) || !same_origin(&shop_ap_id) {
             refused += 1;
             continue;
         }

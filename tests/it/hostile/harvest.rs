@@ -1,0 +1,168 @@
+//! A harvested node that lies: ids on other servers, more changes than asked, a body that is
+//! not a feed. The aggregator keeps only what the source may speak for, and marks a source that
+//! answers nonsense down.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::harness::{spawn, spawn_with, TestNode};
+
+/// A server answering `/open-data/changes` with whatever `page` holds.
+async fn liar(page: Arc<Mutex<(String, &'static str)>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let app = axum::Router::new().route(
+        "/open-data/changes",
+        get(move || {
+            let page = page.clone();
+            async move {
+                let (body, ct) = page.lock().unwrap().clone();
+                ([("content-type", ct)], body)
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn names(agg: &TestNode) -> Vec<String> {
+    let mut n: Vec<String> = agg
+        .get("/api/v1/products?origin=remote&limit=100")
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    n.sort();
+    n
+}
+
+fn product(id: &str, shop: &str, name: &str) -> Value {
+    json!({"id": id, "merchant": shop, "name": name, "description": null, "category": null,
+           "price": "2.00", "currency": "EUR", "unit": "piece", "availability": "in_stock",
+           "stock": null, "gtin": null, "tags": [], "images": [], "updated_at": "2026-11-30T10:00:00Z"})
+}
+
+#[tokio::test]
+async fn a_source_speaks_only_for_its_own_shops_and_a_lying_feed_marks_it_down() {
+    // An honest node with a product the liar will try to delete and to overwrite.
+    let honest = spawn().await;
+    let a = honest
+        .post(
+            "/api/v1/merchants",
+            json!({"slug": "cave", "name": "La cave", "address": {"postal_code": "28000", "city": "Chartres"},
+                   "indexable": true}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let victim = honest
+        .product("cave", json!({"name": "Vin de Loire", "price": "12.00"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let victim_id = format!("{}/products/{victim}", honest.url);
+    let honest_shop = format!("{}/shops/cave", honest.url);
+
+    let page = Arc::new(Mutex::new((String::new(), "application/json")));
+    let liar_url = liar(page.clone()).await;
+    let shop = format!("{liar_url}/shops/rucher");
+    let c = |n: u32| format!("{n}.01a20a51-2c10-7d0e-8a55-0f3b6c2d9e{n:02}");
+    *page.lock().unwrap() = (
+        json!({"next_cursor": c(6), "items": [
+            {"cursor": c(1), "type": "merchant", "action": "upsert", "id": shop,
+             "data": {"id": shop, "slug": "rucher", "name": "Le rucher", "postal_code": "78120",
+                      "city": "Rambouillet", "opening_hours": [], "updated_at": "2026-11-30T10:00:00Z"}},
+            {"cursor": c(2), "type": "product", "action": "upsert", "id": format!("{liar_url}/products/1"),
+             "data": product(&format!("{liar_url}/products/1"), &shop, "Miel honnête")},
+            // Someone else's product, under the liar's shop or under its own.
+            {"cursor": c(3), "type": "product", "action": "upsert", "id": victim_id,
+             "data": product(&victim_id, &shop, "Vin volé")},
+            {"cursor": c(4), "type": "product", "action": "upsert", "id": format!("{liar_url}/products/2"),
+             "data": product(&format!("{liar_url}/products/2"), &honest_shop, "Dans une autre boutique")},
+            // Deleting someone else's product and shop.
+            {"cursor": c(5), "type": "product", "action": "delete", "id": victim_id},
+            {"cursor": c(6), "type": "merchant", "action": "delete", "id": honest_shop},
+        ]})
+        .to_string(),
+        "application/json",
+    );
+
+    let agg = spawn_with(|s| {
+        s.aggregator = true;
+        s.harvest_every = Duration::from_millis(200);
+    })
+    .await;
+    let actor = etal_node::federation::follows::follow(&agg.node, &honest.url)
+        .await
+        .unwrap();
+    etal_node::domain::sources::add(&agg.node, &honest.url, Some(actor.as_str()))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while names(&agg).await != ["Vin de Loire"] {
+        assert!(Instant::now() < deadline, "{:?}", names(&agg).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    etal_node::domain::sources::add(&agg.node, &liar_url, None)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = etal_node::domain::sources::get(&agg.node, &liar_url)
+            .await
+            .unwrap();
+        if s.cursor == c(6) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{s:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(names(&agg).await, ["Miel honnête", "Vin de Loire"]);
+
+    // More changes than asked for: refused whole, the source is down.
+    let items: Vec<Value> = (0..5001)
+        .map(|i| json!({"cursor": format!("{}.01a20a51-2c10-7d0e-8a55-0f3b6c2d9e11", 100 + i),
+                        "type": "product", "action": "delete", "id": format!("{liar_url}/products/1")}))
+        .collect();
+    *page.lock().unwrap() = (
+        json!({"next_cursor": "9999.01a20a51-2c10-7d0e-8a55-0f3b6c2d9e11", "items": items})
+            .to_string(),
+        "application/json",
+    );
+    wait_down(&agg, &liar_url, "more than asked").await;
+    // Not a feed at all.
+    *page.lock().unwrap() = ("<html>hello</html>".into(), "text/html");
+    wait_down(&agg, &liar_url, "content type").await;
+    *page.lock().unwrap() = ("{\"items\": 3}".into(), "application/json");
+    wait_down(&agg, &liar_url, "not a change feed page").await;
+    assert_eq!(
+        names(&agg).await,
+        ["Miel honnête", "Vin de Loire"],
+        "nothing half-written"
+    );
+}
+
+async fn wait_down(agg: &TestNode, url: &str, error: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = etal_node::domain::sources::get(&agg.node, url)
+            .await
+            .unwrap();
+        if s.state == "down" && s.last_error.as_deref().is_some_and(|e| e.contains(error)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{s:?}");
+        // Retry now rather than after the growing wait.
+        etal_node::domain::sources::add(&agg.node, url, None)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
