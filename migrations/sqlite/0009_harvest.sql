@@ -52,8 +52,11 @@ create trigger merchants_changed_update after update of name, description, categ
     update merchants set change_seq = (select n from change_counter where id = 1) where rowid = new.rowid;
 end;
 
+-- (SQLite runs the newest trigger first: this one takes a number of its own, so the shop's
+-- products never share the number of an earlier change, which a caught-up harvester has passed.)
 create trigger merchants_consent after update of indexable, deleted_at on merchants
 when new.local = 1 and (new.indexable is not old.indexable or new.deleted_at is not old.deleted_at) begin
+    update change_counter set n = n + 1 where id = 1;
     update products set change_seq = (select n from change_counter where id = 1)
         where merchant_id = new.id and deleted_at is null;
 end;

@@ -353,3 +353,91 @@ async fn the_dcat_catalogue_names_the_dataset_its_files_licence_and_communes() {
     assert!(ttl.contains("a dcat:Catalog") && ttl.contains("a dcat:Distribution"));
     assert!(ttl.contains("<http://id.insee.fr/geo/commune/78517>"));
 }
+
+/// A harvester caught up after a later shop's change still sees every product of a shop whose
+/// consent changes (they once took that change's number, and sorted before its cursor).
+#[tokio::test]
+async fn consent_changes_reach_a_caught_up_harvester_with_every_product() {
+    let t = spawn().await;
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "ouverte", "name": "Ouverte", "indexable": true,
+               "address": {"postal_code": "78120", "city": "Rambouillet"}}),
+    )
+    .await;
+    for name in ["Pomme", "Poire", "Coing"] {
+        t.product("ouverte", json!({"name": name, "price": "1.00"}))
+            .await;
+    }
+    // The last change before the harvester stops is a shop created after the products (its
+    // id sorts after theirs).
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "zeta", "name": "Zeta", "indexable": true,
+               "address": {"postal_code": "78120", "city": "Rambouillet"}}),
+    )
+    .await;
+    let (_, caught_up) = feed(&t, "0").await;
+    t.patch("/api/v1/merchants/ouverte", json!({"indexable": false}))
+        .await;
+    let (items, c) = feed(&t, &caught_up).await;
+    let products = items.iter().filter(|i| i["type"] == "product").count();
+    assert_eq!(products, 3, "every product's tombstone: {items:#?}");
+    t.patch("/api/v1/merchants/ouverte", json!({"indexable": true}))
+        .await;
+    let (items, _) = feed(&t, &c).await;
+    let back: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["type"] == "product" && i["action"] == "upsert")
+        .collect();
+    assert_eq!(back.len(), 3, "every product back: {items:#?}");
+}
+
+/// PostgreSQL numbers changes when a transaction asks, not when it commits: the feed holds
+/// back what a running transaction may still commit below, so a harvester never passes it.
+#[tokio::test]
+async fn the_feed_never_passes_a_change_still_to_commit() {
+    if !crate::harness::on_postgres() {
+        return; // SQLite has one writer: numbers follow commits.
+    }
+    let t = spawn().await;
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "ouverte", "name": "Ouverte", "indexable": true,
+               "address": {"postal_code": "78120", "city": "Rambouillet"}}),
+    )
+    .await;
+    let slow = t
+        .product("ouverte", json!({"name": "Import lent", "price": "1.00"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, caught_up) = feed(&t, "0").await;
+    // A long write (an import) takes its number first, and is still running…
+    let mut tx = t.node.db.begin().await.unwrap();
+    sqlx::query("UPDATE products SET name = 'Import lent, fini' WHERE id = $1")
+        .bind(slow.clone())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // … when a quick edit commits with a later number.
+    t.product(
+        "ouverte",
+        json!({"name": "Édition rapide", "price": "2.00"}),
+    )
+    .await;
+    let (items, held) = feed(&t, &caught_up).await;
+    assert!(
+        items.is_empty(),
+        "nothing past the running write: {items:#?}"
+    );
+    assert_eq!(held, caught_up);
+    tx.commit().await.unwrap();
+    let (items, _) = feed(&t, &held).await;
+    let names: Vec<&str> = items
+        .iter()
+        .map(|i| i["data"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Import lent, fini", "Édition rapide"]);
+}

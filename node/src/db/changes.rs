@@ -1,7 +1,7 @@
 //! The open data's change feed: local products and shops by the counter their last visible
 //! change took (kept by triggers, see `migrations/*/0008_change_feed.sql`).
 
-use sqlx::{Any, Executor, Row};
+use sqlx::Row;
 use uuid::Uuid;
 
 /// A row of the feed.
@@ -15,27 +15,48 @@ pub struct Change {
     pub seq: i64,
 }
 
-/// Rows changed after `(seq, id)`, in order, at most `limit`.
-pub async fn after<'e>(
-    ex: impl Executor<'e, Database = Any>,
+/// The lowest change number a running transaction may still commit (PostgreSQL: see
+/// `migrations/postgres/0009_harvest.sql`), if any transaction holds one.
+async fn horizon(conn: &mut sqlx::AnyConnection) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(((l.classid::bigint << 32) | l.objid::bigint) - etal_claim_key(0)) FROM pg_locks l \
+         WHERE l.locktype = 'advisory' AND l.objsubid = 1 \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND ((l.classid::bigint << 32) | l.objid::bigint) >= etal_claim_key(0) \
+         AND ((l.classid::bigint << 32) | l.objid::bigint) < etal_claim_key(0) + 1099511627776",
+    )
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Rows changed after `(seq, id)`, in order, at most `limit`; on PostgreSQL, only below the
+/// numbers transactions still running may commit.
+pub async fn after(
+    db: &super::Db,
     seq: i64,
     id: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Vec<Change>> {
     let id = id.map_or_else(String::new, |i| i.to_string());
+    let mut conn = db.pool().acquire().await?;
+    let below = match db.backend() {
+        super::Backend::Postgres => horizon(&mut conn).await?.unwrap_or(i64::MAX),
+        super::Backend::Sqlite => i64::MAX,
+    };
     let rows = sqlx::query(
         "SELECT kind, id, change_seq FROM ( \
            SELECT 'product' AS kind, id, change_seq FROM products \
-             WHERE local=1 AND (change_seq > $1 OR (change_seq = $1 AND id > $2)) \
+             WHERE local=1 AND (change_seq > $1 OR (change_seq = $1 AND id > $2)) AND change_seq < $4 \
            UNION ALL \
            SELECT 'merchant' AS kind, id, change_seq FROM merchants \
-             WHERE local=1 AND (change_seq > $1 OR (change_seq = $1 AND id > $2)) \
+             WHERE local=1 AND (change_seq > $1 OR (change_seq = $1 AND id > $2)) AND change_seq < $4 \
          ) AS c ORDER BY change_seq, id LIMIT $3",
     )
     .bind(seq)
     .bind(id)
     .bind(limit)
-    .fetch_all(ex)
+    .bind(below)
+    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|r| {

@@ -351,7 +351,7 @@ async fn changes(
     };
     let limit =
         crate::http::api::parse_limit(q.get("limit").map(String::as_str), 1000, MAX_CHANGES)?;
-    let page = db::changes::after(node.db.pool(), seq, after, limit).await?;
+    let page = db::changes::after(&node.db, seq, after, limit).await?;
     let products: Vec<Uuid> = page
         .iter()
         .filter(|c| c.kind == "product")
