@@ -280,24 +280,42 @@ async fn main() -> anyhow::Result<()> {
     let followed = t0.elapsed();
     let mut peak_rss: f64 = 0.0;
     let mut last_print = Instant::now();
-    let (mut live, mut stored, mut table);
+    // The sources' states are read straight from the aggregator's database (a light query:
+    // the observer must not load the machine it measures); products are counted once every
+    // source is live, then `etal aggregator sources` prints the table.
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&database_url).await?;
+    let (mut live, mut stored, table);
     loop {
         let (rss, _) = memory(pid);
         peak_rss = peak_rss.max(rss);
-        (live, stored, table) = progress(&env);
+        let states: Vec<String> = sqlx::query_scalar("SELECT state FROM harvest_sources")
+            .fetch_all(&mut db)
+            .await?;
+        live = states.iter().filter(|s| *s == "live").count();
+        stored = 0;
+        if live == running.len() {
+            stored = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM products WHERE local = 0 AND deleted_at IS NULL",
+            )
+            .fetch_one(&mut db)
+            .await? as usize;
+        }
         if live == running.len() && stored >= products {
+            (_, _, table) = progress(&env);
             break;
         }
         if last_print.elapsed() > Duration::from_secs(5) {
             println!(
-                "  {:>5.1} s: {live} live, {stored} products, RSS {rss:.0} MiB",
-                t0.elapsed().as_secs_f64()
+                "  {:>5.1} s: {live} of {} sources live, RSS {rss:.0} MiB",
+                t0.elapsed().as_secs_f64(),
+                running.len()
             );
             last_print = Instant::now();
         }
         anyhow::ensure!(
             t0.elapsed() < Duration::from_secs(900),
-            "harvest did not finish:\n{table}"
+            "harvest did not finish: {live} live, {stored} products"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -401,10 +401,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             match command {
                 AggregatorCommand::Follow { url } => {
-                    let actor = etal_node::federation::follows::follow(&node, &url)
+                    // The source is recorded before the Follow leaves, so that its Accept
+                    // finds it (and starts no outbox walk beside the feed).
+                    let actor = etal_node::federation::follows::resolve(&node, &url)
                         .await
                         .map_err(shown)?;
                     etal_node::domain::sources::add(&node, &url, Some(actor.as_str()))
+                        .await
+                        .map_err(shown)?;
+                    etal_node::federation::follows::follow(&node, actor.as_str())
                         .await
                         .map_err(shown)?;
                     println!("harvesting {url} (its actor {actor} is followed for live changes)");

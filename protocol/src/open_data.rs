@@ -3,12 +3,54 @@
 //! (`delete`). The fields are those of `products.ndjson` and `merchants.csv`; their JSON
 //! Schema is `schemas/open-data/changes.schema.json`.
 
-use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
+
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Most changes a page holds (one more than the feed gives, so that a harvester sees a page
+/// that holds too many).
+pub const MAX_ITEMS: usize = 5001;
+
+/// Reads a list keeping its first `N` elements and skipping the rest without storing them, so
+/// that a hostile document cannot turn a few bytes an element into many.
+fn capped<'de, D: Deserializer<'de>, T: Deserialize<'de>, const N: usize>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    struct Capped<T, const N: usize>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for Capped<T, N> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while out.len() < N {
+                match seq.next_element()? {
+                    Some(x) => out.push(x),
+                    None => return Ok(out),
+                }
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Capped::<T, N>(PhantomData))
+}
+
+fn items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Change>, D::Error> {
+    capped::<D, Change, MAX_ITEMS>(d)
+}
+
+fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    capped::<D, String, 64>(d)
+}
 
 /// One page of the feed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangePage {
-    /// The changes, oldest first.
+    /// The changes, oldest first (read: at most [`MAX_ITEMS`]).
+    #[serde(deserialize_with = "items")]
     pub items: Vec<Change>,
     /// The cursor to ask with next (the same one when the page is empty: up to date).
     pub next_cursor: String,
@@ -97,11 +139,11 @@ pub struct ProductRecord {
     /// GTIN.
     #[serde(default)]
     pub gtin: Option<String>,
-    /// Tags.
-    #[serde(default)]
+    /// Tags (read: at most 64).
+    #[serde(default, deserialize_with = "strings")]
     pub tags: Vec<String>,
-    /// Photos' URLs, in order.
-    #[serde(default)]
+    /// Photos' URLs, in order (read: at most 64).
+    #[serde(default, deserialize_with = "strings")]
     pub images: Vec<String>,
     /// Last change (RFC 3339).
     pub updated_at: String,
@@ -152,8 +194,8 @@ pub struct MerchantRecord {
     /// SIRET.
     #[serde(default)]
     pub siret: Option<String>,
-    /// Opening hours (schema.org `openingHours` values).
-    #[serde(default)]
+    /// Opening hours (schema.org `openingHours` values; read: at most 64).
+    #[serde(default, deserialize_with = "strings")]
     pub opening_hours: Vec<String>,
     /// Last change (RFC 3339).
     pub updated_at: String,

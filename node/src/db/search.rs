@@ -690,7 +690,7 @@ pub async fn town_facets(db: &Db, q: &SearchQuery, limit: i64) -> sqlx::Result<V
             }
             let w = words(q).map(pg_words);
             let mut sql = postgres_filter_after(
-                Sql::new("SELECT t.insee_code, t.city, COUNT(*) AS n FROM merchants t JOIN ("),
+                Sql::new("SELECT t.insee_code, MIN(t.city), COUNT(*) AS n FROM merchants t JOIN ("),
                 q,
                 w.as_deref(),
                 "SELECT p.merchant_id",
@@ -698,7 +698,7 @@ pub async fn town_facets(db: &Db, q: &SearchQuery, limit: i64) -> sqlx::Result<V
             sql.push(" ORDER BY p.id DESC LIMIT ").bind(FACET_MATCHES);
             sql.push(
                 ") x ON x.merchant_id = t.id WHERE t.insee_code IS NOT NULL \
-                      GROUP BY t.insee_code, t.city ORDER BY n DESC, t.city LIMIT ",
+                      GROUP BY t.insee_code ORDER BY n DESC, t.insee_code LIMIT ",
             )
             .bind(limit);
             let (text, args) = sql.build();
@@ -730,7 +730,7 @@ pub async fn communes_point(db: &Db, insee: &[&str]) -> sqlx::Result<Option<(Geo
         return Ok(None);
     }
     let mut sql = Sql::new(
-        "SELECT AVG(lat), AVG(lon), COUNT(*) FROM merchants WHERE deleted_at IS NULL \
+        "SELECT AVG(lat), AVG(lon), COUNT(*) FROM merchants WHERE deleted_at IS NULL AND indexable = 1 \
          AND lat IS NOT NULL AND lon IS NOT NULL AND insee_code IN (",
     );
     sql.bind_list(insee.iter().map(|c| c.to_string()));
@@ -748,7 +748,7 @@ pub async fn communes_point(db: &Db, insee: &[&str]) -> sqlx::Result<Option<(Geo
 /// The live shops of a commune.
 pub async fn shops_in(db: &Db, insee: &str) -> sqlx::Result<Vec<Uuid>> {
     let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM merchants WHERE insee_code = $1 AND deleted_at IS NULL LIMIT 2000",
+        "SELECT id FROM merchants WHERE insee_code = $1 AND deleted_at IS NULL ORDER BY id LIMIT 2000",
     )
     .bind(insee.to_string())
     .fetch_all(db.pool())

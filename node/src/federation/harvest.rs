@@ -26,16 +26,20 @@ use etal_protocol::{Availability, Currency, Money, Unit};
 
 /// Changes asked for per page (the most the feed gives).
 pub const PAGE: usize = 5000;
-/// Largest page read (5000 changes of long descriptions fit easily).
-pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest page read (5000 changes of long descriptions fit).
+pub const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
+/// Longest turn at one source before the others get theirs.
+const TURN: Duration = Duration::from_secs(120);
+/// Longest cursor kept (the feed's are under 60 characters).
+const MAX_CURSOR_CHARS: usize = 200;
 /// Pages a source reads before giving the others their turn.
 pub const PAGES_PER_TURN: usize = 20;
 /// Sources read at once.
 pub const CONCURRENT: usize = 4;
 /// The cursor of a source read through its outbox.
 const OUTBOX: &str = "outbox";
-/// Shops a page may name without describing them, fetched one by one.
-const MAX_SHOP_FETCHES: usize = 50;
+/// Shops a page may name without describing them (fetched eight at a time).
+const MAX_SHOP_FETCHES: usize = 500;
 
 /// Starts the harvester: it looks for due sources every half second (so a source added by
 /// `etal aggregator follow` while the server runs is read at once).
@@ -101,7 +105,11 @@ async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
         return Ok(Turn::CaughtUp);
     }
     let mut cursor = source.cursor.clone();
+    let started = std::time::Instant::now();
     for _ in 0..PAGES_PER_TURN {
+        if started.elapsed() > TURN {
+            return Ok(Turn::More);
+        }
         let mut url = Url::parse(&source.feed)?;
         url.query_pairs_mut()
             .append_pair("since", &cursor)
@@ -125,12 +133,20 @@ async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
         if page.items.len() > PAGE {
             anyhow::bail!("{url} gave {} changes, more than asked", page.items.len());
         }
+        if page.next_cursor.len() > MAX_CURSOR_CHARS
+            || !page
+                .next_cursor
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            anyhow::bail!("{url} gave a cursor this harvester does not keep");
+        }
         let full = page.items.len() == PAGE;
         if page.items.is_empty() || page.next_cursor == cursor {
             return Ok(Turn::CaughtUp);
         }
         let mut batch = batch_of(&source.url, page.items);
-        describe_shops(node, &source.url, &mut batch).await;
+        describe_shops(node, &source.url, &mut batch).await?;
         let applied = domain::sources::apply_page(node, source, &page.next_cursor, batch).await?;
         node.committed().await;
         tracing::debug!(source = %source.url, applied, cursor = %page.next_cursor, "harvested a page");
@@ -143,46 +159,77 @@ async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
 }
 
 /// Fetches the actor documents of shops a page's products belong to that neither the page nor
-/// the aggregate describes (a shop changed after its products sits later in the feed).
-async fn describe_shops(node: &Node, origin: &str, batch: &mut Batch) {
+/// the aggregate describes (a shop changed after its products sits later in the feed). A shop
+/// that is gone (404, 410) leaves its products out (its tombstone follows in the feed); any
+/// other failure fails the page, which is read again later, so no product is lost.
+async fn describe_shops(node: &Node, origin: &str, batch: &mut Batch) -> anyhow::Result<()> {
+    use futures::StreamExt;
     let named = batch.shops_named();
-    let known = match crate::db::mirror::shops_by_ap_ids(node.db.pool(), &named).await {
-        Ok(k) => k,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the known shops");
-            return;
-        }
-    };
-    for id in named
+    let known = crate::db::mirror::shops_by_ap_ids(node.db.pool(), &named).await?;
+    let missing: Vec<Url> = named
         .iter()
         .filter(|id| !known.contains_key(*id))
-        .take(MAX_SHOP_FETCHES)
-    {
-        let Ok(url) = Url::parse(id) else { continue };
-        if ap::origin(&url) != origin {
-            continue;
-        }
-        match node.fed.fetcher.get(&url).await {
-            Ok(doc) => match verify_doc::<Actor>(&doc) {
-                Ok(actor) => batch.merchants.push(from_ap::merchant(&actor)),
-                Err(e) => {
-                    tracing::info!(shop = %id, error = %e, "a harvested shop's actor is unreadable")
-                }
-            },
-            Err(e) => tracing::info!(shop = %id, error = %e, "cannot fetch a harvested shop"),
+        .filter_map(|id| Url::parse(id).ok())
+        .filter(|u| ap::origin(u) == origin)
+        .collect();
+    if missing.len() > MAX_SHOP_FETCHES {
+        anyhow::bail!(
+            "a page names {} shops it does not describe (at most {MAX_SHOP_FETCHES})",
+            missing.len()
+        );
+    }
+    let fetched: Vec<(Url, Result<serde_json::Value, super::fetch::FetchError>)> =
+        futures::stream::iter(missing)
+            .map(|url| async move {
+                let doc = node.fed.fetcher.get(&url).await;
+                (url, doc)
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+    for (url, doc) in fetched {
+        match doc {
+            Ok(doc) => {
+                let actor = verify_doc::<Actor>(&doc)
+                    .map_err(|e| anyhow::anyhow!("the shop {url} is unreadable: {e}"))?;
+                batch.merchants.push(from_ap::merchant(&actor));
+            }
+            Err(e) if e.is_gone() => {
+                tracing::info!(shop = %url, "a harvested shop is gone: its products are left out");
+            }
+            Err(e) => anyhow::bail!("cannot describe the shop {url}: {e}"),
         }
     }
+    Ok(())
 }
 
 /// Reads a page's changes into a batch for `domain::mirror`; changes it cannot read are left
 /// out (and logged).
 pub fn batch_of(origin: &str, items: Vec<Change>) -> Batch {
     let mut batch = Batch::default();
-    for c in items {
+    // An object twice in a page (a feed gives each once): its last change counts.
+    let mut seen = HashSet::new();
+    let mut latest: Vec<Change> = items
+        .into_iter()
+        .rev()
+        .filter(|c| {
+            let key =
+                c.id.clone()
+                    .or_else(|| match &c.data {
+                        Some(Record::Product(p)) => Some(p.id.clone()),
+                        Some(Record::Merchant(m)) => Some(m.id.clone()),
+                        None => None,
+                    })
+                    .unwrap_or_else(|| c.cursor.clone());
+            seen.insert(key)
+        })
+        .collect();
+    latest.reverse();
+    for c in latest {
         match (c.kind, c.action, c.data) {
             (ChangeType::Product, ChangeAction::Upsert, Some(Record::Product(p))) => {
                 let shop = p.merchant.clone();
-                match product(p) {
+                match product(origin, p) {
                     Ok(p) => batch.products.push((shop, p)),
                     Err(e) => {
                         tracing::info!(cursor = %c.cursor, error = e, "a harvested product is unreadable")
@@ -190,7 +237,10 @@ pub fn batch_of(origin: &str, items: Vec<Change>) -> Batch {
                 }
             }
             (ChangeType::Merchant, ChangeAction::Upsert, Some(Record::Merchant(m))) => {
-                batch.merchants.push(merchant(origin, m));
+                match merchant(origin, m) {
+                    Some(m) => batch.merchants.push(m),
+                    None => tracing::info!(cursor = %c.cursor, "a harvested shop has a bad slug"),
+                }
             }
             (ChangeType::Product, ChangeAction::Delete, _) => {
                 batch.deleted_products.extend(c.id);
@@ -210,14 +260,18 @@ fn time(s: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-fn product(p: ProductRecord) -> Result<MirroredProduct, &'static str> {
+fn product(origin: &str, p: ProductRecord) -> Result<MirroredProduct, &'static str> {
     let currency = Currency::from_code(&p.currency).ok_or("unknown currency")?;
     let price = Money::parse(&p.price, currency).map_err(|_| "bad price")?;
     let updated_at = time(&p.updated_at).ok_or("bad updated_at")?;
+    let unit = Unit::parse(&p.unit).ok_or("unknown unit")?;
+    let availability = Availability::parse(&p.availability).ok_or("unknown availability")?;
+    // Photos from the node itself only (no third party on the aggregator's pages).
     let images = p
         .images
         .iter()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .filter(|u| u.len() <= 2000)
+        .filter(|u| Url::parse(u).is_ok_and(|x| ap::origin(&x) == origin))
         .take(4)
         .map(|u| Image {
             id: uuid::Uuid::now_v7(),
@@ -244,8 +298,8 @@ fn product(p: ProductRecord) -> Result<MirroredProduct, &'static str> {
             name: p.name,
             description: p.description,
             price,
-            unit: Unit::parse(&p.unit).unwrap_or(Unit::Piece),
-            availability: Availability::parse(&p.availability).unwrap_or(Availability::InStock),
+            unit,
+            availability,
             stock: p.stock.filter(|n| *n >= 0),
             gtin: p.gtin,
             sku: None,
@@ -260,7 +314,15 @@ fn product(p: ProductRecord) -> Result<MirroredProduct, &'static str> {
     })
 }
 
-fn merchant(origin: &str, m: MerchantRecord) -> MirroredMerchant {
+fn merchant(origin: &str, m: MerchantRecord) -> Option<MirroredMerchant> {
+    let slug_ok = !m.slug.is_empty()
+        && m.slug.len() <= 64
+        && m.slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !slug_ok {
+        return None;
+    }
     let host = Url::parse(origin)
         .ok()
         .map(|u| match (u.host_str(), u.port()) {
@@ -269,7 +331,7 @@ fn merchant(origin: &str, m: MerchantRecord) -> MirroredMerchant {
             _ => String::new(),
         })
         .unwrap_or_default();
-    MirroredMerchant {
+    Some(MirroredMerchant {
         handle: Some(format!("{}@{host}", m.slug)),
         origin: origin.to_string(),
         ap_id: m.id,
@@ -292,5 +354,5 @@ fn merchant(origin: &str, m: MerchantRecord) -> MirroredMerchant {
             // Only shops that consent are in a node's open data.
             indexable: true,
         },
-    }
+    })
 }
