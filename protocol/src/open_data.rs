@@ -200,3 +200,37 @@ pub struct MerchantRecord {
     /// Last change (RFC 3339).
     pub updated_at: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_read_only_up_to_their_caps() {
+        let tags = vec!["\"\""; 100_000].join(",");
+        let product = format!(
+            r#"{{"id":"https://a.example/products/1","merchant":"https://a.example/shops/s","name":"x",
+                "price":"1.00","currency":"EUR","unit":"piece","availability":"in_stock",
+                "tags":[{tags}],"images":[],"updated_at":"2026-11-30T10:00:00Z"}}"#
+        );
+        let items = vec![
+            format!(r#"{{"cursor":"1.a","type":"product","action":"upsert","id":"https://a.example/products/1","data":{product}}}"#);
+            2
+        ]
+        .join(",");
+        let page: ChangePage =
+            serde_json::from_str(&format!(r#"{{"items":[{items}],"next_cursor":"1.a"}}"#)).unwrap();
+        let Some(Record::Product(p)) = &page.items[0].data else {
+            panic!("a product");
+        };
+        assert_eq!(p.tags.len(), 64);
+        let many = vec![r#"{"cursor":"1.a","type":"product","action":"delete"}"#; 6000].join(",");
+        let page: ChangePage =
+            serde_json::from_str(&format!(r#"{{"items":[{many}],"next_cursor":"1.a"}}"#)).unwrap();
+        assert_eq!(
+            page.items.len(),
+            MAX_ITEMS,
+            "one more than a feed gives, no more"
+        );
+    }
+}

@@ -174,6 +174,8 @@ pub struct KnownShop {
     pub name: String,
     /// Position.
     pub geo: Option<crate::model::merchant::Geo>,
+    /// Deleted (or its consent withdrawn).
+    pub deleted: bool,
 }
 
 /// Mirrored shops by ActivityPub id (deleted ones included: a new upsert brings them back).
@@ -186,7 +188,7 @@ pub async fn shops_by_ap_ids<'e>(
         return Ok(out);
     }
     let mut sql = super::Sql::new(
-        "SELECT id, ap_id, name, lat, lon FROM merchants WHERE local=0 AND ap_id IN (",
+        "SELECT id, ap_id, name, lat, lon, deleted_at FROM merchants WHERE local=0 AND ap_id IN (",
     );
     sql.bind_list(ap_ids.iter().cloned());
     sql.push(")");
@@ -203,17 +205,18 @@ pub async fn shops_by_ap_ids<'e>(
                 geo: lat
                     .zip(lon)
                     .map(|(lat, lon)| crate::model::merchant::Geo { lat, lon }),
+                deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
             },
         );
     }
     Ok(out)
 }
 
-/// Mirrored products' local ids by ActivityPub id.
+/// Mirrored products' local ids and last change (ms) by ActivityPub id.
 pub async fn product_ids(
     conn: &mut sqlx::AnyConnection,
     ap_ids: &[String],
-) -> sqlx::Result<std::collections::HashMap<String, Uuid>> {
+) -> sqlx::Result<std::collections::HashMap<String, (Uuid, i64)>> {
     use sqlx::Row;
     let mut out = std::collections::HashMap::new();
     if ap_ids.is_empty() {
@@ -223,13 +226,16 @@ pub async fn product_ids(
     let json = serde_json::to_string(&ap_ids.iter().map(|a| [a.as_str()]).collect::<Vec<_>>())
         .map_err(|e| sqlx::Error::Encode(e.into()))?;
     let sql = format!(
-        "SELECT id, ap_id FROM products WHERE local=0 AND ap_id IN (SELECT x.value->>0 FROM {})",
+        "SELECT id, ap_id, updated_at FROM products WHERE local=0 AND ap_id IN (SELECT x.value->>0 FROM {})",
         backend.json_rows("$1")
     );
     for row in sqlx::query(&sql).bind(json).fetch_all(&mut *conn).await? {
         out.insert(
             row.try_get("ap_id")?,
-            super::uuid(&row.try_get::<String, _>("id")?)?,
+            (
+                super::uuid(&row.try_get::<String, _>("id")?)?,
+                row.try_get::<i64, _>("updated_at")?,
+            ),
         );
     }
     Ok(out)

@@ -299,8 +299,10 @@ pub async fn check_batch(
     named.dedup();
     let known = db::mirror::shops_by_ap_ids(db.pool(), &named).await?;
     // Shop ap id → (local id, name, position) as the products' entries will hold it.
+    // A deleted shop's products stay out unless the page brings the shop back.
     let mut shops: HashMap<String, (Uuid, String, Option<crate::model::merchant::Geo>)> = known
         .iter()
+        .filter(|(_, v)| !v.deleted)
         .map(|(k, v)| (k.clone(), (v.id, v.name.clone(), v.geo)))
         .collect();
     let mut merchants = Vec::new();
@@ -432,7 +434,11 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
                 r.entry = db::search::entry(&r.product, &r.shop, *geo);
             }
         }
-        if let Some(id) = existing.get(&r.product.ap_id) {
+        if let Some((id, stored_at)) = existing.get(&r.product.ap_id) {
+            if *stored_at > r.product.updated_at.timestamp_millis() {
+                // What is stored is newer (a live activity came first): kept.
+                continue;
+            }
             r.product.id = *id;
             r.entry.id = *id;
             for i in &mut r.images {

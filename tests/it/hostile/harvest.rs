@@ -147,6 +147,74 @@ async fn a_source_speaks_only_for_its_own_shops_and_a_lying_feed_marks_it_down()
         ["Miel honnête", "Vin de Loire"],
         "nothing half-written"
     );
+
+    // The shop is deleted; a later page cannot bring its products back without it, and a
+    // product older than what is stored does not replace it.
+    *page.lock().unwrap() = (
+        json!({"next_cursor": c(7), "items": [
+            {"cursor": c(7), "type": "merchant", "action": "delete", "id": shop},
+        ]})
+        .to_string(),
+        "application/json",
+    );
+    wait_cursor(&agg, &liar_url, &c(7)).await;
+    *page.lock().unwrap() = (
+        json!({"next_cursor": c(8), "items": [
+            {"cursor": c(8), "type": "product", "action": "upsert", "id": format!("{liar_url}/products/1"),
+             "data": product(&format!("{liar_url}/products/1"), &shop, "Miel revenu")},
+        ]})
+        .to_string(),
+        "application/json",
+    );
+    wait_cursor(&agg, &liar_url, &c(8)).await;
+    assert_eq!(names(&agg).await, ["Vin de Loire"]);
+    let found = agg.get("/api/v1/search?q=miel").await;
+    assert_eq!(
+        found.body["total"], 0,
+        "not even in the index: {}",
+        found.body
+    );
+    let mut old = product(&format!("{liar_url}/products/1"), &shop, "Miel ancien");
+    old["updated_at"] = json!("2020-01-01T00:00:00Z");
+    let mut new = product(&format!("{liar_url}/products/1"), &shop, "Miel nouveau");
+    new["updated_at"] = json!("2026-12-01T10:00:00Z");
+    let shop_back = json!({"id": shop, "slug": "rucher", "name": "Le rucher", "postal_code": "78120",
+                           "city": "Rambouillet", "opening_hours": [], "updated_at": "2026-12-01T10:00:00Z"});
+    *page.lock().unwrap() = (
+        json!({"next_cursor": c(10), "items": [
+            {"cursor": c(9), "type": "merchant", "action": "upsert", "id": shop, "data": shop_back},
+            {"cursor": c(10), "type": "product", "action": "upsert", "id": format!("{liar_url}/products/1"), "data": new},
+        ]})
+        .to_string(),
+        "application/json",
+    );
+    wait_cursor(&agg, &liar_url, &c(10)).await;
+    *page.lock().unwrap() = (
+        json!({"next_cursor": c(11), "items": [
+            {"cursor": c(11), "type": "product", "action": "upsert", "id": format!("{liar_url}/products/1"), "data": old},
+        ]})
+        .to_string(),
+        "application/json",
+    );
+    wait_cursor(&agg, &liar_url, &c(11)).await;
+    assert_eq!(names(&agg).await, ["Miel nouveau", "Vin de Loire"]);
+}
+
+async fn wait_cursor(agg: &TestNode, url: &str, cursor: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = etal_node::domain::sources::get(&agg.node, url)
+            .await
+            .unwrap();
+        if s.cursor == cursor {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{s:?}");
+        etal_node::domain::sources::add(&agg.node, url, None)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
 }
 
 async fn wait_down(agg: &TestNode, url: &str, error: &str) {
