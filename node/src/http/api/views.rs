@@ -179,19 +179,33 @@ pub struct ProductView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A product's page: here for a local product; for a mirrored one the page its node gave, if
+/// on that node's own origin (a followed node cannot send readers elsewhere), else its id.
+fn page_url(p: &Product, urls: &Urls) -> String {
+    if p.local {
+        return p
+            .url
+            .clone()
+            .unwrap_or_else(|| urls.product(&p.id).to_string());
+    }
+    let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    };
+    match p.url.as_deref().filter(|u| same_origin(u, &p.ap_id)) {
+        Some(page) => page.to_string(),
+        None => p.ap_id.clone(),
+    }
+}
+
 impl ProductView {
     /// Converts a stored product.
     pub fn new(p: Product, urls: &Urls) -> ProductView {
+        let url = page_url(&p, urls);
         let f = p.fields;
         ProductView {
             id: p.id.to_string(),
-            url: p.url.clone().unwrap_or_else(|| {
-                if p.local {
-                    urls.product(&p.id).to_string()
-                } else {
-                    p.ap_id.clone()
-                }
-            }),
+            url,
             origin: if p.local { "local" } else { "remote" }.into(),
             ap_id: p.ap_id,
             merchant: p.merchant_slug,
@@ -258,4 +272,48 @@ pub struct Taxonomy {
     pub version: &'static str,
     /// Every category, families first.
     pub categories: Vec<CategoryView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mirrored_products_page_stays_on_its_own_node() {
+        let urls = Urls::new(&url::Url::parse("https://here.example").unwrap());
+        let mut p = Product {
+            id: uuid::Uuid::now_v7(),
+            merchant_id: uuid::Uuid::now_v7(),
+            merchant_slug: "s@there.example".into(),
+            local: false,
+            url: Some("https://evil.example/phish".into()),
+            ap_id: "https://there.example/products/1".into(),
+            fields: crate::model::product::ProductFields {
+                name: "Miel".into(),
+                description: None,
+                price: etal_protocol::Money::parse("1.00", etal_protocol::Currency::EUR).unwrap(),
+                unit: etal_protocol::Unit::Piece,
+                availability: etal_protocol::Availability::InStock,
+                stock: None,
+                gtin: None,
+                sku: None,
+                category: None,
+                tags: vec![],
+            },
+            images: vec![],
+            version: 1,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            deleted_at: None,
+        };
+        assert_eq!(
+            ProductView::new(p.clone(), &urls).url,
+            "https://there.example/products/1"
+        );
+        p.url = Some("https://there.example/p/miel".into());
+        assert_eq!(
+            ProductView::new(p, &urls).url,
+            "https://there.example/p/miel"
+        );
+    }
 }
