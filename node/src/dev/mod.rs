@@ -3,4 +3,3 @@
 
 pub mod dataset;
 pub mod places;
-mod trades;
