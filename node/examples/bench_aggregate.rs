@@ -17,6 +17,8 @@
 //! ETAL_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres target/release/examples/bench_aggregate
 //! ```
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -99,32 +101,6 @@ fn progress(env: &[(String, String)]) -> (usize, usize, String) {
         products += cols[3].parse::<usize>().unwrap_or(0);
     }
     (live, products, text)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-async fn time_all(client: &reqwest::Client, label: &str, urls: Vec<String>) {
-    let mut times = Vec::new();
-    for u in &urls {
-        let t = Instant::now();
-        let res = client.get(u).send().await.expect("request");
-        let status = res.status();
-        let _ = res.bytes().await.expect("body");
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(status.is_success(), "{u}: {status}");
-    }
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
-        times.len(),
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        percentile(&times, 0.99),
-        times[times.len() - 1]
-    );
 }
 
 const QUERIES: &[&str] = &[
@@ -345,31 +321,31 @@ async fn main() -> anyhow::Result<()> {
         out
     };
     let a = &agg_url;
-    time_all(
+    common::time_all(
         &client,
         "search page `/search?q=`",
         urls(&|q, _, n| format!("{a}/search?q={q}&r={n}")),
     )
     .await;
-    time_all(
+    common::time_all(
         &client,
         "search page + category + availability",
         urls(&|q, _, n| format!("{a}/search?q={q}&category=food&availability=in_stock&r={n}")),
     )
     .await;
-    time_all(
+    common::time_all(
         &client,
         "search page near a postal or INSEE code (20 km)",
         urls(&|q, p, n| format!("{a}/search?q={q}&near={p}&km=20&r={n}")),
     )
     .await;
-    time_all(
+    common::time_all(
         &client,
         "API `/api/v1/search?q=` with town facets",
         urls(&|q, _, n| format!("{a}/api/v1/search?q={q}&r={n}")),
     )
     .await;
-    time_all(
+    common::time_all(
         &client,
         "API near a postal or INSEE code (20 km)",
         urls(&|q, p, n| format!("{a}/api/v1/search?q={q}&near={p}&km=20&r={n}")),

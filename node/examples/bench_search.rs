@@ -436,33 +436,6 @@ fn shop_label(category: &str) -> &'static str {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-async fn time_all(client: &reqwest::Client, label: &str, urls: Vec<String>) -> Vec<f64> {
-    let mut times = Vec::new();
-    for u in &urls {
-        let t = Instant::now();
-        let res = client.get(u).send().await.expect("request");
-        let status = res.status();
-        let _ = res.bytes().await.expect("body");
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(status.is_success(), "{u}: {status}");
-    }
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
-        times.len(),
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        percentile(&times, 0.99),
-        times[times.len() - 1]
-    );
-    times
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let products = env_usize("ETAL_BENCH_PRODUCTS", 273_560);
@@ -545,15 +518,15 @@ async fn main() -> anyhow::Result<()> {
             api_urls.push(format!("{public}/api/v1/products?q={}&limit=20", enc(q)));
         }
     }
-    time_all(&client, "search page `/search?q=`", page_urls).await;
-    time_all(
+    common::time_all(&client, "search page `/search?q=`", page_urls).await;
+    common::time_all(
         &client,
         "search page + category + availability",
         filtered_urls,
     )
     .await;
-    time_all(&client, "search page + near (30 km)", near_urls).await;
-    time_all(&client, "API `/api/v1/products?q=&limit=20`", api_urls).await;
+    common::time_all(&client, "search page + near (30 km)", near_urls).await;
+    common::time_all(&client, "API `/api/v1/products?q=&limit=20`", api_urls).await;
     let _ = child.kill();
     let _ = child.wait();
     Ok(())

@@ -1,5 +1,5 @@
 //! Building and running a node: open storage, seed the demo if asked, serve HTTP until a
-//! shutdown signal.
+//! shutdown signal; and write a generated national dataset into new nodes (`etal dev gen-dataset`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -194,4 +194,66 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `etal dev gen-dataset`: the shops of `plan` written into new nodes' folders under `out`
+/// (node N answers at `http://HOST:(first_port+N-1)`), listed in `out/nodes.tsv`.
+pub async fn generate_dataset(
+    plan: crate::dev::dataset::Plan,
+    out: &std::path::Path,
+    first_port: u16,
+    host: &str,
+) -> anyhow::Result<()> {
+    let crate::dev::dataset::Plan {
+        merchants,
+        products,
+        nodes,
+        ..
+    } = plan;
+    anyhow::ensure!(
+        (1..=1000).contains(&nodes),
+        "--nodes must be between 1 and 1000"
+    );
+    anyhow::ensure!(
+        merchants >= 1 && products >= merchants,
+        "--merchants must be at least 1 and --products at least --merchants"
+    );
+    anyhow::ensure!(
+        usize::from(first_port) + nodes <= 65_536,
+        "--first-port leaves too few ports"
+    );
+    let started = std::time::Instant::now();
+    let mut keys = Vec::new();
+    for _ in 0..8 {
+        keys.push(crate::keys::generate_async().await?);
+    }
+    std::fs::create_dir_all(out)?;
+    let mut list = String::from("node\turl\tdata_dir\tshops\tproducts\n");
+    let (mut all_shops, mut all_products) = (0, 0);
+    for i in 0..nodes {
+        let dir = out.join(format!("node-{:02}", i + 1));
+        let url = format!("http://{host}:{}", usize::from(first_port) + i);
+        let settings = crate::config::Settings::for_dir(&dir, &url, None);
+        let node = crate::Node::open(settings).await?;
+        let shops = crate::dev::dataset::shops_of_node(&plan, i);
+        let (s, p) = crate::domain::dataset::write(&node, shops, &keys, &mut |done, total| {
+            if done == total {
+                eprintln!("node {:>2}: {done} shops", i + 1);
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", dir.display(), e))?;
+        node.db.close().await;
+        list.push_str(&format!("{}\t{url}\t{}\t{s}\t{p}\n", i + 1, dir.display()));
+        all_shops += s;
+        all_products += p;
+    }
+    std::fs::write(out.join("nodes.tsv"), list)?;
+    println!(
+        "{all_shops} shops and {all_products} products on {nodes} nodes in {} ({:.1} s); see {}",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        out.join("nodes.tsv").display()
+    );
+    Ok(())
 }

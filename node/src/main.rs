@@ -224,12 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let node = Node::open(settings).await?;
             let token = auth::create_token(&node, &name, merchant.as_deref())
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}",
-                        etal_node::http::problem::problem_of(&e).detail_with_fields()
-                    )
-                })?;
+                .map_err(shown)?;
             println!("{token}");
             node.db.close().await;
             Ok(())
@@ -246,12 +241,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let node = Node::open(settings).await?;
-            let shown = |e: etal_node::error::Error| {
-                anyhow::anyhow!(
-                    "{}",
-                    etal_node::http::problem::problem_of(&e).detail_with_fields()
-                )
-            };
             let shop = match &merchant {
                 Some(slug) => {
                     let m = etal_node::domain::merchants::get(&node, slug)
@@ -309,12 +298,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &merchant,
             )
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "{}",
-                    etal_node::http::problem::problem_of(&e).detail_with_fields()
-                )
-            })?;
+            .map_err(shown)?;
             node.db.close().await;
             match output {
                 Some(path) => std::fs::write(&path, csv)
@@ -347,12 +331,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut |p| bar.show(p),
             )
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "{}",
-                    etal_node::http::problem::problem_of(&e).detail_with_fields()
-                )
-            })?;
+            .map_err(shown)?;
             bar.finish();
             for e in &report.errors {
                 eprintln!("line {}, column {}: {}", e.line, e.column, e.message);
@@ -390,15 +369,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     host,
                     seed,
                 },
-        } => gen_dataset(merchants, products, nodes, &out, first_port, &host, seed).await,
+        } => {
+            let plan = etal_node::dev::dataset::Plan {
+                merchants,
+                products,
+                nodes,
+                seed,
+            };
+            etal_node::app::generate_dataset(plan, &out, first_port, &host).await
+        }
         Command::Aggregator { command } => {
             let node = Node::open(settings).await?;
-            let shown = |e: etal_node::error::Error| {
-                anyhow::anyhow!(
-                    "{}",
-                    etal_node::http::problem::problem_of(&e).detail_with_fields()
-                )
-            };
             match command {
                 AggregatorCommand::Follow { url } => {
                     // The source is recorded before the Follow leaves, so that its Accept
@@ -460,12 +441,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Node { command } => {
             let node = Node::open(settings).await?;
-            let shown = |e: etal_node::error::Error| {
-                anyhow::anyhow!(
-                    "{}",
-                    etal_node::http::problem::problem_of(&e).detail_with_fields()
-                )
-            };
             match command {
                 NodeCommand::Follow { target } => {
                     let actor = etal_node::federation::follows::follow(&node, &target)
@@ -491,68 +466,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn gen_dataset(
-    merchants: usize,
-    products: usize,
-    nodes: usize,
-    out: &std::path::Path,
-    first_port: u16,
-    host: &str,
-    seed: u64,
-) -> anyhow::Result<()> {
-    use etal_node::dev::dataset::{shops_of_node, Plan};
-    anyhow::ensure!(
-        (1..=1000).contains(&nodes),
-        "--nodes must be between 1 and 1000"
-    );
-    anyhow::ensure!(
-        merchants >= 1 && products >= merchants,
-        "--merchants must be at least 1 and --products at least --merchants"
-    );
-    anyhow::ensure!(
-        usize::from(first_port) + nodes <= 65_536,
-        "--first-port leaves too few ports"
-    );
-    let plan = Plan {
-        merchants,
-        products,
-        nodes,
-        seed,
-    };
-    let started = std::time::Instant::now();
-    let mut keys = Vec::new();
-    for _ in 0..8 {
-        keys.push(etal_node::keys::generate_async().await?);
-    }
-    std::fs::create_dir_all(out)?;
-    let mut list = String::from("node\turl\tdata_dir\tshops\tproducts\n");
-    let (mut all_shops, mut all_products) = (0, 0);
-    for i in 0..nodes {
-        let dir = out.join(format!("node-{:02}", i + 1));
-        let url = format!("http://{host}:{}", usize::from(first_port) + i);
-        let settings = etal_node::config::Settings::for_dir(&dir, &url, None);
-        let node = Node::open(settings).await?;
-        let shops = shops_of_node(&plan, i);
-        let (s, p) = etal_node::domain::dataset::write(&node, shops, &keys, &mut |done, total| {
-            if done == total {
-                eprintln!("node {:>2}: {done} shops", i + 1);
-            }
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {}", dir.display(), e))?;
-        node.db.close().await;
-        list.push_str(&format!("{}\t{url}\t{}\t{s}\t{p}\n", i + 1, dir.display()));
-        all_shops += s;
-        all_products += p;
-    }
-    std::fs::write(out.join("nodes.tsv"), list)?;
-    println!(
-        "{all_shops} shops and {all_products} products on {nodes} nodes in {} ({:.1} s); see {}",
-        out.display(),
-        started.elapsed().as_secs_f64(),
-        out.join("nodes.tsv").display()
-    );
-    Ok(())
+/// A domain error as the command line says it: its problem's detail with the fields at fault.
+fn shown(e: etal_node::error::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}",
+        etal_node::http::problem::problem_of(&e).detail_with_fields()
+    )
 }
 
 /// A progress bar on standard error (only when it is a terminal, or every 10 % otherwise).

@@ -121,3 +121,33 @@ pub fn openssl_signs_per_second() -> f64 {
         .expect("openssl speed output");
     line.split_whitespace().nth(5).unwrap().parse().unwrap()
 }
+
+/// The value at fraction `p` of sorted timings.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Times each GET one after another and prints a Markdown row: requests, p50, p95, p99, max
+/// (milliseconds). Returns the sorted timings.
+pub async fn time_all(client: &reqwest::Client, label: &str, urls: Vec<String>) -> Vec<f64> {
+    let mut times = Vec::new();
+    for u in &urls {
+        let t = Instant::now();
+        let res = client.get(u).send().await.expect("request");
+        let status = res.status();
+        let _ = res.bytes().await.expect("body");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(status.is_success(), "{u}: {status}");
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        times[times.len() - 1]
+    );
+    times
+}

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod signups;
 pub mod sources;
 pub mod tokens;
+pub mod towns;
 
 use std::str::FromStr;
 use std::sync::Once;

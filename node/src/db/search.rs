@@ -275,7 +275,7 @@ fn word_clauses(keys: &[String], cols: &str) -> Vec<String> {
 
 /// The FTS5 expression of a query's words (in any column) and index-answered filters; `None`
 /// if the query has words but none that can match (only stop words), so nothing is found.
-fn fts_expression(q: &SearchQuery) -> Option<String> {
+pub(super) fn fts_expression(q: &SearchQuery) -> Option<String> {
     let keys = match words(q) {
         Some(text) => {
             let keys = query_keys(text);
@@ -292,7 +292,7 @@ fn fts_expression(q: &SearchQuery) -> Option<String> {
 }
 
 /// The words of a query, if it has any that are not blank.
-fn words(q: &SearchQuery) -> Option<&str> {
+pub(super) fn words(q: &SearchQuery) -> Option<&str> {
     q.q.as_deref().filter(|t| !t.trim().is_empty())
 }
 
@@ -485,7 +485,7 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
 }
 
 /// The words handed to PostgreSQL's parser: bounded like [`query_keys`].
-fn pg_words(text: &str) -> String {
+pub(super) fn pg_words(text: &str) -> String {
     let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
     text.split_whitespace()
         .take(MAX_QUERY_WORDS * 2)
@@ -556,7 +556,12 @@ fn postgres_filter(q: &SearchQuery, words: Option<&str>, select: &str) -> Sql {
 }
 
 /// [`postgres_filter`] appended to `sql` (a query around it).
-fn postgres_filter_after(mut sql: Sql, q: &SearchQuery, words: Option<&str>, select: &str) -> Sql {
+pub(super) fn postgres_filter_after(
+    mut sql: Sql,
+    q: &SearchQuery,
+    words: Option<&str>,
+    select: &str,
+) -> Sql {
     let origin = match q.origin {
         Origin::Local => " AND p.local = 1",
         Origin::Remote => " AND p.local = 0",
@@ -622,7 +627,7 @@ fn distance(near: Near, square: &str, t: &str) -> String {
 
 /// The SQL condition "`t.lat`, `t.lon` are within the circle" (bounding box, then distance on
 /// the local plane: exact enough below a few hundred kilometres). Numbers only, no input text.
-fn near_condition(near: Near, square: &str, t: &str) -> String {
+pub(super) fn near_condition(near: Near, square: &str, t: &str) -> String {
     let (lat0, lat1, lon0, lon1) = near.bounds();
     format!(
         " AND {t}.lat BETWEEN {lat0} AND {lat1} AND {t}.lon BETWEEN {lon0} AND {lon1} AND {} <= {}",
@@ -631,129 +636,10 @@ fn near_condition(near: Near, square: &str, t: &str) -> String {
     )
 }
 
-fn parse_ids(rows: Vec<String>) -> sqlx::Result<Vec<Uuid>> {
+pub(super) fn parse_ids(rows: Vec<String>) -> sqlx::Result<Vec<Uuid>> {
     rows.iter()
         .map(|s| Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into())))
         .collect()
-}
-
-/// A town among a search's matches.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TownCount {
-    /// INSEE code of the commune.
-    pub insee: String,
-    /// Its name as the shops write it.
-    pub city: String,
-    /// Matching products there.
-    pub count: i64,
-}
-
-/// Matches the facet by town counts: all of them, or for broader searches the newest this
-/// many (counting 20,000 matches town by town would take 30 ms).
-pub const FACET_MATCHES: i64 = 5000;
-
-/// The towns with the most matches of a search (its words and filters), at most `limit`,
-/// among its [`FACET_MATCHES`] newest matches.
-pub async fn town_facets(db: &Db, q: &SearchQuery, limit: i64) -> sqlx::Result<Vec<TownCount>> {
-    if q.shops.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(vec![]);
-    }
-    let rows: Vec<(Option<String>, String, i64)> = match db.backend() {
-        Backend::Sqlite => {
-            let Some(expr) = fts_expression(q) else {
-                return Ok(vec![]);
-            };
-            // Each match's town sits beside its FTS row id: one lookup a match, no join.
-            let near = q
-                .near
-                .map(|n| near_condition(n, "", "f"))
-                .unwrap_or_default();
-            let sql = format!(
-                "SELECT d.town, COUNT(*) AS n FROM (SELECT f.rowid AS n FROM product_search f \
-                 WHERE product_search MATCH $1{near} ORDER BY f.rowid DESC LIMIT $3) r \
-                 JOIN product_search_ids d ON d.n = r.n WHERE d.town IS NOT NULL \
-                 GROUP BY d.town ORDER BY n DESC, d.town LIMIT $2"
-            );
-            let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
-                .bind(expr)
-                .bind(limit)
-                .bind(FACET_MATCHES)
-                .fetch_all(db.pool())
-                .await?;
-            rows.into_iter()
-                .map(|(insee, n)| (Some(insee), String::new(), n))
-                .collect()
-        }
-        Backend::Postgres => {
-            if words(q).is_some() && fts_expression(q).is_none() {
-                return Ok(vec![]);
-            }
-            let w = words(q).map(pg_words);
-            let mut sql = postgres_filter_after(
-                Sql::new("SELECT t.insee_code, MIN(t.city), COUNT(*) AS n FROM merchants t JOIN ("),
-                q,
-                w.as_deref(),
-                "SELECT p.merchant_id",
-            );
-            sql.push(" ORDER BY p.id DESC LIMIT ").bind(FACET_MATCHES);
-            sql.push(
-                ") x ON x.merchant_id = t.id WHERE t.insee_code IS NOT NULL \
-                      GROUP BY t.insee_code ORDER BY n DESC, t.insee_code LIMIT ",
-            )
-            .bind(limit);
-            let (text, args) = sql.build();
-            sqlx::query_as_with(&text, args)
-                .fetch_all(db.pool())
-                .await?
-        }
-    };
-    let table = crate::model::commune::communes();
-    Ok(rows
-        .into_iter()
-        .filter_map(|(insee, city, count)| {
-            insee.map(|insee| TownCount {
-                city: table
-                    .by_insee(&insee)
-                    .map(|c| c.name.to_string())
-                    .unwrap_or(city),
-                insee,
-                count,
-            })
-        })
-        .collect())
-}
-
-/// Where shops of these communes stand, on average (a commune's point for "near"), and how
-/// many have a position.
-pub async fn communes_point(db: &Db, insee: &[&str]) -> sqlx::Result<Option<(Geo, i64)>> {
-    if insee.is_empty() {
-        return Ok(None);
-    }
-    let mut sql = Sql::new(
-        "SELECT AVG(lat), AVG(lon), COUNT(*) FROM merchants WHERE deleted_at IS NULL AND indexable = 1 \
-         AND lat IS NOT NULL AND lon IS NOT NULL AND insee_code IN (",
-    );
-    sql.bind_list(insee.iter().map(|c| c.to_string()));
-    sql.push(")");
-    let (text, args) = sql.build();
-    let (lat, lon, n): (Option<f64>, Option<f64>, i64) = sqlx::query_as_with(&text, args)
-        .fetch_one(db.pool())
-        .await?;
-    Ok(match (lat, lon) {
-        (Some(lat), Some(lon)) if n > 0 => Some((Geo { lat, lon }, n)),
-        _ => None,
-    })
-}
-
-/// The live shops of a commune.
-pub async fn shops_in(db: &Db, insee: &str) -> sqlx::Result<Vec<Uuid>> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM merchants WHERE insee_code = $1 AND deleted_at IS NULL ORDER BY id LIMIT 2000",
-    )
-    .bind(insee.to_string())
-    .fetch_all(db.pool())
-    .await?;
-    parse_ids(rows)
 }
 
 /// Indexes, once, the products written before the index existed (at start).

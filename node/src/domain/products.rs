@@ -287,7 +287,7 @@ pub async fn place(node: &Node, code: &str, field: &str) -> Result<Place> {
     if communes.len() > 3 {
         name.push('…');
     }
-    let (at, _) = db::search::communes_point(&node.db, &codes)
+    let (at, _) = db::towns::communes_point(&node.db, &codes)
         .await?
         .ok_or_else(|| {
             Error::field(field, format!("no shop with a position is known in {name}"))
@@ -305,7 +305,7 @@ pub async fn in_town(
     query: &mut crate::model::search::SearchQuery,
     insee: &str,
 ) -> Result<()> {
-    query.shops = Some(db::search::shops_in(&node.db, insee).await?);
+    query.shops = Some(db::towns::shops_in(&node.db, insee).await?);
     Ok(())
 }
 
@@ -313,6 +313,6 @@ pub async fn in_town(
 pub async fn towns(
     node: &Node,
     query: &crate::model::search::SearchQuery,
-) -> Result<Vec<db::search::TownCount>> {
-    Ok(db::search::town_facets(&node.db, query, 12).await?)
+) -> Result<Vec<db::towns::TownCount>> {
+    Ok(db::towns::town_facets(&node.db, query, 12).await?)
 }

@@ -140,6 +140,34 @@ fn product_fields(note: &Note) -> Option<ProductFields> {
     })
 }
 
+/// A photo kept as a link to another node's file (one "full" copy), for `domain::mirror` to
+/// number and attach.
+pub fn linked_image(
+    url: String,
+    width: u32,
+    height: u32,
+    media_type: Option<String>,
+    now: i64,
+) -> Image {
+    Image {
+        id: Uuid::now_v7(),
+        product_id: Uuid::nil(),
+        position: 0,
+        alt: None,
+        width: i64::from(width),
+        height: i64::from(height),
+        blurhash: String::new(),
+        media_type: media_type.unwrap_or_else(|| "image/jpeg".into()),
+        variants: vec![Variant {
+            name: "full".into(),
+            path: url,
+            width,
+            height,
+        }],
+        created_at: crate::db::time(now),
+    }
+}
+
 /// A remote product Note as a mirrored product (checked by `domain::mirror`); `None` when it
 /// has no price (not a product).
 pub fn product(note: &Note, now: i64) -> Option<MirroredProduct> {
@@ -150,25 +178,17 @@ pub fn product(note: &Note, now: i64) -> Option<MirroredProduct> {
         .iter()
         .filter(|a| a.kind == "Image" || a.kind == "Document")
         .take(4)
-        .map(|att| Image {
-            id: Uuid::now_v7(),
-            product_id: Uuid::nil(),
-            position: 0,
-            alt: att.alt().map(str::to_string),
-            width: att.width.unwrap_or(0) as i64,
-            height: att.height.unwrap_or(0) as i64,
-            blurhash: att.blurhash.clone().unwrap_or_default(),
-            media_type: att
-                .media_type
-                .clone()
-                .unwrap_or_else(|| "image/jpeg".into()),
-            variants: vec![Variant {
-                name: "full".into(),
-                path: att.url.to_string(),
-                width: att.width.unwrap_or(0),
-                height: att.height.unwrap_or(0),
-            }],
-            created_at: crate::db::time(now),
+        .map(|att| {
+            let mut image = linked_image(
+                att.url.to_string(),
+                att.width.unwrap_or(0),
+                att.height.unwrap_or(0),
+                att.media_type.clone(),
+                now,
+            );
+            image.alt = att.alt().map(str::to_string);
+            image.blurhash = att.blurhash.clone().unwrap_or_default();
+            image
         })
         .collect();
     Some(MirroredProduct {

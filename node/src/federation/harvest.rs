@@ -14,7 +14,6 @@ use super::{from_ap, verify_doc};
 use crate::db::sources::Source;
 use crate::domain::mirror::{Batch, MirroredMerchant, MirroredProduct};
 use crate::domain::{self};
-use crate::model::image::Image;
 use crate::model::merchant::{Address, Geo, MerchantFields};
 use crate::model::product::ProductFields;
 use crate::Node;
@@ -273,23 +272,7 @@ fn product(origin: &str, p: ProductRecord) -> Result<MirroredProduct, &'static s
         .filter(|u| u.len() <= 2000)
         .filter(|u| Url::parse(u).is_ok_and(|x| ap::origin(&x) == origin))
         .take(4)
-        .map(|u| Image {
-            id: uuid::Uuid::now_v7(),
-            product_id: uuid::Uuid::nil(),
-            position: 0,
-            alt: None,
-            width: 0,
-            height: 0,
-            blurhash: String::new(),
-            media_type: "image/jpeg".into(),
-            variants: vec![crate::media::Variant {
-                name: "full".into(),
-                path: u.clone(),
-                width: 0,
-                height: 0,
-            }],
-            created_at: crate::db::time(updated_at),
-        })
+        .map(|u| from_ap::linked_image(u.clone(), 0, 0, None, updated_at))
         .collect();
     Ok(MirroredProduct {
         url: Some(p.id.clone()),

@@ -40,6 +40,35 @@ pub async fn categories() -> Json<Taxonomy> {
     })
 }
 
+/// Reads the `limit`, `category` and `availability` filters that listing and search share,
+/// reporting bad values in `checks`.
+pub fn common_filters(
+    checks: &mut crate::error::Checks,
+    limit: Option<&str>,
+    category: Option<&str>,
+    availability: Option<&str>,
+) -> (i64, Option<String>, Option<etal_protocol::Availability>) {
+    let limit = parse_limit(limit, 20, 100).unwrap_or_else(|_| {
+        checks.add("limit", "must be an integer from 1 to 100");
+        20
+    });
+    let category = category.filter(|c| !c.is_empty()).map(str::to_string);
+    if let Some(c) = &category {
+        checks.check("category", etal_protocol::taxonomy::check(c).map(|_| ()));
+    }
+    let availability = match availability.filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => etal_protocol::Availability::parse(a).or_else(|| {
+            checks.add(
+                "availability",
+                "must be one of in_stock, out_of_stock, preorder",
+            );
+            None
+        }),
+    };
+    (limit, category, availability)
+}
+
 /// Reads a `limit` parameter.
 pub fn parse_limit(value: Option<&str>, default: i64, max: i64) -> Result<i64> {
     match value.filter(|v| !v.is_empty()) {

@@ -17,7 +17,6 @@ use crate::error::{Checks, Result};
 use crate::http::extract::{if_match, ApiJson, ApiQuery};
 use crate::http::problem::Problem;
 use crate::Node;
-use etal_protocol::{taxonomy, Availability};
 
 /// Query of `GET /api/v1/products`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -92,24 +91,12 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ProductQuery>,
 ) -> Result<Response> {
     let mut checks = Checks::default();
-    let limit = super::parse_limit(q.limit.as_deref(), 20, 100).unwrap_or_else(|_| {
-        checks.add("limit", "must be an integer from 1 to 100");
-        20
-    });
-    let category = q.category.clone().filter(|c| !c.is_empty());
-    if let Some(c) = &category {
-        checks.check("category", taxonomy::check(c).map(|_| ()));
-    }
-    let availability = match q.availability.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Availability::parse(a).or_else(|| {
-            checks.add(
-                "availability",
-                "must be one of in_stock, out_of_stock, preorder",
-            );
-            None
-        }),
-    };
+    let (limit, category, availability) = super::common_filters(
+        &mut checks,
+        q.limit.as_deref(),
+        q.category.as_deref(),
+        q.availability.as_deref(),
+    );
     let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Uuid::parse_str(c).ok().or_else(|| {

@@ -18,7 +18,6 @@ use crate::http::problem::Problem;
 use crate::model::merchant::Geo;
 use crate::model::search::{Near, SearchQuery, MAX_RADIUS_KM};
 use crate::Node;
-use etal_protocol::{taxonomy, Availability};
 
 /// Query of `GET /api/v1/search`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -101,10 +100,12 @@ pub async fn search(
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Response> {
     let mut checks = Checks::default();
-    let limit = super::parse_limit(p.limit.as_deref(), 20, 100).unwrap_or_else(|_| {
-        checks.add("limit", "must be an integer from 1 to 100");
-        20
-    });
+    let (limit, category, availability) = super::common_filters(
+        &mut checks,
+        p.limit.as_deref(),
+        p.category.as_deref(),
+        p.availability.as_deref(),
+    );
     let page = match p.page.as_deref().filter(|v| !v.is_empty()) {
         None => 1,
         Some(v) => match v.parse::<i64>() {
@@ -114,20 +115,6 @@ pub async fn search(
                 1
             }
         },
-    };
-    let category = p.category.clone().filter(|c| !c.is_empty());
-    if let Some(c) = &category {
-        checks.check("category", taxonomy::check(c).map(|_| ()));
-    }
-    let availability = match p.availability.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Availability::parse(a).or_else(|| {
-            checks.add(
-                "availability",
-                "must be one of in_stock, out_of_stock, preorder",
-            );
-            None
-        }),
     };
     let num = |v: &Option<String>| {
         v.as_deref()
@@ -224,7 +211,7 @@ pub async fn search(
             })
             .collect(),
         near,
-        towns_counted: total.min(crate::db::search::FACET_MATCHES),
+        towns_counted: total.min(crate::db::towns::FACET_MATCHES),
     })
     .into_response())
 }

@@ -179,8 +179,17 @@ pub struct ProductView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A product's page: here for a local product; for a mirrored one the page its node gave, if
-/// on that node's own origin (a followed node cannot send readers elsewhere), else its id.
+/// A mirrored product's page as its node gave it, if on that node's own origin (a followed node
+/// cannot send readers elsewhere).
+pub fn own_page(p: &Product) -> Option<&str> {
+    let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    };
+    p.url.as_deref().filter(|u| same_origin(u, &p.ap_id))
+}
+
+/// A product's page: here for a local product; for a mirrored one [`own_page`], else its id.
 fn page_url(p: &Product, urls: &Urls) -> String {
     if p.local {
         return p
@@ -188,14 +197,7 @@ fn page_url(p: &Product, urls: &Urls) -> String {
             .clone()
             .unwrap_or_else(|| urls.product(&p.id).to_string());
     }
-    let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    };
-    match p.url.as_deref().filter(|u| same_origin(u, &p.ap_id)) {
-        Some(page) => page.to_string(),
-        None => p.ap_id.clone(),
-    }
+    own_page(p).unwrap_or(&p.ap_id).to_string()
 }
 
 impl ProductView {

@@ -183,9 +183,8 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         .await?
         .into_iter()
         .map(|t| {
-            let url = ask.with("page", None);
-            let ask_town = Ask::new(&HeaderMap::new(), url.parse().unwrap_or_default());
-            (t.city, ask_town.with("town", Some(t.insee)), t.count)
+            let url = ask.with_all(&[("page", None), ("town", Some(t.insee))]);
+            (t.city, url, t.count)
         })
         .collect();
     let heading = match (&query.q, &shop) {
@@ -245,14 +244,14 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         near_code,
         town,
         towns,
-        towns_note: (total > crate::db::search::FACET_MATCHES).then(|| match lang {
+        towns_note: (total > crate::db::towns::FACET_MATCHES).then(|| match lang {
             Lang::Fr => format!(
                 "Parmi les {} résultats les plus récents.",
-                count(crate::db::search::FACET_MATCHES, lang)
+                count(crate::db::towns::FACET_MATCHES, lang)
             ),
             Lang::En => format!(
                 "Among the {} newest results.",
-                count(crate::db::search::FACET_MATCHES, lang)
+                count(crate::db::towns::FACET_MATCHES, lang)
             ),
         }),
         error,

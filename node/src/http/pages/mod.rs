@@ -116,16 +116,23 @@ impl Ask {
 
     /// This URL with `name` set to `value` (or removed), other parameters kept, `lang` dropped.
     fn with(&self, name: &str, value: Option<String>) -> String {
+        self.with_all(&[(name, value)])
+    }
+
+    /// This URL with each `name` set to its value (or removed), as [`Ask::with`].
+    fn with_all(&self, changes: &[(&str, Option<String>)]) -> String {
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(q) = self.uri.query() {
             for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
-                if k != name && k != "lang" && !v.is_empty() {
+                if !changes.iter().any(|(n, _)| *n == k) && k != "lang" && !v.is_empty() {
                     pairs.push((k.into_owned(), v.into_owned()));
                 }
             }
         }
-        if let Some(v) = value {
-            pairs.push((name.to_string(), v));
+        for (name, value) in changes {
+            if let Some(v) = value {
+                pairs.push((name.to_string(), v.clone()));
+            }
         }
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)

@@ -145,16 +145,11 @@ pub struct ProductCard {
 /// Where a product's page is: here, or for a mirrored product its page on the node that
 /// published it (an https page of that node only; otherwise here, which says so).
 pub fn page_of(urls: &Urls, p: &Product) -> String {
-    if !p.local {
-        let same_origin = |a: &str, b: &str| match (url::Url::parse(a), url::Url::parse(b)) {
-            (Ok(a), Ok(b)) => a.scheme() == "https" && a.origin() == b.origin(),
-            _ => false,
-        };
-        if let Some(page) = p.url.as_deref().filter(|u| same_origin(u, &p.ap_id)) {
-            return page.to_string();
-        }
-    }
-    urls.product(&p.id).to_string()
+    let theirs = (!p.local)
+        .then(|| crate::http::api::views::own_page(p))
+        .flatten()
+        .filter(|u| u.starts_with("https://"));
+    theirs.map_or_else(|| urls.product(&p.id).to_string(), str::to_string)
 }
 
 /// Builds a grid card; `shop` names the product's shop.
