@@ -352,3 +352,55 @@ async fn national_search_finds_every_node_near_a_postal_code_with_facets_by_town
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_than_a_live_one() {
+    // Two aggregator processes on one database take turns through the source's lease: the
+    // second cannot take a source the first holds; the turn's end gives it back.
+    let clock = etal_node::clock::ManualClock::new();
+    let agg = harness::spawn_clocked(clock.clone()).await;
+    let url = "http://127.0.0.1:9";
+    etal_node::domain::sources::add(&agg.node, url, None)
+        .await
+        .unwrap();
+    let s = source(&agg, url).await;
+    assert!(etal_node::domain::sources::claim(&agg.node, &s)
+        .await
+        .unwrap());
+    assert!(!etal_node::domain::sources::claim(&agg.node, &s)
+        .await
+        .unwrap());
+    // A process that died holding it: taken again once the lease is over.
+    clock.advance(etal_node::domain::sources::LEASE_MS + 1);
+    assert!(etal_node::domain::sources::claim(&agg.node, &s)
+        .await
+        .unwrap());
+    etal_node::domain::sources::yield_turn(&agg.node, &s)
+        .await
+        .unwrap();
+    assert!(etal_node::domain::sources::claim(&agg.node, &s)
+        .await
+        .unwrap());
+
+    // Read every hour: down five times, it waits an hour, not the 15 minutes' cap.
+    let hour = 3_600_000;
+    let mut down = source(&agg, url).await;
+    down.failures = 5;
+    etal_node::domain::sources::failed(&agg.node, &down, "refused", hour)
+        .await
+        .unwrap();
+    let after = source(&agg, url).await;
+    assert_eq!(
+        after.next_at - etal_node::clock::Clock::now_ms(clock.as_ref()),
+        hour
+    );
+    assert_eq!(after.state, "down");
+    // Given back, but not due.
+    assert!(!etal_node::domain::sources::claim(&agg.node, &after)
+        .await
+        .unwrap());
+    clock.advance(hour);
+    assert!(etal_node::domain::sources::claim(&agg.node, &after)
+        .await
+        .unwrap());
+}

@@ -125,6 +125,25 @@ pub async fn next_due<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result
         .await
 }
 
+/// Takes the source for a turn until `until` (ms) if it is due and no other process holds it:
+/// whether it was taken. Several aggregator processes on one database read each source once.
+pub async fn claim<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    url: &str,
+    now: i64,
+    until: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE harvest_sources SET lease_until=$3 WHERE url=$1 AND next_at <= $2 AND lease_until <= $2",
+    )
+    .bind(url.to_string())
+    .bind(now)
+    .bind(until)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records a page applied: the new cursor and how many changes it held, in the page's
 /// transaction (a restart resumes after it).
 pub async fn advance(
@@ -156,7 +175,7 @@ pub async fn caught_up<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE harvest_sources SET state='live', synced_at=$2, checked_at=$2, next_at=$3, failures=0, \
-         last_error=NULL WHERE url=$1",
+         last_error=NULL, lease_until=0 WHERE url=$1",
     )
     .bind(url.to_string())
     .bind(now)
@@ -172,7 +191,7 @@ pub async fn again<'e>(
     url: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE harvest_sources SET next_at=$2, checked_at=$2 WHERE url=$1")
+    sqlx::query("UPDATE harvest_sources SET next_at=$2, checked_at=$2, lease_until=0 WHERE url=$1")
         .bind(url.to_string())
         .bind(now)
         .execute(ex)
@@ -190,7 +209,7 @@ pub async fn failed<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE harvest_sources SET state='down', failures=failures+1, last_error=$2, checked_at=$3, \
-         next_at=$4 WHERE url=$1",
+         next_at=$4, lease_until=0 WHERE url=$1",
     )
     .bind(url.to_string())
     .bind(error.chars().take(500).collect::<String>())

@@ -118,14 +118,26 @@ pub async fn yield_turn(node: &Node, source: &Source) -> Result<()> {
 }
 
 /// Records a failed attempt: the source is down; the next attempt waits `every_ms` times
-/// 2^failures, at most [`MAX_BACKOFF_MS`].
+/// 2^failures, at most [`MAX_BACKOFF_MS`] (or `every_ms` if longer: a source that is down is
+/// not read more often than one that is live).
 pub async fn failed(node: &Node, source: &Source, error: &str, every_ms: i64) -> Result<()> {
     let now = node.clock.now_ms();
     let wait = every_ms
         .saturating_mul(1 << source.failures.clamp(0, 10))
-        .min(MAX_BACKOFF_MS);
+        .min(MAX_BACKOFF_MS.max(every_ms));
     db::sources::failed(node.db.pool(), &source.url, error, now, now + wait).await?;
     Ok(())
+}
+
+/// How long a turn may hold a source before another process may take it: a turn stops
+/// reading after 2 minutes, and each request has its own timeout.
+pub const LEASE_MS: i64 = 5 * 60 * 1000;
+
+/// Takes a due source for a turn: false if another aggregator process on the same database
+/// holds it (or it is no longer due). The turn's end gives it back.
+pub async fn claim(node: &Node, source: &Source) -> Result<bool> {
+    let now = node.clock.now_ms();
+    Ok(db::sources::claim(node.db.pool(), &source.url, now, now + LEASE_MS).await?)
 }
 
 /// Sources due for a look now.

@@ -56,7 +56,14 @@ pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
                         let (node, running, slots) = (node.clone(), running.clone(), slots.clone());
                         tokio::spawn(async move {
                             if let Ok(_permit) = slots.acquire().await {
-                                turn(&node, &source).await;
+                                // Another aggregator process on the same database may hold it.
+                                match domain::sources::claim(&node, &source).await {
+                                    Ok(true) => turn(&node, &source).await,
+                                    Ok(false) => {}
+                                    Err(e) => {
+                                        tracing::warn!(source = %source.url, error = %e, "cannot take the source")
+                                    }
+                                }
                             }
                             running.lock().expect("lock").remove(&source.url);
                         });

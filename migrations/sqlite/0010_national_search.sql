@@ -1,0 +1,3 @@
+-- Several aggregator processes on one database (PostgreSQL's case; kept alike here): a
+-- source is read by one of them at a time, the one holding its lease (ms); 0 when none does.
+alter table harvest_sources add column lease_until bigint not null default 0;
