@@ -17,3 +17,4 @@ mod open_data;
 mod openapi;
 mod pages;
 mod schemas;
+mod search_window;

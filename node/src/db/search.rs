@@ -179,8 +179,10 @@ async fn index_row_sqlite(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> 
 pub struct Found {
     /// Ids of the page, best first (newest first without words).
     pub ids: Vec<Uuid>,
-    /// Matches in all.
+    /// Matches in all, or counted so far if [`Found::capped`].
     pub total: i64,
+    /// The count stopped at a bound: there are at least `total` matches.
+    pub capped: bool,
 }
 
 /// Runs a search.
@@ -372,7 +374,11 @@ impl Fts<'_> {
             .take(limit.max(0) as usize)
             .collect();
         if page.is_empty() {
-            return Ok(Found { ids: vec![], total });
+            return Ok(Found {
+                ids: vec![],
+                total,
+                capped: false,
+            });
         }
         let mut sql = Sql::new("SELECT n, product_id FROM product_search_ids WHERE n IN (");
         for (i, n) in page.iter().enumerate() {
@@ -392,6 +398,7 @@ impl Fts<'_> {
         Ok(Found {
             ids: parse_ids(ids)?,
             total,
+            capped: false,
         })
     }
 
@@ -425,6 +432,7 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
             return Ok(Found {
                 ids: parse_ids(ids)?,
                 total,
+                capped: false,
             });
         }
         Some(text) => query_keys(text),
@@ -481,6 +489,7 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
     Ok(Found {
         ids: parse_ids(ids)?,
         total,
+        capped: false,
     })
 }
 
@@ -547,6 +556,7 @@ async fn search_postgres(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
     Ok(Found {
         ids: parse_ids(rows)?,
         total,
+        capped: false,
     })
 }
 

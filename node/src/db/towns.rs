@@ -81,20 +81,27 @@ pub async fn town_facets(db: &Db, q: &SearchQuery, limit: i64) -> sqlx::Result<V
                 .await?
         }
     };
+    Ok(named(
+        rows.into_iter()
+            .filter_map(|(insee, city, count)| insee.map(|insee| (insee, city, count)))
+            .collect(),
+    ))
+}
+
+/// Towns counted (INSEE code, name as a shop writes it, count), named as Etalab's table of
+/// communes names them.
+pub(super) fn named(rows: Vec<(String, String, i64)>) -> Vec<TownCount> {
     let table = crate::model::commune::communes();
-    Ok(rows
-        .into_iter()
-        .filter_map(|(insee, city, count)| {
-            insee.map(|insee| TownCount {
-                city: table
-                    .by_insee(&insee)
-                    .map(|c| c.name.to_string())
-                    .unwrap_or(city),
-                insee,
-                count,
-            })
+    rows.into_iter()
+        .map(|(insee, city, count)| TownCount {
+            city: table
+                .by_insee(&insee)
+                .map(|c| c.name.to_string())
+                .unwrap_or(city),
+            insee,
+            count,
         })
-        .collect())
+        .collect()
 }
 
 /// Where shops of these communes stand, on average (a commune's point for "near"), and how

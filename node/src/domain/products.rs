@@ -309,10 +309,49 @@ pub async fn in_town(
     Ok(())
 }
 
-/// The towns with the most matches of a search.
-pub async fn towns(
+/// A national search's page with its facet by town.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    /// The page, best first.
+    pub products: Vec<Product>,
+    /// Matches in all (at least this many if `capped`).
+    pub total: i64,
+    /// The count stopped at a bound.
+    pub capped: bool,
+    /// The towns with the most matches (at most 12), most first.
+    pub towns: Vec<db::towns::TownCount>,
+    /// How many matches the towns were counted over.
+    pub towns_counted: i64,
+}
+
+/// A search with its facet by town (the national search's API and page). On PostgreSQL a
+/// search with words or near a point reads a bounded window of matches once
+/// ([`db::window`]); otherwise the page, count and towns are read as for any search.
+pub async fn search_ranked(
     node: &Node,
     query: &crate::model::search::SearchQuery,
-) -> Result<Vec<db::towns::TownCount>> {
-    Ok(db::towns::town_facets(&node.db, query, 12).await?)
+) -> Result<Ranked> {
+    const TOWNS: i64 = 12;
+    let (found, towns, towns_counted) = if db::window::applies(&node.db, query) {
+        let r = db::window::ranked(&node.db, query, TOWNS).await?;
+        (r.found, r.towns, r.towns_counted)
+    } else {
+        let found = db::search::search(&node.db, query).await?;
+        let towns = db::towns::town_facets(&node.db, query, TOWNS).await?;
+        let counted = found.total.min(db::towns::FACET_MATCHES);
+        (found, towns, counted)
+    };
+    let mut products = db::products::by_ids(&node.db, &found.ids).await?;
+    let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+    let mut images = db::images::for_products(node.db.pool(), &ids).await?;
+    for p in &mut products {
+        p.images = images.remove(&p.id).unwrap_or_default();
+    }
+    Ok(Ranked {
+        products,
+        total: found.total,
+        capped: found.capped,
+        towns,
+        towns_counted,
+    })
 }

@@ -75,15 +75,20 @@ pub struct NearView {
 /// A page of search results.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults {
-    /// Matches in all.
+    /// Matches in all; if `total_exact` is false, the count stopped there and there are more.
     pub total: i64,
+    /// Whether `total` counts every match. On PostgreSQL a search with words reads its 500
+    /// newest matches, ranked, and one near a point its 5,000 closest: when there are more,
+    /// `total` is that bound, `total_exact` false, and pages end there.
+    pub total_exact: bool,
     /// This page (from 1).
     pub page: i64,
     /// Best first (closest first near a point; newest first without words).
     pub items: Vec<ProductView>,
     /// The towns with the most matches (at most 12).
     pub towns: Vec<TownFacet>,
-    /// How many matches `towns` counts: all of them, or the 5,000 newest when there are more.
+    /// How many matches `towns` counts: all of them, or the newest (the closest near a point)
+    /// when there are more: at most 5,000 (500 for words on PostgreSQL).
     pub towns_counted: i64,
     /// The circle searched, if any.
     pub near: Option<NearView>,
@@ -193,16 +198,18 @@ pub async fn search(
         }
         products::in_town(&node, &mut query, t).await?;
     }
-    let (found, total) = products::search(&node, &query).await?;
-    let towns = products::towns(&node, &query).await?;
+    let found = products::search_ranked(&node, &query).await?;
     Ok(Json(SearchResults {
-        total,
+        total: found.total,
+        total_exact: !found.capped,
         page,
         items: found
+            .products
             .into_iter()
             .map(|p| ProductView::new(p, &node.urls))
             .collect(),
-        towns: towns
+        towns: found
+            .towns
             .into_iter()
             .map(|t| TownFacet {
                 insee_code: t.insee,
@@ -211,7 +218,7 @@ pub async fn search(
             })
             .collect(),
         near,
-        towns_counted: total.min(crate::db::towns::FACET_MATCHES),
+        towns_counted: found.towns_counted,
     })
     .into_response())
 }

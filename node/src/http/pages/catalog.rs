@@ -178,9 +178,15 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
     if let Some(t) = &town {
         products::in_town(node, &mut query, t).await?;
     }
-    let (found, total) = products::search(node, &query).await?;
-    let towns = products::towns(node, &query)
-        .await?
+    let ranked = products::search_ranked(node, &query).await?;
+    let (found, total, capped, counted) = (
+        ranked.products,
+        ranked.total,
+        ranked.capped,
+        ranked.towns_counted,
+    );
+    let towns = ranked
+        .towns
         .into_iter()
         .map(|t| {
             let url = ask.with_all(&[("page", None), ("town", Some(t.insee))]);
@@ -225,7 +231,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         head: Head {
             title: format!("{heading} — {}", node.site().name),
             og_title: heading.clone(),
-            description: results_text(total, lang),
+            description: ranked_text(total, capped, lang),
             canonical: format!("{}{}", node.urls.base(), ask.with("lang", None)),
             og_type: "website",
             image: Some(site_image(node)),
@@ -244,18 +250,17 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         near_code,
         town,
         towns,
-        towns_note: (total > crate::db::towns::FACET_MATCHES).then(|| match lang {
-            Lang::Fr => format!(
-                "Parmi les {} résultats les plus récents.",
-                count(crate::db::towns::FACET_MATCHES, lang)
-            ),
-            Lang::En => format!(
-                "Among the {} newest results.",
-                count(crate::db::towns::FACET_MATCHES, lang)
-            ),
+        towns_note: (capped || counted < total).then(|| {
+            let n = count(counted, lang);
+            match (lang, query.near.is_some()) {
+                (Lang::Fr, false) => format!("Parmi les {n} résultats les plus récents."),
+                (Lang::Fr, true) => format!("Parmi les {n} résultats les plus proches."),
+                (Lang::En, false) => format!("Among the {n} newest results."),
+                (Lang::En, true) => format!("Among the {n} closest results."),
+            }
         }),
         error,
-        count: results_text(total, lang),
+        count: ranked_text(total, capped, lang),
         results: cards(node, &found, lang).await?,
         pager: ask.pager(total),
     };
@@ -401,4 +406,15 @@ async fn tag_page(node: &Node, ask: &Ask, tag: &str) -> Result<Response> {
         pager,
     };
     Ok(html(StatusCode::OK, &page))
+}
+
+/// "12 résultats", or "Plus de 1 000 résultats" when the count stopped at a bound.
+fn ranked_text(total: i64, capped: bool, lang: Lang) -> String {
+    if !capped {
+        return results_text(total, lang);
+    }
+    match lang {
+        Lang::Fr => format!("Plus de {} résultats", count(total, lang)),
+        Lang::En => format!("More than {} results", count(total, lang)),
+    }
 }
