@@ -155,10 +155,16 @@ async fn save_merchant_as(
 }
 
 /// Stores a mirrored product of `merchant` with its photos (new, or replacing what was
-/// known).
+/// known unless what is stored changed later: activities and harvested pages may arrive out
+/// of order).
 pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: i64) -> Result<()> {
     let fields = fit_product(p.fields)?;
-    let existing = db::mirror::product_id(&mut **tx, &p.ap_id).await?;
+    let stored = db::mirror::product_ids(tx, std::slice::from_ref(&p.ap_id)).await?;
+    let existing = match stored.get(&p.ap_id) {
+        Some((_, stored_at)) if *stored_at > p.updated_at => return Ok(()),
+        Some((id, _)) => Some(*id),
+        None => None,
+    };
     let id = existing.unwrap_or_else(Uuid::now_v7);
     if existing.is_some() {
         db::products::update(tx, id, &fields, p.updated_at).await?;

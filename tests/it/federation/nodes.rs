@@ -183,3 +183,50 @@ async fn wait_followers(t: &TestNode, n: i64) {
     }
     panic!("expected {n} node followers");
 }
+
+#[tokio::test]
+async fn an_activity_older_than_the_mirrored_product_changes_nothing() {
+    // Activities and harvested pages may arrive out of order: a Note whose `updated` is older
+    // than what is stored does not replace it.
+    let (a, b) = (spawn().await, spawn().await);
+    let id = shop_with_product(&b, "boulangerie").await;
+    follow_node(&a, &b).await;
+    wait_remote(&a, "backfill", |i| i.len() == 1).await;
+    let ap_id = format!("{}/products/{id}", b.url);
+    let note: Value = b
+        .client
+        .get(&ap_id)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shop_id: String = sqlx::query_scalar("SELECT merchant_id FROM products WHERE ap_id = $1")
+        .bind(&ap_id)
+        .fetch_one(a.node.db.pool())
+        .await
+        .unwrap();
+    let shop_id = uuid::Uuid::parse_str(&shop_id).unwrap();
+    let save = |mut doc: Value, updated: &str, name: &str| {
+        doc["updated"] = json!(updated);
+        doc["publishes"]["name"] = json!(name);
+        doc["name"] = json!(name);
+        let note: etal_protocol::ap::Note = serde_json::from_value(doc).unwrap();
+        etal_node::federation::from_ap::product(&note, 0).unwrap()
+    };
+    for (updated, name) in [
+        ("2031-01-01T00:00:00Z", "Baguette de demain"),
+        ("2020-01-01T00:00:00Z", "Baguette d'hier"),
+    ] {
+        let p = save(note.clone(), updated, name);
+        let mut tx = a.node.db.begin().await.unwrap();
+        etal_node::domain::mirror::save_product(&mut tx, shop_id, p, 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let items = remote_products(&a).await;
+    assert_eq!(items[0]["name"], "Baguette de demain", "{items:#?}");
+}

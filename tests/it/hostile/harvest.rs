@@ -168,6 +168,14 @@ async fn a_source_speaks_only_for_its_own_shops_and_a_lying_feed_marks_it_down()
     );
     wait_cursor(&agg, &liar_url, &c(8)).await;
     assert_eq!(names(&agg).await, ["Vin de Loire"]);
+    // Not stored either (listings hide a deleted shop's products; the row must not be live).
+    let live: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE ap_id = $1 AND deleted_at IS NULL")
+            .bind(format!("{liar_url}/products/1"))
+            .fetch_one(agg.node.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(live, 0, "a deleted shop's product came back");
     let found = agg.get("/api/v1/search?q=miel").await;
     assert_eq!(
         found.body["total"], 0,
