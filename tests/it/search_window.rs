@@ -1,12 +1,12 @@
-//! National search at scale: a word found in more products than PostgreSQL's window reads
-//! (`db::window`) is counted up to the window, ranked within it (names first, even before
-//! newer products that name it only in their description) and paged to its end; SQLite
-//! counts every match. The facet by town counts what `towns_counted` says.
+//! Search at national scale: a word found in more products than the window read
+//! (`db::window`, 500) is counted up to the window, ranked within it (names first, even before
+//! newer products that name it only in their description) and paged to its end, on SQLite as
+//! on PostgreSQL. The facet by town counts what `towns_counted` says.
 
 use etal_node::domain::authz::Caller;
 use serde_json::json;
 
-use crate::harness::{on_postgres, spawn};
+use crate::harness::spawn;
 
 #[tokio::test]
 async fn a_common_word_is_counted_to_the_window_and_ranked_names_first() {
@@ -60,12 +60,8 @@ async fn a_common_word_is_counted_to_the_window_and_ranked_names_first() {
         first.body["total"].as_i64().unwrap(),
         first.body["total_exact"].as_bool().unwrap(),
     );
-    if on_postgres() {
-        // The 500 newest matches: 30 candles and 470 honeys.
-        assert_eq!((total, exact), (500, false), "{}", first.body);
-    } else {
-        assert_eq!((total, exact), (590, true), "{}", first.body);
-    }
+    // The 500 newest matches: 30 candles and 470 honeys.
+    assert_eq!((total, exact), (500, false), "{}", first.body);
     assert_eq!(first.body["towns_counted"], total);
     assert_eq!(
         first.body["towns"],
@@ -103,10 +99,15 @@ async fn a_common_word_is_counted_to_the_window_and_ranked_names_first() {
         .text()
         .await
         .unwrap();
-    if on_postgres() {
-        assert!(html.contains("Plus de 500 résultats"), "{html}");
-        assert!(html.contains("Parmi les 500 résultats les plus récents."));
-    } else {
-        assert!(html.contains("590 résultats"));
-    }
+    assert!(html.contains("Plus de 500 résultats"), "{html}");
+    assert!(html.contains("Parmi les 500 résultats les plus récents."));
+
+    // Fewer matches than the window: counted exactly, ranked the same way.
+    let few = t.get("/api/v1/search?q=bougie").await;
+    assert_eq!(few.body["total"], 30);
+    assert_eq!(few.body["total_exact"], true);
+    assert_eq!(few.body["towns_counted"], 30);
+    let cire = t.get("/api/v1/search?q=cire+miel&limit=5").await;
+    assert_eq!(cire.body["total"], 30, "{}", cire.body);
+    assert_eq!(names(&cire.body)[0], "Bougie 29");
 }

@@ -200,14 +200,14 @@ pub async fn search(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
 /// name first, then in the name, keywords (tags, category) and shop name, then anywhere.
 /// Within a tier, newest first. (Ordering every match by BM25 costs tens of milliseconds for a
 /// word found in 10,000 products; tiers read only the rows they show, plus three counts.)
-const TIERS: [&str; 3] = [
+pub(super) const TIERS: [&str; 3] = [
     "{name}",
     "{name keywords shop}",
     "{name keywords shop description}",
 ];
 
 /// The filters the index answers: category, availability, shop, map cells, origin.
-fn filter_clauses(q: &SearchQuery) -> Vec<String> {
+pub(super) fn filter_clauses(q: &SearchQuery) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(c) = &q.category {
         parts.push(format!("facets : {}", category_facet(c)));
@@ -234,7 +234,7 @@ fn filter_clauses(q: &SearchQuery) -> Vec<String> {
 /// ANDs clauses and applies what is cheaper said as an exclusion: local products are those
 /// not marked remote, products in stock those neither out of stock nor to order (so that no
 /// clause reads a doclist of nearly every product).
-fn combine(mut parts: Vec<String>, q: &SearchQuery) -> String {
+pub(super) fn combine(mut parts: Vec<String>, q: &SearchQuery) -> String {
     let origin = q.origin;
     let mut excluded: Vec<String> = Vec::new();
     if origin == Origin::Local {
@@ -270,7 +270,7 @@ fn combine(mut parts: Vec<String>, q: &SearchQuery) -> String {
 }
 
 /// The clauses requiring every key in the columns `cols`.
-fn word_clauses(keys: &[String], cols: &str) -> Vec<String> {
+pub(super) fn word_clauses(keys: &[String], cols: &str) -> Vec<String> {
     // Keys are letters and digits only, so quoting them is enough.
     keys.iter().map(|k| format!("{cols} : \"{k}\"")).collect()
 }

@@ -77,8 +77,8 @@ pub struct NearView {
 pub struct SearchResults {
     /// Matches in all; if `total_exact` is false, the count stopped there and there are more.
     pub total: i64,
-    /// Whether `total` counts every match. On PostgreSQL a search with words reads its 500
-    /// newest matches, ranked, and one near a point its 5,000 closest: when there are more,
+    /// Whether `total` counts every match. A search with words reads its 500 newest matches
+    /// and ranks them (on PostgreSQL, one near a point its 5,000 closest): when there are more,
     /// `total` is that bound, `total_exact` false, and pages end there.
     pub total_exact: bool,
     /// This page (from 1).
@@ -88,7 +88,7 @@ pub struct SearchResults {
     /// The towns with the most matches (at most 12).
     pub towns: Vec<TownFacet>,
     /// How many matches `towns` counts: all of them, or the newest (the closest near a point)
-    /// when there are more: at most 5,000 (500 for words on PostgreSQL).
+    /// when there are more: 500 with words, 5,000 otherwise.
     pub towns_counted: i64,
     /// The circle searched, if any.
     pub near: Option<NearView>,
