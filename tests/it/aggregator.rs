@@ -351,6 +351,15 @@ async fn national_search_finds_every_node_near_a_postal_code_with_facets_by_town
         page.contains("Par commune") && page.contains("town=78517"),
         "{page}"
     );
+    // On the map: the results' shops, each linking to its page on its own node.
+    let places = &page[page.find("id=\"places\"").expect("a map of the shops")..];
+    let places = &places[..places.find("</ul>").unwrap()];
+    assert!(page.contains("Les commerces de ces résultats"));
+    assert!(
+        places.contains("data-lat=\"48.") && places.contains(&format!("href=\"{}/", b1.url)),
+        "{places}"
+    );
+    assert!(!places.contains(&agg.url), "{places}");
 }
 
 #[tokio::test]

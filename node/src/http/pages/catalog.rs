@@ -185,6 +185,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         ranked.capped,
         ranked.towns_counted,
     );
+    let shops = result_shops(node, &found).await?;
     let towns = ranked
         .towns
         .into_iter()
@@ -238,7 +239,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
             noindex: true,
             ..Head::default()
         },
-        c: chrome(node, ask, &[]),
+        c: chrome(node, ask, MAP_SCRIPTS),
         heading,
         category_options,
         availability_options,
@@ -262,6 +263,8 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         error,
         count: ranked_text(total, capped, lang),
         results: cards(node, &found, lang).await?,
+        shops,
+        map: map_data(node),
         pager: ask.pager(total),
     };
     Ok(html(StatusCode::OK, &page))
@@ -417,4 +420,35 @@ fn ranked_text(total: i64, capped: bool, lang: Lang) -> String {
         Lang::Fr => format!("Plus de {} résultats", count(total, lang)),
         Lang::En => format!("More than {} results", count(total, lang)),
     }
+}
+
+/// The shops of a page of results, for its map, in the order they first appear. A harvested
+/// shop links to its page on its own node (its actor's address there, which answers HTML).
+async fn result_shops(node: &Node, found: &[Product]) -> Result<Vec<ShopPlace>> {
+    let mut ids: Vec<Uuid> = Vec::new();
+    let mut remote = std::collections::HashSet::new();
+    for p in found {
+        if !ids.contains(&p.merchant_id) {
+            ids.push(p.merchant_id);
+        }
+        if !p.local {
+            remote.insert(p.merchant_id);
+        }
+    }
+    let shops = db::merchants::any_by_ids(&node.db, &ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| shops.iter().find(|m| m.id == *id && m.deleted_at.is_none()))
+        .map(|m| {
+            let here = place(&node.urls, m);
+            if remote.contains(&m.id) {
+                ShopPlace {
+                    url: m.ap_id.clone(),
+                    ..here
+                }
+            } else {
+                here
+            }
+        })
+        .collect())
 }

@@ -434,6 +434,8 @@ pub struct SearchPage {
     pub error: Option<String>,
     pub count: String,
     pub results: Vec<ProductCard>,
+    pub shops: Vec<ShopPlace>,
+    pub map: MapData,
     pub pager: Pager,
 }
 
