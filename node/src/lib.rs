@@ -77,7 +77,7 @@ impl Node {
         let db = Db::connect(&settings.database_url).await?;
         db::settings::ensure_node_key(&db, clock.now_ms()).await?;
         db::products::fill_tag_keys(&db).await?;
-        db::search::fill(&db).await?;
+        db::search_index::fill(&db).await?;
         std::fs::create_dir_all(media::media_dir(&settings.data_dir))?;
         let urls = Urls::new(&settings.public_url);
         let fed = Federation::new(&db, &urls, &settings).await?;

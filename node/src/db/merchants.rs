@@ -101,7 +101,7 @@ pub async fn update(
     f: &MerchantFields,
     now: i64,
 ) -> sqlx::Result<()> {
-    let before = super::search::shop_indexed(conn, id).await?;
+    let before = super::search_index::shop_indexed(conn, id).await?;
     let q = sqlx::query(
         "UPDATE merchants SET name=$2, description=$3, category=$4, street=$5, postal_code=$6, \
          city=$7, insee_code=$8, lat=$9, lon=$10, phone=$11, email=$12, website=$13, \
@@ -111,7 +111,7 @@ pub async fn update(
     .bind(id.to_string());
     bind_fields(q, f).bind(now).execute(&mut *conn).await?;
     // The index holds the shop's name and its position (map cells) in each product.
-    super::search::reindex_shop_if_changed(conn, id, before, f).await?;
+    super::search_index::reindex_shop_if_changed(conn, id, before, f).await?;
     Ok(())
 }
 
@@ -136,7 +136,7 @@ pub async fn mark_deleted(tx: &mut Tx, id: Uuid, now: i64) -> sqlx::Result<()> {
         .execute(&mut **tx)
         .await?;
     let id = Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    super::search::index(tx, super::search::Which::Merchant(id)).await
+    super::search_index::index(tx, super::search_index::Which::Merchant(id)).await
 }
 
 /// Whether a slug was ever used (live or deleted).

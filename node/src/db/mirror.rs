@@ -68,7 +68,7 @@ pub async fn save_merchant(
     // The index holds the shop's name and position in each product: re-index only when they
     // change (a followed node re-sends its actors often).
     let before = if exists {
-        super::search::shop_indexed(tx, m.id).await?
+        super::search_index::shop_indexed(tx, m.id).await?
     } else {
         None
     };
@@ -93,7 +93,7 @@ pub async fn save_merchant(
         .execute(&mut **tx)
         .await?;
     if exists {
-        super::search::reindex_shop_if_changed(tx, m.id, before, f).await?;
+        super::search_index::reindex_shop_if_changed(tx, m.id, before, f).await?;
     }
     Ok(())
 }
@@ -105,7 +105,7 @@ pub async fn set_product_page(tx: &mut Tx, id: Uuid, page: Option<String>) -> sq
         .bind(page)
         .execute(&mut **tx)
         .await?;
-    super::search::index(tx, super::search::Which::Product(id)).await
+    super::search_index::index(tx, super::search_index::Which::Product(id)).await
 }
 
 /// Forgets a mirrored product's photos (before storing the new list).
@@ -132,7 +132,7 @@ pub async fn delete_merchant(tx: &mut Tx, ap_id: &str, now: i64) -> sqlx::Result
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        super::search::index(tx, super::search::Which::Merchant(id)).await?;
+        super::search_index::index(tx, super::search_index::Which::Merchant(id)).await?;
     }
     Ok(())
 }
@@ -150,7 +150,7 @@ pub async fn delete_product(tx: &mut Tx, origin: &str, ap_id: &str, now: i64) ->
     .await?;
     if let Some(id) = id {
         let id = Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?;
-        super::search::index(tx, super::search::Which::Product(id)).await?;
+        super::search_index::index(tx, super::search_index::Which::Product(id)).await?;
     }
     Ok(())
 }
@@ -323,7 +323,7 @@ pub async fn delete_products_many(
         .map(|r| super::uuid(&r.try_get::<String, _>("id")?))
         .collect::<sqlx::Result<Vec<_>>>()?;
     for id in &ids {
-        super::search::index(conn, super::search::Which::Product(*id)).await?;
+        super::search_index::index(conn, super::search_index::Which::Product(*id)).await?;
     }
     Ok(ids)
 }

@@ -16,6 +16,7 @@ pub mod queue;
 pub mod remote;
 pub mod replies;
 pub mod search;
+pub mod search_index;
 pub mod settings;
 pub mod signups;
 pub mod sources;

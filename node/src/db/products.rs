@@ -4,7 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use uuid::Uuid;
 
-use super::search::{self, Which};
+use super::search;
+use super::search_index::{self, Which};
 use super::{time, AnyQuery, Db, Lock, Sql};
 use crate::model::product::{tag_key, tag_keys, ListQuery, Origin, Product, ProductFields};
 use etal_protocol::{Availability, Currency, Money, Unit};
@@ -97,7 +98,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Product) -> sqlx::Result<()> {
         )
         .execute(&mut *conn)
         .await?;
-    search::index(conn, Which::Product(p.id)).await
+    search_index::index(conn, Which::Product(p.id)).await
 }
 
 /// Writes new field values, bumps the version and re-indexes the product.
@@ -114,7 +115,7 @@ pub async fn update(
     )
     .bind(id.to_string());
     bind_fields(q, f).bind(now).execute(&mut *conn).await?;
-    search::index(conn, Which::Product(id)).await
+    search_index::index(conn, Which::Product(id)).await
 }
 
 /// Bumps the version after a change to the product's images.
@@ -134,7 +135,7 @@ pub async fn mark_deleted(conn: &mut AnyConnection, id: Uuid, now: i64) -> sqlx:
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    search::index(conn, Which::Product(id)).await
+    search_index::index(conn, Which::Product(id)).await
 }
 
 /// A local product by id, deleted or not; `lock` is `FOR UPDATE` or nothing.
@@ -338,7 +339,7 @@ pub async fn count_indexable(db: &Db) -> sqlx::Result<i64> {
 pub async fn insert_many(
     conn: &mut AnyConnection,
     products: &[Product],
-    entries: &[search::Entry],
+    entries: &[search_index::Entry],
 ) -> sqlx::Result<()> {
     if products.is_empty() {
         return Ok(());
@@ -392,7 +393,12 @@ pub async fn insert_many(
             ", search_doc",
             format!(
                 ", {}",
-                search::postgres_document("x.value->>6", "x.value->>17", "m.name", "x.value->>7")
+                search_index::postgres_document(
+                    "x.value->>6",
+                    "x.value->>17",
+                    "m.name",
+                    "x.value->>7"
+                )
             ),
             " JOIN merchants m ON m.id = x.value->>1".to_string(),
         ),
@@ -409,7 +415,7 @@ pub async fn insert_many(
     );
     sqlx::query(&sql).bind(rows).execute(&mut *conn).await?;
     if backend == super::Backend::Sqlite {
-        search::index_many(conn, entries).await?;
+        search_index::index_many(conn, entries).await?;
     }
     Ok(())
 }

@@ -254,10 +254,12 @@ pub async fn by_actor<'e>(
     row.as_ref().map(read).transpose()
 }
 
-/// Refreshes the planner's statistics of the harvested tables (PostgreSQL; never blocks
-/// writers).
+/// After a bulk load (PostgreSQL; never blocks writers): marks the new rows visible to all
+/// once, so that the first searches that read them do not (each would dirty the pages it
+/// reads), and refreshes the planner's statistics. Pages already marked are skipped, so each
+/// backfill pays for its own rows only.
 pub async fn analyze<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<()> {
-    sqlx::query("ANALYZE products, merchants, product_images")
+    sqlx::raw_sql("VACUUM (ANALYZE) products, merchants, product_images")
         .execute(ex)
         .await?;
     Ok(())

@@ -65,9 +65,9 @@ pub async fn write(
                     }
                 })
                 .collect();
-            let entries: Vec<db::search::Entry> = products
+            let entries: Vec<db::search_index::Entry> = products
                 .iter()
-                .map(|p| db::search::entry(p, &merchant.fields.name, merchant.fields.geo))
+                .map(|p| db::search_index::entry(p, &merchant.fields.name, merchant.fields.geo))
                 .collect();
             db::products::insert_many(&mut tx, &products, &entries).await?;
             let objects: Vec<(Uuid, Uuid)> = products.iter().map(|p| (p.id, merchant.id)).collect();

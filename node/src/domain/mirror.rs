@@ -264,7 +264,7 @@ pub fn consents(m: &MirroredMerchant) -> bool {
 struct Ready {
     product: Product,
     images: Vec<Image>,
-    entry: db::search::Entry,
+    entry: db::search_index::Entry,
     shop: String,
     shop_id: Uuid,
 }
@@ -389,9 +389,9 @@ pub async fn check_batch(
             })
             .collect();
         let entry = if stems {
-            db::search::entry(&product, &shop, geo)
+            db::search_index::entry(&product, &shop, geo)
         } else {
-            db::search::Entry::id_only(product.id)
+            db::search_index::Entry::id_only(product.id)
         };
         products.push(Ready {
             product,
@@ -437,7 +437,7 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
         if let Some((id, geo)) = moved.get(&r.shop_id) {
             r.product.merchant_id = *id;
             if !r.entry.doc.facets.is_empty() {
-                r.entry = db::search::entry(&r.product, &r.shop, *geo);
+                r.entry = db::search_index::entry(&r.product, &r.shop, *geo);
             }
         }
         if let Some((id, stored_at)) = existing.get(&r.product.ap_id) {
@@ -461,7 +461,7 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
     applied += new.len() + old.len();
     db::products::insert_many(tx, &new, &new_entries).await?;
     db::mirror::update_many(tx, &old).await?;
-    db::search::index_many(tx, &old_entries).await?;
+    db::search_index::index_many(tx, &old_entries).await?;
     let old_ids: Vec<Uuid> = old.iter().map(|p| p.id).collect();
     db::mirror::clear_images_many(tx, &old_ids).await?;
     db::images::insert_many(tx, &images).await?;

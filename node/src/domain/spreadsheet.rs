@@ -533,9 +533,9 @@ pub async fn import(
             }
         }
     }
-    let entries: Vec<db::search::Entry> = created
+    let entries: Vec<db::search_index::Entry> = created
         .iter()
-        .map(|p| db::search::entry(p, &merchant.fields.name, shop_geo))
+        .map(|p| db::search_index::entry(p, &merchant.fields.name, shop_geo))
         .collect();
     let total = created.len() + changed.len();
     if total == 0 {
