@@ -384,6 +384,27 @@ async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_th
     assert!(etal_node::domain::sources::claim(&agg.node, &s)
         .await
         .unwrap());
+    // The first process, back after its lease ran out, cannot record a page the second one
+    // read meanwhile: nothing it read is written.
+    let mut tx = agg.node.db.begin().await.unwrap();
+    assert!(
+        etal_node::db::sources::advance(&mut tx, url, "0", "5", 5, 0)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let stale = etal_node::domain::mirror::Batch {
+        deleted_merchants: vec![format!("{url}/shops/rucher")],
+        ..Default::default()
+    };
+    assert_eq!(
+        etal_node::domain::sources::apply_page(&agg.node, &s, "0", "3", stale)
+            .await
+            .unwrap(),
+        None
+    );
+    let after = source(&agg, url).await;
+    assert_eq!((after.cursor.as_str(), after.changes), ("5", 5));
     etal_node::domain::sources::yield_turn(&agg.node, &s)
         .await
         .unwrap();

@@ -145,25 +145,29 @@ pub async fn claim<'e>(
 }
 
 /// Records a page applied: the new cursor and how many changes it held, in the page's
-/// transaction (a restart resumes after it).
+/// transaction (a restart resumes after it); false, and nothing recorded, if the cursor is no
+/// longer `from` (another process read the page first).
 pub async fn advance(
     tx: &mut Tx,
     url: &str,
+    from: &str,
     cursor: &str,
     changes: i64,
     now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "UPDATE harvest_sources SET cursor=$2, changes=changes+$3, checked_at=$4, failures=0, \
-         last_error=NULL, state=CASE WHEN state='live' THEN 'live' ELSE 'backfilling' END WHERE url=$1",
+         last_error=NULL, state=CASE WHEN state='live' THEN 'live' ELSE 'backfilling' END \
+         WHERE url=$1 AND cursor=$5",
     )
     .bind(url.to_string())
     .bind(cursor.to_string())
     .bind(changes)
     .bind(now)
+    .bind(from.to_string())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records the feed read to its end: the source is live; next look at `next_at`.

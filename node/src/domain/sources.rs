@@ -82,10 +82,18 @@ pub async fn list(node: &Node) -> Result<Vec<SourceView>> {
     Ok(out)
 }
 
-/// Stores one page of a source's feed and its new cursor, in one transaction; returns how
-/// many changes were applied. The rules are checked and the search entries computed before
-/// the transaction begins.
-pub async fn apply_page(node: &Node, source: &Source, cursor: &str, batch: Batch) -> Result<usize> {
+/// Stores one page of a source's feed, read after the cursor `from`, and its new cursor, in
+/// one transaction; returns how many changes were applied, or `None` (and nothing is written)
+/// if another aggregator process on the same database moved the cursor meanwhile (it held the
+/// source after this one's lease ran out). The rules are checked and the search entries
+/// computed before the transaction begins.
+pub async fn apply_page(
+    node: &Node,
+    source: &Source,
+    from: &str,
+    cursor: &str,
+    batch: Batch,
+) -> Result<Option<usize>> {
     let now = node.clock.now_ms();
     let count = batch.len() as i64;
     let checked = mirror::check_batch(&node.db, &source.url, batch, now).await?;
@@ -94,9 +102,12 @@ pub async fn apply_page(node: &Node, source: &Source, cursor: &str, batch: Batch
     }
     let mut tx = node.db.begin().await?;
     let applied = mirror::save_checked(&mut tx, checked, now).await?;
-    db::sources::advance(&mut tx, &source.url, cursor, count, now).await?;
+    if !db::sources::advance(&mut tx, &source.url, from, cursor, count, now).await? {
+        tx.rollback().await?;
+        return Ok(None);
+    }
     tx.commit().await?;
-    Ok(applied)
+    Ok(Some(applied))
 }
 
 /// Records that the source's feed was read to its end; the next look is `every_ms` later.

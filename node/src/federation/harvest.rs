@@ -85,6 +85,9 @@ pub async fn turn(node: &Node, source: &Source) {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
+        Ok(Turn::Superseded) => {
+            tracing::info!(source = %source.url, "read meanwhile by another aggregator process");
+        }
         Ok(Turn::More) => {
             if let Err(e) = domain::sources::yield_turn(node, source).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
@@ -103,6 +106,9 @@ pub async fn turn(node: &Node, source: &Source) {
 enum Turn {
     CaughtUp,
     More,
+    /// Another aggregator process read this source meanwhile (this turn outlived its lease):
+    /// the source is theirs now, nothing is recorded.
+    Superseded,
 }
 
 async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
@@ -128,7 +134,12 @@ async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
                 let actor = source.actor.clone().unwrap_or_default();
                 let n = super::mirror::backfill(node, &actor).await?;
                 tracing::info!(source = %source.url, activities = n, "no change feed: read its outbox");
-                domain::sources::apply_page(node, source, OUTBOX, Batch::default()).await?;
+                if domain::sources::apply_page(node, source, &cursor, OUTBOX, Batch::default())
+                    .await?
+                    .is_none()
+                {
+                    return Ok(Turn::Superseded);
+                }
                 return Ok(Turn::CaughtUp);
             }
             Err(e) => return Err(e.into()),
@@ -153,7 +164,11 @@ async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
         }
         let mut batch = batch_of(&source.url, page.items);
         describe_shops(node, &source.url, &mut batch).await?;
-        let applied = domain::sources::apply_page(node, source, &page.next_cursor, batch).await?;
+        let Some(applied) =
+            domain::sources::apply_page(node, source, &cursor, &page.next_cursor, batch).await?
+        else {
+            return Ok(Turn::Superseded);
+        };
         node.committed().await;
         tracing::debug!(source = %source.url, applied, cursor = %page.next_cursor, "harvested a page");
         cursor = page.next_cursor;
