@@ -364,59 +364,77 @@ async fn national_search_finds_every_node_near_a_postal_code_with_facets_by_town
 
 #[tokio::test]
 async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_than_a_live_one() {
-    // Two aggregator processes on one database take turns through the source's lease: the
-    // second cannot take a source the first holds; the turn's end gives it back.
+    // Two aggregator processes, A and B, on one database take turns through the source's
+    // lease: B cannot take a source A holds; the turn's end gives it back.
+    use etal_node::domain::sources::{self, LEASE_MS};
     let clock = etal_node::clock::ManualClock::new();
     let agg = harness::spawn_clocked(clock.clone()).await;
+    let node = &agg.node;
     let url = "http://127.0.0.1:9";
-    etal_node::domain::sources::add(&agg.node, url, None)
+    sources::add(node, url, None).await.unwrap();
+    let listed = source(&agg, url).await;
+    let a = sources::claim(node, &listed, "A")
         .await
-        .unwrap();
-    let s = source(&agg, url).await;
-    assert!(etal_node::domain::sources::claim(&agg.node, &s)
+        .unwrap()
+        .expect("A takes it");
+    assert!(sources::claim(node, &listed, "B").await.unwrap().is_none());
+    assert!(
+        sources::due(node).await.unwrap().is_empty(),
+        "a held source is not due"
+    );
+    // A renews before each page; B still cannot take it after the first lease's length.
+    clock.advance(LEASE_MS - 1);
+    assert!(sources::renew(node, &a, "A").await.unwrap());
+    clock.advance(2);
+    assert!(sources::claim(node, &listed, "B").await.unwrap().is_none());
+
+    // A stalls past its lease: B takes the source, reads a page and records it.
+    clock.advance(LEASE_MS + 1);
+    let b = sources::claim(node, &listed, "B")
         .await
-        .unwrap());
-    assert!(!etal_node::domain::sources::claim(&agg.node, &s)
-        .await
-        .unwrap());
-    // A process that died holding it: taken again once the lease is over.
-    clock.advance(etal_node::domain::sources::LEASE_MS + 1);
-    assert!(etal_node::domain::sources::claim(&agg.node, &s)
-        .await
-        .unwrap());
-    // The first process, back after its lease ran out, cannot record a page the second one
-    // read meanwhile: nothing it read is written.
-    let mut tx = agg.node.db.begin().await.unwrap();
+        .unwrap()
+        .expect("B takes it");
+    let mut tx = node.db.begin().await.unwrap();
     assert!(
         etal_node::db::sources::advance(&mut tx, url, "0", "5", 5, 0)
             .await
             .unwrap()
     );
     tx.commit().await.unwrap();
+    // A, back, cannot record the page it read after the old cursor (nothing written), cannot
+    // renew, and its turn's end neither gives B's source back nor marks it down.
     let stale = etal_node::domain::mirror::Batch {
         deleted_merchants: vec![format!("{url}/shops/rucher")],
         ..Default::default()
     };
     assert_eq!(
-        etal_node::domain::sources::apply_page(&agg.node, &s, "0", "3", stale)
+        sources::apply_page(node, &a, "0", "3", stale)
             .await
             .unwrap(),
         None
     );
     let after = source(&agg, url).await;
     assert_eq!((after.cursor.as_str(), after.changes), ("5", 5));
-    etal_node::domain::sources::yield_turn(&agg.node, &s)
+    assert!(!sources::renew(node, &a, "A").await.unwrap());
+    sources::yield_turn(node, &a, "A").await.unwrap();
+    sources::failed(node, &a, "A", "timed out", 1000)
         .await
         .unwrap();
-    assert!(etal_node::domain::sources::claim(&agg.node, &s)
+    assert!(sources::claim(node, &listed, "C").await.unwrap().is_none());
+    assert_ne!(source(&agg, url).await.state, "down");
+    // B yields its turn: the next process takes the source as it stands, cursor 5.
+    sources::yield_turn(node, &b, "B").await.unwrap();
+    let c = sources::claim(node, &listed, "C")
         .await
-        .unwrap());
+        .unwrap()
+        .expect("C takes it");
+    assert_eq!(c.cursor, "5");
 
     // Read every hour: down five times, it waits an hour, not the 15 minutes' cap.
     let hour = 3_600_000;
-    let mut down = source(&agg, url).await;
+    let mut down = c.clone();
     down.failures = 5;
-    etal_node::domain::sources::failed(&agg.node, &down, "refused", hour)
+    sources::failed(node, &down, "C", "refused", hour)
         .await
         .unwrap();
     let after = source(&agg, url).await;
@@ -426,11 +444,7 @@ async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_th
     );
     assert_eq!(after.state, "down");
     // Given back, but not due.
-    assert!(!etal_node::domain::sources::claim(&agg.node, &after)
-        .await
-        .unwrap());
+    assert!(sources::claim(node, &after, "A").await.unwrap().is_none());
     clock.advance(hour);
-    assert!(etal_node::domain::sources::claim(&agg.node, &after)
-        .await
-        .unwrap());
+    assert!(sources::claim(node, &after, "A").await.unwrap().is_some());
 }

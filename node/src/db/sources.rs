@@ -107,10 +107,11 @@ pub async fn get<'e>(
     row.as_ref().map(read).transpose()
 }
 
-/// Sources whose next attempt is due at `now`, soonest first.
+/// Sources whose next attempt is due at `now` and that no process holds, soonest first.
 pub async fn due<'e>(ex: impl Executor<'e, Database = Any>, now: i64) -> sqlx::Result<Vec<Source>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM harvest_sources WHERE next_at <= $1 ORDER BY next_at, url"
+        "SELECT {COLUMNS} FROM harvest_sources WHERE next_at <= $1 AND lease_until <= $1 \
+         ORDER BY next_at, url"
     ))
     .bind(now)
     .fetch_all(ex)
@@ -125,22 +126,43 @@ pub async fn next_due<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result
         .await
 }
 
-/// Takes the source for a turn until `until` (ms) if it is due and no other process holds it:
-/// whether it was taken. Several aggregator processes on one database read each source once.
+/// Takes the source for a turn, for `owner` (a process) until `until` (ms), if it is due and
+/// no process holds it: the source as it stands then (another process may have read it since
+/// it was listed as due). Several aggregator processes on one database read each source once.
 pub async fn claim<'e>(
     ex: impl Executor<'e, Database = Any>,
     url: &str,
+    owner: &str,
     now: i64,
     until: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE harvest_sources SET lease_until=$3 WHERE url=$1 AND next_at <= $2 AND lease_until <= $2",
-    )
+) -> sqlx::Result<Option<Source>> {
+    let row = sqlx::query(&format!(
+        "UPDATE harvest_sources SET lease_until=$3, lease_owner=$4 \
+         WHERE url=$1 AND next_at <= $2 AND lease_until <= $2 RETURNING {COLUMNS}"
+    ))
     .bind(url.to_string())
     .bind(now)
     .bind(until)
-    .execute(ex)
+    .bind(owner.to_string())
+    .fetch_optional(ex)
     .await?;
+    row.as_ref().map(read).transpose()
+}
+
+/// Extends `owner`'s lease on the source to `until`: false if another process holds it now.
+pub async fn renew<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    url: &str,
+    owner: &str,
+    until: i64,
+) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE harvest_sources SET lease_until=$3 WHERE url=$1 AND lease_owner=$2")
+            .bind(url.to_string())
+            .bind(owner.to_string())
+            .bind(until)
+            .execute(ex)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -170,55 +192,67 @@ pub async fn advance(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records the feed read to its end: the source is live; next look at `next_at`.
+/// Records the feed read to its end: the source is live; next look at `next_at`. Only by the
+/// process holding the source (`owner`), which gives it back.
 pub async fn caught_up<'e>(
     ex: impl Executor<'e, Database = Any>,
     url: &str,
+    owner: &str,
     now: i64,
     next_at: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE harvest_sources SET state='live', synced_at=$2, checked_at=$2, next_at=$3, failures=0, \
-         last_error=NULL, lease_until=0 WHERE url=$1",
+         last_error=NULL, lease_until=0, lease_owner=NULL WHERE url=$1 AND lease_owner=$4",
     )
     .bind(url.to_string())
     .bind(now)
     .bind(next_at)
+    .bind(owner.to_string())
     .execute(ex)
     .await?;
     Ok(())
 }
 
-/// Asks for another look at once (a source with more pages yields its turn).
+/// Asks for another look at once (a source with more pages yields its turn); only by `owner`,
+/// which gives the source back.
 pub async fn again<'e>(
     ex: impl Executor<'e, Database = Any>,
     url: &str,
+    owner: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE harvest_sources SET next_at=$2, checked_at=$2, lease_until=0 WHERE url=$1")
-        .bind(url.to_string())
-        .bind(now)
-        .execute(ex)
-        .await?;
+    sqlx::query(
+        "UPDATE harvest_sources SET next_at=$2, checked_at=$2, lease_until=0, lease_owner=NULL \
+         WHERE url=$1 AND lease_owner=$3",
+    )
+    .bind(url.to_string())
+    .bind(now)
+    .bind(owner.to_string())
+    .execute(ex)
+    .await?;
     Ok(())
 }
 
-/// Records a failed attempt: the source is down until `next_at`.
+/// Records a failed attempt: the source is down until `next_at`; only by `owner`, which gives
+/// the source back.
 pub async fn failed<'e>(
     ex: impl Executor<'e, Database = Any>,
     url: &str,
+    owner: &str,
     error: &str,
     now: i64,
     next_at: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE harvest_sources SET state='down', failures=failures+1, last_error=$2, checked_at=$3, \
-         next_at=$4, lease_until=0 WHERE url=$1",
+         next_at=$4, lease_until=0, lease_owner=NULL WHERE url=$1 AND lease_owner=$5",
     )
     .bind(url.to_string())
     .bind(error.chars().take(500).collect::<String>())
     .bind(now)
     .bind(next_at)
+    .bind(owner.to_string())
     .execute(ex)
     .await?;
     Ok(())

@@ -139,7 +139,7 @@ async fn newest(db: &Db, q: &SearchQuery, w: &str) -> sqlx::Result<Vec<Row>> {
         .bind(w.to_string())
         .push(
             ") THEN 1 ELSE 2 END, (SELECT t.insee_code FROM merchants t WHERE t.id = x.merchant_id), \
-             NULL FROM (",
+             (SELECT t.city FROM merchants t WHERE t.id = x.merchant_id) FROM (",
         );
     let mut sql =
         postgres_filter_after(sql, q, Some(w), "SELECT p.id, p.merchant_id, p.search_doc");

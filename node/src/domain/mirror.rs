@@ -154,6 +154,13 @@ async fn save_merchant_as(
     Ok(id)
 }
 
+/// Whether a version of a product changed at `incoming` (ms) is older than the stored one,
+/// changed at `stored`. In whole seconds: change feeds give seconds, ActivityPub documents
+/// milliseconds, so within one second the version that arrives last wins.
+fn older(incoming: i64, stored: i64) -> bool {
+    incoming.div_euclid(1000) < stored.div_euclid(1000)
+}
+
 /// Stores a mirrored product of `merchant` with its photos (new, or replacing what was
 /// known unless what is stored changed later: activities and harvested pages may arrive out
 /// of order).
@@ -161,7 +168,7 @@ pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: 
     let fields = fit_product(p.fields)?;
     let stored = db::mirror::product_ids(tx, std::slice::from_ref(&p.ap_id)).await?;
     let existing = match stored.get(&p.ap_id) {
-        Some((_, stored_at)) if *stored_at > p.updated_at => return Ok(()),
+        Some((_, stored_at)) if older(p.updated_at, *stored_at) => return Ok(()),
         Some((id, _)) => Some(*id),
         None => None,
     };
@@ -441,7 +448,7 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
             }
         }
         if let Some((id, stored_at)) = existing.get(&r.product.ap_id) {
-            if *stored_at > r.product.updated_at.timestamp_millis() {
+            if older(r.product.updated_at.timestamp_millis(), *stored_at) {
                 // What is stored is newer (a live activity came first): kept.
                 continue;
             }
@@ -473,4 +480,18 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
         applied += 1;
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::older;
+
+    #[test]
+    fn versions_are_compared_in_whole_seconds() {
+        // A feed's 10:00:00 and a Note's 10:00:00.200 are the same second.
+        assert!(!older(1_000_200, 1_000_000));
+        assert!(!older(1_000_000, 1_000_200));
+        assert!(older(999_999, 1_000_000));
+        assert!(!older(1_001_000, 1_000_999));
+    }
 }

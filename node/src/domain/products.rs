@@ -322,17 +322,20 @@ pub struct Ranked {
     pub towns: Vec<db::towns::TownCount>,
     /// How many matches the towns were counted over.
     pub towns_counted: i64,
+    /// Whether those are the closest matches (else the newest), when not all are counted.
+    pub towns_closest: bool,
 }
 
-/// A search with its facet by town (the national search's API and page). On PostgreSQL a
-/// search with words or near a point reads a bounded window of matches once
-/// ([`db::window`]); otherwise the page, count and towns are read as for any search.
+/// A search with its facet by town (the national search's API and page). A search with words,
+/// or near a point on PostgreSQL, reads one bounded window of matches ([`db::window`]);
+/// otherwise the page, count and towns are read as for any search.
 pub async fn search_ranked(
     node: &Node,
     query: &crate::model::search::SearchQuery,
 ) -> Result<Ranked> {
     const TOWNS: i64 = 12;
-    let (found, towns, towns_counted) = if db::window::applies(&node.db, query) {
+    let windowed = db::window::applies(&node.db, query);
+    let (found, towns, towns_counted) = if windowed {
         let r = db::window::ranked(&node.db, query, TOWNS).await?;
         (r.found, r.towns, r.towns_counted)
     } else {
@@ -353,5 +356,6 @@ pub async fn search_ranked(
         capped: found.capped,
         towns,
         towns_counted,
+        towns_closest: windowed && query.near.is_some(),
     })
 }

@@ -8,7 +8,8 @@ use crate::domain::mirror::{self, Batch};
 use crate::error::{Error, Result};
 use crate::Node;
 
-/// The longest wait between two attempts at a source that is down.
+/// The longest wait between two attempts at a source that is down, unless the sources are
+/// read less often than that (`--harvest-every`).
 pub const MAX_BACKOFF_MS: i64 = 15 * 60 * 1000;
 
 /// A source as `etal aggregator sources` shows it.
@@ -110,10 +111,12 @@ pub async fn apply_page(
     Ok(Some(applied))
 }
 
-/// Records that the source's feed was read to its end; the next look is `every_ms` later.
-pub async fn caught_up(node: &Node, source: &Source, every_ms: i64) -> Result<()> {
+/// Records that the source's feed was read to its end; the next look is `every_ms` later. The
+/// turn's process (`owner`) gives the source back; if another process holds it now, nothing is
+/// recorded.
+pub async fn caught_up(node: &Node, source: &Source, owner: &str, every_ms: i64) -> Result<()> {
     let now = node.clock.now_ms();
-    db::sources::caught_up(node.db.pool(), &source.url, now, now + every_ms).await?;
+    db::sources::caught_up(node.db.writer(), &source.url, owner, now, now + every_ms).await?;
     if source.state != "live" && node.db.backend() == db::Backend::Postgres {
         // A backfill is a bulk load: PostgreSQL plans searches from statistics that
         // autovacuum would refresh only later (searches took seconds before it did).
@@ -122,33 +125,48 @@ pub async fn caught_up(node: &Node, source: &Source, every_ms: i64) -> Result<()
     Ok(())
 }
 
-/// Gives other sources their turn before reading more pages of this one.
-pub async fn yield_turn(node: &Node, source: &Source) -> Result<()> {
-    db::sources::again(node.db.pool(), &source.url, node.clock.now_ms()).await?;
+/// Gives other sources their turn before reading more pages of this one (`owner` gives it
+/// back).
+pub async fn yield_turn(node: &Node, source: &Source, owner: &str) -> Result<()> {
+    db::sources::again(node.db.writer(), &source.url, owner, node.clock.now_ms()).await?;
     Ok(())
 }
 
 /// Records a failed attempt: the source is down; the next attempt waits `every_ms` times
 /// 2^failures, at most [`MAX_BACKOFF_MS`] (or `every_ms` if longer: a source that is down is
-/// not read more often than one that is live).
-pub async fn failed(node: &Node, source: &Source, error: &str, every_ms: i64) -> Result<()> {
+/// not read more often than one that is live). `owner` gives the source back.
+pub async fn failed(
+    node: &Node,
+    source: &Source,
+    owner: &str,
+    error: &str,
+    every_ms: i64,
+) -> Result<()> {
     let now = node.clock.now_ms();
     let wait = every_ms
         .saturating_mul(1 << source.failures.clamp(0, 10))
         .min(MAX_BACKOFF_MS.max(every_ms));
-    db::sources::failed(node.db.pool(), &source.url, error, now, now + wait).await?;
+    db::sources::failed(node.db.writer(), &source.url, owner, error, now, now + wait).await?;
     Ok(())
 }
 
-/// How long a turn may hold a source before another process may take it: a turn stops
-/// reading after 2 minutes, and each request has its own timeout.
-pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How long a process holds a source for a turn without renewing: a turn renews before each
+/// page ([`renew`]), and stops starting pages after 2 minutes.
+pub const LEASE_MS: i64 = 10 * 60 * 1000;
 
-/// Takes a due source for a turn: false if another aggregator process on the same database
-/// holds it (or it is no longer due). The turn's end gives it back.
-pub async fn claim(node: &Node, source: &Source) -> Result<bool> {
+/// Takes a due source for a turn by the process `owner`: the source as it stands now, or
+/// `None` if another aggregator process on the same database holds it or it is no longer due.
+/// The turn's end gives it back.
+pub async fn claim(node: &Node, source: &Source, owner: &str) -> Result<Option<Source>> {
     let now = node.clock.now_ms();
-    Ok(db::sources::claim(node.db.pool(), &source.url, now, now + LEASE_MS).await?)
+    Ok(db::sources::claim(node.db.writer(), &source.url, owner, now, now + LEASE_MS).await?)
+}
+
+/// Extends `owner`'s hold on the source before another page: false if another process took
+/// it (this turn outlived its lease), and the turn must stop.
+pub async fn renew(node: &Node, source: &Source, owner: &str) -> Result<bool> {
+    let until = node.clock.now_ms() + LEASE_MS;
+    Ok(db::sources::renew(node.db.writer(), &source.url, owner, until).await?)
 }
 
 /// Sources due for a look now.

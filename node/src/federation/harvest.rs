@@ -44,6 +44,8 @@ const MAX_SHOP_FETCHES: usize = 500;
 /// `etal aggregator follow` while the server runs is read at once).
 pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // This process, as it holds sources (several may share one database).
+        let owner: Arc<str> = Arc::from(uuid::Uuid::now_v7().to_string());
         let running: Arc<Mutex<HashSet<String>>> = Arc::default();
         let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
         loop {
@@ -53,13 +55,14 @@ pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
                         if !running.lock().expect("lock").insert(source.url.clone()) {
                             continue;
                         }
-                        let (node, running, slots) = (node.clone(), running.clone(), slots.clone());
+                        let (node, running, slots, owner) =
+                            (node.clone(), running.clone(), slots.clone(), owner.clone());
                         tokio::spawn(async move {
                             if let Ok(_permit) = slots.acquire().await {
                                 // Another aggregator process on the same database may hold it.
-                                match domain::sources::claim(&node, &source).await {
-                                    Ok(true) => turn(&node, &source).await,
-                                    Ok(false) => {}
+                                match domain::sources::claim(&node, &source, &owner).await {
+                                    Ok(Some(now)) => turn(&node, &now, &owner).await,
+                                    Ok(None) => {}
                                     Err(e) => {
                                         tracing::warn!(source = %source.url, error = %e, "cannot take the source")
                                     }
@@ -76,12 +79,13 @@ pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// One turn at a source: pages until its feed is read to the end or the turn is over.
-pub async fn turn(node: &Node, source: &Source) {
+/// One turn at a source, held by the process `owner`: pages until its feed is read to the end
+/// or the turn is over.
+pub async fn turn(node: &Node, source: &Source, owner: &str) {
     let every = node.settings.harvest_every.as_millis() as i64;
-    match read(node, source).await {
+    match read(node, source, owner).await {
         Ok(Turn::CaughtUp) => {
-            if let Err(e) = domain::sources::caught_up(node, source, every).await {
+            if let Err(e) = domain::sources::caught_up(node, source, owner, every).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
@@ -89,14 +93,14 @@ pub async fn turn(node: &Node, source: &Source) {
             tracing::info!(source = %source.url, "read meanwhile by another aggregator process");
         }
         Ok(Turn::More) => {
-            if let Err(e) = domain::sources::yield_turn(node, source).await {
+            if let Err(e) = domain::sources::yield_turn(node, source, owner).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
         Err(e) => {
             let error = format!("{e:#}");
             tracing::warn!(source = %source.url, error, "harvest failed; the source is down");
-            if let Err(e) = domain::sources::failed(node, source, &error, every).await {
+            if let Err(e) = domain::sources::failed(node, source, owner, &error, every).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the failure");
             }
         }
@@ -106,12 +110,12 @@ pub async fn turn(node: &Node, source: &Source) {
 enum Turn {
     CaughtUp,
     More,
-    /// Another aggregator process read this source meanwhile (this turn outlived its lease):
-    /// the source is theirs now, nothing is recorded.
+    /// Another aggregator process took this source meanwhile (this turn outlived its lease):
+    /// the source is theirs now, nothing more is recorded.
     Superseded,
 }
 
-async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
+async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn> {
     if source.cursor == OUTBOX {
         // Read once through its outbox; its activities arrive live since.
         return Ok(Turn::CaughtUp);
@@ -121,6 +125,9 @@ async fn read(node: &Node, source: &Source) -> anyhow::Result<Turn> {
     for _ in 0..PAGES_PER_TURN {
         if started.elapsed() > TURN {
             return Ok(Turn::More);
+        }
+        if !domain::sources::renew(node, source, owner).await? {
+            return Ok(Turn::Superseded);
         }
         let mut url = Url::parse(&source.feed)?;
         url.query_pairs_mut()

@@ -78,8 +78,9 @@ pub struct SearchResults {
     /// Matches in all; if `total_exact` is false, the count stopped there and there are more.
     pub total: i64,
     /// Whether `total` counts every match. A search with words reads its 500 newest matches
-    /// and ranks them (on PostgreSQL, one near a point its 5,000 closest): when there are more,
-    /// `total` is that bound, `total_exact` false, and pages end there.
+    /// and ranks them; near a point, PostgreSQL reads the 5,000 closest (SQLite counts them
+    /// all). When there are more, `total` is that bound, `total_exact` false, and pages end
+    /// there.
     pub total_exact: bool,
     /// This page (from 1).
     pub page: i64,
@@ -87,8 +88,9 @@ pub struct SearchResults {
     pub items: Vec<ProductView>,
     /// The towns with the most matches (at most 12).
     pub towns: Vec<TownFacet>,
-    /// How many matches `towns` counts: all of them, or the newest (the closest near a point)
-    /// when there are more: 500 with words, 5,000 otherwise.
+    /// How many matches `towns` counts: all of them, or when there are more the 500 newest
+    /// (with words) or the 5,000 newest (without); near a point, on PostgreSQL the 5,000
+    /// closest, on SQLite the 5,000 newest.
     pub towns_counted: i64,
     /// The circle searched, if any.
     pub near: Option<NearView>,

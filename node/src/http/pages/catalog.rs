@@ -179,11 +179,12 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         products::in_town(node, &mut query, t).await?;
     }
     let ranked = products::search_ranked(node, &query).await?;
-    let (found, total, capped, counted) = (
+    let (found, total, capped, counted, closest) = (
         ranked.products,
         ranked.total,
         ranked.capped,
         ranked.towns_counted,
+        ranked.towns_closest,
     );
     let shops = result_shops(node, &found).await?;
     let towns = ranked
@@ -253,7 +254,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         towns,
         towns_note: (capped || counted < total).then(|| {
             let n = count(counted, lang);
-            match (lang, query.near.is_some()) {
+            match (lang, closest) {
                 (Lang::Fr, false) => format!("Parmi les {n} résultats les plus récents."),
                 (Lang::Fr, true) => format!("Parmi les {n} résultats les plus proches."),
                 (Lang::En, false) => format!("Among the {n} newest results."),
@@ -261,7 +262,17 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
             }
         }),
         error,
-        count: ranked_text(total, capped, lang),
+        count: match (capped, lang) {
+            (false, _) => ranked_text(total, capped, lang),
+            (true, Lang::Fr) => format!(
+                "{} : les plus pertinents parmi les plus récents. Précisez la recherche (mots, catégorie, commune) pour voir les autres.",
+                ranked_text(total, capped, lang)
+            ),
+            (true, Lang::En) => format!(
+                "{}: the most relevant among the newest. Narrow the search (words, category, town) to see the others.",
+                ranked_text(total, capped, lang)
+            ),
+        },
         results: cards(node, &found, lang).await?,
         shops,
         map: map_data(node),
@@ -441,7 +452,8 @@ async fn result_shops(node: &Node, found: &[Product]) -> Result<Vec<ShopPlace>> 
         .filter_map(|id| shops.iter().find(|m| m.id == *id && m.deleted_at.is_none()))
         .map(|m| {
             let here = place(&node.urls, m);
-            if remote.contains(&m.id) {
+            let web = m.ap_id.starts_with("https://") || m.ap_id.starts_with("http://");
+            if remote.contains(&m.id) && web {
                 ShopPlace {
                     url: m.ap_id.clone(),
                     ..here
