@@ -57,7 +57,7 @@ async fn follow(agg: &TestNode, url: &str) {
         .expect("add source");
 }
 
-async fn shop(t: &TestNode, slug: &str, city: &str, indexable: bool) {
+pub(crate) async fn shop(t: &TestNode, slug: &str, city: &str, indexable: bool) {
     let a = t
         .post(
             "/api/v1/merchants",
@@ -69,7 +69,7 @@ async fn shop(t: &TestNode, slug: &str, city: &str, indexable: bool) {
     assert_eq!(a.status, 201, "{}", a.body);
 }
 
-async fn product(t: &TestNode, slug: &str, name: &str, price: &str) -> String {
+pub(crate) async fn product(t: &TestNode, slug: &str, name: &str, price: &str) -> String {
     t.product(slug, json!({"name": name, "price": price})).await["id"]
         .as_str()
         .unwrap()

@@ -1,5 +1,6 @@
 //! Process-level tests against the `etal` binary: a SIGKILL in the middle of sending loses
-//! nothing, two processes on one PostgreSQL deliver each activity once, and hostile requests
+//! nothing, two processes on one PostgreSQL deliver each activity once, two aggregator
+//! processes on one PostgreSQL record each harvested change once, and hostile requests
 //! cost a node of its own little CPU and memory (measured on that process alone).
 
 use std::process::{Child, Command, Stdio};
@@ -385,4 +386,105 @@ async fn three_concurrent_image_bombs_are_refused_within_512_mb() {
     let peak = peak_rss_mib(pid);
     eprintln!("three concurrent 16384x16384 PNG bombs: peak RSS {peak} MiB");
     assert!(peak < 512, "peak RSS {peak} MiB");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (two aggregator processes share it, not SQLite): ETAL_TEST_DATABASE_URL=… cargo test -- --include-ignored"]
+async fn two_aggregator_processes_on_one_postgresql_record_each_change_once() {
+    assert!(
+        harness::on_postgres(),
+        "set ETAL_TEST_DATABASE_URL: several processes share PostgreSQL, not SQLite"
+    );
+    // Four towns' nodes, 25 products each.
+    let towns = [
+        harness::spawn().await,
+        harness::spawn().await,
+        harness::spawn().await,
+        harness::spawn().await,
+    ];
+    for (i, t) in towns.iter().enumerate() {
+        crate::aggregator::shop(t, "epicerie", "Rambouillet", true).await;
+        for n in 0..25 {
+            crate::aggregator::product(t, "epicerie", &format!("Produit {i}-{n}"), "2.50").await;
+        }
+    }
+    // The towns followed first, then two aggregator processes started at once on one
+    // database, reading every second: both find every source due.
+    let (p1, p2) = (free_port().await, free_port().await);
+    let (agg, _tmp) = new_node(p1).await;
+    for t in &towns {
+        // Off this test's thread: the towns' nodes answer the follow from it.
+        let mut follow = agg.command(0);
+        follow.args(["aggregator", "follow", &t.url]);
+        let out = tokio::task::spawn_blocking(move || follow.output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let aggregator = |port: u16| {
+        agg.command(port)
+            .args(["serve", "--aggregator", "--harvest-every", "1"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let _one = Proc(aggregator(p1));
+    let _two = Proc(aggregator(p2));
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = client
+            .get(format!(
+                "http://127.0.0.1:{p2}/api/v1/search?q=produit&limit=100"
+            ))
+            .send()
+            .await;
+        if let Ok(r) = r {
+            if let Ok(body) = r.json::<Value>().await {
+                if body["total"] == 100 {
+                    break;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "100 products harvested");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Several more turns at each source, by either process.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let out = agg
+        .command(0)
+        .args(["aggregator", "sources"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    for t in &towns {
+        // Each change of each node's feed recorded once: its shop and 25 products.
+        let feed: Value = client
+            .get(format!("{}/open-data/changes?since=0&limit=5000", t.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let changes = feed["items"].as_array().unwrap().len();
+        let line = table
+            .lines()
+            .find(|l| l.contains(&t.url))
+            .unwrap_or_else(|| panic!("{table}"));
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols[0], "live", "{table}");
+        assert_eq!(cols[3], "25", "{table}");
+        let db = etal_node::db::Db::connect(&agg.database_url).await.unwrap();
+        let source = etal_node::db::sources::get(db.pool(), &t.url)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(source.changes as usize, changes, "{table}");
+    }
 }
