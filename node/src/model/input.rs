@@ -8,6 +8,18 @@ use utoipa::ToSchema;
 use super::merchant::Geo;
 use super::patch::Patch;
 
+/// A price as people type it, in a form or a spreadsheet, back to the API's decimal string:
+/// `3,20 €`, `€3,20` or `1 250,00` → `3.20`, `3.20`, `1250.00` (checked afterwards like any
+/// price).
+pub fn typed_price(raw: &str) -> String {
+    raw.trim()
+        .trim_end_matches('€')
+        .trim_start_matches('€')
+        .trim()
+        .replace([' ', '\u{a0}', '\u{202f}'], "")
+        .replace(',', ".")
+}
+
 /// Body of `POST /api/v1/merchants`. `null` equals absent.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -235,4 +247,17 @@ pub struct ImagePatch {
     pub alt: Patch<String>,
     /// New 0-based position; the other photos shift.
     pub position: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_price;
+
+    #[test]
+    fn prices_read_as_people_type_them() {
+        assert_eq!(typed_price(" 3,20 € "), "3.20");
+        assert_eq!(typed_price("€3,20"), "3.20");
+        assert_eq!(typed_price("1\u{202f}250,00"), "1250.00");
+        assert_eq!(typed_price("12"), "12");
+    }
 }

@@ -13,7 +13,7 @@ use crate::domain::authz::{allow, Action};
 use crate::domain::{images, merchants, products};
 use crate::error::Error;
 use crate::model::account::Role;
-use crate::model::input::{ProductCreate, ProductPatch};
+use crate::model::input::{typed_price, ProductCreate, ProductPatch};
 use crate::model::merchant::Merchant;
 use crate::model::patch::Patch;
 use crate::model::product::{ListQuery, Product};
@@ -135,15 +135,6 @@ fn price_input(p: &Product, lang: Lang) -> String {
         Lang::Fr => s.replace('.', ","),
         Lang::En => s,
     }
-}
-
-/// A typed price back to the API's decimal string: `3,20 €` → `3.20`.
-fn price_text(raw: &str) -> String {
-    raw.trim()
-        .trim_end_matches('€')
-        .trim()
-        .replace([' ', '\u{a0}', '\u{202f}'], "")
-        .replace(',', ".")
 }
 
 struct ProductRow {
@@ -484,7 +475,7 @@ pub async fn create_product(v: Visit, Path(slug): Path<String>, form: Multipart)
     };
     let input = ProductCreate {
         name: f.opt("name"),
-        price: f.opt("price").map(|p| price_text(&p)),
+        price: f.opt("price").map(|p| typed_price(&p)),
         currency: None,
         unit: f.opt("unit"),
         availability: f.opt("availability"),
@@ -570,7 +561,7 @@ pub async fn update_product(v: Visit, Path(id): Path<String>, form: Multipart) -
     };
     let patch = ProductPatch {
         name: opt("name"),
-        price: opt("price").map_set(|p| price_text(&p)),
+        price: opt("price").map_set(|p| typed_price(&p)),
         unit: opt("unit"),
         availability: opt("availability"),
         description: opt("description"),
@@ -625,7 +616,7 @@ pub async fn quick_edit(v: Visit, Path(id): Path<String>, body: Bytes) -> Respon
         patch.availability = Patch::Set(a);
     }
     if let Some(price) = f.opt("price") {
-        patch.price = Patch::Set(price_text(&price));
+        patch.price = Patch::Set(typed_price(&price));
     }
     // The stock field is only in the full quick form: there, empty means "not tracked".
     if f.0.iter().any(|(k, _)| k == "stock") {
