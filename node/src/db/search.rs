@@ -46,7 +46,7 @@ pub(super) const TIERS: [&str; 3] = [
 ];
 
 /// The filters the index answers: category, availability, shop, map cells, origin.
-pub(super) fn filter_clauses(q: &SearchQuery) -> Vec<String> {
+fn filter_clauses(q: &SearchQuery) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(c) = &q.category {
         parts.push(format!("facets : {}", category_facet(c)));
@@ -73,7 +73,7 @@ pub(super) fn filter_clauses(q: &SearchQuery) -> Vec<String> {
 /// ANDs clauses and applies what is cheaper said as an exclusion: local products are those
 /// not marked remote, products in stock those neither out of stock nor to order (so that no
 /// clause reads a doclist of nearly every product).
-pub(super) fn combine(mut parts: Vec<String>, q: &SearchQuery) -> String {
+fn combine(mut parts: Vec<String>, q: &SearchQuery) -> String {
     let origin = q.origin;
     let mut excluded: Vec<String> = Vec::new();
     if origin == Origin::Local {
@@ -108,8 +108,22 @@ pub(super) fn combine(mut parts: Vec<String>, q: &SearchQuery) -> String {
     }
 }
 
+/// The FTS5 expressions of the cumulative tiers ([`TIERS`]) of a query's keys, its filters
+/// applied: everything matching in the first columns, then in the next, …
+pub(super) fn tier_expressions(keys: &[String], q: &SearchQuery) -> Vec<String> {
+    let filters = filter_clauses(q);
+    TIERS
+        .iter()
+        .map(|cols| {
+            let mut parts = word_clauses(keys, cols);
+            parts.extend(filters.iter().cloned());
+            combine(parts, q)
+        })
+        .collect()
+}
+
 /// The clauses requiring every key in the columns `cols`.
-pub(super) fn word_clauses(keys: &[String], cols: &str) -> Vec<String> {
+fn word_clauses(keys: &[String], cols: &str) -> Vec<String> {
     // Keys are letters and digits only, so quoting them is enough.
     keys.iter().map(|k| format!("{cols} : \"{k}\"")).collect()
 }
@@ -286,15 +300,7 @@ async fn search_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Found> {
         let expr = combine(parts, q);
         return fts.near_page(&expr, q.limit, q.offset).await;
     }
-    // Cumulative tiers: everything matching in the first columns, then the next, …
-    let cumulative: Vec<String> = TIERS
-        .iter()
-        .map(|cols| {
-            let mut parts = word_clauses(&keys, cols);
-            parts.extend(filters.iter().cloned());
-            combine(parts, q)
-        })
-        .collect();
+    let cumulative = tier_expressions(&keys, q);
     let mut counts = Vec::with_capacity(TIERS.len());
     for e in &cumulative {
         counts.push(fts.count(e).await?);

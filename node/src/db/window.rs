@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 
 use super::search::{
-    combine, filter_clauses, fts_expression, pg_words, postgres_filter_after, postgres_filter_by,
-    word_clauses, words, Access, Found, TIERS,
+    fts_expression, pg_words, postgres_filter_after, postgres_filter_by, tier_expressions, words,
+    Access, Found, TIERS,
 };
 use super::towns::{named, TownCount};
 use super::{Backend, Db, Sql};
@@ -170,15 +170,7 @@ async fn newest_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Vec<Row>> {
     if keys.is_empty() {
         return Ok(vec![]);
     }
-    let filters = filter_clauses(q);
-    let tiers: Vec<String> = TIERS
-        .iter()
-        .map(|cols| {
-            let mut parts = word_clauses(&keys, cols);
-            parts.extend(filters.iter().cloned());
-            combine(parts, q)
-        })
-        .collect();
+    let tiers = tier_expressions(&keys, q);
     let window: Vec<i64> = sqlx::query_scalar(
         "SELECT rowid FROM product_search WHERE product_search MATCH $1 ORDER BY rowid DESC LIMIT $2",
     )
