@@ -499,7 +499,7 @@ pub(super) fn postgres_filter_by(
 
 /// The squared distance in km² from the circle's centre to `t.lat`, `t.lon` (on the local
 /// plane), as SQL.
-fn distance(near: Near, square: &str, t: &str) -> String {
+pub(super) fn distance(near: Near, square: &str, t: &str) -> String {
     let (la, lo) = (near.at.lat, near.at.lon);
     let (kla, klo) = (KM_PER_DEGREE_LAT, near.km_per_degree_lon());
     let sq = |e: String| {

@@ -16,12 +16,12 @@
 use std::collections::HashMap;
 
 use super::search::{
-    fts_expression, pg_words, postgres_filter_after, postgres_filter_by, tier_expressions, words,
-    Access, Found, TIERS,
+    distance, fts_expression, pg_words, postgres_filter_after, postgres_filter_by,
+    tier_expressions, words, Access, Found, TIERS,
 };
 use super::towns::{named, TownCount};
 use super::{Backend, Db, Sql};
-use crate::model::search::{query_keys, Near, SearchQuery, KM_PER_DEGREE_LAT};
+use crate::model::search::{query_keys, Near, SearchQuery};
 
 /// Matches read for a search with words: the newest this many.
 pub const WINDOW: i64 = 500;
@@ -29,15 +29,18 @@ pub const WINDOW: i64 = 500;
 /// Matches read near a point: the closest this many.
 pub const NEAR_WINDOW: i64 = 5000;
 
+/// What reading a match through the full-text index costs, in rows checked in key order or
+/// shop by shop (measured: 2.5 µs a match read through the index and sorted, 0.55 µs a row
+/// checked).
+const INDEX_MATCH_COST: f64 = 4.5;
+
 /// A page of results and the towns with the most matches among those read.
 #[derive(Debug, Clone, Default)]
 pub struct Ranked {
     /// The page and the count.
     pub found: Found,
-    /// The towns with the most matches, most first.
+    /// The towns with the most matches among the window's (`found.total`), most first.
     pub towns: Vec<TownCount>,
-    /// How many matches the towns were counted over.
-    pub towns_counted: i64,
 }
 
 /// Whether [`ranked`] answers this query: with words, or near a point on PostgreSQL.
@@ -99,7 +102,6 @@ pub async fn ranked(db: &Db, q: &SearchQuery, towns: i64) -> sqlx::Result<Ranked
             capped,
         },
         towns: named(counted),
-        towns_counted: total,
     })
 }
 
@@ -221,7 +223,7 @@ async fn newest_sqlite(db: &Db, q: &SearchQuery) -> sqlx::Result<Vec<Row>> {
 
 /// Whether the newest matches are best read through the primary key: when there are so many
 /// matches (by PostgreSQL's estimate) that the window fills after checking fewer rows than
-/// four and a half times the matches.
+/// [`INDEX_MATCH_COST`] times the matches.
 async fn through_key(db: &Db, q: &SearchQuery, w: &str) -> sqlx::Result<bool> {
     let explain = postgres_filter_after(Sql::new("EXPLAIN "), q, Some(w), "SELECT 1");
     let Some(matches) = estimate(explain, db).await? else {
@@ -245,14 +247,13 @@ async fn estimate(explain: Sql, db: &Db) -> sqlx::Result<Option<f64>> {
 }
 
 /// [`through_key`]'s rule: checking `(WINDOW + 1) / share` rows in key order costs less than
-/// reading `matches` through the index (measured: 0.55 µs a row checked in key order, 2.5 µs
-/// a match read through the index and sorted).
+/// reading `matches` through the index ([`INDEX_MATCH_COST`]).
 fn prefer_key(matches: f64, rows: f64) -> bool {
     if matches <= 0.0 {
         return false;
     }
     let share = (matches / rows).min(1.0);
-    (WINDOW + 1) as f64 / share <= 4.5 * matches
+    (WINDOW + 1) as f64 / share <= INDEX_MATCH_COST * matches
 }
 
 /// The `rows=N` of a line of `EXPLAIN`.
@@ -269,11 +270,9 @@ fn estimated_rows(line: &str) -> Option<f64> {
 /// newest).
 async fn closest(db: &Db, q: &SearchQuery, w: Option<&str>, near: Near) -> sqlx::Result<Vec<Row>> {
     // Squared distance in whole square metres: an integer rank for every backend type.
-    let (kla, klo) = (KM_PER_DEGREE_LAT, near.km_per_degree_lon());
-    let (la, lo) = (near.at.lat, near.at.lon);
     let select = format!(
-        "SELECT p.id, CAST(1000000 * ((((m.lat - {la}) * {kla}) ^ 2) + (((m.lon - {lo}) * {klo}) ^ 2)) AS BIGINT) AS d, \
-         m.insee_code, m.city"
+        "SELECT p.id, CAST(1000000 * {} AS BIGINT) AS d, m.insee_code, m.city",
+        distance(near, "^ 2", "m")
     );
     // The shops within the circle first, unless the words match far fewer products than
     // the circle holds (PostgreSQL's own choice ran the full-text index once per shop: 370 ms).
@@ -288,7 +287,9 @@ async fn closest(db: &Db, q: &SearchQuery, w: Option<&str>, near: Near) -> sqlx:
             let matches =
                 postgres_filter_after(Sql::new("EXPLAIN "), &anywhere, Some(w), "SELECT 1");
             match (estimate(around, db).await?, estimate(matches, db).await?) {
-                (Some(around), Some(matches)) if around > 4.5 * matches => Access::WordsFirst,
+                (Some(around), Some(matches)) if around > INDEX_MATCH_COST * matches => {
+                    Access::WordsFirst
+                }
                 _ => Access::ShopsFirst,
             }
         }

@@ -337,7 +337,8 @@ pub async fn search_ranked(
     let windowed = db::window::applies(&node.db, query);
     let (found, towns, towns_counted) = if windowed {
         let r = db::window::ranked(&node.db, query, TOWNS).await?;
-        (r.found, r.towns, r.towns_counted)
+        let counted = r.found.total;
+        (r.found, r.towns, counted)
     } else {
         let found = db::search::search(&node.db, query).await?;
         let towns = db::towns::town_facets(&node.db, query, TOWNS).await?;

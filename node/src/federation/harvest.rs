@@ -61,7 +61,7 @@ pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
                             if let Ok(_permit) = slots.acquire().await {
                                 // Another aggregator process on the same database may hold it.
                                 match domain::sources::claim(&node, &source, &owner).await {
-                                    Ok(Some(now)) => turn(&node, &now, &owner).await,
+                                    Ok(Some(current)) => turn(&node, &current, &owner).await,
                                     Ok(None) => {}
                                     Err(e) => {
                                         tracing::warn!(source = %source.url, error = %e, "cannot take the source")
@@ -122,11 +122,12 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
     }
     let mut cursor = source.cursor.clone();
     let started = std::time::Instant::now();
-    for _ in 0..PAGES_PER_TURN {
+    for n in 0..PAGES_PER_TURN {
         if started.elapsed() > TURN {
             return Ok(Turn::More);
         }
-        if !domain::sources::renew(node, source, owner).await? {
+        // The claim leased it for the first page; each next one renews the lease.
+        if n > 0 && !domain::sources::renew(node, source, owner).await? {
             return Ok(Turn::Superseded);
         }
         let mut url = Url::parse(&source.feed)?;

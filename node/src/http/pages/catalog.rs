@@ -187,6 +187,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         ranked.towns_closest,
     );
     let shops = result_shops(node, &found).await?;
+    let results = ranked_text(total, capped, lang);
     let towns = ranked
         .towns
         .into_iter()
@@ -233,7 +234,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         head: Head {
             title: format!("{heading} — {}", node.site().name),
             og_title: heading.clone(),
-            description: ranked_text(total, capped, lang),
+            description: results.clone(),
             canonical: format!("{}{}", node.urls.base(), ask.with("lang", None)),
             og_type: "website",
             image: Some(site_image(node)),
@@ -263,14 +264,12 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         }),
         error,
         count: match (capped, lang) {
-            (false, _) => ranked_text(total, capped, lang),
+            (false, _) => results,
             (true, Lang::Fr) => format!(
-                "{} : les plus pertinents parmi les plus récents. Précisez la recherche (mots, catégorie, commune) pour voir les autres.",
-                ranked_text(total, capped, lang)
+                "{results} : les plus pertinents parmi les plus récents. Précisez la recherche (mots, catégorie, commune) pour voir les autres."
             ),
             (true, Lang::En) => format!(
-                "{}: the most relevant among the newest. Narrow the search (words, category, town) to see the others.",
-                ranked_text(total, capped, lang)
+                "{results}: the most relevant among the newest. Narrow the search (words, category, town) to see the others."
             ),
         },
         results: cards(node, &found, lang).await?,
