@@ -13,6 +13,7 @@ pub mod merchant_input;
 pub mod merchants;
 pub mod mirror;
 pub mod moderation;
+pub mod passwords;
 pub mod product_input;
 pub mod products;
 pub mod signups;

@@ -3,8 +3,9 @@
 
 use uuid::Uuid;
 
-use super::accounts::{email, hash_password};
+use super::accounts::email;
 use super::authz::{allow, Action, Caller};
+use super::passwords::hash_password;
 use crate::db;
 use crate::error::{Checks, Error, Result};
 use crate::model::account::{LinkKind, Role};
@@ -59,13 +60,13 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcom
         String::new()
     });
     let n = input.password.chars().count();
-    if !(super::accounts::MIN_PASSWORD_CHARS..=super::accounts::MAX_PASSWORD_CHARS).contains(&n) {
+    if !(super::passwords::MIN_PASSWORD_CHARS..=super::passwords::MAX_PASSWORD_CHARS).contains(&n) {
         checks.add(
             "password",
             format!(
                 "must be {} to {} characters",
-                super::accounts::MIN_PASSWORD_CHARS,
-                super::accounts::MAX_PASSWORD_CHARS
+                super::passwords::MIN_PASSWORD_CHARS,
+                super::passwords::MAX_PASSWORD_CHARS
             ),
         );
     }

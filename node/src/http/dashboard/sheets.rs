@@ -5,7 +5,8 @@ use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::shop::{read_multipart, shop_dash, shop_for};
+use super::read_multipart;
+use super::shop::{shop_dash, shop_for};
 use super::{Dash, Visit};
 use crate::domain::authz::Action;
 use crate::error::Error;
