@@ -117,7 +117,8 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestNode {
     spawn_full(tweak, Arc::new(etal_node::clock::SystemClock)).await
 }
 
-async fn spawn_full(
+/// Starts a node after `tweak` adjusts its settings, with `clock`.
+pub async fn spawn_full(
     tweak: impl FnOnce(&mut Settings),
     clock: Arc<dyn etal_node::clock::Clock>,
 ) -> TestNode {

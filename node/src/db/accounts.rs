@@ -414,8 +414,10 @@ pub async fn delete_other_sessions(tx: &mut Tx, user: Uuid, keep: &str) -> sqlx:
     )
 }
 
-/// Counts a failed sign-in against `key`; returns the failures on record (those older than
-/// `forget_before` forgotten).
+/// Counts an attempt against `key`; returns the attempts of its window. A window starts at its
+/// first attempt (kept in `updated_at`) and ends for good once that start is before
+/// `forget_before`: later attempts do not stretch it, so that nobody can keep a count up for
+/// ever by trying now and then.
 pub async fn add_failure<'e>(
     ex: impl Executor<'e, Database = Any>,
     key: &str,
@@ -426,7 +428,7 @@ pub async fn add_failure<'e>(
         "INSERT INTO login_throttle (key, failures, blocked_until, updated_at) VALUES ($1, 1, 0, $2) \
          ON CONFLICT (key) DO UPDATE SET \
            failures = CASE WHEN login_throttle.updated_at < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
-           updated_at = $2 \
+           updated_at = CASE WHEN login_throttle.updated_at < $3 THEN $2 ELSE login_throttle.updated_at END \
          RETURNING failures",
     )
     .bind(key.to_string())
@@ -458,6 +460,100 @@ pub async fn clear_failures<'e>(
     sqlx::query("DELETE FROM login_throttle WHERE key=$1")
         .bind(key.to_string())
         .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Takes `key`'s one turn until `until`: true if it was free (not blocked at `now`), and then
+/// it is blocked until `until`; false if another attempt holds it. Atomic, so that concurrent
+/// attempts get one turn between them.
+pub async fn take_turn<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    key: &str,
+    now: i64,
+    until: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE login_throttle SET blocked_until=$1 WHERE key=$2 AND blocked_until <= $3",
+    )
+    .bind(until)
+    .bind(key.to_string())
+    .bind(now)
+    .execute(ex)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Adds a user unless one has this address (then nothing changes); the user's id either way.
+pub async fn ensure_user(tx: &mut Tx, email: &str, now: i64) -> sqlx::Result<Uuid> {
+    sqlx::query(
+        "INSERT INTO users (id, email, admin, created_at) VALUES ($1,$2,0,$3) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(email.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email=$1")
+        .bind(email.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    uuid(&id)
+}
+
+/// Records a browser where `user` signed in (the SHA-256 of its device cookie).
+pub async fn insert_device(
+    tx: &mut Tx,
+    token_hash: &str,
+    user: Uuid,
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO login_devices (token_hash, user_id, created_at, expires_at) VALUES ($1,$2,$3,$4)",
+    )
+    .bind(token_hash.to_string())
+    .bind(user.to_string())
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The person a live device cookie was given to.
+pub async fn device_user<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<Uuid>> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT user_id FROM login_devices WHERE token_hash=$1 AND expires_at > $2",
+    )
+    .bind(token_hash.to_string())
+    .bind(now)
+    .fetch_optional(ex)
+    .await?;
+    id.map(|s| uuid(&s)).transpose()
+}
+
+/// Forgets every device of a person (their password changed), and the expired ones of anyone.
+pub async fn delete_devices_of(tx: &mut Tx, user: Uuid, now: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_devices WHERE user_id=$1 OR expires_at <= $2")
+        .bind(user.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Forgets one device cookie (replaced by a new one at sign-in).
+pub async fn delete_device(tx: &mut Tx, token_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_devices WHERE token_hash=$1")
+        .bind(token_hash.to_string())
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }

@@ -24,12 +24,12 @@ pub struct Request {
     pub message: Option<String>,
     /// When (ms).
     pub created_at: i64,
-    /// Whether the person confirmed their address (their account has its password).
+    /// Whether the person confirmed the request from the mailed link.
     pub confirmed: bool,
 }
 
-/// Records a request, with the password hash the account gets once the address is confirmed.
-#[allow(clippy::too_many_arguments)]
+/// Records a request, not confirmed yet. A request of the same person that was not confirmed
+/// is replaced (its link dies with the new one: see `accounts::insert_link`).
 pub async fn insert(
     tx: &mut Tx,
     user: Uuid,
@@ -37,13 +37,18 @@ pub async fn insert(
     postal_code: &str,
     city: &str,
     message: Option<&str>,
-    password_hash: &str,
     now: i64,
 ) -> sqlx::Result<Uuid> {
+    sqlx::query(
+        "DELETE FROM signup_requests WHERE user_id=$1 AND confirmed_at IS NULL AND decided_at IS NULL",
+    )
+    .bind(user.to_string())
+    .execute(&mut **tx)
+    .await?;
     let id = Uuid::now_v7();
     sqlx::query(
-        "INSERT INTO signup_requests (id, user_id, shop_name, postal_code, city, message, password_hash, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        "INSERT INTO signup_requests (id, user_id, shop_name, postal_code, city, message, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7)",
     )
     .bind(id.to_string())
     .bind(user.to_string())
@@ -51,7 +56,6 @@ pub async fn insert(
     .bind(postal_code.to_string())
     .bind(city.to_string())
     .bind(message.map(str::to_string))
-    .bind(password_hash.to_string())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -69,24 +73,52 @@ fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Request> {
         city: r.try_get("city")?,
         message: r.try_get("message")?,
         created_at: r.try_get("created_at")?,
-        confirmed: r
-            .try_get::<Option<String>, _>("account_password")?
-            .is_some(),
+        confirmed: r.try_get::<Option<i64>, _>("confirmed_at")?.is_some(),
     })
 }
 
 const COLUMNS: &str =
     "s.id, s.user_id, u.email, s.shop_name, s.postal_code, s.city, s.message, s.created_at, \
-    u.password_hash AS account_password";
+    s.confirmed_at";
 
-/// The password chosen at sign-up by this person (their latest request).
-pub async fn chosen_password(tx: &mut Tx, user: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT password_hash FROM signup_requests WHERE user_id=$1 ORDER BY created_at DESC LIMIT 1",
-    )
+/// The person's request waiting for its confirmation, if any.
+pub async fn unconfirmed_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user: Uuid,
+) -> sqlx::Result<Option<Request>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM signup_requests s JOIN users u ON u.id = s.user_id \
+         WHERE s.user_id=$1 AND s.confirmed_at IS NULL AND s.decided_at IS NULL"
+    ))
     .bind(user.to_string())
-    .fetch_optional(&mut **tx)
-    .await
+    .fetch_optional(ex)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Confirms the person's waiting request, with the shop's details as they confirmed them;
+/// false if there was none.
+pub async fn confirm(
+    tx: &mut Tx,
+    user: Uuid,
+    shop_name: &str,
+    postal_code: &str,
+    city: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE signup_requests SET confirmed_at=$1, shop_name=$2, postal_code=$3, city=$4 \
+         WHERE user_id=$5 AND confirmed_at IS NULL AND decided_at IS NULL",
+    )
+    .bind(now)
+    .bind(shop_name.to_string())
+    .bind(postal_code.to_string())
+    .bind(city.to_string())
+    .bind(user.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 /// The requests waiting, oldest first.

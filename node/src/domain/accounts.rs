@@ -23,12 +23,31 @@ pub const SESSION_DAYS: i64 = 30;
 /// Failed sign-ins allowed (per client, and per client and address) before the back-off
 /// starts.
 pub const FREE_FAILURES: i64 = 5;
-/// Failed sign-ins for one address, from anywhere, before it waits a minute between tries.
+/// Failed sign-ins for one address from browsers it was never used in, within
+/// [`ADDRESS_WINDOW_MS`], before such browsers get one try a minute between them.
 pub const ADDRESS_FAILURES: i64 = 50;
+/// The window of [`ADDRESS_FAILURES`]: it starts at its first failure and is not stretched by
+/// later ones.
+pub const ADDRESS_WINDOW_MS: i64 = 3600 * 1000;
 /// Longest back-off, in seconds.
 pub const MAX_BACKOFF_SECONDS: i64 = 15 * 60;
+/// How long a device cookie (a browser where the person signed in) is honoured.
+pub const DEVICE_DAYS: i64 = 365;
+/// Password-reset links mailed to one address: one per this window (a link works for
+/// [`RESET_MINUTES`], so the newest in the mailbox always works).
+pub const RESET_MAIL_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// A successful sign-in: the secrets of the session cookie and of the device cookie (this
+/// browser is now one where the person signed in; see [`sign_in`]).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The session cookie's secret.
+    pub session: String,
+    /// The device cookie's secret.
+    pub device: String,
+}
 
 /// A one-time link to send to someone.
 #[derive(Debug, Clone)]
@@ -189,15 +208,15 @@ fn link_gone() -> Error {
     Error::Gone("this link has expired or was already used; ask for a new one".into())
 }
 
-/// Sets a password from an invitation or reset link, ends the person's other sessions and
-/// signs them in: returns the new session's cookie secret.
+/// Sets a password from an invitation or reset link, ends the person's other sessions, links
+/// and device cookies, and signs them in on this browser.
 pub async fn use_link(
     node: &Node,
     secret: &str,
     kind: LinkKind,
     password: &str,
     user_agent: Option<&str>,
-) -> Result<String> {
+) -> Result<SignedIn> {
     check_password(password)?;
     // A link that does not work costs no hashing.
     db::accounts::link_user(node.db.pool(), &sha256(secret), kind, node.clock.now_ms())
@@ -216,9 +235,31 @@ pub async fn use_link(
     if let Some(u) = db::accounts::user_by_id(&mut *tx, user).await? {
         db::accounts::clear_failures(&mut *tx, &format!("email:{}", u.email)).await?;
     }
-    let cookie = open_session(&mut tx, user, user_agent, now).await?;
+    let signed = open_session_on_new_device(&mut tx, user, user_agent, now).await?;
     tx.commit().await?;
-    Ok(cookie)
+    Ok(signed)
+}
+
+/// After a password was set: forgets the person's device cookies (a browser that knew the old
+/// password is trusted no more), then opens a session on this browser with a new one.
+pub(crate) async fn open_session_on_new_device(
+    tx: &mut db::Tx,
+    user: Uuid,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<SignedIn> {
+    db::accounts::delete_devices_of(tx, user, now).await?;
+    Ok(SignedIn {
+        session: open_session(tx, user, user_agent, now).await?,
+        device: new_device(tx, user, now).await?,
+    })
+}
+
+async fn new_device(tx: &mut db::Tx, user: Uuid, now: i64) -> Result<String> {
+    let device = secret()?;
+    db::accounts::insert_device(tx, &sha256(&device), user, now, now + DEVICE_DAYS * DAY_MS)
+        .await?;
+    Ok(device)
 }
 
 pub(crate) async fn open_session(
@@ -242,48 +283,75 @@ pub(crate) async fn open_session(
     Ok(cookie)
 }
 
-/// Signs in: the new session's cookie secret.
+/// Signs in: the new session's and device cookies' secrets.
 ///
-/// Attempts are counted before the password is checked (so that a burst of concurrent guesses
-/// counts as many attempts), per client and address pair and per client: after
-/// [`FREE_FAILURES`] the wait doubles with each failure up to [`MAX_BACKOFF_SECONDS`], refused
-/// with 429 even for the right password. Per address alone, only a loose cap
-/// ([`ADDRESS_FAILURES`] failures, then a minute's wait), so that strangers cannot lock a
-/// person out for long. A success forgets the pair's failures; a password reset, the address's.
+/// Online guessing is slowed without letting strangers lock the owner out (OWASP's device
+/// cookies). A browser where the person signed in before carries a device cookie (`device`):
+/// only that browser's own failures count against it (after [`FREE_FAILURES`], a wait that
+/// doubles with each failure, up to [`MAX_BACKOFF_SECONDS`]), so nobody else can keep the
+/// right password out there. Any other client is limited per client and per client and
+/// address the same way, and per address: past [`ADDRESS_FAILURES`] failures from such clients
+/// in [`ADDRESS_WINDOW_MS`], they get one try a minute between them. The owner can always get in
+/// by a browser they used before or by a reset link (which gives that browser a device
+/// cookie).
+///
+/// Attempts are counted before the password is checked, so that a burst of concurrent
+/// guesses counts as many attempts. A success forgets its client's failures; a password
+/// reset, the address's.
 pub async fn sign_in(
     node: &Node,
     raw_email: &str,
     password: &str,
     client: &str,
     user_agent: Option<&str>,
-) -> Result<String> {
+    device: Option<&str>,
+) -> Result<SignedIn> {
     let email = raw_email.trim().to_lowercase();
-    let pair = format!("pair:{email}|{client}");
-    let ip = format!("ip:{client}");
-    let address = format!("email:{email}");
     let now = node.clock.now_ms();
-    let until = db::accounts::blocked_until(node.db.pool(), &[&pair, &ip, &address]).await?;
+    let found = db::accounts::user_by_email(node.db.pool(), &email).await?;
+    let device_hash = device.map(sha256);
+    let trusted = match (&device_hash, &found) {
+        (Some(d), Some((u, _))) => {
+            db::accounts::device_user(node.db.pool(), d, now).await? == Some(u.id)
+        }
+        _ => false,
+    };
+    // The client's own keys: its device, or its address and its address with this e-mail.
+    let own: Vec<String> = match (&device_hash, trusted) {
+        (Some(d), true) => vec![format!("device:{d}")],
+        _ => vec![format!("pair:{email}|{client}"), format!("ip:{client}")],
+    };
+    let address = format!("email:{email}");
+    let own_refs: Vec<&str> = own.iter().map(String::as_str).collect();
+    let until = db::accounts::blocked_until(node.db.pool(), &own_refs).await?;
     if until > now {
         return Err(too_many(until - now));
     }
     // Count the attempt first: concurrent attempts beyond the free ones are refused.
     let mut over = 0;
-    for (key, free) in [
-        (&pair, FREE_FAILURES),
-        (&ip, FREE_FAILURES),
-        (&address, ADDRESS_FAILURES),
-    ] {
+    for key in &own {
         let n = db::accounts::add_failure(node.db.writer(), key, now, now - DAY_MS).await?;
-        over = over.max(n - free);
+        over = over.max(n - FREE_FAILURES);
     }
     if over > 0 {
         let wait = backoff(over, MAX_BACKOFF_SECONDS);
-        for key in [&pair, &ip] {
+        for key in &own {
             db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
         }
         return Err(too_many(wait * 1000));
     }
-    let found = db::accounts::user_by_email(node.db.pool(), &email).await?;
+    if !trusted {
+        let n = db::accounts::add_failure(node.db.writer(), &address, now, now - ADDRESS_WINDOW_MS)
+            .await?;
+        // Past the free failures, one try a minute between all such clients: taken here,
+        // atomically, before the password is checked.
+        if n > ADDRESS_FAILURES
+            && !db::accounts::take_turn(node.db.writer(), &address, now, now + 60_000).await?
+        {
+            let until = db::accounts::blocked_until(node.db.pool(), &[&address]).await?;
+            return Err(too_many((until - now).clamp(1000, 60_000)));
+        }
+    }
     let stored = found
         .as_ref()
         .filter(|(u, _)| !u.disabled)
@@ -294,14 +362,10 @@ pub async fn sign_in(
         .collect::<String>();
     if !verify_password(&password, stored).await? {
         let now = node.clock.now_ms();
-        for (key, free, max) in [
-            (&pair, FREE_FAILURES, MAX_BACKOFF_SECONDS),
-            (&ip, FREE_FAILURES, MAX_BACKOFF_SECONDS),
-            (&address, ADDRESS_FAILURES, 60),
-        ] {
+        for key in &own {
             let n = db::accounts::failures(node.db.pool(), key).await?;
-            if n >= free {
-                let wait = backoff(n - free + 1, max);
+            if n >= FREE_FAILURES {
+                let wait = backoff(n - FREE_FAILURES + 1, MAX_BACKOFF_SECONDS);
                 db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
             }
         }
@@ -310,15 +374,25 @@ pub async fn sign_in(
         ));
     }
     let (user, _) = found.expect("a verified password has a user");
-    db::accounts::clear_failures(node.db.writer(), &pair).await?;
     // This attempt was a good one: it no longer counts against the client or the address.
-    db::accounts::forget_one(node.db.writer(), &ip).await?;
-    db::accounts::forget_one(node.db.writer(), &address).await?;
+    db::accounts::clear_failures(node.db.writer(), &own[0]).await?;
+    for key in own
+        .iter()
+        .skip(1)
+        .chain(Some(&address).filter(|_| !trusted))
+    {
+        db::accounts::forget_one(node.db.writer(), key).await?;
+    }
     let now = node.clock.now_ms();
     let mut tx = node.db.begin().await?;
-    let cookie = open_session(&mut tx, user.id, user_agent, now).await?;
+    let session = open_session(&mut tx, user.id, user_agent, now).await?;
+    // A new device cookie each time; the one this browser had is used up.
+    if let (Some(d), true) = (&device_hash, trusted) {
+        db::accounts::delete_device(&mut tx, d).await?;
+    }
+    let device = new_device(&mut tx, user.id, now).await?;
     tx.commit().await?;
-    Ok(cookie)
+    Ok(SignedIn { session, device })
 }
 
 /// Seconds to wait after `over` failures beyond the free ones: 1, 2, 4… up to `max`.
@@ -381,9 +455,10 @@ pub async fn sessions(node: &Node, session: &Session) -> Result<Vec<SessionInfo>
 /// Makes a password-reset link for `email` if it has an active account. The visitor is told
 /// the same either way.
 ///
-/// Asking is limited per client ([`RESETS_PER_HOUR`] an hour, then 429) and per address (three
-/// links an hour; more asks are answered the same but mail nothing), so that nobody is
-/// flooded with mail.
+/// Asking is limited per client ([`RESETS_PER_HOUR`] an hour, then 429) and per address (one
+/// link per [`RESET_MAIL_WINDOW_MS`]; more asks are answered the same but mail nothing), so
+/// that nobody is flooded with mail, while the owner always has a working link: one mailed
+/// in the last five minutes is good for fifty-five more, whoever asked for it.
 pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Option<Link>> {
     let email = email(raw_email)?;
     let now = node.clock.now_ms();
@@ -407,10 +482,10 @@ pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Op
         node.db.writer(),
         &format!("resetmail:{email}"),
         now,
-        hour_ago,
+        now - RESET_MAIL_WINDOW_MS,
     )
     .await?;
-    if mailed > 3 {
+    if mailed > 1 {
         return Ok(None);
     }
     let secret = secret()?;
@@ -437,14 +512,15 @@ pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Op
 }
 
 /// Changes the password of a signed-in person who knows the current one; their other
-/// sessions end (one someone else holds ends with the old password). Wrong current passwords
-/// back off as sign-ins do.
+/// sessions, their outstanding links and their other browsers' device cookies end (one someone
+/// else holds ends with the old password). Returns this browser's new device cookie. Wrong
+/// current passwords back off as sign-ins do.
 pub async fn change_password(
     node: &Node,
     session: &Session,
     current: &str,
     new: &str,
-) -> Result<()> {
+) -> Result<String> {
     let user = &session.user;
     check_password(new)?;
     let key = format!("change:{}", user.id);
@@ -468,12 +544,18 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password(new).await?;
+    let now = node.clock.now_ms();
     let mut tx = node.db.begin().await?;
     db::accounts::set_password(&mut tx, user.id, &hash).await?;
     db::accounts::delete_other_sessions(&mut tx, user.id, &session.id_hash).await?;
+    // Reset and invitation links mailed before stop working; browsers that knew the old
+    // password are no longer trusted, but for this one.
+    db::accounts::end_links_of(&mut tx, user.id, now).await?;
+    db::accounts::delete_devices_of(&mut tx, user.id, now).await?;
+    let device = new_device(&mut tx, user.id, now).await?;
     db::accounts::clear_failures(&mut *tx, &key).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(device)
 }
 
 /// The people of a shop.

@@ -18,13 +18,11 @@ pub use crate::db::signups::Request;
 /// Sign-ups allowed per client address and day.
 pub const MAX_PER_DAY: i64 = 5;
 
-/// What the sign-up form sends.
+/// What the sign-up form sends (no password: whoever opens the mailed link chooses it).
 #[derive(Debug, Clone, Default)]
 pub struct SignUp {
     /// E-mail address.
     pub email: String,
-    /// Password.
-    pub password: String,
     /// The shop's name.
     pub shop_name: String,
     /// Its postal code.
@@ -35,20 +33,58 @@ pub struct SignUp {
     pub message: String,
 }
 
-/// What became of a sign-up, for the mail to send.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// A new account: its address must be confirmed by this link (mailed, never shown).
-    Confirm(super::accounts::Link),
-    /// The address already has an account: its owner is told by mail (the visitor is told the
-    /// same as for a new one).
-    Known(String),
+/// The shop's details as the person confirms them (they may correct them on the page).
+#[derive(Debug, Clone, Default)]
+pub struct Confirmation {
+    /// The shop's name.
+    pub shop_name: String,
+    /// Its postal code.
+    pub postal_code: String,
+    /// Its town.
+    pub city: String,
+    /// The password chosen, for an account that has none yet (ignored otherwise).
+    pub password: String,
 }
 
-/// Records a sign-up: an account without a password yet and the request for a shop (holding
-/// the password chosen). The password takes effect when the address is confirmed through the
-/// mailed link, so nobody can claim an address that is not theirs.
-pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcome> {
+/// A sign-up recorded: the link to mail to the address (never shown to the visitor), and
+/// whether the address already had an account with a password (the mail says so).
+#[derive(Debug, Clone)]
+pub struct Requested {
+    /// The confirmation link.
+    pub link: super::accounts::Link,
+    /// Whether the address's account already has a password.
+    pub known: bool,
+}
+
+/// Sign-ups mailed per address and day (more are answered the same and mail nothing).
+pub const MAILS_PER_ADDRESS: i64 = 3;
+
+fn check_shop(checks: &mut Checks, shop: &str, postal: &str, city: &str) {
+    if shop.is_empty() || shop.chars().count() > super::merchant_input::MAX_NAME_CHARS {
+        checks.add(
+            "shop_name",
+            format!(
+                "must be 1 to {} characters",
+                super::merchant_input::MAX_NAME_CHARS
+            ),
+        );
+    }
+    if postal.is_empty() || postal.chars().count() > 10 {
+        checks.add("postal_code", "is required");
+    }
+    if city.is_empty() || city.chars().count() > 100 {
+        checks.add("city", "is required");
+    }
+}
+
+/// Records a sign-up: a request for a shop, waiting for the confirmation of the address through
+/// the mailed link, where the person chooses their password. Nothing here tells whether the
+/// address has an account: the same statements run either way (the account row is added only
+/// if missing), no password is hashed, and the mail goes in the background. A later sign-up of
+/// the same address replaces a request not confirmed yet, and its link dies.
+///
+/// `Ok(None)`: the address was mailed too often today; the visitor is told the same.
+pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option<Requested>> {
     if !node.site().signup_open {
         return Err(Error::Forbidden(
             "sign-up is closed on this site: ask whoever runs it for an invitation".into(),
@@ -59,65 +95,44 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcom
         checks.add("email", "must be an e-mail address like name@example.fr");
         String::new()
     });
-    let n = input.password.chars().count();
-    if !(super::passwords::MIN_PASSWORD_CHARS..=super::passwords::MAX_PASSWORD_CHARS).contains(&n) {
-        checks.add(
-            "password",
-            format!(
-                "must be {} to {} characters",
-                super::passwords::MIN_PASSWORD_CHARS,
-                super::passwords::MAX_PASSWORD_CHARS
-            ),
-        );
-    }
-    let shop = input.shop_name.trim();
-    if shop.is_empty() || shop.chars().count() > 100 {
-        checks.add("shop_name", "must be 1 to 100 characters");
-    }
-    let postal = input.postal_code.trim();
-    if postal.is_empty() || postal.chars().count() > 10 {
-        checks.add("postal_code", "is required");
-    }
-    let city = input.city.trim();
-    if city.is_empty() || city.chars().count() > 100 {
-        checks.add("city", "is required");
-    }
+    let (shop, postal, city) = (
+        input.shop_name.trim(),
+        input.postal_code.trim(),
+        input.city.trim(),
+    );
+    check_shop(&mut checks, shop, postal, city);
     let message = input.message.trim();
     if message.chars().count() > 1000 {
         checks.add("message", "must be at most 1,000 characters");
     }
     checks.finish()?;
     let now = node.clock.now_ms();
-    let tries = db::accounts::add_failure(
-        node.db.writer(),
-        &format!("signup:{client}"),
-        now,
-        now - 24 * 3600 * 1000,
-    )
-    .await?;
+    let day_ago = now - 24 * 3600 * 1000;
+    let tries =
+        db::accounts::add_failure(node.db.writer(), &format!("signup:{client}"), now, day_ago)
+            .await?;
     if tries > MAX_PER_DAY {
         return Err(Error::TooManyRequests {
             detail: "too many sign-ups from this address today".into(),
             retry_after: 3600,
         });
     }
-    // Checked before hashing (no cost for a known address), and again in the transaction.
-    if db::accounts::user_by_email(node.db.pool(), &address)
-        .await?
-        .is_some()
-    {
-        return Ok(Outcome::Known(address));
+    let mailed = db::accounts::add_failure(
+        node.db.writer(),
+        &format!("signupmail:{address}"),
+        now,
+        day_ago,
+    )
+    .await?;
+    if mailed > MAILS_PER_ADDRESS {
+        return Ok(None);
     }
-    let hash = hash_password(&input.password).await?;
     let secret = super::auth::secret()?;
     let mut tx = node.db.begin().await?;
-    if db::accounts::user_by_email(&mut *tx, &address)
+    let user = db::accounts::ensure_user(&mut tx, &address, now).await?;
+    let known = db::accounts::user_by_id(&mut *tx, user)
         .await?
-        .is_some()
-    {
-        return Ok(Outcome::Known(address));
-    }
-    let user = db::accounts::insert_user(&mut tx, &address, false, now).await?;
+        .is_some_and(|u| u.has_password);
     db::signups::insert(
         &mut tx,
         user,
@@ -125,7 +140,6 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcom
         postal,
         city,
         Some(message).filter(|m| !m.is_empty()),
-        &hash,
         now,
     )
     .await?;
@@ -139,41 +153,99 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Outcom
     )
     .await?;
     tx.commit().await?;
-    Ok(Outcome::Confirm(super::accounts::Link {
-        email: address,
-        url: node
-            .urls
-            .page(&format!("account/confirm/{secret}"))
-            .to_string(),
-        shareable: false,
+    Ok(Some(Requested {
+        link: super::accounts::Link {
+            email: address,
+            url: node
+                .urls
+                .page(&format!("account/confirm/{secret}"))
+                .to_string(),
+            shareable: false,
+        },
+        known,
     }))
 }
 
 /// How long a confirmation link works.
 pub const CONFIRM_DAYS: i64 = 2;
 
-/// Confirms an address from the mailed link: the password chosen at sign-up takes effect (if
-/// the account has none yet) and the person is signed in; returns the session's cookie.
-pub async fn confirm(node: &Node, secret: &str, user_agent: Option<&str>) -> Result<String> {
+fn link_gone() -> Error {
+    Error::Gone("this link has expired or was already used".into())
+}
+
+/// What the confirmation page shows: the request, and whether the account still needs a
+/// password.
+pub async fn awaiting(node: &Node, secret: &str) -> Result<(Request, bool)> {
     let now = node.clock.now_ms();
-    let gone = || Error::Gone("this link has expired or was already used".into());
+    let user = db::accounts::link_user(
+        node.db.pool(),
+        &super::auth::hash(secret),
+        LinkKind::Confirm,
+        now,
+    )
+    .await?
+    .ok_or_else(link_gone)?;
+    let account = db::accounts::user_by_id(node.db.pool(), user)
+        .await?
+        .ok_or_else(link_gone)?;
+    let request = db::signups::unconfirmed_of(node.db.pool(), user)
+        .await?
+        .ok_or_else(link_gone)?;
+    Ok((request, !account.has_password))
+}
+
+/// Confirms a sign-up from the mailed link. An account without a password gets the one chosen
+/// on the page and is signed in (the session's cookie is returned); an account that has one
+/// keeps it, and its owner signs in as usual (`None`).
+pub async fn confirm(
+    node: &Node,
+    secret: &str,
+    input: &Confirmation,
+    user_agent: Option<&str>,
+) -> Result<Option<super::accounts::SignedIn>> {
+    let (shop, postal, city) = (
+        input.shop_name.trim(),
+        input.postal_code.trim(),
+        input.city.trim(),
+    );
+    let (_, needs_password) = awaiting(node, secret).await?;
+    let mut checks = Checks::default();
+    check_shop(&mut checks, shop, postal, city);
+    if needs_password {
+        if let Err(Error::Invalid(list)) = super::passwords::check_password(&input.password) {
+            for f in list {
+                checks.add(&f.field, f.message);
+            }
+        }
+    }
+    checks.finish()?;
+    let hash = match needs_password {
+        true => Some(hash_password(&input.password).await?),
+        false => None,
+    };
+    let now = node.clock.now_ms();
     let mut tx = node.db.begin().await?;
     let user = db::accounts::use_link(&mut tx, &super::auth::hash(secret), LinkKind::Confirm, now)
         .await?
-        .ok_or_else(gone)?;
+        .ok_or_else(link_gone)?;
     let account = db::accounts::user_by_id(&mut *tx, user)
         .await?
-        .ok_or_else(gone)?;
-    if !account.has_password {
-        let hash = db::signups::chosen_password(&mut tx, user)
-            .await?
-            .ok_or_else(gone)?;
-        db::accounts::set_password(&mut tx, user, &hash).await?;
+        .ok_or_else(link_gone)?;
+    if !db::signups::confirm(&mut tx, user, shop, postal, city, now).await? {
+        return Err(link_gone());
     }
-    db::accounts::end_links_of(&mut tx, user, now).await?;
-    let cookie = super::accounts::open_session(&mut tx, user, user_agent, now).await?;
+    let signed = match (account.has_password, hash) {
+        (false, Some(hash)) => {
+            db::accounts::set_password(&mut tx, user, &hash).await?;
+            db::accounts::end_links_of(&mut tx, user, now).await?;
+            Some(super::accounts::open_session_on_new_device(&mut tx, user, user_agent, now).await?)
+        }
+        // The password was set meanwhile (an invitation): it stays.
+        (true, _) => None,
+        (false, None) => return Err(Error::field("password", "choose a password")),
+    };
     tx.commit().await?;
-    Ok(cookie)
+    Ok(signed)
 }
 
 /// The requests waiting for the admin.
@@ -202,6 +274,12 @@ pub async fn approve(
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(not_found)?;
+    if !waiting.confirmed {
+        return Err(Error::Conflict {
+            detail: "this address is not confirmed yet: nobody has opened the mailed link".into(),
+            field: None,
+        });
+    }
     let (slug, fields) = MerchantCreate {
         slug: Some(slug.trim().to_string()),
         name: Some(waiting.shop_name.clone()),

@@ -2,10 +2,8 @@
 //! reset through a real SMTP conversation, CSRF.
 
 use etal_node::model::account::Role;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
-use super::{path_of, person, Browser, PASSWORD};
+use super::{link_in_mail, path_of, person, smtp_sink, Browser, PASSWORD};
 use crate::harness::{spawn, spawn_with};
 
 #[tokio::test]
@@ -157,56 +155,6 @@ async fn a_cross_site_form_is_refused_and_changes_nothing() {
     assert_eq!(after.body["availability"], "out_of_stock");
 }
 
-/// A one-message SMTP server: accepts whatever is sent and hands over the message.
-async fn smtp_sink() -> (u16, tokio::sync::mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut lines = BufReader::new(r).lines();
-                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                let mut data = String::new();
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            let _ = tx.send(std::mem::take(&mut data)).await;
-                            w.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let answer: &[u8] = match verb.as_str() {
-                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go on\r\n"
-                        }
-                        "QUIT" => {
-                            w.write_all(b"221 bye\r\n").await.unwrap();
-                            return;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    w.write_all(answer).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
-
 #[tokio::test]
 async fn a_password_reset_arrives_by_mail_and_ends_the_other_sessions() {
     let (port, mut inbox) = smtp_sink().await;
@@ -276,18 +224,6 @@ async fn a_password_reset_arrives_by_mail_and_ends_the_other_sessions() {
 }
 
 /// The first link to `path_part` in the next mail the sink receives.
-async fn link_in_mail(inbox: &mut tokio::sync::mpsc::Receiver<String>, path_part: &str) -> String {
-    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
-        .await
-        .expect("a mail arrives")
-        .unwrap();
-    let mail = mail.replace("=\n", "").replace("=3D", "=");
-    mail.split_whitespace()
-        .find(|w| w.contains(path_part))
-        .unwrap_or_else(|| panic!("no {path_part} link in {mail}"))
-        .to_string()
-}
-
 #[tokio::test]
 async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
     let (port, mut inbox) = smtp_sink().await;
@@ -318,33 +254,42 @@ async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
         ("postal_code", "78120"),
         ("city", "Rambouillet"),
         ("email", "Lucie@Saint-Lubin.fr"),
-        ("password", "ma boulangerie depuis 1998"),
         ("message", "Boulangerie rue Chasles."),
     ];
-    // A short password is refused and names the field; nothing is made.
+    // A missing town is refused and names the field; nothing is made.
     t.unchanged(|| async {
         let mut bad = fields;
-        bad[5] = ("password", "court");
+        bad[3] = ("city", "");
         let refused = visitor.post("/signup", &bad).await;
         assert_eq!(refused.status, 422);
-        assert!(refused.html.contains("Mot de passe"), "{}", refused.html);
+        assert!(refused.html.contains("Commune"), "{}", refused.html);
     })
     .await;
     let sent = visitor.post("/signup", &fields).await;
     assert_eq!(sent.status, 200, "{}", sent.html);
-    // Until the address is confirmed, the password chosen does not open anything.
+    // The password is chosen on the confirmation page: a short one is refused there.
     let mut lucie = Browser::new(&t);
-    assert_eq!(
-        lucie
-            .sign_in("lucie@saint-lubin.fr", "ma boulangerie depuis 1998")
-            .await
-            .status,
-        401
-    );
     let confirm = link_in_mail(&mut inbox, "/account/confirm/").await;
     let path = super::path_of(&confirm);
-    let token_l = lucie.token(&path).await;
-    let confirmed = lucie.post(&path, &[("_csrf", &token_l)]).await;
+    let page = lucie.get(&path).await;
+    assert!(
+        page.html.contains("Boulangerie Saint-Lubin"),
+        "{}",
+        page.html
+    );
+    let token_l = page.csrf();
+    let mut answer = vec![
+        ("_csrf", token_l.as_str()),
+        ("shop_name", "Boulangerie Saint-Lubin"),
+        ("postal_code", "78120"),
+        ("city", "Rambouillet"),
+        ("password", "court"),
+    ];
+    let short = lucie.post(&path, &answer).await;
+    assert_eq!(short.status, 422, "{}", short.html);
+    assert!(!lucie.has_session());
+    answer[4] = ("password", "ma boulangerie depuis 1998");
+    let confirmed = lucie.post(&path, &answer).await;
     assert_eq!(confirmed.status, 303, "{}", confirmed.html);
     assert!(lucie.has_session());
     let home = lucie.get("/dashboard").await;
@@ -356,7 +301,8 @@ async fn a_shopkeeper_signs_up_and_the_admin_puts_the_shop_online() {
             .status,
         303
     );
-    // Signing up again with a known address says the same, and mails its owner instead.
+    // Signing up again with a known address says the same, and mails its owner, who may send
+    // that request from their account.
     let again = visitor.post("/signup", &fields).await;
     assert_eq!(
         (again.status.as_u16(), again.html.contains("e-mail")),
@@ -458,8 +404,7 @@ async fn nobody_claims_an_address_by_signing_up_before_its_owner_is_invited() {
         401
     );
     let spath = super::path_of(&squatters_link);
-    let st = squatter.token(&spath).await;
-    assert_eq!(squatter.post(&spath, &[("_csrf", &st)]).await.status, 410);
+    assert_eq!(squatter.get(&spath).await.status, 410);
     assert_eq!(owner.get("/dashboard/admin").await.status, 200);
 }
 

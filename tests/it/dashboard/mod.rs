@@ -14,6 +14,8 @@ use etal_node::model::account::Role;
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
 use crate::harness::TestNode;
 
 /// A browser: its cookies, no automatic redirects.
@@ -21,6 +23,8 @@ pub struct Browser {
     pub client: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
+    /// The client address a loopback proxy would say it forwards for.
+    forwarded: Option<String>,
 }
 
 /// A page as the browser got it.
@@ -60,7 +64,29 @@ impl Browser {
                 .unwrap(),
             base: t.url.clone(),
             cookies: vec![],
+            forwarded: None,
         }
+    }
+
+    /// This browser as seen through a reverse proxy on the node's machine: from `ip`.
+    pub fn from(mut self, ip: &str) -> Browser {
+        self.forwarded = Some(ip.to_string());
+        self
+    }
+
+    /// Changes the address the proxy forwards for.
+    pub fn set_from(&mut self, ip: &str) {
+        self.forwarded = Some(ip.to_string());
+    }
+
+    /// Forgets the session cookie, keeping the others (signed out, same browser).
+    pub fn forget_session_only(&mut self) {
+        self.cookies.retain(|(k, _)| k != "etal_session");
+    }
+
+    /// Whether the node gave this browser a device cookie.
+    pub fn has_device(&self) -> bool {
+        self.cookies.iter().any(|(k, _)| k == "etal_device")
     }
 
     pub fn cookie_header(&self) -> Option<HeaderValue> {
@@ -78,6 +104,10 @@ impl Browser {
     async fn run(&mut self, req: reqwest::RequestBuilder) -> Got {
         let req = match self.cookie_header() {
             Some(c) => req.header(COOKIE, c),
+            None => req,
+        };
+        let req = match &self.forwarded {
+            Some(ip) => req.header("x-forwarded-for", ip.as_str()),
             None => req,
         };
         let res = req.send().await.unwrap();
@@ -219,4 +249,70 @@ pub fn photo() -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     out.into_inner()
+}
+
+/// A one-message SMTP server: accepts whatever is sent and hands over the message.
+pub async fn smtp_sink() -> (u16, tokio::sync::mpsc::Receiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut lines = tokio::io::BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let _ = tx.send(std::mem::take(&mut data)).await;
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// The first link containing `path_part` in the next mail.
+pub async fn link_in_mail(
+    inbox: &mut tokio::sync::mpsc::Receiver<String>,
+    path_part: &str,
+) -> String {
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("a mail arrives")
+        .unwrap();
+    let mail = mail.replace("=\n", "").replace("=3D", "=");
+    mail.split_whitespace()
+        .find(|w| w.contains(path_part))
+        .unwrap_or_else(|| panic!("no {path_part} link in {mail}"))
+        .to_string()
 }

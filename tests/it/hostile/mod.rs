@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::fedi::FakeServer;
 use crate::harness::TestNode;
 
+mod accounts;
 mod harvest;
 mod inbox;
 mod mirror;

@@ -140,13 +140,17 @@ pub async fn login(v: Visit, body: Bytes) -> Response {
         .get(header::USER_AGENT)
         .and_then(|a| a.to_str().ok());
     let next = safe_next(f.get("next")).to_string();
-    match accounts::sign_in(&v.node, f.get("email"), f.get("password"), &v.client, agent).await {
-        Ok(secret) => {
-            let mut res = Redirect::to(&next).into_response();
-            res.headers_mut()
-                .append(header::SET_COOKIE, v.sign_in_cookie(&secret));
-            res
-        }
+    match accounts::sign_in(
+        &v.node,
+        f.get("email"),
+        f.get("password"),
+        &v.client,
+        agent,
+        v.device(),
+    )
+    .await
+    {
+        Ok(signed) => v.signed_in(Redirect::to(&next).into_response(), &signed),
         Err(Error::Unauthorized(_)) => login_page(
             &v,
             StatusCode::UNAUTHORIZED,
@@ -164,12 +168,12 @@ pub async fn login(v: Visit, body: Bytes) -> Response {
                 f.get("email"),
                 &next,
                 vec![match v.lang {
-                    crate::present::Lang::Fr => {
-                        format!("Trop d’essais manqués : réessayez dans {retry_after} s.")
-                    }
-                    crate::present::Lang::En => {
-                        format!("Too many failed attempts: try again in {retry_after} s.")
-                    }
+                    crate::present::Lang::Fr => format!(
+                        "Trop d’essais manqués : réessayez dans {retry_after} s, ou recevez un lien par « Mot de passe oublié ? »."
+                    ),
+                    crate::present::Lang::En => format!(
+                        "Too many failed attempts: try again in {retry_after} s, or get a link from \"Forgot your password?\"."
+                    ),
                 }],
             );
             res.headers_mut()
@@ -263,7 +267,12 @@ pub async fn change_password(v: Visit, body: Bytes) -> Response {
     };
     match accounts::change_password(&v.node, s, f.get("current_password"), f.get("password")).await
     {
-        Ok(()) => Visit::done("/account", "password"),
+        Ok(device) => {
+            let mut res = Visit::done("/account", "password");
+            res.headers_mut()
+                .append(header::SET_COOKIE, v.device_cookie(&device));
+            res
+        }
         Err(e @ Error::Invalid(_)) => {
             let lines = v.error_lines(&e);
             account_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines).await
@@ -341,12 +350,7 @@ async fn use_link(v: Visit, secret: String, kind: LinkKind, body: Bytes) -> Resp
         .get(header::USER_AGENT)
         .and_then(|a| a.to_str().ok());
     match accounts::use_link(&v.node, &secret, kind, f.get("password"), agent).await {
-        Ok(cookie) => {
-            let mut res = Visit::done("/dashboard", "password");
-            res.headers_mut()
-                .append(header::SET_COOKIE, v.sign_in_cookie(&cookie));
-            res
-        }
+        Ok(signed) => v.signed_in(Visit::done("/dashboard", "password"), &signed),
         Err(e @ Error::Invalid(_)) => {
             let lines = v.error_lines(&e);
             link_page(&v, &secret, kind, lines).await
@@ -493,53 +497,48 @@ pub async fn signup(v: Visit, body: Bytes) -> Response {
     };
     let input = crate::domain::signups::SignUp {
         email: f.get("email").into(),
-        password: f.get("password").into(),
         shop_name: f.get("shop_name").into(),
         postal_code: f.get("postal_code").into(),
         city: f.get("city").into(),
         message: f.get("message").into(),
     };
     match crate::domain::signups::request(&v.node, &input, &v.client).await {
-        Ok(outcome) => {
+        Ok(Some(requested)) => {
             let site = v.node.site().name.clone();
-            let (to, subject, body) = match outcome {
-                crate::domain::signups::Outcome::Confirm(link) => (
-                    link.email,
-                    format!("Confirmez votre adresse : {site}"),
+            let link = requested.link;
+            let days = crate::domain::signups::CONFIRM_DAYS;
+            let (subject, body) = if requested.known {
+                (
+                    format!("Votre demande de boutique : {site}"),
                     format!(
-                        "Bonjour,\n\nPour confirmer votre adresse et votre demande de boutique sur {site}, ouvrez ce lien (valable {} jours) :\n\n{}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
-                        crate::domain::signups::CONFIRM_DAYS,
-                        link.url
-                    ),
-                ),
-                crate::domain::signups::Outcome::Known(email) => (
-                    email,
-                    format!("Votre compte : {site}"),
-                    format!(
-                        "Bonjour,\n\nQuelqu’un (vous, peut-être) a voulu inscrire une boutique sur {site} avec cette adresse, qui a déjà un compte. Connectez-vous : {}\nMot de passe oublié : {}\n\n— {site}\n",
+                        "Bonjour,\n\nQuelqu’un (vous, peut-être) a demandé une boutique sur {site} avec cette adresse, qui a déjà un compte. Pour envoyer cette demande, ouvrez ce lien (valable {days} jours) :\n\n{}\n\nPour vous connecter : {}\nMot de passe oublié : {}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
+                        link.url,
                         v.node.urls.page("login"),
                         v.node.urls.page("account/reset")
                     ),
-                ),
+                )
+            } else {
+                (
+                    format!("Confirmez votre adresse : {site}"),
+                    format!(
+                        "Bonjour,\n\nPour confirmer votre adresse et votre demande de boutique sur {site}, ouvrez ce lien (valable {days} jours) : vous y choisirez votre mot de passe.\n\n{}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
+                        link.url
+                    ),
+                )
             };
-            super::mail_in_background(&v.node, to, subject, body);
+            super::mail_in_background(&v.node, link.email, subject, body);
             signup_page(&v, StatusCode::OK, Default::default(), true, vec![])
         }
+        // Mailed too often today: the visitor is told the same.
+        Ok(None) => signup_page(&v, StatusCode::OK, Default::default(), true, vec![]),
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
             let lines = v.error_lines(&e);
-            let shown = crate::domain::signups::SignUp {
-                password: String::new(),
-                ..input
-            };
-            signup_page(&v, StatusCode::UNPROCESSABLE_ENTITY, shown, false, lines)
+            signup_page(&v, StatusCode::UNPROCESSABLE_ENTITY, input, false, lines)
         }
         Err(Error::TooManyRequests { detail, .. }) => signup_page(
             &v,
             StatusCode::TOO_MANY_REQUESTS,
-            crate::domain::signups::SignUp {
-                password: String::new(),
-                ..input
-            },
+            input,
             false,
             vec![detail],
         ),
@@ -552,35 +551,83 @@ pub async fn signup(v: Visit, body: Bytes) -> Response {
 struct ConfirmPage {
     d: Dash,
     title: String,
+    email: String,
+    needs_password: bool,
+    f: crate::domain::signups::Confirmation,
 }
 
-/// `GET /account/confirm/{secret}`: the address given at sign-up, confirmed with one button
-/// (a mail client opening the link by itself changes nothing).
-pub async fn confirm_form(v: Visit, Path(_secret): Path<String>) -> Response {
+async fn confirm_page(
+    v: &Visit,
+    secret: &str,
+    shown: Option<crate::domain::signups::Confirmation>,
+    errors: Vec<String>,
+) -> Response {
+    let (request, needs_password) = match crate::domain::signups::awaiting(&v.node, secret).await {
+        Ok(x) => x,
+        Err(Error::Gone(_)) => {
+            return v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)
+        }
+        Err(e) => return v.error(e),
+    };
+    let f = shown.unwrap_or_else(|| crate::domain::signups::Confirmation {
+        shop_name: request.shop_name.clone(),
+        postal_code: request.postal_code.clone(),
+        city: request.city.clone(),
+        password: String::new(),
+    });
+    let mut d = v.dash("");
+    d.errors = errors;
+    let status = if d.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     v.render(
-        StatusCode::OK,
+        status,
         &ConfirmPage {
-            d: v.dash(""),
+            d,
             title: v.w().confirm_title.into(),
+            email: request.email,
+            needs_password,
+            f,
         },
     )
 }
 
-/// `POST /account/confirm/{secret}`: the password chosen at sign-up takes effect.
+/// `GET /account/confirm/{secret}`: the request made at sign-up, to confirm (the shop's
+/// details may be corrected) with the password chosen here; a mail client opening the link by
+/// itself changes nothing.
+pub async fn confirm_form(v: Visit, Path(secret): Path<String>) -> Response {
+    confirm_page(&v, &secret, None, vec![]).await
+}
+
+/// `POST /account/confirm/{secret}`: the request is confirmed; an account without a password
+/// gets the one chosen and is signed in, one with a password is asked to sign in.
 pub async fn confirm(v: Visit, Path(secret): Path<String>, body: Bytes) -> Response {
-    if let Err(r) = v.form(&body) {
-        return r;
-    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let agent = v
         .headers
         .get(header::USER_AGENT)
         .and_then(|a| a.to_str().ok());
-    match crate::domain::signups::confirm(&v.node, &secret, agent).await {
-        Ok(cookie) => {
-            let mut res = Visit::done("/dashboard", "saved");
-            res.headers_mut()
-                .append(header::SET_COOKIE, v.sign_in_cookie(&cookie));
-            res
+    let input = crate::domain::signups::Confirmation {
+        shop_name: f.get("shop_name").into(),
+        postal_code: f.get("postal_code").into(),
+        city: f.get("city").into(),
+        password: f.get("password").into(),
+    };
+    match crate::domain::signups::confirm(&v.node, &secret, &input, agent).await {
+        Ok(Some(signed)) => v.signed_in(Visit::done("/dashboard", "saved"), &signed),
+        Ok(None) => Visit::done("/login", "saved"),
+        Err(e @ Error::Invalid(_)) => {
+            let lines = v.error_lines(&e);
+            let shown = crate::domain::signups::Confirmation {
+                password: String::new(),
+                ..input
+            };
+            confirm_page(&v, &secret, Some(shown), lines).await
         }
         Err(Error::Gone(_)) => {
             v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)

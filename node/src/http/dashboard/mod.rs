@@ -48,6 +48,8 @@ pub use visit::Visit;
 pub const SESSION_COOKIE: &str = "etal_session";
 /// The cookie that carries the CSRF token of forms shown before sign-in.
 pub const CSRF_COOKIE: &str = "etal_csrf";
+/// The cookie of a browser where someone signed in (see `domain::accounts::sign_in`).
+pub const DEVICE_COOKIE: &str = "etal_device";
 
 /// Largest dashboard form: four photos and the fields.
 const MAX_PRODUCT_FORM: usize = 4 * MAX_UPLOAD_BYTES + 256 * 1024;

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::words::{words, Words};
-use super::{Dash, Fields, MessagePage, CSRF_COOKIE, SESSION_COOKIE};
+use super::{Dash, Fields, MessagePage, CSRF_COOKIE, DEVICE_COOKIE, SESSION_COOKIE};
 use crate::domain::accounts;
 use crate::domain::authz::Caller;
 use crate::error::Error;
@@ -408,6 +408,29 @@ impl Visit {
             self.secure()
         ))
         .expect("cookie characters are safe")
+    }
+
+    /// The cookies of a sign-in: the session's, and the device's (kept a year, so that this
+    /// browser is not held back by what strangers try against the address).
+    pub(super) fn signed_in(&self, mut res: Response, signed: &accounts::SignedIn) -> Response {
+        let h = res.headers_mut();
+        h.append(header::SET_COOKIE, self.sign_in_cookie(&signed.session));
+        h.append(header::SET_COOKIE, self.device_cookie(&signed.device));
+        res
+    }
+
+    pub(super) fn device_cookie(&self, secret: &str) -> HeaderValue {
+        HeaderValue::from_str(&format!(
+            "{DEVICE_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            accounts::DEVICE_DAYS * 24 * 3600,
+            self.secure()
+        ))
+        .expect("cookie characters are safe")
+    }
+
+    /// The device cookie this browser sent.
+    pub(super) fn device(&self) -> Option<&str> {
+        cookie(&self.headers, DEVICE_COOKIE)
     }
 
     pub(super) fn sign_out_cookie(&self) -> HeaderValue {
