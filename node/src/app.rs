@@ -109,8 +109,9 @@ impl App {
 /// within `header_timeout` and send its headers within it (a connection that sends nothing,
 /// trickles its headers, or idles between requests is closed); a connection lives at most
 /// `max_connection_age`, so that clients that stop reading cannot hold it; and at most
-/// `max_connections` are served at once (more wait in the kernel's backlog). HTTP/2 is left to
-/// the reverse proxy in front of the node.
+/// `max_connections` are served at once (more wait in the kernel's backlog), at most
+/// `max_connections_per_client` of them by one client; request bodies keep a minimum pace
+/// (`http::guard`). HTTP/2 is left to the reverse proxy in front of the node.
 async fn serve(
     listener: TcpListener,
     router: axum::Router,
@@ -126,6 +127,13 @@ async fn serve(
         .header_read_timeout(limits.header_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let reserve = limits.max_connections / 8;
+    let clients = crate::http::guard::Holds::new(limits.max_connections_per_client);
+    let pace = crate::http::guard::BodyPace {
+        grace: limits.body_grace,
+        min_rate: limits.min_body_rate,
+        deadline: limits.body_deadline,
+    };
     let (header_timeout, max_age) = (limits.header_timeout, limits.max_connection_age);
     tokio::pin!(stop);
     loop {
@@ -145,11 +153,27 @@ async fn serve(
             },
             _ = &mut stop => break,
         };
+        // One client holds its share of the connections at most (a reverse proxy on this
+        // machine is counted per forwarded address, request by request: `guard`).
+        let hold = if peer.ip().is_loopback() {
+            None
+        } else {
+            let short = slots.available_permits() < reserve;
+            match clients.take(crate::http::guard::client_key(peer.ip()), short) {
+                Some(h) => Some(h),
+                None => {
+                    drop(stream);
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
-        // Handlers that need the client's address (the sign-in throttle) read it here.
+        // Handlers that need the client's address (the sign-in throttle) read it here; bodies
+        // must keep their pace.
         let service = TowerToHyperService::new(tower::ServiceExt::map_request(
             router.clone(),
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(|b| crate::http::guard::PacedBody::new(b, pace));
                 req.extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
                 req
@@ -165,6 +189,7 @@ async fn serve(
                 let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
                 let _ = tokio::time::timeout(max_age, conn).await;
             }
+            drop(hold);
             drop(permit);
         });
     }

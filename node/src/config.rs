@@ -262,6 +262,17 @@ pub struct Limits {
     pub max_connections: usize,
     /// Longest life of a connection (requests under way are cut off then).
     pub max_connection_age: std::time::Duration,
+    /// Connections one client address (IPv6: one /64) may hold at once, and requests in flight
+    /// for one address behind a reverse proxy on the node's machine. When fewer than an eighth
+    /// of [`Limits::max_connections`] are free, a client holding an eighth of this gets no more.
+    pub max_connections_per_client: usize,
+    /// How fast a request body must come: at least `min_body_rate` bytes a second on average
+    /// after `body_grace`, and all of it within `body_deadline`.
+    pub min_body_rate: u64,
+    /// See [`Limits::min_body_rate`].
+    pub body_grace: std::time::Duration,
+    /// See [`Limits::min_body_rate`].
+    pub body_deadline: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -271,6 +282,12 @@ impl Default for Limits {
             body_timeout: std::time::Duration::from_secs(30),
             max_connections: 4096,
             max_connection_age: std::time::Duration::from_secs(600),
+            max_connections_per_client: 64,
+            // 4 KiB/s is slower than a phone on 2G; four 10 MB photos at 1.1 Mbit/s fit in
+            // five minutes.
+            min_body_rate: 4096,
+            body_grace: std::time::Duration::from_secs(10),
+            body_deadline: std::time::Duration::from_secs(300),
         }
     }
 }

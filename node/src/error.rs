@@ -59,6 +59,9 @@ pub enum Error {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// 503: the node is busy with others' work (uploads held in memory); try again shortly.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: a fault of the node.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -65,6 +65,92 @@ pub enum MediaError {
 /// may announce a huge image (a 1 MB PNG of 16384×16384 decodes to 1 GiB).
 pub const MAX_PIXELS: u64 = 40_000_000;
 
+/// Megapixels decoded at once across the node: one photo at the pixel limit, or several
+/// smaller ones. A decoded photo takes 3 or 4 bytes a pixel, so this bounds what decoding
+/// holds at about 200 MB whatever the mix of uploads.
+pub const DECODE_BUDGET_MP: u32 = 48;
+
+static DECODING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(DECODE_BUDGET_MP as usize))
+    });
+
+/// Waits for room to decode a photo of `pixels` (from its header, [`probe`]): the permit is
+/// the room, given back when dropped.
+pub async fn decode_room(pixels: u64) -> tokio::sync::OwnedSemaphorePermit {
+    let mp = pixels
+        .div_ceil(1_000_000)
+        .clamp(1, u64::from(DECODE_BUDGET_MP)) as u32;
+    DECODING
+        .clone()
+        .acquire_many_owned(mp)
+        .await
+        .expect("the decoding budget is never closed")
+}
+
+/// Bytes of uploaded files held in memory at once across the node (photos, logos and
+/// spreadsheets while their request is read and handled).
+pub const UPLOAD_BUDGET_BYTES: usize = 128 * 1024 * 1024;
+const UPLOAD_UNIT: usize = 64 * 1024;
+
+static UPLOADS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(
+            UPLOAD_BUDGET_BYTES / UPLOAD_UNIT,
+        ))
+    });
+
+/// The share of [`UPLOAD_BUDGET_BYTES`] a request's files hold; given back when dropped.
+#[derive(Debug, Default)]
+pub struct Buffered {
+    bytes: usize,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// The node holds as many uploaded bytes as it takes at once: try again shortly.
+#[derive(Debug, thiserror::Error)]
+#[error("the node is busy reading other uploads: try again in a minute")]
+pub struct Busy;
+
+impl Buffered {
+    /// Counts `more` bytes, or refuses at once if the node holds its budget already.
+    pub fn grow(&mut self, more: usize) -> Result<(), Busy> {
+        let units = |b: usize| b.div_ceil(UPLOAD_UNIT);
+        let need = units(self.bytes + more) - units(self.bytes);
+        if need > 0 {
+            let permit = UPLOADS
+                .clone()
+                .try_acquire_many_owned(need as u32)
+                .map_err(|_| Busy)?;
+            match self.held.as_mut() {
+                Some(held) => held.merge(permit),
+                None => self.held = Some(permit),
+            }
+        }
+        self.bytes += more;
+        Ok(())
+    }
+}
+
+/// A photo's format and size, read from its header only.
+pub fn probe(data: &[u8]) -> Result<(ImageFormat, u32, u32), MediaError> {
+    let format = image::guess_format(data).map_err(|_| MediaError::Unsupported)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
+        return Err(MediaError::Unsupported);
+    }
+    let (w, h) = ImageReader::with_format(Cursor::new(data), format)
+        .into_dimensions()
+        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > MAX_PIXELS {
+        return Err(MediaError::TooLarge(pixels.div_ceil(1_000_000)));
+    }
+    Ok((format, w, h))
+}
+
 /// The media folder of a data dir.
 pub fn media_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("media")
@@ -95,13 +181,24 @@ pub fn process(data: &[u8], media_dir: &Path, id: Uuid) -> Result<Processed, Med
     }
     let orientation = decoder.orientation().map_err(corrupt)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    // Made small before it is turned upright: turning copies the whole image.
+    let full = VARIANTS[0].1;
+    if w.max(h) > 2 * full {
+        img = img.thumbnail(full, full);
+    }
     img.apply_orientation(orientation);
     store(img, media_dir, id)
 }
 
 /// Stores an already decoded, upright image (the demo's generated photos come this way).
 pub fn store(img: DynamicImage, media_dir: &Path, id: Uuid) -> Result<Processed, MediaError> {
-    let transparent = img.color().has_alpha() && img.to_rgba8().pixels().any(|p| p.0[3] < 255);
+    // Looked at in place: a copy of a 40-megapixel photo is 160 MB.
+    let transparent = match &img {
+        DynamicImage::ImageRgba8(buf) => buf.pixels().any(|p| p.0[3] < 255),
+        DynamicImage::ImageLumaA8(buf) => buf.pixels().any(|p| p.0[1] < 255),
+        other if other.color().has_alpha() => other.pixels().any(|(_, _, p)| p.0[3] < 255),
+        _ => false,
+    };
     let (ext, media_type) = if transparent {
         ("png", "image/png")
     } else {
@@ -116,7 +213,11 @@ pub fn store(img: DynamicImage, media_dir: &Path, id: Uuid) -> Result<Processed,
     let mut current = img;
     for (name, max) in VARIANTS {
         let (w, h) = current.dimensions();
-        if w.max(h) > max {
+        if w.max(h) > 2 * max {
+            // From a large photo, averaging areas: the filtered resize would hold an
+            // intermediate of the source's width at 16 bytes a pixel (180 MB at 40 MP).
+            current = current.thumbnail(max, max);
+        } else if w.max(h) > max {
             current = current.resize(max, max, FilterType::CatmullRom);
         }
         let (w, h) = current.dimensions();

@@ -16,5 +16,6 @@ mod layers;
 mod open_data;
 mod openapi;
 mod pages;
+mod procs;
 mod schemas;
 mod search_window;

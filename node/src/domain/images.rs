@@ -16,10 +16,6 @@ use crate::Node;
 /// Photos a product may have.
 pub const MAX_IMAGES: i64 = 4;
 
-/// Photos decoded at once, across the node.
-static DECODING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
-    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
-
 fn check_alt(alt: Option<String>) -> Result<Option<String>> {
     let alt = super::clean(alt);
     super::max_chars(&alt, 1500).map_err(|m| Error::field("alt", m))?;
@@ -41,14 +37,19 @@ pub async fn upload(
     if product.images.len() as i64 >= MAX_IMAGES {
         return Err(too_many());
     }
+    // One limit for every door (the API, the dashboard's forms).
+    if data.len() > media::MAX_UPLOAD_BYTES {
+        return Err(Error::TooLarge(format!(
+            "a photo may be at most {} MB",
+            media::MAX_UPLOAD_BYTES / 1024 / 1024
+        )));
+    }
+    let (_, w, h) = media::probe(&data).map_err(media_error)?;
     let id = Uuid::now_v7();
     let dir = node.media_dir();
-    // Decoding takes a core and up to 160 MB: a few at a time, the others wait their turn.
-    let slot = DECODING
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+    // Decoding takes a core and up to 4 bytes a pixel: photos wait for room in the node's
+    // budget, in proportion to their size.
+    let slot = media::decode_room(u64::from(w) * u64::from(h)).await;
     // The permit goes into the decoding task: a cancelled request does not free it early.
     let processed = tokio::task::spawn_blocking(move || {
         let decoded = media::process(&data, &dir, id);
@@ -57,11 +58,7 @@ pub async fn upload(
     })
     .await
     .map_err(|e| Error::Internal(e.into()))?
-    .map_err(|e| match e {
-        MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
-        MediaError::Corrupt(_) | MediaError::TooLarge(_) => Error::field("file", e.to_string()),
-        MediaError::Io(io) => Error::Internal(io.into()),
-    })?;
+    .map_err(media_error)?;
     let image = Image {
         id,
         product_id: product.id,
@@ -80,6 +77,14 @@ pub async fn upload(
             media::remove(&node.media_dir(), &image.variants);
             Err(e)
         }
+    }
+}
+
+fn media_error(e: MediaError) -> Error {
+    match e {
+        MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
+        MediaError::Corrupt(_) | MediaError::TooLarge(_) => Error::field("file", e.to_string()),
+        MediaError::Io(io) => Error::Internal(io.into()),
     }
 }
 

@@ -91,7 +91,10 @@ async fn save_logo(node: &Node, data: bytes::Bytes) -> Result<String> {
         return Err(Error::field("logo", "must be at most 2 MB"));
     }
     let dir = node.media_dir().join("site");
+    // At most 4000 × 4000 pixels: room for 16 megapixels in the node's decoding budget.
+    let room = crate::media::decode_room(16_000_000).await;
     tokio::task::spawn_blocking(move || {
+        let _room = room;
         let bad = || {
             Error::field(
                 "logo",

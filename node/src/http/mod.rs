@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod dcat;
 pub mod extract;
 pub mod freshness;
+pub mod guard;
 pub mod inbox;
 pub mod negotiation;
 pub mod open_data;
@@ -35,6 +36,7 @@ pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// The whole application.
 pub fn router(node: Arc<Node>) -> Router {
     let body_timeout = node.settings.limits.body_timeout;
+    let forwarded = guard::Holds::new(node.settings.limits.max_connections_per_client);
     let media = Router::new()
         .nest_service("/media", ServeDir::new(node.media_dir()))
         .layer(SetResponseHeaderLayer::overriding(
@@ -56,6 +58,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             body_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            forwarded,
+            guard::limit_forwarded,
         ))
         .layer(TraceLayer::new_for_http())
 }

@@ -39,6 +39,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -103,6 +104,10 @@ impl IntoResponse for Error {
         if let Error::TooManyRequests { retry_after, .. } = self {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        if let Error::Unavailable(_) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(30));
         }
         res
     }

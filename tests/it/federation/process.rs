@@ -3,104 +3,15 @@
 //! processes on one PostgreSQL record each harvested change once, and hostile requests
 //! cost a node of its own little CPU and memory (measured on that process alone).
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 use crate::fedi::{FakeServer, Mode};
 use crate::harness;
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Node {
-    url: String,
-    dir: std::path::PathBuf,
-    database_url: String,
-}
-
-impl Node {
-    fn command(&self, listen_port: u16) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_etal"));
-        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ETAL_")) {
-            c.env_remove(k);
-        }
-        c.env("ETAL_LISTEN", format!("127.0.0.1:{listen_port}"))
-            .env("ETAL_PUBLIC_URL", &self.url)
-            .env("ETAL_DATABASE_URL", &self.database_url)
-            .env("ETAL_DATA_DIR", &self.dir)
-            .env("ETAL_ALLOW_PRIVATE_NETWORKS", "1")
-            .env("ETAL_PUBLISH_DELAY", "0")
-            .env("RUST_LOG", "error");
-        c
-    }
-
-    async fn serve(&self, port: u16) -> Proc {
-        let child = self
-            .command(port)
-            .arg("serve")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while client
-            .get(format!("http://127.0.0.1:{port}/api/v1/categories"))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "etal serve answers");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Proc(child)
-    }
-
-    fn token(&self) -> String {
-        let out = self
-            .command(0)
-            .args(["admin", "token", "create", "--name", "test"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-}
-
-async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn new_node(port: u16) -> (Node, tempfile::TempDir) {
-    let tmp = tempfile::tempdir().unwrap();
-    let url = format!("http://localhost:{port}");
-    let settings = harness::settings(tmp.path(), &url).await;
-    (
-        Node {
-            url,
-            dir: tmp.path().to_path_buf(),
-            database_url: settings.database_url,
-        },
-        tmp,
-    )
-}
+use crate::procs::{cpu_ms, free_port, new_node, peak_rss_mib, Node, Proc};
 
 async fn setup_shop(node: &Node, token: &str, port: u16, fake: &FakeServer) {
     let client = reqwest::Client::new();
@@ -238,28 +149,6 @@ async fn two_processes_on_one_postgresql_deliver_each_activity_once() {
     let mut want = names.clone();
     want.sort();
     assert_eq!(got, want);
-}
-
-/// CPU time (user + system) of a process so far, from `/proc/PID/stat`, in milliseconds.
-fn cpu_ms(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // The kernel reports these in USER_HZ, 100 a second on Linux.
-    ticks * 10
-}
-
-/// Peak resident memory of a process (`VmHWM`), in MiB.
-fn peak_rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    kb / 1024
 }
 
 #[tokio::test]

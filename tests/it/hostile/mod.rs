@@ -12,6 +12,7 @@ use crate::harness::TestNode;
 mod accounts;
 mod harvest;
 mod inbox;
+mod load;
 mod mirror;
 mod server;
 mod writes;

@@ -178,3 +178,58 @@ async fn a_decompression_bomb_is_refused_from_its_header() {
     })
     .await;
 }
+
+/// The dashboard's product form took a 38 MiB photo the API refused at 11 MiB (its only limit
+/// was the whole form's): one limit now, for every door, and nothing is made.
+#[tokio::test]
+async fn the_dashboard_refuses_a_photo_the_api_refuses() {
+    use crate::dashboard::person;
+    use etal_node::model::account::Role;
+    use reqwest::multipart::{Form, Part};
+    let t = spawn().await;
+    t.merchant("boulangerie").await;
+    let mut b = person(
+        &t,
+        "o@boulangerie.fr",
+        Some(("boulangerie", Role::Owner)),
+        false,
+    )
+    .await;
+    // A real photo of 3.6 megapixels, 10.4 MB: over the 10 MB limit.
+    let big = tokio::task::spawn_blocking(|| super::load::png(1900, 1900, true))
+        .await
+        .unwrap();
+    assert!(big.len() > 10 * 1024 * 1024);
+    let token = b.token("/dashboard/shops/boulangerie/products/new").await;
+    t.unchanged(|| async {
+        let form = Form::new()
+            .text("_csrf", token.clone())
+            .part("photo", Part::bytes(big.clone()).file_name("IMG_0002.png"))
+            .text("name", "Pain de campagne")
+            .text("price", "3,20");
+        let refused = b
+            .post_multipart("/dashboard/shops/boulangerie/products/new", form)
+            .await;
+        assert_eq!(refused.status, 413, "{}", refused.html);
+        assert!(refused.html.contains("10 Mo"), "{}", refused.html);
+    })
+    .await;
+    // The API says the same.
+    let p = t
+        .product("boulangerie", json!({"name": "Miche", "price": "4.00"}))
+        .await;
+    let form = Form::new().part("file", Part::bytes(big).file_name("IMG_0002.png"));
+    let res = t
+        .client
+        .post(format!(
+            "{}/api/v1/products/{}/images",
+            t.url,
+            p["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&t.admin)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+}

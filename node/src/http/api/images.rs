@@ -56,6 +56,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
         (status = 413, description = "Over 10 MB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or not JPEG/PNG/WebP", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unreadable image, fifth photo, alt too long", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node holds as many uploads in memory as it takes: try again after Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn upload(
     State(node): State<Arc<Node>>,
@@ -81,6 +82,8 @@ pub async fn upload(
         .map_err(|e| Error::BadRequest(e.body_text()))?;
     let mut file: Option<bytes::Bytes> = None;
     let mut alt: Option<String> = None;
+    // What the photo holds counts against the node's budget for uploads in memory.
+    let mut buffered = crate::media::Buffered::default();
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
         match field.name().unwrap_or_default() {
             "file" => {
@@ -92,6 +95,9 @@ pub async fn upload(
                             MAX_UPLOAD_BYTES / 1024 / 1024
                         )));
                     }
+                    buffered
+                        .grow(chunk.len())
+                        .map_err(|busy| Error::Unavailable(busy.to_string()))?;
                     data.extend_from_slice(&chunk);
                 }
                 file = Some(data.freeze());
@@ -107,6 +113,7 @@ pub async fn upload(
     }
     let file = file.ok_or_else(|| Error::field("file", "is required"))?;
     let image = images::upload(&node, &who, &id, file, alt).await?;
+    drop(buffered);
     Ok((StatusCode::CREATED, Json(ImageView::new(image, &node.urls))).into_response())
 }
 

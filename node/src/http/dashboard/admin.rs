@@ -347,10 +347,11 @@ pub async fn save_settings(v: Visit, form: axum::extract::Multipart) -> Response
         Ok(d) => d,
         Err(r) => return r,
     };
-    let (f, files) = match super::read_multipart(&v, form).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (f, files, _buffered) =
+        match super::read_multipart(&v, form, crate::domain::site::MAX_LOGO_BYTES).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let input = SiteInput {
         name: f.get("name").into(),
         description: f.get("description").into(),

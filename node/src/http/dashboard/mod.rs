@@ -233,35 +233,71 @@ impl Fields {
 pub(super) async fn read_multipart(
     v: &Visit,
     mut form: Multipart,
-) -> Result<(Fields, Vec<Bytes>), Response> {
+    max_file: usize,
+) -> Result<(Fields, Vec<Bytes>, crate::media::Buffered), Response> {
     v.check_origin()?;
     let mut fields = Fields::default();
     let mut photos = Vec::new();
+    // What the files hold counts against the node's budget for uploads in memory.
+    let mut buffered = crate::media::Buffered::default();
     let too_large = |v: &Visit| {
         v.message(
             StatusCode::PAYLOAD_TOO_LARGE,
             v.w().error_title,
-            "the form is larger than this page accepts (four photos of at most 10 MB each)",
+            &match v.lang {
+                Lang::Fr => format!(
+                    "Un fichier de ce formulaire dépasse {} Mo, la taille acceptée.",
+                    max_file / 1024 / 1024
+                ),
+                Lang::En => format!(
+                    "A file of this form is over {} MB, the size accepted.",
+                    max_file / 1024 / 1024
+                ),
+            },
         )
     };
+    let bad = |v: &Visit, e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(v)
+        } else {
+            v.message(StatusCode::BAD_REQUEST, v.w().error_title, &e.body_text())
+        }
+    };
     loop {
-        let field = match form.next_field().await {
+        let mut field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(v)),
-            Err(e) => {
-                return Err(v.message(StatusCode::BAD_REQUEST, v.w().error_title, &e.body_text()))
-            }
+            Err(e) => return Err(bad(v, e)),
         };
         let name = field.name().unwrap_or_default().to_string();
         let is_file = field.file_name().is_some();
-        let data = match field.bytes().await {
-            Ok(d) => d,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(v)),
-            Err(e) => {
-                return Err(v.message(StatusCode::BAD_REQUEST, v.w().error_title, &e.body_text()))
+        // Each part is read chunk by chunk and refused as soon as it is over its limit: a
+        // file over `max_file`, a text field over 64 KiB.
+        let limit = if is_file { max_file } else { 64 * 1024 };
+        let mut data = bytes::BytesMut::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if data.len() + chunk.len() > limit {
+                        return Err(too_large(v));
+                    }
+                    if let Err(busy) = buffered.grow(chunk.len()) {
+                        let mut res = v.message(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            v.w().error_title,
+                            &busy.to_string(),
+                        );
+                        res.headers_mut()
+                            .insert(axum::http::header::RETRY_AFTER, 30.into());
+                        return Err(res);
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(bad(v, e)),
             }
-        };
+        }
+        let data = data.freeze();
         if is_file {
             if !data.is_empty() && (name == "photo" || name == "file" || name == "logo") {
                 photos.push(data);
@@ -271,7 +307,7 @@ pub(super) async fn read_multipart(
         }
     }
     v.check_token(fields.get("_csrf"))?;
-    Ok((fields, photos))
+    Ok((fields, photos, buffered))
 }
 
 /// What every dashboard page shows around its content.

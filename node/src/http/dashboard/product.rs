@@ -220,10 +220,11 @@ pub async fn create_product(v: Visit, Path(slug): Path<String>, form: Multipart)
         Ok(m) => m,
         Err(r) => return r,
     };
-    let (f, photos) = match read_multipart(&v, form).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (f, photos, _buffered) =
+        match read_multipart(&v, form, crate::media::MAX_UPLOAD_BYTES).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     if photos.len() > images::MAX_IMAGES as usize {
         let e = Error::field("photo", format!("at most {} photos", images::MAX_IMAGES));
         let lines = v.error_lines(&e);
@@ -300,10 +301,11 @@ pub async fn update_product(v: Visit, Path(id): Path<String>, form: Multipart) -
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (f, photos) = match read_multipart(&v, form).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (f, photos, _buffered) =
+        match read_multipart(&v, form, crate::media::MAX_UPLOAD_BYTES).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let again = |v: &Visit, e: &Error| {
         let lines = v.error_lines(e);
         product_page(v, &m, Some(&p), ProductForm::from_fields(&f), lines)

@@ -54,7 +54,7 @@ pub async fn import(v: Visit, Path(slug): Path<String>, form: Multipart) -> Resp
         Ok(m) => m,
         Err(r) => return r,
     };
-    let (f, files) = match read_multipart(&v, form).await {
+    let (f, files, _buffered) = match read_multipart(&v, form, super::MAX_IMPORT_BYTES).await {
         Ok(x) => x,
         Err(r) => return r,
     };

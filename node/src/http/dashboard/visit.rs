@@ -47,35 +47,12 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The client's address, as the sign-in throttle counts it: the peer, or, when the peer is a
-/// reverse proxy on the same machine (loopback), the last address of `X-Forwarded-For` (the
-/// one that proxy saw; earlier ones are the client's to invent). IPv6 clients count by /64,
-/// what one subscriber gets.
+/// reverse proxy on the same machine (loopback), the address it forwards for
+/// (`http::guard::client_of`). IPv6 clients count by /64, what one subscriber gets.
 fn client_of(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    let Some(peer) = peer else {
-        return "unknown".into();
-    };
-    let mut ip = peer.ip();
-    if ip.is_loopback() {
-        let last = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|s| !s.is_empty());
-        if let Some(forwarded) = last.and_then(|s| s.parse::<std::net::IpAddr>().ok()) {
-            ip = forwarded;
-        }
-    }
-    match ip {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
+    match peer {
+        Some(peer) => crate::http::guard::client_of(headers, peer),
+        None => "unknown".into(),
     }
 }
 
