@@ -45,6 +45,10 @@ impl App {
         }
         let demo = settings.demo;
         let node = Arc::new(Node::open_with_clock(settings, clock).await?);
+        // A spreadsheet import a stopped process left half applied is finished now.
+        crate::domain::spreadsheet::recover(&node)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot finish an interrupted import: {e}"))?;
         if demo {
             crate::demo::seed(&node)
                 .await

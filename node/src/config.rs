@@ -62,6 +62,15 @@ pub struct Options {
         value_name = "SECONDS"
     )]
     pub harvest_every: Option<f64>,
+    /// Most products one shop may have (API, dashboard and spreadsheet imports alike)
+    /// [default: 300000].
+    #[arg(
+        long,
+        env = "ETAL_MAX_PRODUCTS_PER_SHOP",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub max_products_per_shop: Option<u64>,
     /// The node's name on its pages, e.g. "Commerces de Rambouillet" [default: the host
     /// name; "Commerces de Rambouillet" with --demo].
     #[arg(long, env = "ETAL_NAME", global = true, value_name = "TEXT")]
@@ -106,6 +115,7 @@ struct FileOptions {
     publish_delay: Option<f64>,
     aggregator: Option<bool>,
     harvest_every: Option<f64>,
+    max_products_per_shop: Option<u64>,
     name: Option<String>,
     operator: Option<String>,
     contact: Option<String>,
@@ -114,6 +124,10 @@ struct FileOptions {
     smtp_url: Option<String>,
     mail_from: Option<String>,
 }
+
+/// Default of `--max-products-per-shop`: above the national catalogue (273,560 products)
+/// in one shop, far above any real shop's.
+pub const DEFAULT_MAX_PRODUCTS_PER_SHOP: u64 = 300_000;
 
 /// Default of `--harvest-every`.
 pub const DEFAULT_HARVEST_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
@@ -144,6 +158,8 @@ pub struct Settings {
     pub aggregator: bool,
     /// Between two reads of a caught-up source's feed.
     pub harvest_every: std::time::Duration,
+    /// Most live products a shop may have.
+    pub max_products_per_shop: u64,
     /// Limits of the HTTP server.
     pub limits: Limits,
     /// What the public pages say about the node.
@@ -382,6 +398,11 @@ impl Settings {
                 }
                 Some(s) => bail!("harvest interval {s} must be between 0.1 and 86400 seconds"),
             },
+            max_products_per_shop: match opts.max_products_per_shop.or(file.max_products_per_shop) {
+                None => DEFAULT_MAX_PRODUCTS_PER_SHOP,
+                Some(n) if n >= 1 => n,
+                Some(_) => bail!("--max-products-per-shop must be at least 1"),
+            },
         })
     }
 
@@ -403,6 +424,7 @@ impl Settings {
             limits: Limits::default(),
             aggregator: false,
             harvest_every: DEFAULT_HARVEST_EVERY,
+            max_products_per_shop: DEFAULT_MAX_PRODUCTS_PER_SHOP,
         }
     }
 }

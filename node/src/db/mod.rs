@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod changes;
 pub mod images;
+pub mod imports;
 pub mod merchants;
 pub mod mirror;
 pub mod moderation;

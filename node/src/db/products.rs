@@ -540,3 +540,59 @@ pub async fn open_data_by_ids(db: &Db, ids: &[Uuid]) -> sqlx::Result<Vec<Product
         .map(from_row)
         .collect()
 }
+
+/// How many live products a shop has.
+pub async fn count_of_shop<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE merchant_id=$1 AND deleted_at IS NULL")
+        .bind(merchant.to_string())
+        .fetch_one(ex)
+        .await
+}
+
+/// Which of `ids` are live local products of the shop.
+pub async fn of_shop_among<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<std::collections::HashSet<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut sql = Sql::new("SELECT id FROM products WHERE merchant_id=");
+    sql.bind(merchant.to_string());
+    sql.push(" AND deleted_at IS NULL AND local=1 AND id IN (");
+    sql.bind_list(ids.iter().map(|i| i.to_string()));
+    sql.push(")");
+    let (text, args) = sql.build();
+    let found: Vec<String> = sqlx::query_scalar_with(&text, args).fetch_all(ex).await?;
+    found.iter().map(|s| super::uuid(s)).collect()
+}
+
+/// The shop's live local products with one of these SKUs: SKU → id.
+pub async fn ids_by_sku<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+    skus: &[String],
+) -> sqlx::Result<std::collections::HashMap<String, Uuid>> {
+    if skus.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut sql = Sql::new("SELECT sku, id FROM products WHERE merchant_id=");
+    sql.bind(merchant.to_string());
+    sql.push(" AND deleted_at IS NULL AND local=1 AND sku IN (");
+    sql.bind_list(skus.iter().cloned());
+    sql.push(")");
+    let (text, args) = sql.build();
+    let rows = sqlx::query_with(&text, args).fetch_all(ex).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("sku")?,
+                super::uuid(&r.try_get::<String, _>("id")?)?,
+            ))
+        })
+        .collect()
+}

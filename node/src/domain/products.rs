@@ -70,6 +70,13 @@ pub async fn create(
     let mut tx = node.db.begin().await?;
     // The shop may have been deleted since it was read.
     merchants::live(db::merchants::by_id(&mut *tx, merchant.id).await?, slug)?;
+    let most = node.settings.max_products_per_shop;
+    if db::products::count_of_shop(&mut *tx, merchant.id).await? as u64 >= most {
+        return Err(Error::Conflict {
+            detail: format!("this shop has {most} products, the most this node allows a shop"),
+            field: None,
+        });
+    }
     let product = insert(node, &mut tx, &merchant, fields).await?;
     tx.commit().await?;
     node.committed().await;

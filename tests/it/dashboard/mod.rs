@@ -57,12 +57,17 @@ impl Got {
 
 impl Browser {
     pub fn new(t: &TestNode) -> Browser {
+        Browser::at(&t.url)
+    }
+
+    /// A browser for the node at `base`.
+    pub fn at(base: &str) -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            base: t.url.clone(),
+            base: base.to_string(),
             cookies: vec![],
             forwarded: None,
         }
@@ -72,6 +77,11 @@ impl Browser {
     pub fn from(mut self, ip: &str) -> Browser {
         self.forwarded = Some(ip.to_string());
         self
+    }
+
+    /// Takes the cookies of another browser (the same person in a second tab).
+    pub fn cookies_from(&mut self, other: &Browser) {
+        self.cookies = other.cookies.clone();
     }
 
     /// Changes the address the proxy forwards for.

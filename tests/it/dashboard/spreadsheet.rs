@@ -257,3 +257,128 @@ async fn the_catalogue_downloads_as_an_excel_workbook() {
     let refused = other.get("/dashboard/shops/cave/products.xlsx").await;
     assert_eq!(refused.status, 403);
 }
+
+/// A SKU or a product named twice, even a thousand rows apart (in another batch), is named
+/// with the line of its first appearance.
+#[tokio::test]
+async fn the_same_product_twice_is_named_across_batches() {
+    let t = spawn().await;
+    t.merchant("ferme").await;
+    let existing = t
+        .product(
+            "ferme",
+            json!({"name": "Miel", "price": "8.00", "sku": "MIEL"}),
+        )
+        .await;
+    let mut csv = String::from("id;sku;name;price\n");
+    for i in 0..1500 {
+        csv.push_str(&format!(";S{i};Légume {i};2,00\n"));
+    }
+    csv.push_str(";S3;Doublon;2,00\n");
+    csv.push_str(&format!(
+        "{};;Miel de tilleul;9,00\n",
+        existing["id"].as_str().unwrap()
+    ));
+    csv.push_str(";MIEL;Miel encore;9,50\n");
+    let mut b = person(&t, "f@ferme.fr", Some(("ferme", Role::Owner)), false).await;
+    let refused = upload(&mut b, "ferme", csv.into_bytes(), false).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        refused
+            .html
+            .contains("<tr><td>1502</td><td>sku</td><td>the same sku is on line 5</td>"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused
+            .html
+            .contains("<tr><td>1504</td><td>sku</td><td>the same product is on line 1503</td>"),
+        "{}",
+        refused.html
+    );
+    let list = t.get("/api/v1/products?merchant=ferme&limit=5").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+}
+
+/// A shop holds at most `--max-products-per-shop` products, by the API and by imports.
+#[tokio::test]
+async fn a_shop_holds_at_most_its_share_of_products() {
+    let t = crate::harness::spawn_with(|s| s.max_products_per_shop = 3).await;
+    t.merchant("ferme").await;
+    for i in 0..2 {
+        t.product("ferme", json!({"name": format!("P{i}"), "price": "1.00"}))
+            .await;
+    }
+    let mut b = person(&t, "f@ferme.fr", Some(("ferme", Role::Owner)), false).await;
+    let refused = upload(
+        &mut b,
+        "ferme",
+        b"name;price\nA;1,00\nB;1,00\n".to_vec(),
+        false,
+    )
+    .await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    assert!(refused.html.contains("at most 3"), "{}", refused.html);
+    let one = upload(&mut b, "ferme", b"name;price\nA;1,00\n".to_vec(), false).await;
+    assert_eq!(one.status, 200, "{}", one.html);
+    t.post(
+        "/api/v1/merchants/ferme/products",
+        json!({"name": "Un de trop", "price": "1.00"}),
+    )
+    .await
+    .problem(409);
+}
+
+/// An import a stopped process left while it was being applied is finished when a node
+/// process starts; one left while it was being read is forgotten.
+#[tokio::test]
+async fn an_interrupted_import_is_finished_or_forgotten() {
+    let t = spawn().await;
+    t.merchant("ferme").await;
+    let shop_id = etal_node::domain::merchants::get(&t.node, "ferme")
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let long_ago = etal_node::clock::Clock::now_ms(&etal_node::clock::SystemClock) - 3_600_000;
+    for (id, state) in [
+        ("01900000-0000-7000-8000-000000000001", "applying"),
+        ("01900000-0000-7000-8000-000000000002", "staging"),
+    ] {
+        sqlx::query("INSERT INTO imports (id, merchant_id, state, created_at, updated_at) VALUES ($1,$2,$3,$4,$4)")
+            .bind(id)
+            .bind(&shop_id)
+            .bind(state)
+            .bind(long_ago)
+            .execute(t.node.db.pool())
+            .await
+            .unwrap();
+        for line in [2i64, 3] {
+            sqlx::query("INSERT INTO import_rows (import_id, line, product_id, creates, sku, cells) VALUES ($1,$2,$3,1,NULL,$4)")
+                .bind(id)
+                .bind(line)
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(json!({"name": format!("{state} {line}"), "price": "2,50"}).to_string())
+                .execute(t.node.db.pool())
+                .await
+                .unwrap();
+        }
+    }
+    spreadsheet::recover(&t.node).await.unwrap();
+    let names: Vec<String> = catalogue(&t, "ferme")
+        .await
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["applying 2", "applying 3"]);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_rows")
+        .fetch_one(t.node.db.pool())
+        .await
+        .unwrap();
+    let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imports")
+        .fetch_one(t.node.db.pool())
+        .await
+        .unwrap();
+    assert_eq!((left, imports), (0, 0));
+}

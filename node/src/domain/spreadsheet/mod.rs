@@ -7,25 +7,31 @@
 //! with `€`. A row whose `id` or `sku` names a product of the shop updates it; other rows add
 //! products.
 //!
-//! An import is checked whole before anything is written (each row through the same
-//! validation as the API), then written in one transaction: all rows or none, unless only the
-//! valid rows are asked for. One outbox event per created or changed product, as for any write.
-//! Reading the file and checking its rows: `rows`; writing them and exporting: here.
+//! An import is read row by row, each row checked through the same validation as the API and
+//! staged (`db::imports`) in short transactions, so that no import holds the database's writer
+//! for long. Once the whole file is read, the import is applied a thousand rows at a time, each
+//! batch with its outbox events in one transaction: all rows, or none if any is bad (unless
+//! only the valid rows are asked for). An import interrupted while it is applied is finished by
+//! the next node process to start ([`recover`]); one interrupted before leaves nothing. Its
+//! memory does not grow with the number of rows.
+//! Reading the file and checking its rows: `rows`; staging, applying and exporting: here.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use uuid::Uuid;
 
 use super::authz::{allow, Action, Caller};
 use super::merchants;
-use crate::db::{self, outbox};
+use crate::db::{self, imports::Staged, outbox};
 use crate::error::{Error, Result};
+use crate::model::merchant::Merchant;
 use crate::model::product::{Product, ProductFields};
 use crate::Node;
 
 mod rows;
 
-use rows::{check, protect};
+use rows::{check_cells, check_row, not_in_shop, protect, Checked, Sheet};
+pub use rows::{MAX_CELL_BYTES, MAX_COLUMNS};
 
 /// The columns, in export order.
 pub const COLUMNS: [&str; 12] = [
@@ -58,8 +64,13 @@ const IGNORED: [&str; 7] = [
 pub const MAX_ROWS: usize = 500_000;
 /// Most bad rows listed in a report (all are counted).
 pub const MAX_REPORTED: usize = 1000;
-/// Products written per statement.
+/// Rows staged, then applied, per transaction.
 const BATCH: usize = 1000;
+/// An import nobody renewed for this long was abandoned by its process.
+const ABANDONED_MS: i64 = 5 * 60 * 1000;
+
+/// Imports run one at a time in a node process: each holds a file of up to 64 MiB.
+static IMPORTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One problem of an imported file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +102,17 @@ pub struct Report {
     pub written: bool,
 }
 
+impl Report {
+    fn refuse(&mut self, errors: Vec<RowError>) {
+        self.bad_rows += 1;
+        for e in errors {
+            if self.errors.len() < MAX_REPORTED {
+                self.errors.push(e);
+            }
+        }
+    }
+}
+
 /// Where an import is, for a progress bar.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
@@ -112,102 +134,344 @@ pub async fn import(
 ) -> Result<Report> {
     let merchant = merchants::get(node, slug).await?;
     allow(who, Action::EditProducts(merchant.id))?;
-    let existing = db::products::by_sku(node.db.pool(), merchant.id).await?;
-    let by_sku: HashMap<String, Uuid> = existing.iter().map(|(s, p)| (s.clone(), p.id)).collect();
-    let mut current: HashMap<Uuid, Product> = existing.into_values().map(|p| (p.id, p)).collect();
-    let ids: HashSet<Uuid> = db::products::ids_of_shop(node.db.pool(), merchant.id)
-        .await?
-        .into_iter()
-        .collect();
-    // Checking reads and validates every row: on the blocking pool, with its progress sent
-    // back here.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut checking = tokio::task::spawn_blocking(move || {
-        check(&bytes, &by_sku, &ids, &mut |p| {
-            let _ = tx.send(p);
-        })
-    });
-    let (good, mut report) = loop {
-        tokio::select! {
-            Some(p) = rx.recv() => progress(p),
-            done = &mut checking => break done.map_err(|e| Error::Internal(e.into()))?,
+    let _one_at_a_time = IMPORTING.lock().await;
+    let text = rows::text_of(&bytes);
+    let mut sheet = match Sheet::open(&text) {
+        Ok(s) => s,
+        Err(errors) => {
+            let mut report = Report::default();
+            report.refuse(errors);
+            return Ok(report);
         }
     };
-    while let Ok(p) = rx.try_recv() {
-        progress(p);
-    }
-    if report.bad_rows > 0 && !valid_only {
+    let import = Uuid::now_v7();
+    let mut tx = node.db.begin().await?;
+    db::imports::start(&mut tx, import, merchant.id, node.clock.now_ms()).await?;
+    tx.commit().await?;
+    let mut report = Report::default();
+    let staged = match stage(node, &merchant, import, &mut sheet, &mut report, progress).await {
+        Ok(n) => n,
+        Err(e) => {
+            discard(node, import).await?;
+            return Err(e);
+        }
+    };
+    drop(sheet);
+    if (report.bad_rows > 0 && !valid_only) || report.created + report.updated == 0 {
+        discard(node, import).await?;
         return Ok(report);
     }
-    // Products matched by id without a SKU are read too.
-    let missing: Vec<Uuid> = good
-        .iter()
-        .filter_map(|g| g.target)
-        .filter(|id| !current.contains_key(id))
-        .collect();
-    for p in db::products::by_ids(&node.db, &missing).await? {
-        current.insert(p.id, p);
+    let live = db::products::count_of_shop(node.db.pool(), merchant.id).await?;
+    let most = node.settings.max_products_per_shop;
+    if live as u64 + report.created as u64 > most {
+        discard(node, import).await?;
+        return Err(Error::Conflict {
+            detail: format!(
+                "the file adds {} products to the {live} of the shop: this node allows at most {most} a shop",
+                report.created
+            ),
+            field: Some("file".into()),
+        });
     }
-    // Everything is computed before the transaction: new products with their index entries,
-    // and the changes.
-    let now = node.clock.now_ms();
-    let shop_geo = merchant.fields.geo;
-    let mut created: Vec<Product> = vec![];
-    let mut changed: Vec<(Uuid, ProductFields, bool)> = vec![];
-    for g in good {
-        match g.target.and_then(|id| current.get(&id)) {
-            Some(p) if p.fields == g.fields => report.unchanged += 1,
-            Some(p) => {
-                let announce = p.fields.announce_change_to(&g.fields);
-                changed.push((p.id, g.fields, announce));
+    // From here on, the import is finished whatever happens (by `recover` if this process
+    // stops).
+    db::imports::applying(node.db.writer(), import, node.clock.now_ms()).await?;
+    let conflicts = apply(node, &merchant, import, staged, progress).await?;
+    for (line, sku) in conflicts {
+        report.refuse(vec![RowError {
+            line: line as usize,
+            column: "sku".into(),
+            message: format!("the sku \"{sku}\" was given to another product during the import"),
+        }]);
+    }
+    report.written = true;
+    Ok(report)
+}
+
+/// Reads, checks and stages every row of the file: how many were staged for writing.
+async fn stage(
+    node: &Node,
+    merchant: &Merchant,
+    import: Uuid,
+    sheet: &mut Sheet<'_>,
+    report: &mut Report,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<usize> {
+    let mut cells = Vec::new();
+    let mut batch: Vec<(usize, Checked)> = Vec::with_capacity(BATCH);
+    let (mut read, mut staged) = (0usize, 0usize);
+    loop {
+        let record = sheet.next(&mut cells);
+        if let Some(record) = &record {
+            read += 1;
+            if read > MAX_ROWS {
+                report.refuse(vec![RowError {
+                    line: record.line,
+                    column: String::new(),
+                    message: format!("the file has more than {MAX_ROWS} rows: import it in parts"),
+                }]);
+                return Err(Error::field(
+                    "file",
+                    format!("the file has more than {MAX_ROWS} rows: import it in parts"),
+                ));
+            }
+            if let Some(problem) = &record.problem {
+                report.rows += 1;
+                report.refuse(vec![RowError {
+                    line: record.line,
+                    column: String::new(),
+                    message: format!("cannot read this row: {problem}"),
+                }]);
+            } else {
+                match check_row(&sheet.headers, &cells, record.line) {
+                    None => {}
+                    Some(Ok(checked)) => {
+                        report.rows += 1;
+                        batch.push((record.line, checked));
+                    }
+                    Some(Err(errors)) => {
+                        report.rows += 1;
+                        report.refuse(errors);
+                    }
+                }
+            }
+        }
+        if batch.len() >= BATCH || (record.is_none() && !batch.is_empty()) {
+            staged +=
+                stage_batch(node, merchant, import, std::mem::take(&mut batch), report).await?;
+            progress(Progress::Checked(
+                (record.as_ref().map_or(sheet.lines, |r| r.line)).min(sheet.lines),
+                sheet.lines,
+            ));
+        }
+        if record.is_none() {
+            progress(Progress::Checked(sheet.lines, sheet.lines));
+            return Ok(staged);
+        }
+    }
+}
+
+/// Matches a batch of checked rows with the shop's products (by `id`, else by `sku`), finds
+/// those that name a product or a SKU an earlier row named, and stages the others in one short
+/// transaction: how many will be written.
+async fn stage_batch(
+    node: &Node,
+    merchant: &Merchant,
+    import: Uuid,
+    batch: Vec<(usize, Checked)>,
+    report: &mut Report,
+) -> Result<usize> {
+    let pool = node.db.pool();
+    let ids: Vec<Uuid> = batch.iter().filter_map(|(_, c)| c.id).collect();
+    let of_shop = db::products::of_shop_among(pool, merchant.id, &ids).await?;
+    let skus: Vec<String> = batch.iter().filter_map(|(_, c)| c.sku.clone()).collect();
+    let by_sku = db::products::ids_by_sku(pool, merchant.id, &skus).await?;
+    // Each row's product: named by id, or found by SKU, or a new one.
+    let mut targets: Vec<(usize, Checked, Option<Uuid>)> = Vec::with_capacity(batch.len());
+    for (line, c) in batch {
+        match c.id {
+            Some(id) if !of_shop.contains(&id) => report.refuse(vec![not_in_shop(line)]),
+            Some(id) => targets.push((line, c, Some(id))),
+            None => {
+                let found = c.sku.as_ref().and_then(|s| by_sku.get(s).copied());
+                targets.push((line, c, found));
+            }
+        }
+    }
+    let named: Vec<Uuid> = targets.iter().filter_map(|t| t.2).collect();
+    let skus: Vec<String> = targets.iter().filter_map(|t| t.1.sku.clone()).collect();
+    let (mut sku_lines, mut product_lines) =
+        db::imports::staged_lines(pool, import, &skus, &named).await?;
+    let current: HashMap<Uuid, Product> = db::products::by_ids(&node.db, &named)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut rows = Vec::with_capacity(targets.len());
+    let mut writes = 0;
+    for (line, c, target) in targets {
+        let mut errors = vec![];
+        if let Some(first) = c.sku.as_ref().and_then(|s| sku_lines.get(s)) {
+            errors.push(RowError {
+                line,
+                column: "sku".into(),
+                message: format!("the same sku is on line {first}"),
+            });
+        }
+        if let Some(first) = target.and_then(|t| product_lines.get(&t)) {
+            let column = if c.id.is_some() { "id" } else { "sku" };
+            errors.push(RowError {
+                line,
+                column: column.into(),
+                message: format!("the same product is on line {first}"),
+            });
+        }
+        if !errors.is_empty() {
+            report.refuse(errors);
+            continue;
+        }
+        let product_id = target.unwrap_or_else(Uuid::now_v7);
+        if let Some(s) = &c.sku {
+            sku_lines.insert(s.clone(), line as i64);
+        }
+        product_lines.insert(product_id, line as i64);
+        match target.and_then(|t| current.get(&t)) {
+            Some(p) if p.fields == c.fields => report.unchanged += 1,
+            Some(_) => {
+                report.updated += 1;
+                writes += 1;
+            }
+            None if target.is_some() => {
+                // Deleted since it was matched.
+                report.refuse(vec![not_in_shop(line)]);
+                continue;
             }
             None => {
-                let id = Uuid::now_v7();
-                created.push(Product {
-                    id,
-                    merchant_id: merchant.id,
-                    merchant_slug: merchant.slug.clone(),
-                    local: true,
-                    url: None,
-                    ap_id: node.urls.product(&id).to_string(),
-                    fields: g.fields,
-                    images: vec![],
-                    version: 1,
-                    created_at: db::time(now),
-                    updated_at: db::time(now),
-                    deleted_at: None,
-                });
+                report.created += 1;
+                writes += 1;
+            }
+        }
+        rows.push(Staged {
+            line: line as i64,
+            product_id,
+            creates: target.is_none(),
+            sku: c.sku,
+            cells: serde_json::to_string(&c.cells).map_err(|e| Error::Internal(e.into()))?,
+        });
+    }
+    let mut tx = node.db.begin().await?;
+    db::imports::stage(&mut tx, import, &rows).await?;
+    db::imports::renew(&mut tx, import, node.clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(writes)
+}
+
+/// Applies an import's staged rows to the shop's products, a batch per transaction, each
+/// with its outbox events; returns the rows whose SKU another product took meanwhile (left
+/// out: the rest of their batch is written).
+async fn apply(
+    node: &Node,
+    merchant: &Merchant,
+    import: Uuid,
+    total: usize,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Vec<(i64, String)>> {
+    let mut written = 0;
+    let mut conflicts = vec![];
+    loop {
+        let rows = db::imports::next_rows(node.db.pool(), import, BATCH as i64).await?;
+        let Some(last) = rows.last().map(|r| r.line) else {
+            break;
+        };
+        match apply_batch(node, merchant, import, &rows, last).await {
+            Ok(n) => written += n,
+            Err(Error::Conflict { .. }) => {
+                // A SKU of the batch was taken meanwhile: row by row, leaving those out.
+                for row in &rows {
+                    match apply_batch(node, merchant, import, std::slice::from_ref(row), row.line)
+                        .await
+                    {
+                        Ok(n) => written += n,
+                        Err(Error::Conflict { .. }) => {
+                            conflicts.push((row.line, row.sku.clone().unwrap_or_default()));
+                            let mut tx = node.db.begin().await?;
+                            db::imports::applied(&mut tx, import, row.line).await?;
+                            tx.commit().await?;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        progress(Progress::Written(written.min(total), total));
+        node.committed().await;
+    }
+    db::imports::finish(node.db.writer(), import).await?;
+    progress(Progress::Written(total, total));
+    Ok(conflicts)
+}
+
+/// Writes one batch of staged rows (up to `last`) in one transaction: how many products were
+/// added or changed. The rows are checked again (the same rules), and compared with the
+/// products as they are now.
+async fn apply_batch(
+    node: &Node,
+    merchant: &Merchant,
+    import: Uuid,
+    rows: &[Staged],
+    last: i64,
+) -> Result<usize> {
+    let now = node.clock.now_ms();
+    let fields_of = |r: &Staged| -> Result<ProductFields> {
+        let cells: HashMap<String, String> =
+            serde_json::from_str(&r.cells).map_err(|e| Error::Internal(e.into()))?;
+        check_cells(cells, r.line as usize)
+            .map(|c| c.fields)
+            .map_err(|_| {
+                Error::Internal(anyhow::anyhow!("a staged row no longer passes its checks"))
+            })
+    };
+    let changed_ids: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| !r.creates)
+        .map(|r| r.product_id)
+        .collect();
+    let current: HashMap<Uuid, Product> = db::products::by_ids(&node.db, &changed_ids)
+        .await?
+        .into_iter()
+        .filter(|p| p.merchant_id == merchant.id)
+        .map(|p| (p.id, p))
+        .collect();
+    let mut created: Vec<Product> = vec![];
+    let mut changed: Vec<(Uuid, ProductFields, bool)> = vec![];
+    for r in rows {
+        let fields = fields_of(r)?;
+        if r.creates {
+            created.push(Product {
+                id: r.product_id,
+                merchant_id: merchant.id,
+                merchant_slug: merchant.slug.clone(),
+                local: true,
+                url: None,
+                ap_id: node.urls.product(&r.product_id).to_string(),
+                fields,
+                images: vec![],
+                version: 1,
+                created_at: db::time(now),
+                updated_at: db::time(now),
+                deleted_at: None,
+            });
+        } else if let Some(p) = current.get(&r.product_id) {
+            // Deleted meanwhile: left alone. Equal: nothing to write.
+            if p.fields != fields {
+                let announce = p.fields.announce_change_to(&fields);
+                changed.push((p.id, fields, announce));
             }
         }
     }
     let entries: Vec<db::search_index::Entry> = created
         .iter()
-        .map(|p| db::search_index::entry(p, &merchant.fields.name, shop_geo))
+        .map(|p| db::search_index::entry(p, &merchant.fields.name, merchant.fields.geo))
         .collect();
-    let total = created.len() + changed.len();
-    if total == 0 {
-        return Ok(report);
-    }
     let mut tx = node.db.begin().await?;
     // The shop may have been deleted since it was read.
-    merchants::live(db::merchants::by_id(&mut *tx, merchant.id).await?, slug)?;
-    let mut written = 0;
-    for (chunk, entries) in created.chunks(BATCH).zip(entries.chunks(BATCH)) {
-        db::products::insert_many(&mut tx, chunk, entries)
-            .await
-            .map_err(conflict)?;
-        let objects: Vec<(Uuid, Uuid)> = chunk.iter().map(|p| (p.id, merchant.id)).collect();
-        outbox::record_many(
-            &mut tx,
-            now,
-            outbox::Verb::Create,
-            outbox::Kind::Product,
-            &objects,
-        )
-        .await?;
-        written += chunk.len();
-        progress(Progress::Written(written, total));
-    }
+    merchants::live(
+        db::merchants::by_id(&mut *tx, merchant.id).await?,
+        &merchant.slug,
+    )?;
+    db::products::insert_many(&mut tx, &created, &entries)
+        .await
+        .map_err(conflict)?;
+    let objects: Vec<(Uuid, Uuid)> = created.iter().map(|p| (p.id, merchant.id)).collect();
+    outbox::record_many(
+        &mut tx,
+        now,
+        outbox::Verb::Create,
+        outbox::Kind::Product,
+        &objects,
+    )
+    .await?;
     for (id, fields, announce) in &changed {
         db::products::update(&mut tx, *id, fields, now)
             .await
@@ -223,18 +487,42 @@ pub async fn import(
             )
             .await?;
         }
-        written += 1;
-        if written % BATCH == 0 {
-            progress(Progress::Written(written, total));
+    }
+    db::imports::applied(&mut tx, import, last).await?;
+    db::imports::renew(&mut tx, import, now).await?;
+    tx.commit().await?;
+    Ok(created.len() + changed.len())
+}
+
+/// Deletes an import that will not be applied, a few thousand rows per transaction.
+async fn discard(node: &Node, import: Uuid) -> Result<()> {
+    while db::imports::discard_some(node.db.writer(), import, 5 * BATCH as i64).await? > 0 {}
+    db::imports::finish(node.db.writer(), import).await?;
+    Ok(())
+}
+
+/// Finishes the imports a stopped process left: those being applied are applied to the end,
+/// those still being read are forgotten. Run when a node process starts.
+pub async fn recover(node: &Node) -> Result<()> {
+    let before = node.clock.now_ms() - ABANDONED_MS;
+    for (import, merchant_id, applying) in db::imports::abandoned(node.db.pool(), before).await? {
+        if !applying {
+            discard(node, import).await?;
+            continue;
+        }
+        let merchant = db::merchants::by_id(node.db.pool(), merchant_id)
+            .await?
+            .filter(|m| m.deleted_at.is_none());
+        match merchant {
+            Some(m) => {
+                tracing::info!(shop = %m.slug, "finishing a spreadsheet import a stopped process left");
+                apply(node, &m, import, 0, &mut |_| {}).await?;
+            }
+            // The shop is gone: nothing to apply.
+            None => discard(node, import).await?,
         }
     }
-    tx.commit().await?;
-    progress(Progress::Written(total, total));
-    node.committed().await;
-    report.created = created.len();
-    report.updated = changed.len();
-    report.written = true;
-    Ok(report)
+    Ok(())
 }
 
 fn conflict(e: sqlx::Error) -> Error {
