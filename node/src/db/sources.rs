@@ -31,10 +31,13 @@ pub struct Source {
     pub last_error: Option<String>,
     /// Changes applied in all.
     pub changes: i64,
+    /// The cursor before the last page applied (a feed that goes back to it makes no
+    /// progress).
+    pub prev_cursor: Option<String>,
 }
 
 const COLUMNS: &str = "url, actor, feed, cursor, state, added_at, checked_at, synced_at, next_at, \
-                       failures, last_error, changes";
+                       failures, last_error, changes, prev_cursor";
 
 fn read(r: &sqlx::any::AnyRow) -> sqlx::Result<Source> {
     Ok(Source {
@@ -50,6 +53,7 @@ fn read(r: &sqlx::any::AnyRow) -> sqlx::Result<Source> {
         failures: r.try_get("failures")?,
         last_error: r.try_get("last_error")?,
         changes: r.try_get("changes")?,
+        prev_cursor: r.try_get("prev_cursor")?,
     })
 }
 
@@ -178,8 +182,8 @@ pub async fn advance(
     now: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE harvest_sources SET cursor=$2, changes=changes+$3, checked_at=$4, failures=0, \
-         last_error=NULL, state=CASE WHEN state='live' THEN 'live' ELSE 'backfilling' END \
+        "UPDATE harvest_sources SET prev_cursor=cursor, cursor=$2, changes=changes+$3, checked_at=$4, \
+         failures=0, last_error=NULL, state=CASE WHEN state='live' THEN 'live' ELSE 'backfilling' END \
          WHERE url=$1 AND cursor=$5",
     )
     .bind(url.to_string())
@@ -214,24 +218,58 @@ pub async fn caught_up<'e>(
     Ok(())
 }
 
-/// Asks for another look at once (a source with more pages yields its turn); only by `owner`,
-/// which gives the source back.
+/// Asks for another look at `next_at` (a source with more pages yields its turn, at once or
+/// later); only by `owner`, which gives the source back.
 pub async fn again<'e>(
     ex: impl Executor<'e, Database = Any>,
     url: &str,
     owner: &str,
     now: i64,
+    next_at: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE harvest_sources SET next_at=$2, checked_at=$2, lease_until=0, lease_owner=NULL \
+        "UPDATE harvest_sources SET next_at=$4, checked_at=$2, lease_until=0, lease_owner=NULL \
          WHERE url=$1 AND lease_owner=$3",
     )
     .bind(url.to_string())
     .bind(now)
     .bind(owner.to_string())
+    .bind(next_at)
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// Counts a page against the source's budget of `max` pages an hour (its hour starts with its
+/// first page): `None` if the page may be read, else when the budget is renewed.
+pub async fn take_page<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    url: &str,
+    owner: &str,
+    now: i64,
+    max: i64,
+) -> sqlx::Result<Option<i64>> {
+    const HOUR: i64 = 3600 * 1000;
+    let done = sqlx::query(
+        "UPDATE harvest_sources SET \
+           budget_pages = CASE WHEN budget_since <= $3 - 3600000 THEN 1 ELSE budget_pages + 1 END, \
+           budget_since = CASE WHEN budget_since <= $3 - 3600000 THEN $3 ELSE budget_since END \
+         WHERE url=$1 AND lease_owner=$2 AND (budget_since <= $3 - 3600000 OR budget_pages < $4)",
+    )
+    .bind(url.to_string())
+    .bind(owner.to_string())
+    .bind(now)
+    .bind(max)
+    .execute(ex)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let since: i64 = sqlx::query_scalar("SELECT budget_since FROM harvest_sources WHERE url=$1")
+        .bind(url.to_string())
+        .fetch_one(ex)
+        .await?;
+    Ok(Some(since + HOUR))
 }
 
 /// Records a failed attempt: the source is down until `next_at`; only by `owner`, which gives

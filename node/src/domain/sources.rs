@@ -128,7 +128,33 @@ pub async fn caught_up(node: &Node, source: &Source, owner: &str, every_ms: i64)
 /// Gives other sources their turn before reading more pages of this one (`owner` gives it
 /// back).
 pub async fn yield_turn(node: &Node, source: &Source, owner: &str) -> Result<()> {
-    db::sources::again(node.db.writer(), &source.url, owner, node.clock.now_ms()).await?;
+    let now = node.clock.now_ms();
+    db::sources::again(node.db.writer(), &source.url, owner, now, now).await?;
+    Ok(())
+}
+
+/// Pages a source may have read in an hour: a national-scale node's backfill (60 pages) fits
+/// many times; a feed that never ends costs a bounded amount.
+pub const PAGES_PER_HOUR: i64 = 240;
+
+/// Counts a page against the source's hourly budget: `None` if it may be read, else when the
+/// budget is renewed.
+pub async fn take_page(node: &Node, source: &Source, owner: &str) -> Result<Option<i64>> {
+    Ok(db::sources::take_page(
+        node.db.writer(),
+        &source.url,
+        owner,
+        node.clock.now_ms(),
+        PAGES_PER_HOUR,
+    )
+    .await?)
+}
+
+/// Gives the source back until `next_at` (a page brought nothing new, or its budget is spent):
+/// not a failure, but no more now.
+pub async fn wait(node: &Node, source: &Source, owner: &str, next_at: i64) -> Result<()> {
+    let now = node.clock.now_ms();
+    db::sources::again(node.db.writer(), &source.url, owner, now, next_at.max(now)).await?;
     Ok(())
 }
 

@@ -97,6 +97,12 @@ pub async fn turn(node: &Node, source: &Source, owner: &str) {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
+        Ok(Turn::Wait(until, why)) => {
+            tracing::info!(source = %source.url, why, "harvest paused");
+            if let Err(e) = domain::sources::wait(node, source, owner, until).await {
+                tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
+            }
+        }
         Err(e) => {
             let error = format!("{e:#}");
             tracing::warn!(source = %source.url, error, "harvest failed; the source is down");
@@ -110,6 +116,9 @@ pub async fn turn(node: &Node, source: &Source, owner: &str) {
 enum Turn {
     CaughtUp,
     More,
+    /// No more pages until then: a full page brought nothing newer, or the source's budget of
+    /// pages for the hour is spent.
+    Wait(i64, &'static str),
     /// Another aggregator process took this source meanwhile (this turn outlived its lease):
     /// the source is theirs now, nothing more is recorded.
     Superseded,
@@ -121,7 +130,13 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
         return Ok(Turn::CaughtUp);
     }
     let mut cursor = source.cursor.clone();
+    // Cursors this source went through: a feed that gives one again goes round in circles.
+    let mut seen: HashSet<String> = [source.cursor.clone()]
+        .into_iter()
+        .chain(source.prev_cursor.clone())
+        .collect();
     let started = std::time::Instant::now();
+    let every = node.settings.harvest_every.as_millis() as i64;
     for n in 0..PAGES_PER_TURN {
         if started.elapsed() > TURN {
             return Ok(Turn::More);
@@ -129,6 +144,9 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
         // The claim leased it for the first page; each next one renews the lease.
         if n > 0 && !domain::sources::renew(node, source, owner).await? {
             return Ok(Turn::Superseded);
+        }
+        if let Some(until) = domain::sources::take_page(node, source, owner).await? {
+            return Ok(Turn::Wait(until, "its pages for the hour are read"));
         }
         let mut url = Url::parse(&source.feed)?;
         url.query_pairs_mut()
@@ -170,6 +188,12 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
         if page.items.is_empty() || page.next_cursor == cursor {
             return Ok(Turn::CaughtUp);
         }
+        if !seen.insert(page.next_cursor.clone()) {
+            anyhow::bail!(
+                "the feed went back to a cursor it gave before ({}): it makes no progress",
+                page.next_cursor
+            );
+        }
         let mut batch = batch_of(&source.url, page.items);
         describe_shops(node, &source.url, &mut batch).await?;
         let Some(applied) =
@@ -182,6 +206,14 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
         cursor = page.next_cursor;
         if !full {
             return Ok(Turn::CaughtUp);
+        }
+        if applied == 0 {
+            // A full page of nothing newer: no more this turn (its changes may also have
+            // arrived live; the next page waits the usual interval).
+            return Ok(Turn::Wait(
+                node.clock.now_ms() + every,
+                "a full page brought nothing newer",
+            ));
         }
     }
     Ok(Turn::More)

@@ -242,3 +242,108 @@ async fn wait_down(agg: &TestNode, url: &str, error: &str) {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
+
+/// Five sources whose full pages sent the harvester back and forth between two cursors
+/// (`1.a` ↔ `2.b`) cost 32 s of CPU per 30 s and never settled: a turn read twenty pages and
+/// the source was due again at once. A feed that goes back to a cursor it gave makes no
+/// progress: the source is down and waits longer each time; and each source reads at most
+/// its budget of pages an hour.
+#[tokio::test]
+async fn a_feed_going_round_in_circles_backs_off() {
+    let agg = spawn_with(|s| {
+        s.aggregator = true;
+        s.harvest_every = Duration::from_millis(200);
+    })
+    .await;
+    let mut served = vec![];
+    let mut urls = vec![];
+    for _ in 0..5 {
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let shop = format!("{url}/shops/boucle");
+        let items: Vec<Value> = (0..5000)
+            .map(|i| {
+                let id = format!("{url}/products/{i}");
+                json!({"cursor": format!("{i}.x"), "type": "product", "action": "upsert", "id": id,
+                       "data": product(&id, &shop, &format!("Boucle {i}"))})
+            })
+            .collect();
+        let shop_item = json!({"cursor": "0.s", "type": "merchant", "action": "upsert", "id": shop,
+            "data": {"id": shop, "slug": "boucle", "name": "La boucle", "postal_code": "78120",
+                     "city": "Rambouillet", "opening_hours": [], "updated_at": "2026-11-30T10:00:00Z"}});
+        let mut with_shop = vec![shop_item];
+        with_shop.extend(items[1..].iter().cloned());
+        let pages = Arc::new([
+            json!({"next_cursor": "1.a", "items": with_shop}).to_string(),
+            json!({"next_cursor": "2.b", "items": items}).to_string(),
+            json!({"next_cursor": "1.a", "items": items}).to_string(),
+        ]);
+        let counter = count.clone();
+        let app = axum::Router::new().route(
+            "/open-data/changes",
+            get(
+                move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let pages = pages.clone();
+                    async move {
+                        let body = match q.get("since").map(String::as_str) {
+                            Some("1.a") => pages[1].clone(),
+                            Some("2.b") => pages[2].clone(),
+                            _ => pages[0].clone(),
+                        };
+                        ([("content-type", "application/json")], body)
+                    }
+                },
+            ),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        etal_node::domain::sources::add(&agg.node, &url, None)
+            .await
+            .unwrap();
+        served.push(count);
+        urls.push(url);
+    }
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let pages: Vec<usize> = served
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    println!("pages read from five circling feeds in 12 s: {pages:?}");
+    for url in &urls {
+        let s = etal_node::domain::sources::get(&agg.node, url)
+            .await
+            .unwrap();
+        assert!(
+            s.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("went back")),
+            "{s:?}"
+        );
+    }
+    // Three pages to find the circle, then one at each retry (0.4, 0.8, 1.6, 3.2, 6.4 s…).
+    assert!(pages.iter().all(|n| *n <= 12), "{pages:?}");
+}
+
+/// Each source reads at most its budget of pages an hour, counted from its first page.
+#[tokio::test]
+async fn a_source_reads_a_budget_of_pages_an_hour() {
+    let agg = spawn().await;
+    etal_node::domain::sources::add(&agg.node, "http://localhost:9", None)
+        .await
+        .unwrap();
+    let db = agg.node.db.writer();
+    let now = 1_800_000_000_000i64;
+    let claimed = etal_node::db::sources::claim(db, "http://localhost:9", "me", now, now + 60_000)
+        .await
+        .unwrap();
+    assert!(claimed.is_some());
+    let take = |at: i64| etal_node::db::sources::take_page(db, "http://localhost:9", "me", at, 2);
+    assert_eq!(take(now).await.unwrap(), None);
+    assert_eq!(take(now + 10).await.unwrap(), None);
+    assert_eq!(take(now + 20).await.unwrap(), Some(now + 3_600_000));
+    // Another process's pages are not counted.
+    let other = etal_node::db::sources::take_page(db, "http://localhost:9", "other", now, 2);
+    assert_eq!(other.await.unwrap(), Some(now + 3_600_000));
+    assert_eq!(take(now + 3_600_000).await.unwrap(), None);
+}
