@@ -56,6 +56,8 @@ pub struct Node {
     pub avatars: avatar::Cache,
     /// Rendered public pages and documents, forgotten at each write.
     pub pages: http::cache::PageCache,
+    /// The open data files made so far (kept on disk until the data changes).
+    pub dumps: http::dumps::Dumps,
     /// Sends invitations and password resets.
     pub mail: mail::Mailer,
     /// What the pages say about the node: the settings' defaults, overridden by the admin's
@@ -95,6 +97,7 @@ impl Node {
             troubled_hosts: Default::default(),
             avatars: Default::default(),
             pages: Default::default(),
+            dumps: Default::default(),
         })
     }
 

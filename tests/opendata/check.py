@@ -59,6 +59,11 @@ downloads = {str(o) for d in distributions for o in g.objects(d, DCAT.downloadUR
 check("download URLs of the three files", downloads == {
     BASE + "/open-data/merchants.csv", BASE + "/open-data/products.csv",
     BASE + "/open-data/products.ndjson"}, str(downloads))
+services = list(g.subjects(RDF.type, DCAT.DataService))
+check("the change feed as a data service of the catalogue, serving the dataset",
+      len(services) == 1 and (catalogs[0], DCAT.service, services[0]) in g
+      and (services[0], DCAT.servesDataset, datasets[0]) in g
+      and str(g.value(services[0], DCAT.endpointURL)) == BASE + "/open-data/changes")
 publisher = g.value(datasets[0], DCTERMS.publisher)
 check("a publisher with a name", publisher is not None and
       g.value(publisher, FOAF.name) is not None)

@@ -74,3 +74,45 @@ pub async fn after(
         })
         .collect()
 }
+
+/// The feed's last change today (what a caught-up harvester's cursor is): `None` when nothing
+/// changed yet. On PostgreSQL, below the numbers transactions still running may commit.
+pub async fn head(db: &super::Db) -> sqlx::Result<Option<(i64, Uuid)>> {
+    let mut conn = db.pool().acquire().await?;
+    let below = match db.backend() {
+        super::Backend::Postgres => horizon(&mut conn).await?.unwrap_or(i64::MAX),
+        super::Backend::Sqlite => i64::MAX,
+    };
+    let row = sqlx::query(
+        "SELECT change_seq, id FROM ( \
+           SELECT change_seq, id FROM products WHERE local=1 AND change_seq < $1 \
+             ORDER BY change_seq DESC, id DESC LIMIT 1 \
+         ) AS p UNION ALL SELECT change_seq, id FROM ( \
+           SELECT change_seq, id FROM merchants WHERE local=1 AND change_seq < $1 \
+             ORDER BY change_seq DESC, id DESC LIMIT 1 \
+         ) AS m ORDER BY change_seq DESC, id DESC LIMIT 1",
+    )
+    .bind(below)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("change_seq")?,
+            Uuid::parse_str(&r.try_get::<String, _>("id")?)
+                .map_err(|e| sqlx::Error::Decode(e.into()))?,
+        ))
+    })
+    .transpose()
+}
+
+/// The highest change number given so far: a cursor beyond it was never given by this feed
+/// (a node restored from an older backup).
+pub async fn highest(db: &super::Db) -> sqlx::Result<i64> {
+    let sql = match db.backend() {
+        super::Backend::Sqlite => "SELECT n FROM change_counter WHERE id = 1",
+        super::Backend::Postgres => {
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM open_data_changes"
+        }
+    };
+    sqlx::query_scalar(sql).fetch_one(db.pool()).await
+}

@@ -1,5 +1,6 @@
 //! The node's DCAT-AP catalogue, for data.gouv.fr's harvester and any other: one catalogue,
-//! one dataset (the shops and their products), one distribution per open data file, with the
+//! one dataset (the shops and their products), one distribution per open data file, the change
+//! feed as a data service serving the dataset, with the
 //! publisher (the node's operator), licence, contact point, last change and spatial coverage by
 //! INSEE commune. The same graph in JSON-LD (`/open-data/catalog.jsonld`) and Turtle
 //! (`/open-data/catalog.ttl`).
@@ -57,9 +58,12 @@ const FILES: [File; 3] = [
         title: "Produits (NDJSON, un objet JSON par ligne)",
         media_type: "application/x-ndjson",
         format: "JSON",
-        schema: None,
+        schema: Some("product.schema.json"),
     },
 ];
+
+/// The change feed, as a DCAT data service.
+const FEED_TITLE: &str = "Flux des changements (JSON, depuis un curseur)";
 
 async fn gather(node: &Node) -> Result<Catalogue> {
     let site = node.site();
@@ -168,9 +172,19 @@ fn json_ld(c: &Catalogue) -> Value {
                 "dct:language": {"@id": c.language},
                 "foaf:homepage": {"@id": format!("{}/", c.base)},
                 "dcat:dataset": {"@id": dataset},
+                "dcat:service": {"@id": format!("{}/open-data/changes#service", c.base)},
             },
             {"@id": publisher, "@type": "foaf:Agent", "foaf:name": c.publisher},
             ds,
+            {
+                "@id": format!("{}/open-data/changes#service", c.base),
+                "@type": "dcat:DataService",
+                "dct:title": FEED_TITLE,
+                "dcat:endpointURL": {"@id": format!("{}/open-data/changes", c.base)},
+                "dcat:endpointDescription": {"@id": format!("{}/open-data/changes.schema.json", c.base)},
+                "dcat:servesDataset": {"@id": dataset},
+                "dct:license": {"@id": c.licence},
+            },
         ],
     })
 }
@@ -219,7 +233,7 @@ fn turtle(c: &Catalogue) -> String {
          @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n\n",
     );
     t.push_str(&format!(
-        "{} a dcat:Catalog ;\n  dct:title {} ;\n  dct:description {} ;\n  dct:publisher {} ;\n  dct:license {} ;\n  dct:modified {date} ;\n  dct:language {} ;\n  foaf:homepage {} ;\n  dcat:dataset {} .\n\n",
+        "{} a dcat:Catalog ;\n  dct:title {} ;\n  dct:description {} ;\n  dct:publisher {} ;\n  dct:license {} ;\n  dct:modified {date} ;\n  dct:language {} ;\n  foaf:homepage {} ;\n  dcat:dataset {} ;\n  dcat:service {} .\n\n",
         iri(&catalogue),
         lit(&c.title),
         lit(&c.description),
@@ -228,6 +242,16 @@ fn turtle(c: &Catalogue) -> String {
         iri(c.language),
         iri(&format!("{}/", c.base)),
         iri(&dataset),
+        iri(&format!("{}/open-data/changes#service", c.base)),
+    ));
+    t.push_str(&format!(
+        "{} a dcat:DataService ;\n  dct:title {} ;\n  dcat:endpointURL {} ;\n  dcat:endpointDescription {} ;\n  dcat:servesDataset {} ;\n  dct:license {} .\n\n",
+        iri(&format!("{}/open-data/changes#service", c.base)),
+        lit(FEED_TITLE),
+        iri(&format!("{}/open-data/changes", c.base)),
+        iri(&format!("{}/open-data/changes.schema.json", c.base)),
+        iri(&dataset),
+        iri(c.licence),
     ));
     t.push_str(&format!(
         "{} a foaf:Agent ;\n  foaf:name {} .\n\n",

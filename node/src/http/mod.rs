@@ -5,6 +5,7 @@ pub mod cache;
 pub mod collections;
 pub mod dashboard;
 pub mod dcat;
+pub mod dumps;
 pub mod extract;
 pub mod freshness;
 pub mod guard;

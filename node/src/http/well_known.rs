@@ -164,7 +164,17 @@ async fn nodeinfo(node: &Node, version: &str) -> Result<Response> {
             },
             local_posts: Some(products as u64),
         },
-        metadata: json!({"nodeName": format!("Étal {}", node.urls.host()), "actor": node.urls.node_actor()}),
+        // The open data, found from the base URL alone (spec §15).
+        metadata: json!({
+            "nodeName": format!("Étal {}", node.urls.host()),
+            "actor": node.urls.node_actor(),
+            "openData": {
+                "catalog": format!("{}/open-data/catalog.jsonld", node.urls.base()),
+                "dataPackage": format!("{}/open-data/datapackage.json", node.urls.base()),
+                "changes": format!("{}/open-data/changes", node.urls.base()),
+                "licence": node.site().licence.url(),
+            },
+        }),
     };
     Ok((
         [(
