@@ -398,6 +398,7 @@ async fn generate(db: &Db, urls: &Urls, shops: usize, products: usize) -> anyhow
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                announced_at: None,
                 deleted_at: None,
             };
             db::products::insert(&mut tx, &p).await?;

@@ -13,7 +13,7 @@ use etal_protocol::{Availability, Currency, Money, Unit};
 const COLUMNS: &str =
     "p.id, p.merchant_id, COALESCE(m.slug, m.handle) AS merchant_slug, p.ap_id, p.local, p.url, p.name, p.description, \
     p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, p.sku, \
-    p.version, p.created_at, p.updated_at, p.deleted_at";
+    p.version, p.created_at, p.updated_at, p.announced_at, p.deleted_at";
 
 use super::uuid;
 
@@ -50,6 +50,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
         version: row.try_get("version")?,
         created_at: time(row.try_get("created_at")?),
         updated_at: time(row.try_get("updated_at")?),
+        announced_at: row.try_get::<Option<i64>, _>("announced_at")?.map(time),
         deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(time),
     })
 }
@@ -595,4 +596,15 @@ pub async fn ids_by_sku<'e>(
             ))
         })
         .collect()
+}
+
+/// Notes that the product's `Create` went out carrying its state as it is now.
+pub async fn announced(tx: &mut super::Tx, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE products SET announced_at = updated_at WHERE id=$1 AND announced_at IS NULL",
+    )
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

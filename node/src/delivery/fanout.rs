@@ -10,7 +10,7 @@ use crate::db::{self, outbox, queue, Tx};
 use crate::federation::outbox::render_event;
 use crate::federation::to_ap;
 use crate::model::actor::LocalActor;
-use crate::model::outbox::{Event, Verb};
+use crate::model::outbox::{Event, Kind, Verb};
 use crate::Node;
 
 /// Which pending events wait, and which say nothing of their own.
@@ -87,6 +87,11 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
                 // about it (a Delete, even beyond this batch) is not sent either.
                 outbox::mark_later_processed(&mut tx, e.object_id, e.seq, now).await?;
             }
+            if rendered.is_some() && e.verb == Verb::Create && e.kind == Kind::Product {
+                // What this Create carries is not an edit: later Notes say `updated` only for
+                // a change after it.
+                db::products::announced(&mut tx, e.object_id).await?;
+            }
             if let Some(activity) = rendered {
                 let merchant = LocalActor::Merchant(e.merchant_id);
                 let inboxes = db::remote::follower_inboxes(&mut *tx, merchant).await?;
@@ -124,7 +129,6 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::outbox::Kind;
     use std::time::Duration;
 
     fn event(seq: i64, verb: &str, object: Uuid, merchant: Uuid, at: i64) -> Event {

@@ -61,6 +61,7 @@ pub async fn write(
                         version: 1,
                         created_at: db::time(now),
                         updated_at: db::time(now),
+                        announced_at: None,
                         deleted_at: None,
                     }
                 })

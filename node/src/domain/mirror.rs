@@ -189,6 +189,7 @@ pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: 
             version: 1,
             created_at: db::time(p.created_at),
             updated_at: db::time(p.updated_at),
+            announced_at: None,
             deleted_at: None,
         };
         db::products::insert(tx, &product).await?;
@@ -380,6 +381,7 @@ pub async fn check_batch(
             version: 1,
             created_at: db::time(p.created_at),
             updated_at: db::time(p.updated_at),
+            announced_at: None,
             deleted_at: None,
         };
         let images = p

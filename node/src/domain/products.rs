@@ -104,6 +104,7 @@ pub async fn insert(
         version: 1,
         created_at: db::time(now),
         updated_at: db::time(now),
+        announced_at: None,
         deleted_at: None,
     };
     db::products::insert(tx, &product)

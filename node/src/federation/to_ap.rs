@@ -258,7 +258,13 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
         url: Some(json!(id)),
         in_reply_to: None,
         published: Some(p.created_at),
-        updated: (p.updated_at != p.created_at).then_some(p.updated_at),
+        // Only a change made after its Create went out: what the Create carried is not an
+        // edit (GoToSocial marks "edited" any status whose `updated` is not before
+        // `published`).
+        updated: p
+            .announced_at
+            .filter(|carried| p.updated_at > *carried)
+            .map(|_| p.updated_at),
         to: vec![url(ap::PUBLIC)],
         cc: vec![urls.merchant_part(&m.slug, "followers")],
         attachment: p

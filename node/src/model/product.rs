@@ -57,6 +57,9 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The last change its `Create` carried to the fediverse (`None` until it went out): only
+    /// a change after it makes the Note say `updated`.
+    pub announced_at: Option<DateTime<Utc>>,
     /// Set once deleted.
     pub deleted_at: Option<DateTime<Utc>>,
 }

@@ -14,6 +14,20 @@ use crate::harness::{spawn_with, TestNode};
 const AS: &str = "https://www.w3.org/ns/activitystreams";
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
+/// Whether GoToSocial shows a Note as edited: it has `updated`, not before `published`.
+fn edited_for_gotosocial(note: &Value) -> bool {
+    let time = |k: &str| {
+        note[k]
+            .as_str()
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap())
+    };
+    match (time("updated"), time("published")) {
+        (Some(updated), Some(published)) => updated >= published,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 async fn follower_count(gts: &FakeServer, shop: &str) -> u64 {
     let (status, c) = gts.signed_get("alice", &format!("{shop}/followers")).await;
     assert_eq!(status, 200);
@@ -179,6 +193,28 @@ async fn a_gotosocial_user_finds_follows_and_hears_from_a_shop() {
         ["Create"],
         "no Update: the product does not show as edited"
     );
+    // GoToSocial marks as edited a status whose `updated` is not before its `published`
+    // (internal/typeutils/astointernal.go): adding the photo touched the product 100 ms after
+    // its creation, but the Create carries the photo; it is no edit.
+    assert!(!edited_for_gotosocial(note), "{note}");
+    // A change after the Create went out is one.
+    t.patch(
+        &format!("/api/v1/products/{new_id}"),
+        json!({"price": "2.70"}),
+    )
+    .await;
+    let got = gts
+        .wait_for("the Update", 15, |r| {
+            r.iter().any(|d| {
+                d.activity["type"] == "Update" && d.activity["object"]["id"] == note_url.as_str()
+            })
+        })
+        .await;
+    let update = got
+        .iter()
+        .find(|d| d.activity["type"] == "Update" && d.activity["object"]["id"] == note_url.as_str())
+        .unwrap();
+    assert!(edited_for_gotosocial(&update.activity["object"]));
 
     // Like, boost and reply, in GoToSocial's shapes (single recipients as plain strings,
     // a Mention tag as one object, an empty summary).

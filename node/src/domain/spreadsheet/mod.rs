@@ -440,6 +440,7 @@ async fn apply_batch(
                 version: 1,
                 created_at: db::time(now),
                 updated_at: db::time(now),
+                announced_at: None,
                 deleted_at: None,
             });
         } else if let Some(p) = current.get(&r.product_id) {

@@ -306,6 +306,7 @@ mod tests {
             version: 1,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            announced_at: None,
             deleted_at: None,
         };
         assert_eq!(
