@@ -188,6 +188,41 @@ pub async fn import(
     Ok(report)
 }
 
+/// Reads and checks a file's rows as an import would, without the shop's products and
+/// without writing anything: how many rows it has and every problem of their cells.
+pub fn check_file(bytes: &[u8]) -> Report {
+    let mut report = Report::default();
+    let text = rows::text_of(bytes);
+    let mut sheet = match Sheet::open(&text) {
+        Ok(s) => s,
+        Err(errors) => {
+            report.refuse(errors);
+            return report;
+        }
+    };
+    let mut cells = Vec::new();
+    while let Some(record) = sheet.next(&mut cells) {
+        if let Some(problem) = record.problem {
+            report.rows += 1;
+            report.refuse(vec![RowError {
+                line: record.line,
+                column: String::new(),
+                message: format!("cannot read this row: {problem}"),
+            }]);
+            continue;
+        }
+        match check_row(&sheet.headers, &cells, record.line) {
+            None => {}
+            Some(Ok(_)) => report.rows += 1,
+            Some(Err(errors)) => {
+                report.rows += 1;
+                report.refuse(errors);
+            }
+        }
+    }
+    report
+}
+
 /// Reads, checks and stages every row of the file: how many were staged for writing.
 async fn stage(
     node: &Node,
