@@ -677,3 +677,113 @@ async fn a_new_photo_is_a_change_and_keeps_the_notes_url() {
         .unwrap();
     assert_eq!(note["attachment"][0]["url"], json!(image));
 }
+
+/// Shops and products using every taxonomy code and every unit, with names, descriptions and
+/// tags at their limits (in multi-byte letters): every file, feed page and ActivityPub
+/// document the node serves for them keeps its published schema. (Seven codes have a hyphen;
+/// the open data's schemas used to refuse them.)
+#[tokio::test]
+async fn every_code_unit_and_limit_keeps_the_schemas() {
+    let t = spawn().await;
+    let units = ["piece", "kg", "g", "l", "ml", "m", "box", "dozen", "bunch"];
+    let long = |n: usize| "é".repeat(n);
+    for (i, c) in etal_protocol::taxonomy::CATEGORIES.iter().enumerate() {
+        let slug = format!("s{i}-{}", c.code.replace('.', "-"));
+        let slug: String = slug.chars().take(40).collect::<String>();
+        let slug = slug.trim_end_matches('-').to_string();
+        let res = t
+            .post(
+                "/api/v1/merchants",
+                json!({"slug": slug, "name": long(120), "description": long(5000), "category": c.code,
+                       "indexable": true, "phone": "+33 1 34 83 00 01", "siret": "73282932000074",
+                       "opening_hours": ["Mo-Fr 08:30-12:30,14:00-19:00", "Sa 08:00-12:00"],
+                       "geo": {"lat": 48.64, "lon": 1.83},
+                       "address": {"street": long(200), "postal_code": "78120", "city": long(100), "insee_code": "78517"}}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}: {}", c.code, res.body);
+        let tags: Vec<String> = (0..20).map(|k| format!("étiquette{k}")).collect();
+        let p = t
+            .post(
+                &format!("/api/v1/merchants/{slug}/products"),
+                json!({"name": long(200), "description": long(5000), "category": c.code,
+                       "unit": units[i % units.len()], "price": "123456.78", "stock": 0,
+                       "gtin": "3760012345670", "tags": tags, "availability": "preorder"}),
+            )
+            .await;
+        assert_eq!(p.status, 201, "{}: {}", c.code, p.body);
+    }
+    // One name over the limit is refused, naming the field.
+    t.post(
+        "/api/v1/merchants",
+        json!({"slug": "trop-long", "name": long(121), "address": {"postal_code": "78120", "city": "R"}}),
+    )
+    .await
+    .problem(422);
+    let merchants = get(&t, "/open-data/merchants.csv", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    crate::schemas::assert_valid_table("merchants", &merchants);
+    let products = get(&t, "/open-data/products.csv", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    crate::schemas::assert_valid_table("products", &products);
+    assert_eq!(
+        products.lines().count(),
+        1 + etal_protocol::taxonomy::CATEGORIES.len()
+    );
+    let ndjson = get(&t, "/open-data/products.ndjson", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    for line in ndjson.lines() {
+        crate::schemas::assert_valid("open-data/product", &serde_json::from_str(line).unwrap());
+    }
+    let mut cursor = "0".to_string();
+    loop {
+        let page: Value = get(
+            &t,
+            &format!("/open-data/changes?since={cursor}&limit=40"),
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        crate::schemas::assert_valid("open-data/changes", &page);
+        if page["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+    }
+    let list = t.get("/api/v1/products?limit=100").await;
+    for p in list.body["items"].as_array().unwrap() {
+        let note: Value = t
+            .client
+            .get(p["url"].as_str().unwrap())
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        crate::schemas::assert_valid("product-note", &note);
+        let shop: Value = t
+            .client
+            .get(note["attributedTo"].as_str().unwrap())
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        crate::schemas::assert_valid("merchant-actor", &shop);
+    }
+}
