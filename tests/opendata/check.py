@@ -80,7 +80,7 @@ from frictionless import Resource, Schema  # noqa: E402
 with tempfile.TemporaryDirectory() as tmp:
     for name in ("merchants", "products"):
         data, _ = fetch(f"/open-data/{name}.csv")
-        schema_text, _ = fetch(f"/open-data/{name}.schema.json")
+        schema_text, _ = fetch(f"/open-data/{name}.tableschema.json")
         path = Path(tmp) / f"{name}.csv"
         path.write_bytes(data)
         schema = Schema.from_descriptor(json.loads(schema_text))

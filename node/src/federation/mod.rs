@@ -51,6 +51,9 @@ pub struct KeyFetch {
     at: std::time::Instant,
     /// The owner as fetched, whose key a later signature may still verify against.
     pub owner: Option<RemoteActor>,
+    /// Why the key could not be had, when the fetch itself failed: said again to requests
+    /// refused without asking its server again.
+    pub failure: Option<String>,
 }
 
 /// Key ids remembered at most (a flood of made-up key ids empties the memory rather than
@@ -122,8 +125,14 @@ impl Federation {
             .cloned()
     }
 
-    /// Records a fetch of `key_id` that did not verify (`owner`: what it returned, if any).
-    pub fn note_key_fetch(&self, key_id: &str, owner: Option<RemoteActor>) {
+    /// Records a fetch of `key_id` that did not verify (`owner`: what it returned, if any;
+    /// `failure`: why there was nothing, if the fetch failed).
+    pub fn note_key_fetch(
+        &self,
+        key_id: &str,
+        owner: Option<RemoteActor>,
+        failure: Option<String>,
+    ) {
         let mut fetches = self.key_fetches.lock().expect("key fetch lock");
         if fetches.len() >= KEY_FETCHES_KEPT {
             fetches.retain(|_, f| f.at.elapsed() < KEY_REFETCH_EVERY);
@@ -136,6 +145,7 @@ impl Federation {
             KeyFetch {
                 at: std::time::Instant::now(),
                 owner,
+                failure,
             },
         );
     }

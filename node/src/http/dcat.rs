@@ -44,14 +44,14 @@ const FILES: [File; 3] = [
         title: "Commerces (CSV)",
         media_type: "text/csv",
         format: "CSV",
-        schema: Some("merchants.schema.json"),
+        schema: Some("merchants.tableschema.json"),
     },
     File {
         name: "products.csv",
         title: "Produits (CSV)",
         media_type: "text/csv",
         format: "CSV",
-        schema: Some("products.schema.json"),
+        schema: Some("products.tableschema.json"),
     },
     File {
         name: "products.ndjson",

@@ -47,6 +47,16 @@ pub fn router() -> Router<Arc<Node>> {
             get(super::dcat::catalog_jsonld),
         )
         .route("/open-data/catalog.ttl", get(super::dcat::catalog_turtle))
+        // The Table Schemas of the CSV files, by names that say so (the first names, one
+        // letter from the JSON Schema of an ndjson line, stay).
+        .route(
+            "/open-data/merchants.tableschema.json",
+            get(|| async { schema(MERCHANTS_SCHEMA) }),
+        )
+        .route(
+            "/open-data/products.tableschema.json",
+            get(|| async { schema(PRODUCTS_SCHEMA) }),
+        )
         .route(
             "/open-data/merchants.schema.json",
             get(|| async { schema(MERCHANTS_SCHEMA) }),

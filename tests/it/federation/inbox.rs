@@ -310,6 +310,13 @@ async fn without_allow_private_networks_loopback_peers_are_never_fetched() {
         let (status, body) = fake.post("alice", &inbox, &like).await;
         assert_eq!(status, 401, "{body}");
         assert!(body.contains("address policy"), "{body}");
+        // Sent again while the key is not asked for again: the same kind of failure (it used
+        // to say the signature did not verify).
+        let mut again = like.clone();
+        again["id"] = json!(fake.new_id("likes"));
+        let (status, body) = fake.post("alice", &inbox, &again).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("address policy"), "{body}");
         // Nor does the node follow such a node, by actor URL, handle or address.
         let handle = format!("@alice@{}", fake.base.trim_start_matches("http://"));
         for target in [alice.clone(), handle, fake.base.clone()] {

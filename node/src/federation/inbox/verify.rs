@@ -385,43 +385,52 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
             "the deletion of an actor this node does not know: nothing to do".into(),
         ));
     }
-    let (actor, fresh) = match cached {
-        Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => {
-            (a, false)
-        }
-        _ => {
-            // A key fetched within the last minutes without a verified signature is not asked
-            // for again: forged signatures naming a real key must not make the node fetch it
-            // each time. What that fetch returned still serves the real sender (a first
-            // contact, or a rotated key). A real rotation with a stored key refetches once.
-            if let Some(recent) = node.fed.recent_key_fetch(&sig.key_id) {
-                match recent.owner {
-                    Some(owner)
-                        if signing::verify(
-                            &owner.public_key_pem,
-                            text.as_bytes(),
-                            &sig.signature,
-                        ) =>
-                    {
-                        return finish(node, doc, owner, true);
+    let (actor, fresh) =
+        match cached {
+            Some(a) if signing::verify(&a.public_key_pem, text.as_bytes(), &sig.signature) => {
+                (a, false)
+            }
+            _ => {
+                // A key fetched within the last minutes without a verified signature is not asked
+                // for again: forged signatures naming a real key must not make the node fetch it
+                // each time. What that fetch returned still serves the real sender (a first
+                // contact, or a rotated key). A real rotation with a stored key refetches once.
+                if let Some(recent) = node.fed.recent_key_fetch(&sig.key_id) {
+                    match recent.owner {
+                        Some(owner)
+                            if signing::verify(
+                                &owner.public_key_pem,
+                                text.as_bytes(),
+                                &sig.signature,
+                            ) =>
+                        {
+                            return finish(node, doc, owner, true);
+                        }
+                        Some(_) => return Err(SignatureError::Invalid(sig.key_id.clone()).into()),
+                        // The key could not be had: the same kind of failure as the first time.
+                        None => {
+                            return Err(InboxError::unauthorized(recent.failure.unwrap_or_else(
+                                || format!("cannot get the signing key {key_id}"),
+                            )))
+                        }
                     }
-                    _ => return Err(SignatureError::Invalid(sig.key_id.clone()).into()),
                 }
-            }
-            let fresh = match fetch_key_owner(node, &key_id).await {
-                Ok(f) => f,
-                Err(e) => {
-                    node.fed.note_key_fetch(&sig.key_id, None);
-                    return Err(e);
+                let fresh = match fetch_key_owner(node, &key_id).await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        node.fed
+                            .note_key_fetch(&sig.key_id, None, Some(e.reason.clone()));
+                        return Err(e);
+                    }
+                };
+                if !signing::verify(&fresh.public_key_pem, text.as_bytes(), &sig.signature) {
+                    node.fed
+                        .note_key_fetch(&sig.key_id, Some(fresh.clone()), None);
+                    return Err(SignatureError::Invalid(fresh.ap_id).into());
                 }
-            };
-            if !signing::verify(&fresh.public_key_pem, text.as_bytes(), &sig.signature) {
-                node.fed.note_key_fetch(&sig.key_id, Some(fresh.clone()));
-                return Err(SignatureError::Invalid(fresh.ap_id).into());
+                (fresh, true)
             }
-            (fresh, true)
-        }
-    };
+        };
     finish(node, doc, actor, fresh)
 }
 

@@ -265,18 +265,28 @@ async fn open_data_page(node: &Node, ask: &Ask) -> Result<Response> {
         ),
         file(
             "changes",
-            "ce qui a changé depuis un curseur (?since=…), pour se tenir à jour",
-            "what changed since a cursor (?since=…), to keep up to date",
+            "ce qui a changé depuis un curseur (?since=…), pour se tenir à jour : chaque fichier donne le curseur d’où repartir (en-tête Change-Feed-Cursor, et dans datapackage.json)",
+            "what changed since a cursor (?since=…), to keep up to date: each file gives the cursor to start from (the Change-Feed-Cursor header, and in datapackage.json)",
         ),
         file(
-            "merchants.schema.json",
+            "merchants.tableschema.json",
             "le schéma de merchants.csv (Table Schema)",
             "the schema of merchants.csv (Table Schema)",
         ),
         file(
-            "products.schema.json",
+            "products.tableschema.json",
             "le schéma de products.csv (Table Schema)",
             "the schema of products.csv (Table Schema)",
+        ),
+        file(
+            "product.schema.json",
+            "le schéma d’une ligne de products.ndjson (JSON Schema)",
+            "the schema of a line of products.ndjson (JSON Schema)",
+        ),
+        file(
+            "changes.schema.json",
+            "le schéma d’une page du flux des changements (JSON Schema)",
+            "the schema of a page of the change feed (JSON Schema)",
         ),
     ];
     let licence_text = if fr {
