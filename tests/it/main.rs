@@ -19,3 +19,4 @@ mod pages;
 mod procs;
 mod schemas;
 mod search_window;
+mod spec_examples;

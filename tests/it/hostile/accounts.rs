@@ -155,10 +155,6 @@ async fn the_mailbox_holder_chooses_the_password() {
     let mut victim = Browser::new(&t).from("203.0.113.5");
     let page = victim.get(&path).await;
     assert_eq!(page.status, 200);
-    assert!(
-        page.html.contains("Boutique piégée"),
-        "the victim sees what is asked"
-    );
     let token = page.csrf();
     let confirmed = victim
         .post(
@@ -194,6 +190,11 @@ async fn the_mailbox_holder_chooses_the_password() {
         )
         .await,
         303
+    );
+    // The victim saw what was asked, and corrected it.
+    assert!(
+        page.html.contains("Boutique piégée"),
+        "the victim sees what is asked"
     );
     let pending = etal_node::db::signups::pending(t.node.db.pool())
         .await
