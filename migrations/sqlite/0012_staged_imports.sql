@@ -16,7 +16,7 @@ create table import_rows (
     import_id   text not null references imports (id),
     line        integer not null,                -- of the file, for the report
     product_id  text not null,                   -- the product it adds (a new id) or changes
-    creates     integer not null,                -- 1: adds; 0: changes
+    creates     integer not null,                -- 1: adds; 0: changes; 2: equal to its product (nothing to write)
     sku         text,
     cells       text not null,                   -- the row's cells by column name (JSON)
     primary key (import_id, line)

@@ -1,8 +1,9 @@
 //! Spreadsheet import at national scale: one CSV of 273,560 products (the number
 //! fairemescourses.fr lists), imported into one shop through `spreadsheet::import`, the code
-//! behind the dashboard's import and `etal import products`: read, check every row, then write
-//! the products, their search index entries and one outbox event each in one transaction.
-//! Then the same file again (every row matched by its sku, nothing to write).
+//! behind the dashboard's import and `etal import products`: read and check every row, staging
+//! them a thousand at a time, then write the products, their search index entries and one
+//! outbox event each, a thousand per transaction. Then the same file again (every row matched
+//! by its sku, nothing to write).
 //!
 //! ```sh
 //! cargo run --release --example bench_import                     # SQLite in a temporary folder

@@ -535,6 +535,13 @@ async fn files_are_made_once_per_change_and_served_by_ranges() {
     );
     assert!(a.text().await.unwrap().contains("Poire") && b.text().await.unwrap().contains("Poire"));
     assert_eq!(t.node.dumps.made() - made, 2);
+    // The earlier version is gone from the disk.
+    let kept: Vec<String> = std::fs::read_dir(t.settings.data_dir.join("open-data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("products.csv."))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
 }
 
 /// The files carry the change feed's cursor they are consistent with: a harvester loads a

@@ -17,6 +17,9 @@ pub struct Staged {
     pub product_id: Uuid,
     /// Whether it adds a product.
     pub creates: bool,
+    /// Whether it is equal to its product (staged only so that a later row naming the same
+    /// product or SKU is found out): nothing to write.
+    pub unchanged: bool,
     /// Its SKU.
     pub sku: Option<String>,
     /// Its cells by column name, as JSON.
@@ -47,7 +50,7 @@ pub async fn stage(tx: &mut Tx, import: Uuid, rows: &[Staged]) -> sqlx::Result<(
             serde_json::json!([
                 r.line,
                 r.product_id.to_string(),
-                r.creates as i64,
+                if r.unchanged { 2 } else { r.creates as i64 },
                 r.sku,
                 r.cells
             ])
@@ -74,40 +77,39 @@ pub async fn stage(tx: &mut Tx, import: Uuid, rows: &[Staged]) -> sqlx::Result<(
     Ok(())
 }
 
-/// The lines of rows already staged with one of these SKUs or for one of these products.
-pub async fn staged_lines<'e>(
-    ex: impl Executor<'e, Database = Any>,
+/// The lines of rows already staged with one of these SKUs or for one of these products (two
+/// lookups, each through its index: the rows of a large import are many).
+pub async fn staged_lines(
+    pool: &sqlx::AnyPool,
     import: Uuid,
     skus: &[String],
     products: &[Uuid],
 ) -> sqlx::Result<(HashMap<String, i64>, HashMap<Uuid, i64>)> {
-    if skus.is_empty() && products.is_empty() {
-        return Ok((HashMap::new(), HashMap::new()));
-    }
-    let mut sql = Sql::new("SELECT line, sku, product_id FROM import_rows WHERE import_id=");
-    sql.bind(import.to_string());
-    sql.push(" AND (sku IN (");
-    if skus.is_empty() {
-        sql.push("NULL");
-    } else {
-        sql.bind_list(skus.iter().cloned());
-    }
-    sql.push(") OR product_id IN (");
-    if products.is_empty() {
-        sql.push("NULL");
-    } else {
-        sql.bind_list(products.iter().map(|p| p.to_string()));
-    }
-    sql.push("))");
-    let (text, args) = sql.build();
-    let rows = sqlx::query_with(&text, args).fetch_all(ex).await?;
     let (mut by_sku, mut by_product) = (HashMap::new(), HashMap::new());
-    for r in &rows {
-        let line: i64 = r.try_get("line")?;
-        if let Some(s) = r.try_get::<Option<String>, _>("sku")? {
-            by_sku.insert(s, line);
+    if !skus.is_empty() {
+        let mut sql = Sql::new("SELECT line, sku FROM import_rows WHERE import_id=");
+        sql.bind(import.to_string());
+        sql.push(" AND sku IS NOT NULL AND sku IN (");
+        sql.bind_list(skus.iter().cloned());
+        sql.push(")");
+        let (text, args) = sql.build();
+        for r in sqlx::query_with(&text, args).fetch_all(pool).await? {
+            by_sku.insert(r.try_get::<String, _>("sku")?, r.try_get::<i64, _>("line")?);
         }
-        by_product.insert(uuid(&r.try_get::<String, _>("product_id")?)?, line);
+    }
+    if !products.is_empty() {
+        let mut sql = Sql::new("SELECT line, product_id FROM import_rows WHERE import_id=");
+        sql.bind(import.to_string());
+        sql.push(" AND product_id IN (");
+        sql.bind_list(products.iter().map(|p| p.to_string()));
+        sql.push(")");
+        let (text, args) = sql.build();
+        for r in sqlx::query_with(&text, args).fetch_all(pool).await? {
+            by_product.insert(
+                uuid(&r.try_get::<String, _>("product_id")?)?,
+                r.try_get::<i64, _>("line")?,
+            );
+        }
     }
     Ok((by_sku, by_product))
 }
@@ -136,18 +138,22 @@ pub async fn renew(tx: &mut Tx, id: Uuid, now: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// The next `limit` staged rows, by line.
+/// The next `limit` staged rows after the line `after` that write something (not those equal
+/// to their product), by line. (Starting after the rows already applied, rather than reading
+/// past what they left: on PostgreSQL, deleted rows stay in the index until a vacuum.)
 pub async fn next_rows<'e>(
     ex: impl Executor<'e, Database = Any>,
     import: Uuid,
+    after: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Staged>> {
     let rows = sqlx::query(
         "SELECT line, product_id, creates, sku, cells FROM import_rows WHERE import_id=$1 \
-         ORDER BY line LIMIT $2",
+         AND line > $3 AND creates < 2 ORDER BY line LIMIT $2",
     )
     .bind(import.to_string())
     .bind(limit)
+    .bind(after)
     .fetch_all(ex)
     .await?;
     rows.iter()
@@ -155,7 +161,8 @@ pub async fn next_rows<'e>(
             Ok(Staged {
                 line: r.try_get("line")?,
                 product_id: uuid(&r.try_get::<String, _>("product_id")?)?,
-                creates: r.try_get::<i64, _>("creates")? != 0,
+                creates: r.try_get::<i64, _>("creates")? == 1,
+                unchanged: false,
                 sku: r.try_get("sku")?,
                 cells: r.try_get("cells")?,
             })
@@ -163,11 +170,12 @@ pub async fn next_rows<'e>(
         .collect()
 }
 
-/// Forgets applied rows (up to and including `line`).
-pub async fn applied(tx: &mut Tx, import: Uuid, line: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM import_rows WHERE import_id=$1 AND line <= $2")
+/// Forgets applied rows (the lines `first` to `last`).
+pub async fn applied(tx: &mut Tx, import: Uuid, first: i64, last: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM import_rows WHERE import_id=$1 AND line >= $2 AND line <= $3")
         .bind(import.to_string())
-        .bind(line)
+        .bind(first)
+        .bind(last)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -220,4 +228,16 @@ pub async fn abandoned<'e>(
             ))
         })
         .collect()
+}
+
+/// PostgreSQL: refreshes the planner's statistics of the staged rows and of the products
+/// (during a large import they grow from nothing, and a plan made for an empty table reads
+/// every row of it at each lookup). Nothing to do on SQLite.
+pub async fn analyze(db: &super::Db) -> sqlx::Result<()> {
+    if db.backend() == Backend::Postgres {
+        sqlx::raw_sql("ANALYZE import_rows, products")
+            .execute(db.writer())
+            .await?;
+    }
+    Ok(())
 }

@@ -113,9 +113,16 @@ pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
     node.dumps
         .count
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if let Some(old) = slot.replace(made.clone()) {
-        if old.path != made.path {
-            let _ = std::fs::remove_file(&old.path);
+    slot.replace(made.clone());
+    // Earlier versions of the file go (those of an earlier run too); a download under way
+    // keeps reading the one it opened.
+    if let Ok(entries) = std::fs::read_dir(made.path.parent().unwrap_or(&made.path)) {
+        let prefix = format!("{}.", kind.name());
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with(&prefix) && name.ends_with(".gz") && entry.path() != made.path {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
     Ok(made)

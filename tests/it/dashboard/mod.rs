@@ -84,6 +84,11 @@ impl Browser {
         self.cookies = other.cookies.clone();
     }
 
+    /// The node's address.
+    pub fn base(&self) -> String {
+        self.base.clone()
+    }
+
     /// Changes the address the proxy forwards for.
     pub fn set_from(&mut self, ip: &str) {
         self.forwarded = Some(ip.to_string());

@@ -365,17 +365,32 @@ async fn shop_and_owner(node: &Node, port: u16) -> (String, crate::dashboard::Br
     (token, b)
 }
 
-/// Posts a spreadsheet to the shop's import page: the status.
+/// Posts a spreadsheet to the shop's import page: the status, or 0 when the node closed the
+/// connection before the whole file was sent (it may refuse as soon as it has read enough).
 async fn import_file(b: &mut crate::dashboard::Browser, csv: Vec<u8>) -> u16 {
     let csrf = b.token("/dashboard/shops/epicerie/import").await;
     let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
         "file",
         reqwest::multipart::Part::bytes(csv).file_name("produits.csv"),
     );
-    b.post_multipart("/dashboard/shops/epicerie/import", form)
-        .await
-        .status
-        .as_u16()
+    let mut req = b
+        .client
+        .post(format!("{}/dashboard/shops/epicerie/import", b.base()))
+        .header("origin", b.base())
+        .multipart(form);
+    if let Some(cookies) = b.cookie_header() {
+        req = req.header("cookie", cookies);
+    }
+    match req.send().await {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => {
+            assert!(
+                e.is_request() || e.is_body(),
+                "the upload failed otherwise: {e:?}"
+            );
+            0
+        }
+    }
 }
 
 /// A row of millions of columns cost 1 GB (the 64-column limit was checked on the header
@@ -409,9 +424,9 @@ async fn six_imports_of_wide_rows_at_once_stay_within_512_mib() {
         started.elapsed()
     );
     // Each is refused for its bad row (422), or told to come back when the node holds as
-    // many uploads as it takes (503).
+    // many uploads as it takes (503, or the connection closed as soon as it said so).
     assert!(
-        statuses.iter().all(|s| *s == 422 || *s == 503),
+        statuses.iter().all(|s| [0, 422, 503].contains(s)),
         "{statuses:?}"
     );
     assert!(statuses.contains(&422));

@@ -64,7 +64,8 @@ const IGNORED: [&str; 7] = [
 pub const MAX_ROWS: usize = 500_000;
 /// Most bad rows listed in a report (all are counted).
 pub const MAX_REPORTED: usize = 1000;
-/// Rows staged, then applied, per transaction.
+/// Rows staged, then applied, per transaction (SQLite binds the lists of larger batches more
+/// slowly).
 const BATCH: usize = 1000;
 /// An import nobody renewed for this long was abandoned by its process.
 const ABANDONED_MS: i64 = 5 * 60 * 1000;
@@ -234,7 +235,7 @@ async fn stage(
 ) -> Result<usize> {
     let mut cells = Vec::new();
     let mut batch: Vec<(usize, Checked)> = Vec::with_capacity(BATCH);
-    let (mut read, mut staged) = (0usize, 0usize);
+    let (mut read, mut staged, mut batches) = (0usize, 0usize, 0u32);
     loop {
         let record = sheet.next(&mut cells);
         if let Some(record) = &record {
@@ -274,6 +275,11 @@ async fn stage(
         if batch.len() >= BATCH || (record.is_none() && !batch.is_empty()) {
             staged +=
                 stage_batch(node, merchant, import, std::mem::take(&mut batch), report).await?;
+            batches += 1;
+            // The staged rows grow from nothing: PostgreSQL plans their lookups again.
+            if batches.is_power_of_two() {
+                db::imports::analyze(&node.db).await?;
+            }
             progress(Progress::Checked(
                 (record.as_ref().map_or(sheet.lines, |r| r.line)).min(sheet.lines),
                 sheet.lines,
@@ -350,8 +356,12 @@ async fn stage_batch(
             sku_lines.insert(s.clone(), line as i64);
         }
         product_lines.insert(product_id, line as i64);
+        let mut unchanged = false;
         match target.and_then(|t| current.get(&t)) {
-            Some(p) if p.fields == c.fields => report.unchanged += 1,
+            Some(p) if p.fields == c.fields => {
+                report.unchanged += 1;
+                unchanged = true;
+            }
             Some(_) => {
                 report.updated += 1;
                 writes += 1;
@@ -370,6 +380,7 @@ async fn stage_batch(
             line: line as i64,
             product_id,
             creates: target.is_none(),
+            unchanged,
             sku: c.sku,
             cells: serde_json::to_string(&c.cells).map_err(|e| Error::Internal(e.into()))?,
         });
@@ -393,11 +404,13 @@ async fn apply(
 ) -> Result<Vec<(i64, String)>> {
     let mut written = 0;
     let mut conflicts = vec![];
+    let mut after = 0;
     loop {
-        let rows = db::imports::next_rows(node.db.pool(), import, BATCH as i64).await?;
+        let rows = db::imports::next_rows(node.db.pool(), import, after, BATCH as i64).await?;
         let Some(last) = rows.last().map(|r| r.line) else {
             break;
         };
+        after = last;
         match apply_batch(node, merchant, import, &rows, last).await {
             Ok(n) => written += n,
             Err(Error::Conflict { .. }) => {
@@ -410,7 +423,7 @@ async fn apply(
                         Err(Error::Conflict { .. }) => {
                             conflicts.push((row.line, row.sku.clone().unwrap_or_default()));
                             let mut tx = node.db.begin().await?;
-                            db::imports::applied(&mut tx, import, row.line).await?;
+                            db::imports::applied(&mut tx, import, row.line, row.line).await?;
                             tx.commit().await?;
                         }
                         Err(e) => return Err(e),
@@ -422,7 +435,9 @@ async fn apply(
         progress(Progress::Written(written.min(total), total));
         node.committed().await;
     }
-    db::imports::finish(node.db.writer(), import).await?;
+    // The rows equal to their product, staged to find repeats, go.
+    discard(node, import).await?;
+    db::imports::analyze(&node.db).await?;
     progress(Progress::Written(total, total));
     Ok(conflicts)
 }
@@ -486,10 +501,14 @@ async fn apply_batch(
             }
         }
     }
-    let entries: Vec<db::search_index::Entry> = created
-        .iter()
-        .map(|p| db::search_index::entry(p, &merchant.fields.name, merchant.fields.geo))
-        .collect();
+    // SQLite's index is written from entries computed here; PostgreSQL computes its own.
+    let entries: Vec<db::search_index::Entry> = match node.db.backend() {
+        db::Backend::Sqlite => created
+            .iter()
+            .map(|p| db::search_index::entry(p, &merchant.fields.name, merchant.fields.geo))
+            .collect(),
+        db::Backend::Postgres => vec![],
+    };
     let mut tx = node.db.begin().await?;
     // The shop may have been deleted since it was read.
     merchants::live(
@@ -524,7 +543,8 @@ async fn apply_batch(
             .await?;
         }
     }
-    db::imports::applied(&mut tx, import, last).await?;
+    let first = rows.first().map_or(last, |r| r.line);
+    db::imports::applied(&mut tx, import, first, last).await?;
     db::imports::renew(&mut tx, import, now).await?;
     tx.commit().await?;
     Ok(created.len() + changed.len())
