@@ -18,8 +18,8 @@ use std::time::Instant;
 use etal_node::config::Settings;
 use etal_node::domain::authz::Caller;
 use etal_node::domain::{merchants, spreadsheet};
+use etal_node::http::Node;
 use etal_node::model::input::{AddressInput, MerchantCreate};
-use etal_node::Node;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -85,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
     let engine = if db.is_some() { "PostgreSQL" } else { "SQLite" };
     let node = Node::open(Settings::for_dir(dir.path(), "http://localhost:8080", db)).await?;
     let shop = merchants::create(
-        &node,
+        &node.cx,
         &Caller::Operator,
         MerchantCreate {
             slug: Some("grossiste".into()),
@@ -110,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
         let start = Instant::now();
         let mut checked_at = None;
         let report = spreadsheet::import(
-            &node,
+            &node.cx,
             &Caller::Operator,
             "grossiste",
             bytes::Bytes::from(bytes.clone()),
@@ -137,6 +137,6 @@ async fn main() -> anyhow::Result<()> {
             report.unchanged
         );
     }
-    node.db.close().await;
+    node.cx.db.close().await;
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::Node;
+use crate::http::Node;
 
 /// A node ready to serve.
 pub struct App {
@@ -46,11 +46,11 @@ impl App {
         let demo = settings.demo;
         let node = Arc::new(Node::open_with_clock(settings, clock).await?);
         // A spreadsheet import a stopped process left half applied is finished now.
-        crate::domain::spreadsheet::recover(&node)
+        crate::domain::spreadsheet::recover(&node.cx)
             .await
             .map_err(|e| anyhow::anyhow!("cannot finish an interrupted import: {e}"))?;
         if demo {
-            crate::demo::seed(&node)
+            crate::demo::seed(&node.cx)
                 .await
                 .context("cannot seed the demo town")?;
         }
@@ -80,19 +80,20 @@ impl App {
         let router = crate::http::router(self.node.clone());
         tracing::info!(
             address = %self.local_addr(),
-            public_url = %self.node.urls.base(),
+            public_url = %self.node.cx.urls.base(),
             "Étal node listening"
         );
-        let worker = crate::delivery::spawn(self.node.clone());
+        let worker = crate::delivery::spawn(self.node.fed.clone());
         let harvester = self
             .node
+            .cx
             .settings
             .aggregator
-            .then(|| crate::federation::harvest::spawn(self.node.clone()));
+            .then(|| crate::open_data::harvest::spawn(self.node.fed.clone()));
         // Other node processes on the same PostgreSQL: notice their writes.
-        let changes = (self.node.db.backend() == crate::db::Backend::Postgres)
+        let changes = (self.node.cx.db.backend() == crate::db::Backend::Postgres)
             .then(|| tokio::spawn(crate::http::freshness::watch_changes(self.node.clone())));
-        let limits = self.node.settings.limits.clone();
+        let limits = self.node.cx.settings.limits.clone();
         let served = serve(self.listener, router, &limits, stop)
             .await
             .context("server error");
@@ -104,7 +105,7 @@ impl App {
             c.abort();
         }
         served?;
-        self.node.db.close().await;
+        self.node.cx.db.close().await;
         Ok(())
     }
 }
@@ -263,16 +264,16 @@ pub async fn generate_dataset(
         let dir = out.join(format!("node-{:02}", i + 1));
         let url = format!("http://{host}:{}", usize::from(first_port) + i);
         let settings = crate::config::Settings::for_dir(&dir, &url, None);
-        let node = crate::Node::open(settings).await?;
+        let cx = crate::domain::Context::open(settings).await?;
         let shops = crate::dev::dataset::shops_of_node(&plan, i);
-        let (s, p) = crate::domain::dataset::write(&node, shops, &keys, &mut |done, total| {
+        let (s, p) = crate::domain::dataset::write(&cx, shops, &keys, &mut |done, total| {
             if done == total {
                 eprintln!("node {:>2}: {done} shops", i + 1);
             }
         })
         .await
         .map_err(|e| anyhow::anyhow!("{}: {}", dir.display(), e))?;
-        node.db.close().await;
+        cx.db.close().await;
         list.push_str(&format!("{}\t{url}\t{}\t{s}\t{p}\n", i + 1, dir.display()));
         all_shops += s;
         all_products += p;

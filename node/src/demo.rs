@@ -11,9 +11,9 @@ use crate::db;
 use crate::domain::images::Image;
 use crate::domain::merchants::{self, Address, Geo, MerchantFields};
 use crate::domain::products::{self, ProductFields};
+use crate::domain::Context;
 use crate::keys::PemKeyPair;
 use crate::media::{self, Processed};
-use crate::Node;
 use etal_protocol::{Availability, Currency, Money, Unit};
 
 const MARKER: &str = "demo_seeded";
@@ -387,18 +387,18 @@ const SHOPS: &[Shop] = &[
 ];
 
 /// Seeds the demo town unless it already was.
-pub async fn seed(node: &Node) -> anyhow::Result<()> {
-    if db::settings::get(node.db.pool(), MARKER).await?.is_some() {
+pub async fn seed(cx: &Context) -> anyhow::Result<()> {
+    if db::settings::get(cx.db.pool(), MARKER).await?.is_some() {
         tracing::info!("demo town already seeded");
         return Ok(());
     }
     // The slow parts (keys, photos) happen before the transaction, which stays short.
-    let dir = node.media_dir();
+    let dir = cx.media_dir();
     let prepared = tokio::task::spawn_blocking(move || prepare(&dir)).await??;
-    let mut tx = node.db.begin().await?;
-    if !db::settings::insert_if_absent(&mut tx, MARKER, &node.clock.now_ms().to_string()).await? {
+    let mut tx = cx.db.begin().await?;
+    if !db::settings::insert_if_absent(&mut tx, MARKER, &cx.clock.now_ms().to_string()).await? {
         drop(tx);
-        discard(node, &prepared);
+        discard(cx, &prepared);
         return Ok(());
     }
     let mut count = 0;
@@ -407,11 +407,11 @@ pub async fn seed(node: &Node) -> anyhow::Result<()> {
             tracing::warn!(slug = shop.slug, "demo shop skipped: its slug is taken");
             continue;
         }
-        let merchant = merchants::insert(node, &mut tx, shop.slug.to_string(), fields(shop), keys)
+        let merchant = merchants::insert(cx, &mut tx, shop.slug.to_string(), fields(shop), keys)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (item, (image_id, photo)) in shop.products.iter().zip(photos) {
-            let product = products::insert(node, &mut tx, &merchant, product_fields(item)?)
+            let product = products::insert(cx, &mut tx, &merchant, product_fields(item)?)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let image = Image {
@@ -431,7 +431,7 @@ pub async fn seed(node: &Node) -> anyhow::Result<()> {
         }
     }
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     tracing::info!(shops = prepared.len(), products = count, "demo town seeded");
     Ok(())
 }
@@ -453,10 +453,10 @@ fn prepare(dir: &std::path::Path) -> anyhow::Result<Prepared> {
     Ok(out)
 }
 
-fn discard(node: &Node, prepared: &Prepared) {
+fn discard(cx: &Context, prepared: &Prepared) {
     for (_, _, photos) in prepared {
         for (_, p) in photos {
-            media::remove(&node.media_dir(), &p.variants);
+            media::remove(&cx.media_dir(), &p.variants);
         }
     }
 }

@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 use etal_node::app::App;
 use etal_node::config::{Options, Settings};
+use etal_node::domain::Context;
 use etal_node::domain::{auth, follows};
-use etal_node::Node;
+use etal_node::http::Node;
 use tracing_subscriber::EnvFilter;
 
 /// Étal: a federated open-data marketplace for local shops.
@@ -221,12 +222,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     command: TokenCommand::Create { name, merchant },
                 },
         } => {
-            let node = Node::open(settings).await?;
-            let token = auth::create_token(&node, &name, merchant.as_deref())
+            let cx = Context::open(settings).await?;
+            let token = auth::create_token(&cx, &name, merchant.as_deref())
                 .await
                 .map_err(shown)?;
             println!("{token}");
-            node.db.close().await;
+            cx.db.close().await;
             Ok(())
         }
         Command::Admin {
@@ -243,7 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let node = Node::open(settings).await?;
             let shop = match &merchant {
                 Some(slug) => {
-                    let m = etal_node::domain::merchants::get(&node, slug)
+                    let m = etal_node::domain::merchants::get(&node.cx, slug)
                         .await
                         .map_err(shown)?;
                     let role = etal_node::model::account::Role::parse(&role)
@@ -252,23 +253,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let link =
-                etal_node::domain::accounts::create_or_invite(&node, &email, shop, shop.is_none())
-                    .await
-                    .map_err(shown)?;
+            let link = etal_node::domain::accounts::create_or_invite(
+                &node.cx,
+                &email,
+                shop,
+                shop.is_none(),
+            )
+            .await
+            .map_err(shown)?;
             match link {
                 Some(link) => {
                     if node.mail.can_mail() {
                         let body = format!(
                             "Bonjour,\n\nChoisissez votre mot de passe pour {} ici :\n\n{}\n",
-                            node.site().name,
+                            node.cx.site().name,
                             link.url
                         );
                         if let Err(e) = node
                             .mail
                             .send(
                                 &link.email,
-                                &format!("Invitation : {}", node.site().name),
+                                &format!("Invitation : {}", node.cx.site().name),
                                 &body,
                             )
                             .await
@@ -285,21 +290,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => eprintln!("{email} already has a password; the role was given."),
             }
-            node.db.close().await;
+            node.cx.db.close().await;
             Ok(())
         }
         Command::Export {
             command: ExportCommand::Products { merchant, output },
         } => {
-            let node = Node::open(settings).await?;
+            let cx = Context::open(settings).await?;
             let csv = etal_node::domain::spreadsheet::export(
-                &node,
+                &cx,
                 &etal_node::domain::authz::Caller::Operator,
                 &merchant,
             )
             .await
             .map_err(shown)?;
-            node.db.close().await;
+            cx.db.close().await;
             match output {
                 Some(path) => std::fs::write(&path, csv)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
@@ -320,10 +325,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let node = Node::open(settings).await?;
+            let cx = Context::open(settings).await?;
             let mut bar = ProgressBar::default();
             let report = etal_node::domain::spreadsheet::import(
-                &node,
+                &cx,
                 &etal_node::domain::authz::Caller::Operator,
                 &merchant,
                 bytes::Bytes::from(bytes),
@@ -352,7 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     " — nothing imported (fix the rows, or use --valid-only)"
                 }
             );
-            node.db.close().await;
+            cx.db.close().await;
             if report.bad_rows > 0 && !report.written {
                 anyhow::bail!("{} bad rows", report.bad_rows);
             }
@@ -384,36 +389,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 AggregatorCommand::Follow { url } => {
                     // The source is recorded before the Follow leaves, so that its Accept
                     // finds it (and starts no outbox walk beside the feed).
-                    let actor = etal_node::federation::follows::resolve(&node, &url)
+                    let actor = etal_node::federation::follows::resolve(&node.fed, &url)
                         .await
                         .map_err(shown)?;
-                    etal_node::domain::sources::add(&node, &url, Some(actor.as_str()))
+                    etal_node::domain::sources::add(&node.cx, &url, Some(actor.as_str()))
                         .await
                         .map_err(shown)?;
-                    etal_node::federation::follows::follow(&node, actor.as_str())
+                    etal_node::federation::follows::follow(&node.fed, actor.as_str())
                         .await
                         .map_err(shown)?;
                     println!("harvesting {url} (its actor {actor} is followed for live changes)");
-                    if !node.settings.aggregator {
+                    if !node.cx.settings.aggregator {
                         eprintln!("note: the server harvests when it runs with --aggregator");
                     }
                 }
                 AggregatorCommand::Unfollow { url } => {
-                    let source = etal_node::domain::sources::get(&node, &url)
+                    let source = etal_node::domain::sources::get(&node.cx, &url)
                         .await
                         .map_err(shown)?;
                     if let Some(actor) = &source.actor {
-                        let _ = etal_node::federation::follows::unfollow(&node, actor).await;
+                        let _ = etal_node::federation::follows::unfollow(&node.fed, actor).await;
                     }
-                    etal_node::domain::sources::remove(&node, &source.url)
+                    etal_node::domain::sources::remove(&node.cx, &source.url)
                         .await
                         .map_err(shown)?;
                     println!("no longer harvesting {}", source.url);
                 }
                 AggregatorCommand::Sources => {
-                    let now = node.clock.now_ms();
+                    let now = node.cx.clock.now_ms();
                     println!("state\tfollow\tshops\tproducts\tsynced\tfailures\turl\terror");
-                    for v in etal_node::domain::sources::list(&node)
+                    for v in etal_node::domain::sources::list(&node.cx)
                         .await
                         .map_err(shown)?
                     {
@@ -436,31 +441,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
-            node.db.close().await;
+            node.cx.db.close().await;
             Ok(())
         }
         Command::Node { command } => {
             let node = Node::open(settings).await?;
             match command {
                 NodeCommand::Follow { target } => {
-                    let actor = etal_node::federation::follows::follow(&node, &target)
+                    let actor = etal_node::federation::follows::follow(&node.fed, &target)
                         .await
                         .map_err(shown)?;
                     println!("following {actor} (pending until it accepts)");
                 }
                 NodeCommand::Unfollow { target } => {
-                    etal_node::federation::follows::unfollow(&node, &target)
+                    etal_node::federation::follows::unfollow(&node.fed, &target)
                         .await
                         .map_err(shown)?;
                     println!("unfollowed {target}");
                 }
                 NodeCommand::Following => {
-                    for f in follows::list(&node).await.map_err(shown)? {
-                        println!("{}\t{}", f.state, f.target);
+                    for f in follows::list(&node.cx).await.map_err(shown)? {
+                        println!("{}\t{}", f.state.as_str(), f.target);
                     }
                 }
             }
-            node.db.close().await;
+            node.cx.db.close().await;
             Ok(())
         }
     }

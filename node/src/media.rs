@@ -158,13 +158,7 @@ pub fn media_dir(data_dir: &Path) -> PathBuf {
 
 /// Decodes, orients, resizes and stores a photo as `id`'s copies under `media_dir`.
 pub fn process(data: &[u8], media_dir: &Path, id: Uuid) -> Result<Processed, MediaError> {
-    let format = image::guess_format(data).map_err(|_| MediaError::Unsupported)?;
-    if !matches!(
-        format,
-        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
-    ) {
-        return Err(MediaError::Unsupported);
-    }
+    let (format, w, h) = probe(data)?;
     let mut reader = ImageReader::with_format(Cursor::new(data), format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(16_384);
@@ -174,11 +168,6 @@ pub fn process(data: &[u8], media_dir: &Path, id: Uuid) -> Result<Processed, Med
     reader.limits(limits);
     let corrupt = |e: image::ImageError| MediaError::Corrupt(e.to_string());
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
-    let (w, h) = decoder.dimensions();
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > MAX_PIXELS {
-        return Err(MediaError::TooLarge(pixels.div_ceil(1_000_000)));
-    }
     let orientation = decoder.orientation().map_err(corrupt)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     // Made small before it is turned upright: turning copies the whole image.

@@ -2,6 +2,7 @@
 //! through the followed actor, deletions and withdrawn consent, restart without harvesting
 //! everything again, a source that is down and comes back.
 
+use etal_node::db::sources::SourceState;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,17 +43,17 @@ async fn wait_for(agg: &TestNode, what: &str, pred: impl Fn(&[String]) -> bool) 
 }
 
 async fn source(agg: &TestNode, url: &str) -> etal_node::db::sources::Source {
-    etal_node::domain::sources::get(&agg.node, url)
+    etal_node::domain::sources::get(&agg.node.cx, url)
         .await
         .expect("a source")
 }
 
 /// What `etal aggregator follow URL` does.
 async fn follow(agg: &TestNode, url: &str) {
-    let actor = etal_node::federation::follows::follow(&agg.node, url)
+    let actor = etal_node::federation::follows::follow(&agg.node.fed, url)
         .await
         .expect("follow");
-    etal_node::domain::sources::add(&agg.node, url, Some(actor.as_str()))
+    etal_node::domain::sources::add(&agg.node.cx, url, Some(actor.as_str()))
         .await
         .expect("add source");
 }
@@ -129,18 +130,22 @@ async fn an_aggregator_harvests_three_nodes_live_and_resumes_after_a_restart() {
         loop {
             let s = source(&agg, &b.url).await;
             let follow =
-                etal_node::db::remote::follow(agg.node.db.pool(), s.actor.as_deref().unwrap())
+                etal_node::db::remote::follow(agg.node.cx.db.pool(), s.actor.as_deref().unwrap())
                     .await
                     .unwrap()
                     .map(|f| f.state);
-            if s.state == "live" && follow.as_deref() == Some("accepted") {
+            if s.state == SourceState::Live
+                && follow == Some(etal_node::db::remote::FollowState::Accepted)
+            {
                 break;
             }
             assert!(Instant::now() < deadline, "{s:?} {follow:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let view = etal_node::domain::sources::list(&agg.node).await.unwrap();
+    let view = etal_node::domain::sources::list(&agg.node.cx)
+        .await
+        .unwrap();
     let v1 = view.iter().find(|v| v.source.url == b1.url).unwrap();
     assert_eq!((v1.shops, v1.products), (1, 2), "{v1:?}");
 
@@ -209,7 +214,7 @@ async fn a_source_that_is_down_is_retried_and_recovers_without_stalling_the_othe
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let down_url = format!("http://localhost:{port}");
-    etal_node::domain::sources::add(&agg.node, &down_url, None)
+    etal_node::domain::sources::add(&agg.node.cx, &down_url, None)
         .await
         .unwrap();
     follow(&agg, &up.url).await;
@@ -217,7 +222,7 @@ async fn a_source_that_is_down_is_retried_and_recovers_without_stalling_the_othe
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let s = source(&agg, &down_url).await;
-        if s.state == "down" && s.failures >= 2 {
+        if s.state == SourceState::Down && s.failures >= 2 {
             assert!(s.last_error.is_some(), "{s:?}");
             break;
         }
@@ -236,12 +241,12 @@ async fn a_source_that_is_down_is_retried_and_recovers_without_stalling_the_othe
     shop(&back, "ferme", "Gazeran", true).await;
     product(&back, "ferme", "Oeufs frais", "3.00").await;
     // Its wait grew with the failures: following it again asks for a look at once.
-    etal_node::domain::sources::add(&agg.node, &down_url, None)
+    etal_node::domain::sources::add(&agg.node.cx, &down_url, None)
         .await
         .unwrap();
     wait_for(&agg, "the source back", |n| n.len() == 3).await;
     let s = source(&agg, &down_url).await;
-    assert_eq!((s.state.as_str(), s.failures), ("live", 0), "{s:?}");
+    assert_eq!((s.state, s.failures), (SourceState::Live, 0), "{s:?}");
     drop(back);
     drop(dir);
 }
@@ -371,30 +376,36 @@ async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_th
     let agg = harness::spawn_clocked(clock.clone()).await;
     let node = &agg.node;
     let url = "http://127.0.0.1:9";
-    sources::add(node, url, None).await.unwrap();
+    sources::add(&node.cx, url, None).await.unwrap();
     let listed = source(&agg, url).await;
-    let a = sources::claim(node, &listed, "A")
+    let a = sources::claim(&node.cx, &listed, "A")
         .await
         .unwrap()
         .expect("A takes it");
-    assert!(sources::claim(node, &listed, "B").await.unwrap().is_none());
+    assert!(sources::claim(&node.cx, &listed, "B")
+        .await
+        .unwrap()
+        .is_none());
     assert!(
-        sources::due(node).await.unwrap().is_empty(),
+        sources::due(&node.cx).await.unwrap().is_empty(),
         "a held source is not due"
     );
     // A renews before each page; B still cannot take it after the first lease's length.
     clock.advance(LEASE_MS - 1);
-    assert!(sources::renew(node, &a, "A").await.unwrap());
+    assert!(sources::renew(&node.cx, &a, "A").await.unwrap());
     clock.advance(2);
-    assert!(sources::claim(node, &listed, "B").await.unwrap().is_none());
+    assert!(sources::claim(&node.cx, &listed, "B")
+        .await
+        .unwrap()
+        .is_none());
 
     // A stalls past its lease: B takes the source, reads a page and records it.
     clock.advance(LEASE_MS + 1);
-    let b = sources::claim(node, &listed, "B")
+    let b = sources::claim(&node.cx, &listed, "B")
         .await
         .unwrap()
         .expect("B takes it");
-    let mut tx = node.db.begin().await.unwrap();
+    let mut tx = node.cx.db.begin().await.unwrap();
     assert!(
         etal_node::db::sources::advance(&mut tx, url, "0", "5", 5, 0)
             .await
@@ -408,23 +419,26 @@ async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_th
         ..Default::default()
     };
     assert_eq!(
-        sources::apply_page(node, &a, "0", "3", stale)
+        sources::apply_page(&node.cx, &a, "0", "3", stale)
             .await
             .unwrap(),
         None
     );
     let after = source(&agg, url).await;
     assert_eq!((after.cursor.as_str(), after.changes), ("5", 5));
-    assert!(!sources::renew(node, &a, "A").await.unwrap());
-    sources::yield_turn(node, &a, "A").await.unwrap();
-    sources::failed(node, &a, "A", "timed out", 1000)
+    assert!(!sources::renew(&node.cx, &a, "A").await.unwrap());
+    sources::yield_turn(&node.cx, &a, "A").await.unwrap();
+    sources::failed(&node.cx, &a, "A", "timed out", 1000)
         .await
         .unwrap();
-    assert!(sources::claim(node, &listed, "C").await.unwrap().is_none());
-    assert_ne!(source(&agg, url).await.state, "down");
+    assert!(sources::claim(&node.cx, &listed, "C")
+        .await
+        .unwrap()
+        .is_none());
+    assert_ne!(source(&agg, url).await.state, SourceState::Down);
     // B yields its turn: the next process takes the source as it stands, cursor 5.
-    sources::yield_turn(node, &b, "B").await.unwrap();
-    let c = sources::claim(node, &listed, "C")
+    sources::yield_turn(&node.cx, &b, "B").await.unwrap();
+    let c = sources::claim(&node.cx, &listed, "C")
         .await
         .unwrap()
         .expect("C takes it");
@@ -434,7 +448,7 @@ async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_th
     let hour = 3_600_000;
     let mut down = c.clone();
     down.failures = 5;
-    sources::failed(node, &down, "C", "refused", hour)
+    sources::failed(&node.cx, &down, "C", "refused", hour)
         .await
         .unwrap();
     let after = source(&agg, url).await;
@@ -442,9 +456,15 @@ async fn one_process_at_a_time_reads_a_source_and_a_source_down_waits_no_less_th
         after.next_at - etal_node::clock::Clock::now_ms(clock.as_ref()),
         hour
     );
-    assert_eq!(after.state, "down");
+    assert_eq!(after.state, SourceState::Down);
     // Given back, but not due.
-    assert!(sources::claim(node, &after, "A").await.unwrap().is_none());
+    assert!(sources::claim(&node.cx, &after, "A")
+        .await
+        .unwrap()
+        .is_none());
     clock.advance(hour);
-    assert!(sources::claim(node, &after, "A").await.unwrap().is_some());
+    assert!(sources::claim(&node.cx, &after, "A")
+        .await
+        .unwrap()
+        .is_some());
 }

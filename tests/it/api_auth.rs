@@ -8,7 +8,7 @@ use crate::harness::spawn;
 async fn tokens_are_stored_hashed() {
     let t = spawn().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
-        .fetch_all(t.node.db.pool())
+        .fetch_all(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!(hashes.len(), 1);
@@ -20,7 +20,7 @@ async fn tokens_are_stored_hashed() {
 #[tokio::test]
 async fn a_merchant_token_cannot_be_made_for_an_unknown_shop() {
     let t = spawn().await;
-    let err = etal_node::domain::auth::create_token(&t.node, "x", Some("nobody"))
+    let err = etal_node::domain::auth::create_token(&t.node.cx, "x", Some("nobody"))
         .await
         .unwrap_err();
     assert_eq!(etal_node::http::problem::status_of(&err), 404);

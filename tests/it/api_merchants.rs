@@ -49,7 +49,7 @@ async fn an_admin_creates_a_merchant_with_every_field() {
     let (public, private): (String, String) = sqlx::query_as(
         "SELECT public_key_pem, private_key_pem FROM merchants WHERE slug='boulangerie-martin'",
     )
-    .fetch_one(t.node.db.pool())
+    .fetch_one(t.node.cx.db.pool())
     .await
     .unwrap();
     assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
@@ -67,7 +67,7 @@ async fn an_admin_creates_a_merchant_with_every_field() {
 async fn got_id(t: &crate::harness::TestNode, slug: &str) -> String {
     sqlx::query_scalar("SELECT id FROM merchants WHERE slug=$1")
         .bind(slug.to_string())
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap()
 }

@@ -41,7 +41,7 @@ async fn a_product_is_created_with_defaults_and_its_price_comes_back_exactly() {
     let (minor, currency): (i64, String) =
         sqlx::query_as("SELECT price_minor, currency FROM products WHERE id=$1")
             .bind(id.to_string())
-            .fetch_one(t.node.db.pool())
+            .fetch_one(t.node.cx.db.pool())
             .await
             .unwrap();
     assert_eq!((minor, currency.as_str()), (130, "EUR"));

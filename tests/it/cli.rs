@@ -182,10 +182,10 @@ async fn bad_configuration_is_reported_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("path"));
 }
 
-async fn counts(node: &etal_node::Node) -> (i64, i64, i64) {
+async fn counts(node: &etal_node::http::Node) -> (i64, i64, i64) {
     let q = |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(node.db.pool())
+            .fetch_one(node.cx.db.pool())
             .await
             .unwrap()
     };
@@ -260,7 +260,7 @@ async fn products_import_and_export_from_the_command_line() {
     };
     // A shop, made through the node's own rules.
     {
-        let node = etal_node::Node::open(etal_node::config::Settings::for_dir(
+        let node = etal_node::http::Node::open(etal_node::config::Settings::for_dir(
             dir.path(),
             "http://localhost:8080",
             None,
@@ -268,7 +268,7 @@ async fn products_import_and_export_from_the_command_line() {
         .await
         .unwrap();
         etal_node::domain::merchants::create(
-            &node,
+            &node.cx,
             &etal_node::domain::authz::Caller::Operator,
             serde_json::from_value(json!({"slug": "ferme", "name": "La Ferme",
                 "address": {"postal_code": "78120", "city": "Rambouillet"}}))
@@ -276,7 +276,7 @@ async fn products_import_and_export_from_the_command_line() {
         )
         .await
         .unwrap();
-        node.db.close().await;
+        node.cx.db.close().await;
     }
     let file = dir.path().join("legumes.csv");
     std::fs::write(

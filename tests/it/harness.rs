@@ -8,7 +8,7 @@ use std::sync::Arc;
 use etal_node::app::App;
 use etal_node::config::Settings;
 use etal_node::domain::auth;
-use etal_node::Node;
+use etal_node::http::Node;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Column, Row};
@@ -156,7 +156,9 @@ pub async fn start(
             })
             .await;
     });
-    let admin = auth::create_token(&node, "test admin", None).await.unwrap();
+    let admin = auth::create_token(&node.cx, "test admin", None)
+        .await
+        .unwrap();
     TestNode {
         url,
         node,
@@ -174,7 +176,7 @@ impl TestNode {
     pub async fn stop(self) -> Option<tempfile::TempDir> {
         let _ = self.stop.send(());
         let _ = self.served.await;
-        self.node.db.close().await;
+        self.node.cx.db.close().await;
         self._tmp
     }
 
@@ -271,7 +273,7 @@ impl TestNode {
 
     /// A token scoped to a merchant.
     pub async fn merchant_token(&self, slug: &str) -> String {
-        auth::create_token(&self.node, "shop", Some(slug))
+        auth::create_token(&self.node.cx, "shop", Some(slug))
             .await
             .unwrap()
     }
@@ -289,7 +291,7 @@ impl TestNode {
                      WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
                 )
                 .bind(table.clone())
-                .fetch_all(self.node.db.pool())
+                .fetch_all(self.node.cx.db.pool())
                 .await
                 .unwrap();
                 let list: Vec<String> = columns
@@ -307,7 +309,7 @@ impl TestNode {
                 format!("SELECT * FROM {table} ORDER BY 1")
             };
             let rows = sqlx::query(&sql)
-                .fetch_all(self.node.db.pool())
+                .fetch_all(self.node.cx.db.pool())
                 .await
                 .unwrap();
             let rows = rows
@@ -334,7 +336,7 @@ impl TestNode {
             out.insert(table.to_string(), rows);
         }
         let mut files = vec![];
-        collect_files(&self.node.media_dir(), &mut files);
+        collect_files(&self.node.cx.media_dir(), &mut files);
         files.sort();
         out.insert("media files".into(), vec![files]);
         out
@@ -351,7 +353,7 @@ impl TestNode {
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1"
         };
         let tables: Vec<String> = sqlx::query_scalar(sql)
-            .fetch_all(self.node.db.pool())
+            .fetch_all(self.node.cx.db.pool())
             .await
             .unwrap();
         let tables: Vec<String> = tables
@@ -385,7 +387,7 @@ impl TestNode {
             let pending: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM outbox_events WHERE processed_at IS NULL) + (SELECT COUNT(*) FROM deliveries)",
             )
-            .fetch_one(self.node.db.pool())
+            .fetch_one(self.node.cx.db.pool())
             .await
             .unwrap();
             if pending == 0 {
@@ -402,7 +404,7 @@ impl TestNode {
     /// Outbox events as (verb, kind) in order.
     pub async fn events(&self) -> Vec<(String, String, String)> {
         sqlx::query("SELECT verb, object_kind, object_id FROM outbox_events ORDER BY seq")
-            .fetch_all(self.node.db.pool())
+            .fetch_all(self.node.cx.db.pool())
             .await
             .unwrap()
             .iter()

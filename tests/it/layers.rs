@@ -109,9 +109,6 @@ fn no_two_top_level_modules_use_each_other() {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (rel, code) in sources() {
         let top = module_of(&rel);
-        if top == "lib" || top == "main" {
-            continue;
-        }
         let deps = graph.entry(top.clone()).or_default();
         deps.extend(uses(&code).into_iter().filter(|m| *m != top));
     }
@@ -139,14 +136,233 @@ fn no_two_top_level_modules_use_each_other() {
         }
     }
     assert!(circles.is_empty(), "import circles: {circles:?}");
-    // The layers in order: each uses only those after it.
-    let order = ["http", "federation", "domain", "db", "model"];
-    for (i, upper) in order.iter().enumerate() {
-        for lower in &order[i + 1..] {
-            assert!(
-                !graph.get(*lower).is_some_and(|d| d.contains(*upper)),
-                "{lower} uses {upper}"
-            );
+}
+
+/// Each top-level module's height: a module uses only lower ones. `lib.rs` only declares the
+/// modules; the tools at the bottom (pictures, clock, settings, keys…) use none of the others.
+fn height(module: &str) -> u32 {
+    match module {
+        "main" => 100,
+        "app" => 90,
+        "http" => 80,
+        "delivery" => 70,
+        "open_data" => 65,
+        "federation" => 60,
+        "demo" => 55,
+        "domain" => 50,
+        "db" => 40,
+        "dev" => 30,
+        "model" => 20,
+        "avatar" | "card" | "clock" | "config" | "error" | "keys" | "mail" | "media"
+        | "present" | "urls" => 10,
+        "lib" => 0,
+        other => panic!("{other}: a new top-level module needs its place in `height`"),
+    }
+}
+
+/// The top-level modules a file at the crate's root names by their own names (`lib.rs` says
+/// `http::cache`, `main.rs` says `etal_node::http`), besides `crate::`.
+fn root_uses(code: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = uses(code);
+    let code: String = code
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (i, _) in code.match_indices("::") {
+        let before = &code[..i];
+        let name: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let start = before.len() - name.len();
+        let rooted = code[..start].ends_with("etal_node::") || !code[..start].ends_with("::");
+        if rooted && modules.contains(&name) {
+            out.insert(name);
         }
     }
+    out
+}
+
+#[test]
+fn every_import_runs_down_the_layers() {
+    let files = sources();
+    let modules: BTreeSet<String> = files.iter().map(|(rel, _)| module_of(rel)).collect();
+    let mut upward = vec![];
+    for (rel, code) in files {
+        let top = module_of(&rel);
+        let used = if rel == "lib.rs" || rel == "main.rs" {
+            root_uses(&code, &modules)
+        } else {
+            uses(&code)
+        };
+        for used in used {
+            if used != top && height(&used) >= height(&top) {
+                upward.push(format!("{rel} uses {used}"));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports running up the layers: {upward:#?}"
+    );
+}
+
+/// A file's module path (`http/dashboard/shop.rs` → `http::dashboard::shop`; `mod.rs` is its
+/// folder; `lib.rs` and `main.rs` the root).
+fn module_path(rel: &str) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    if parts == ["lib"] || parts == ["main"] {
+        parts.clear();
+    }
+    parts
+}
+
+/// The other files a file's code names through `crate::` or `super::` paths (a path names the
+/// file of its longest prefix that is a module). A module naming its own children by their
+/// names (`shop::home` in `dashboard/mod.rs`) is how Rust declares them, not counted.
+fn file_uses(rel: &str, code: &str, files: &BTreeMap<Vec<String>, String>) -> BTreeSet<String> {
+    let me = module_path(rel);
+    let code: String = code
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = BTreeSet::new();
+    let mut paths: Vec<Vec<String>> = vec![];
+    for start in ["crate::", "super::"] {
+        for (i, _) in code.match_indices(start) {
+            if code[..i].ends_with(is_word) || code[..i].ends_with("::") {
+                continue;
+            }
+            let mut base = if start == "crate::" {
+                vec![]
+            } else {
+                me[..me.len().saturating_sub(1)].to_vec()
+            };
+            let mut rest = &code[i + start.len()..];
+            while let Some(r) = rest.strip_prefix("super::") {
+                base.pop();
+                rest = r;
+            }
+            // `a::b::{c, d::e}` names `a::b::c` and `a::b::d::e`.
+            let head: String = rest
+                .chars()
+                .take_while(|c| is_word(*c) || *c == ':')
+                .collect();
+            let mut prefix = base.clone();
+            prefix.extend(
+                head.split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            );
+            let after = &rest[head.len()..];
+            if let Some(group) = after.strip_prefix('{') {
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                for item in group.split(',') {
+                    let item: String = item
+                        .trim()
+                        .chars()
+                        .take_while(|c| is_word(*c) || *c == ':')
+                        .collect();
+                    let mut p = prefix.clone();
+                    p.extend(
+                        item.split("::")
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string),
+                    );
+                    paths.push(p);
+                }
+            } else {
+                paths.push(prefix);
+            }
+        }
+    }
+    for p in paths {
+        for n in (1..=p.len()).rev() {
+            if let Some(file) = files.get(&p[..n]) {
+                if file != rel {
+                    out.insert(file.clone());
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// No files import each other, directly or round a circle. Two files are compared as the
+/// modules they belong to under their closest common module: `federation/mirror.rs` using
+/// `federation/inbox/mod.rs` and `federation/inbox/handle.rs` using `federation/mirror.rs`
+/// are `mirror` and `inbox` using each other. A module and its own submodules may use each
+/// other (that is how Rust nests them).
+#[test]
+fn no_files_import_each_other_round_a_circle() {
+    let sources = sources();
+    let files: BTreeMap<Vec<String>, String> = sources
+        .iter()
+        .filter(|(rel, _)| rel != "main.rs")
+        .map(|(rel, _)| (module_path(rel), rel.clone()))
+        .collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (rel, code) in &sources {
+        let from = module_path(rel);
+        for used in file_uses(rel, code, &files) {
+            let to = module_path(&used);
+            let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            if common == from.len() || common == to.len() {
+                continue;
+            }
+            graph
+                .entry(from[..=common].join("::"))
+                .or_default()
+                .insert(to[..=common].join("::"));
+        }
+    }
+    // A module that reaches itself through the modules it uses is in a circle.
+    fn walk(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        seen: &mut BTreeSet<String>,
+        circles: &mut BTreeSet<String>,
+    ) {
+        let here = path.last().unwrap().clone();
+        for next in graph.get(&here).into_iter().flatten() {
+            if *next == path[0] {
+                let mut c = path.clone();
+                let least = c.iter().enumerate().min_by_key(|(_, f)| *f).unwrap().0;
+                c.rotate_left(least);
+                circles.insert(c.join(" → "));
+            } else if seen.insert(next.clone()) {
+                path.push(next.clone());
+                walk(graph, path, seen, circles);
+                path.pop();
+            }
+        }
+    }
+    let mut circles = BTreeSet::new();
+    for start in graph.keys() {
+        walk(
+            &graph,
+            &mut vec![start.clone()],
+            &mut BTreeSet::new(),
+            &mut circles,
+        );
+    }
+    assert!(
+        circles.is_empty(),
+        "modules importing each other: {circles:#?}"
+    );
 }

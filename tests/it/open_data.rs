@@ -56,7 +56,7 @@ async fn only_consenting_shops_are_in_the_files_whatever_their_size() {
         ));
     }
     let report = etal_node::domain::spreadsheet::import(
-        &t.node,
+        &t.node.cx,
         &Caller::Operator,
         "ouverte",
         bytes::Bytes::from(csv),
@@ -415,7 +415,7 @@ async fn the_feed_never_passes_a_change_still_to_commit() {
         .to_string();
     let (_, caught_up) = feed(&t, "0").await;
     // A long write (an import) takes its number first, and is still running…
-    let mut tx = t.node.db.begin().await.unwrap();
+    let mut tx = t.node.cx.db.begin().await.unwrap();
     sqlx::query("UPDATE products SET name = 'Import lent, fini' WHERE id = $1")
         .bind(slow.clone())
         .execute(&mut *tx)

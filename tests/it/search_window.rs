@@ -29,7 +29,7 @@ async fn a_common_word_is_counted_to_the_window_and_ranked_names_first() {
         csv.push_str(&format!("Bougie {i};Cire d’abeille et miel;6,00\n"));
     }
     let report = etal_node::domain::spreadsheet::import(
-        &t.node,
+        &t.node.cx,
         &Caller::Operator,
         "rucher",
         bytes::Bytes::from(csv),

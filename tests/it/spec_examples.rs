@@ -418,7 +418,7 @@ async fn every_example_is_what_the_node_serves() {
         .find(|i| i["kind"] == "reply")
         .unwrap();
     etal_node::federation::replies::answer(
-        &a.node,
+        &a.node.fed,
         &etal_node::domain::authz::Caller::Operator,
         "boulangerie-martin",
         uuid::Uuid::parse_str(interaction["id"].as_str().unwrap()).unwrap(),
@@ -483,7 +483,7 @@ async fn every_example_is_what_the_node_serves() {
     );
 
     // The node follows chartres, and stops.
-    etal_node::federation::follows::follow(&a.node, &b.url)
+    etal_node::federation::follows::follow(&a.node.fed, &b.url)
         .await
         .unwrap();
     let follow = wait_for("the node's Follow", || {
@@ -530,7 +530,7 @@ async fn every_example_is_what_the_node_serves() {
     assert_eq!(status, 410);
     served.insert(23, gone);
 
-    etal_node::federation::follows::unfollow(&a.node, &format!("{}/actor", b.url))
+    etal_node::federation::follows::unfollow(&a.node.fed, &format!("{}/actor", b.url))
         .await
         .unwrap();
     let undo = wait_for("the node's Undo", || {

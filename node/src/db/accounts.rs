@@ -485,8 +485,13 @@ pub async fn take_turn<'e>(
         > 0)
 }
 
-/// Adds a user unless one has this address (then nothing changes); the user's id either way.
-pub async fn ensure_user(tx: &mut Tx, email: &str, now: i64) -> sqlx::Result<Uuid> {
+/// Adds a user unless one has this address (then nothing changes); the user either way, with
+/// their password hash (as [`user_by_email`] reads them).
+pub async fn ensure_user(
+    tx: &mut Tx,
+    email: &str,
+    now: i64,
+) -> sqlx::Result<(User, Option<String>)> {
     sqlx::query(
         "INSERT INTO users (id, email, admin, created_at) VALUES ($1,$2,0,$3) \
          ON CONFLICT (email) DO NOTHING",
@@ -496,11 +501,9 @@ pub async fn ensure_user(tx: &mut Tx, email: &str, now: i64) -> sqlx::Result<Uui
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email=$1")
-        .bind(email.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    uuid(&id)
+    user_by_email(&mut **tx, email)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Records a browser where `user` signed in (the SHA-256 of its device cookie).

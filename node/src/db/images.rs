@@ -141,10 +141,7 @@ pub async fn insert_many(conn: &mut sqlx::AnyConnection, images: &[Image]) -> sq
         })
         .collect();
     let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let int = |i: usize| match backend {
-        super::Backend::Sqlite => format!("x.value->>{i}"),
-        super::Backend::Postgres => format!("(x.value->>{i})::bigint"),
-    };
+    let int = |i: usize| backend.json_int(i);
     let sql = format!(
         "INSERT INTO product_images (id, product_id, position, alt, width, height, blurhash, media_type, \
          variants, created_at) SELECT x.value->>0, x.value->>1, {}, x.value->>3, {}, {}, x.value->>6, \

@@ -58,10 +58,7 @@ pub async fn stage(tx: &mut Tx, import: Uuid, rows: &[Staged]) -> sqlx::Result<(
         .collect();
     let json = serde_json::to_string(&json).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let backend = Backend::of(tx);
-    let int = |i: usize| match backend {
-        Backend::Sqlite => format!("x.value->>{i}"),
-        Backend::Postgres => format!("(x.value->>{i})::bigint"),
-    };
+    let int = |i: usize| backend.json_int(i);
     let sql = format!(
         "INSERT INTO import_rows (import_id, line, product_id, creates, sku, cells) \
          SELECT $2, {}, x.value->>1, {}, x.value->>3, x.value->>4 FROM {}",

@@ -61,6 +61,15 @@ impl Backend {
             Backend::Postgres => format!("jsonb_array_elements({param}::jsonb) AS x(value)"),
         }
     }
+
+    /// The integer at index `i` of a row of [`Backend::json_rows`] (PostgreSQL's `->>` gives
+    /// text: cast back).
+    pub fn json_int(self, i: usize) -> String {
+        match self {
+            Backend::Sqlite => format!("x.value->>{i}"),
+            Backend::Postgres => format!("(x.value->>{i})::bigint"),
+        }
+    }
 }
 
 /// Counts, in the database, the committed writes that pages show, so that node processes

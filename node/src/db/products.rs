@@ -74,8 +74,8 @@ fn bind_fields<'q>(q: AnyQuery<'q>, f: &ProductFields) -> AnyQuery<'q> {
         .bind(f.sku.clone())
 }
 
-/// Inserts a product: a local one, or a mirror of a followed node's (`local` false), and
-/// indexes it for search.
+/// Inserts one product and indexes it for search (the node inserts through `insert_many`;
+/// the search benchmark fills its database with this).
 pub async fn insert(conn: &mut AnyConnection, p: &Product) -> sqlx::Result<()> {
     let q = sqlx::query(
         "INSERT INTO products (id, merchant_id, ap_id, local, url, origin, name, description, price_minor, \
@@ -380,11 +380,7 @@ pub async fn insert_many(
         })
         .collect();
     let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    // PostgreSQL's ->> gives text: integers are cast back.
-    let int = |i: usize| match backend {
-        super::Backend::Sqlite => format!("x.value->>{i}"),
-        super::Backend::Postgres => format!("(x.value->>{i})::bigint"),
-    };
+    let int = |i: usize| backend.json_int(i);
     let text = |i: usize| format!("x.value->>{i}");
     // PostgreSQL: the search document is written with the row (an UPDATE afterwards would
     // write every row twice); SQLite's index is a table of its own.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Db, Sql, Tx};
 use crate::model::actor::LocalActor;
-pub use crate::model::remote::{Follow, Interaction, RemoteActor};
+pub use crate::model::remote::{Follow, FollowState, Interaction, RemoteActor};
 
 fn actor_from_row(r: &AnyRow) -> sqlx::Result<RemoteActor> {
     Ok(RemoteActor {
@@ -235,11 +235,16 @@ pub async fn follow<'e>(
         Ok(Follow {
             target: r.try_get("target")?,
             follow_activity: r.try_get("follow_activity")?,
-            state: r.try_get("state")?,
+            state: follow_state(&r)?,
             backfilled: r.try_get::<Option<i64>, _>("backfilled_at")?.is_some(),
         })
     })
     .transpose()
+}
+
+fn follow_state(r: &AnyRow) -> sqlx::Result<FollowState> {
+    let s: String = r.try_get("state")?;
+    FollowState::parse(&s).ok_or_else(|| sqlx::Error::Decode(format!("follow state {s:?}").into()))
 }
 
 /// Every follow of the node actor.
@@ -254,7 +259,7 @@ pub async fn follows<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<
         Ok(Follow {
             target: r.try_get("target")?,
             follow_activity: r.try_get("follow_activity")?,
-            state: r.try_get("state")?,
+            state: follow_state(r)?,
             backfilled: r.try_get::<Option<i64>, _>("backfilled_at")?.is_some(),
         })
     })
@@ -265,12 +270,12 @@ pub async fn follows<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<
 pub async fn set_follow_state(
     tx: &mut Tx,
     target: &str,
-    state: &str,
+    state: FollowState,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE follows SET state=$2, accepted_at=CASE WHEN $2='accepted' THEN $3 ELSE accepted_at END WHERE target=$1")
         .bind(target.to_string())
-        .bind(state.to_string())
+        .bind(state.as_str())
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -328,7 +333,8 @@ pub async fn remove_interaction(
     )
 }
 
-/// A merchant's interactions, newest first.
+/// A merchant's interactions, newest first: not those the admin hid, nor those of a deleted
+/// product.
 pub async fn interactions<'e>(
     ex: impl Executor<'e, Database = Any>,
     merchant_id: Uuid,
@@ -336,8 +342,10 @@ pub async fn interactions<'e>(
     limit: i64,
 ) -> sqlx::Result<Vec<Interaction>> {
     let rows = sqlx::query(&format!(
-        "SELECT {INTERACTION_COLUMNS} FROM interactions \
-         WHERE merchant_id=$1 AND id < $2 AND hidden_at IS NULL ORDER BY id DESC LIMIT $3"
+        "SELECT {INTERACTION_COLUMNS} FROM interactions i \
+         WHERE merchant_id=$1 AND id < $2 AND hidden_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM products p WHERE p.id = i.product_id AND p.deleted_at IS NOT NULL) \
+         ORDER BY id DESC LIMIT $3"
     ))
     .bind(merchant_id.to_string())
     .bind(before.map_or_else(|| "~".to_string(), |b| b.to_string()))

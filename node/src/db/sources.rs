@@ -4,6 +4,49 @@ use sqlx::{Any, Executor, Row};
 
 use super::Tx;
 
+/// Where a harvested node's harvest stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    /// Added, not read yet.
+    New,
+    /// Its feed is being read from the start.
+    Backfilling,
+    /// Read to the end; new pages are read as they come.
+    Live,
+    /// The last reads failed; retried later and later.
+    Down,
+}
+
+impl SourceState {
+    /// As stored and as `etal aggregator sources` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::New => "new",
+            SourceState::Backfilling => "backfilling",
+            SourceState::Live => "live",
+            SourceState::Down => "down",
+        }
+    }
+
+    /// Reads a stored state.
+    pub fn parse(s: &str) -> Option<SourceState> {
+        [
+            SourceState::New,
+            SourceState::Backfilling,
+            SourceState::Live,
+            SourceState::Down,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for SourceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A harvested node and where its harvest stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
@@ -15,8 +58,8 @@ pub struct Source {
     pub feed: String,
     /// The last change applied.
     pub cursor: String,
-    /// `new`, `backfilling`, `live` or `down`.
-    pub state: String,
+    /// Where its harvest stands.
+    pub state: SourceState,
     /// When it was added (ms).
     pub added_at: i64,
     /// Last attempt.
@@ -45,7 +88,11 @@ fn read(r: &sqlx::any::AnyRow) -> sqlx::Result<Source> {
         actor: r.try_get("actor")?,
         feed: r.try_get("feed")?,
         cursor: r.try_get("cursor")?,
-        state: r.try_get("state")?,
+        state: {
+            let s: String = r.try_get("state")?;
+            SourceState::parse(&s)
+                .ok_or_else(|| sqlx::Error::Decode(format!("source state {s:?}").into()))?
+        },
         added_at: r.try_get("added_at")?,
         checked_at: r.try_get("checked_at")?,
         synced_at: r.try_get("synced_at")?,

@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::db::{self, outbox, queue, Tx};
 use crate::federation::outbox::render_event;
 use crate::federation::to_ap;
+use crate::federation::Federation;
 use crate::model::actor::LocalActor;
 use crate::model::outbox::{Event, Kind, Verb};
-use crate::Node;
 
 /// Which pending events wait, and which say nothing of their own.
 ///
@@ -59,20 +59,24 @@ fn waits(held: &HashSet<Uuid>, e: &Event) -> bool {
 const BATCH: i64 = 100;
 
 /// Processes pending events that are due; returns how many.
-pub async fn run(node: &Node) -> anyhow::Result<usize> {
+pub async fn run(fed: &Federation) -> anyhow::Result<usize> {
     // Events are fanned out in order by one process at a time: a later event queued by another
     // process before an earlier one would reach a host first (a Delete before its Create).
     // A cheap look first: most wake-ups find nothing due, and must not take the write lock.
-    let pending = outbox::pending(node.db.pool(), BATCH).await?;
-    let (held, _) = hold_and_coalesce(&pending, node.clock.now_ms(), node.settings.publish_delay);
+    let pending = outbox::pending(fed.cx.db.pool(), BATCH).await?;
+    let (held, _) = hold_and_coalesce(
+        &pending,
+        fed.cx.clock.now_ms(),
+        fed.cx.settings.publish_delay,
+    );
     if pending.iter().all(|e| waits(&held, e)) {
         return Ok(0);
     }
-    let mut tx: Tx = node.db.begin().await?;
-    outbox::lock_fanout(&mut tx, node.db.backend()).await?;
+    let mut tx: Tx = fed.cx.db.begin().await?;
+    outbox::lock_fanout(&mut tx, fed.cx.db.backend()).await?;
     let events = outbox::pending(&mut *tx, BATCH).await?;
-    let now = node.clock.now_ms();
-    let (held, absorbed) = hold_and_coalesce(&events, now, node.settings.publish_delay);
+    let now = fed.cx.clock.now_ms();
+    let (held, absorbed) = hold_and_coalesce(&events, now, fed.cx.settings.publish_delay);
     let node_inboxes = db::remote::follower_inboxes(&mut *tx, LocalActor::Node).await?;
     let mut processed = 0;
     for e in &events {
@@ -81,7 +85,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
         }
         processed += 1;
         if !absorbed.contains(&e.seq) {
-            let rendered = render_event(node, &mut tx, e).await?;
+            let rendered = render_event(fed, &mut tx, e).await?;
             if rendered.is_none() && e.verb == Verb::Create {
                 // Created and deleted before anyone heard of it: whatever else was recorded
                 // about it (a Delete, even beyond this batch) is not sent either.
@@ -106,7 +110,7 @@ pub async fn run(node: &Node) -> anyhow::Result<usize> {
                 )
                 .await?;
                 if !node_inboxes.is_empty() {
-                    let announce = to_ap::announce(&node.urls, activity);
+                    let announce = to_ap::announce(&fed.cx.urls, activity);
                     let body = serde_json::to_string(&announce)?;
                     queue::enqueue(
                         &mut tx,

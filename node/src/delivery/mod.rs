@@ -17,8 +17,8 @@ use tokio::task::JoinHandle;
 use crate::db::queue::{self, Claimed};
 use crate::db::{self};
 use crate::federation::signing::SigningKey;
+use crate::federation::Federation;
 use crate::model::actor::LocalActor;
-use crate::Node;
 use sender::Outcome;
 
 /// How long a claimed delivery stays leased: longer than any attempt can take.
@@ -29,18 +29,18 @@ pub const MAX_IN_FLIGHT: usize = 512;
 pub const POLL: Duration = Duration::from_millis(250);
 
 /// Starts the fan-out and delivery loop of a node.
-pub fn spawn(node: Arc<Node>) -> JoinHandle<()> {
+pub fn spawn(fed: Arc<Federation>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = queue::release_all_leases(&node.db).await {
+        if let Err(e) = queue::release_all_leases(&fed.cx.db).await {
             tracing::error!(error = %e, "cannot release delivery leases");
         }
-        let worker = Worker::new(node);
+        let worker = Worker::new(fed);
         worker.run().await;
     })
 }
 
 struct Worker {
-    node: Arc<Node>,
+    fed: Arc<Federation>,
     id: String,
     keys: Mutex<HashMap<LocalActor, Arc<SigningKey>>>,
     slots: Arc<Semaphore>,
@@ -53,9 +53,9 @@ struct Worker {
 type Done = (Claimed, Outcome);
 
 impl Worker {
-    fn new(node: Arc<Node>) -> Worker {
+    fn new(fed: Arc<Federation>) -> Worker {
         Worker {
-            node,
+            fed,
             id: uuid::Uuid::now_v7().to_string(),
             keys: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
@@ -70,11 +70,11 @@ impl Worker {
         self.refresh_troubled().await;
         // The heartbeat has a task of its own, so that no slow step of this loop can let it
         // go stale while we hold leases.
-        let (node, id, beat) = (self.node.clone(), self.id.clone(), self.beat.clone());
+        let (fed, id, beat) = (self.fed.clone(), self.id.clone(), self.beat.clone());
         tokio::spawn(async move {
             loop {
                 let real_now = chrono::Utc::now().timestamp_millis();
-                match queue::heartbeat(&node.db, &id, real_now).await {
+                match queue::heartbeat(&fed.cx.db, &id, real_now).await {
                     Ok(()) => beat.store(real_now, Ordering::SeqCst),
                     Err(e) => tracing::error!(error = %e, "cannot record the worker's heartbeat"),
                 }
@@ -88,10 +88,10 @@ impl Worker {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         loop {
-            if let Err(e) = fanout::run(&self.node).await {
+            if let Err(e) = fanout::run(&self.fed).await {
                 tracing::error!(error = format!("{e:#}"), "fan-out failed");
             }
-            let now = self.node.clock.now_ms();
+            let now = self.fed.cx.clock.now_ms();
             let real_now = chrono::Utc::now().timestamp_millis();
             // Without a recent heartbeat other processes may take our leases: claim nothing.
             let alive =
@@ -101,7 +101,7 @@ impl Worker {
             } else {
                 0
             };
-            match queue::claim(&self.node.db, &self.id, now, real_now, LEASE_MS, slots).await {
+            match queue::claim(&self.fed.cx.db, &self.id, now, real_now, LEASE_MS, slots).await {
                 Ok(claimed) => {
                     for c in claimed {
                         self.start(c, done_tx.clone()).await;
@@ -111,12 +111,12 @@ impl Worker {
             }
             if now - last_gc > 60_000 {
                 last_gc = now;
-                let _ = queue::collect_garbage(&self.node.db).await;
+                let _ = queue::collect_garbage(&self.fed.cx.db).await;
                 self.refresh_troubled().await;
                 if !self.probing.swap(true, Ordering::SeqCst) {
-                    let (node, probing) = (self.node.clone(), self.probing.clone());
+                    let (fed, probing) = (self.fed.clone(), self.probing.clone());
                     tokio::spawn(async move {
-                        probe_down_hosts(&node, now).await;
+                        probe_down_hosts(&fed, now).await;
                         probing.store(false, Ordering::SeqCst);
                     });
                 }
@@ -124,7 +124,7 @@ impl Worker {
             // Sleep until woken by a write, a finished attempt, or the poll interval.
             let mut finished = Vec::new();
             tokio::select! {
-                _ = self.node.wake.notified() => {}
+                _ = self.fed.cx.work_queued() => {}
                 Some(d) = done_rx.recv() => finished.push(d),
                 _ = tokio::time::sleep(POLL) => {}
             }
@@ -150,7 +150,7 @@ impl Worker {
         if let Some(k) = self.keys.lock().await.get(&signer) {
             return Ok(k.clone());
         }
-        let key = Arc::new(crate::federation::signer_key(&self.node, signer).await?);
+        let key = Arc::new(crate::federation::signer_key(&self.fed, signer).await?);
         self.keys.lock().await.insert(signer, key.clone());
         Ok(key)
     }
@@ -170,8 +170,8 @@ impl Worker {
                 return;
             }
         };
-        let client = self.node.fed.fetcher.client().clone();
-        let allow_private = self.node.settings.allow_private_networks;
+        let client = self.fed.fetcher.client().clone();
+        let allow_private = self.fed.cx.settings.allow_private_networks;
         tokio::spawn(async move {
             let outcome = sender::send(&client, &key, &c.inbox, &c.body, allow_private).await;
             drop(permit);
@@ -180,14 +180,14 @@ impl Worker {
     }
 
     async fn refresh_troubled(&self) {
-        if let Ok(hosts) = queue::troubled_hosts(&self.node.db).await {
-            *self.node.troubled_hosts.lock().expect("lock") = hosts.into_iter().collect();
+        if let Ok(hosts) = queue::troubled_hosts(&self.fed.cx.db).await {
+            *self.fed.hosts.lock().expect("lock") = hosts.into_iter().collect();
         }
     }
 
     async fn record(&self, finished: Vec<Done>) -> sqlx::Result<()> {
-        let now = self.node.clock.now_ms();
-        let mut tx = self.node.db.begin().await?;
+        let now = self.fed.cx.clock.now_ms();
+        let mut tx = self.fed.cx.db.begin().await?;
         let mut finished_ids = Vec::new();
         for (c, outcome) in &finished {
             match outcome {
@@ -214,12 +214,7 @@ impl Worker {
                             "inbox gone: followers removed"
                         );
                     }
-                    let was_troubled = self
-                        .node
-                        .troubled_hosts
-                        .lock()
-                        .expect("lock")
-                        .remove(&c.host);
+                    let was_troubled = self.fed.hosts.lock().expect("lock").remove(&c.host);
                     if was_troubled {
                         queue::set_host_state(
                             &mut tx,
@@ -238,11 +233,7 @@ impl Worker {
                     let state = queue::host_state(&mut *tx, &c.host).await?;
                     let (next, down) = backoff::after_failure(&state, now, rand::random::<f64>());
                     queue::set_host_state(&mut tx, &c.host, &next, Some(error), None).await?;
-                    self.node
-                        .troubled_hosts
-                        .lock()
-                        .expect("lock")
-                        .insert(c.host.clone());
+                    self.fed.hosts.lock().expect("lock").insert(c.host.clone());
                     if down {
                         let dropped = queue::drop_host(&mut tx, &c.host).await?;
                         tracing::warn!(
@@ -269,20 +260,19 @@ impl Worker {
 }
 
 /// Probes hosts marked down; one that answers is back.
-async fn probe_down_hosts(node: &Node, now: i64) {
-    let Ok(hosts) = queue::hosts_to_probe(&node.db, now).await else {
+async fn probe_down_hosts(fed: &Federation, now: i64) {
+    let Ok(hosts) = queue::hosts_to_probe(&fed.cx.db, now).await else {
         return;
     };
     for host in hosts {
-        let alive = node
-            .fed
+        let alive = fed
             .fetcher
             .client()
             .get(format!("{host}/"))
             .send()
             .await
             .is_ok_and(|r| r.status().as_u16() < 500);
-        let Ok(mut tx) = node.db.begin().await else {
+        let Ok(mut tx) = fed.cx.db.begin().await else {
             return;
         };
         let state = if alive {

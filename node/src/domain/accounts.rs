@@ -8,9 +8,9 @@ use super::auth::{hash as sha256, secret};
 use super::authz::{allow, Action, Caller};
 use super::passwords::{check_password, hash_password, verify_password, MAX_PASSWORD_CHARS};
 use crate::db;
+use crate::domain::Context;
 use crate::error::{Error, Result};
 use crate::model::account::{LinkKind, Person, Role, Session, SessionInfo, User};
-use crate::Node;
 
 /// How long an invitation link works.
 pub const INVITE_DAYS: i64 = 14;
@@ -90,7 +90,7 @@ pub fn email(raw: &str) -> Result<String> {
 /// node admin when `merchant` is `None` and the caller runs the node. Returns the link to
 /// send when they have no password yet; someone who already has one is just given the role.
 pub async fn invite(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     raw_email: &str,
     merchant: Option<(Uuid, Role)>,
@@ -100,7 +100,7 @@ pub async fn invite(
         Some((shop, _)) => allow(who, Action::ManagePeople(shop))?,
         None => allow(who, Action::RunNode)?,
     }
-    let mut link = create_or_invite(node, raw_email, merchant, merchant.is_none()).await?;
+    let mut link = create_or_invite(cx, raw_email, merchant, merchant.is_none()).await?;
     if let Some(l) = link.as_mut() {
         l.shareable = allow(who, Action::RunNode).is_ok();
     }
@@ -109,14 +109,14 @@ pub async fn invite(
 
 /// The command line's `etal admin user create`: trusted, no caller.
 pub async fn create_or_invite(
-    node: &Node,
+    cx: &Context,
     raw_email: &str,
     merchant: Option<(Uuid, Role)>,
     admin: bool,
 ) -> Result<Option<Link>> {
     let email = email(raw_email)?;
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     let (user, has_password) = match db::accounts::user_by_email(&mut *tx, &email).await? {
         Some((u, hash)) => (u.id, hash.is_some()),
         None => (
@@ -145,7 +145,7 @@ pub async fn create_or_invite(
         .await?;
         Some(Link {
             email: email.clone(),
-            url: node
+            url: cx
                 .urls
                 .page(&format!("account/welcome/{secret}"))
                 .to_string(),
@@ -158,9 +158,9 @@ pub async fn create_or_invite(
 
 /// A new invitation link for an account that has no password yet (the earlier one lost, or
 /// sent where it could not be read): the node's admin only, who may be shown it.
-pub async fn reinvite(node: &Node, who: &Caller, user: Uuid) -> Result<Link> {
+pub async fn reinvite(cx: &Context, who: &Caller, user: Uuid) -> Result<Link> {
     allow(who, Action::RunNode)?;
-    let found = db::accounts::user_by_id(node.db.pool(), user)
+    let found = db::accounts::user_by_id(cx.db.pool(), user)
         .await?
         .ok_or_else(|| Error::NotFound("no such account".into()))?;
     if found.has_password {
@@ -170,8 +170,8 @@ pub async fn reinvite(node: &Node, who: &Caller, user: Uuid) -> Result<Link> {
         });
     }
     let secret = secret()?;
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     db::accounts::insert_link(
         &mut tx,
         &sha256(&secret),
@@ -184,7 +184,7 @@ pub async fn reinvite(node: &Node, who: &Caller, user: Uuid) -> Result<Link> {
     tx.commit().await?;
     Ok(Link {
         email: found.email,
-        url: node
+        url: cx
             .urls
             .page(&format!("account/welcome/{secret}"))
             .to_string(),
@@ -193,25 +193,25 @@ pub async fn reinvite(node: &Node, who: &Caller, user: Uuid) -> Result<Link> {
 }
 
 /// The e-mail of the person a still-good link is for (to greet them on its page).
-pub async fn link_email(node: &Node, secret: &str, kind: LinkKind) -> Result<String> {
-    let now = node.clock.now_ms();
-    let user = db::accounts::link_user(node.db.pool(), &sha256(secret), kind, now)
+pub async fn link_email(cx: &Context, secret: &str, kind: LinkKind) -> Result<String> {
+    let now = cx.clock.now_ms();
+    let user = db::accounts::link_user(cx.db.pool(), &sha256(secret), kind, now)
         .await?
         .ok_or_else(link_gone)?;
-    Ok(db::accounts::user_by_id(node.db.pool(), user)
+    Ok(db::accounts::user_by_id(cx.db.pool(), user)
         .await?
         .ok_or_else(link_gone)?
         .email)
 }
 
-fn link_gone() -> Error {
+pub(super) fn link_gone() -> Error {
     Error::Gone("this link has expired or was already used; ask for a new one".into())
 }
 
 /// Sets a password from an invitation or reset link, ends the person's other sessions, links
 /// and device cookies, and signs them in on this browser.
 pub async fn use_link(
-    node: &Node,
+    cx: &Context,
     secret: &str,
     kind: LinkKind,
     password: &str,
@@ -219,12 +219,12 @@ pub async fn use_link(
 ) -> Result<SignedIn> {
     check_password(password)?;
     // A link that does not work costs no hashing.
-    db::accounts::link_user(node.db.pool(), &sha256(secret), kind, node.clock.now_ms())
+    db::accounts::link_user(cx.db.pool(), &sha256(secret), kind, cx.clock.now_ms())
         .await?
         .ok_or_else(link_gone)?;
     let hash = hash_password(password).await?;
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     let user = db::accounts::use_link(&mut tx, &sha256(secret), kind, now)
         .await?
         .ok_or_else(link_gone)?;
@@ -299,7 +299,7 @@ pub(crate) async fn open_session(
 /// guesses counts as many attempts. A success forgets its client's failures; a password
 /// reset, the address's.
 pub async fn sign_in(
-    node: &Node,
+    cx: &Context,
     raw_email: &str,
     password: &str,
     client: &str,
@@ -307,12 +307,12 @@ pub async fn sign_in(
     device: Option<&str>,
 ) -> Result<SignedIn> {
     let email = raw_email.trim().to_lowercase();
-    let now = node.clock.now_ms();
-    let found = db::accounts::user_by_email(node.db.pool(), &email).await?;
+    let now = cx.clock.now_ms();
+    let found = db::accounts::user_by_email(cx.db.pool(), &email).await?;
     let device_hash = device.map(sha256);
     let trusted = match (&device_hash, &found) {
         (Some(d), Some((u, _))) => {
-            db::accounts::device_user(node.db.pool(), d, now).await? == Some(u.id)
+            db::accounts::device_user(cx.db.pool(), d, now).await? == Some(u.id)
         }
         _ => false,
     };
@@ -323,32 +323,32 @@ pub async fn sign_in(
     };
     let address = format!("email:{email}");
     let own_refs: Vec<&str> = own.iter().map(String::as_str).collect();
-    let until = db::accounts::blocked_until(node.db.pool(), &own_refs).await?;
+    let until = db::accounts::blocked_until(cx.db.pool(), &own_refs).await?;
     if until > now {
         return Err(too_many(until - now));
     }
     // Count the attempt first: concurrent attempts beyond the free ones are refused.
     let mut over = 0;
     for key in &own {
-        let n = db::accounts::add_failure(node.db.writer(), key, now, now - DAY_MS).await?;
+        let n = db::accounts::add_failure(cx.db.writer(), key, now, now - DAY_MS).await?;
         over = over.max(n - FREE_FAILURES);
     }
     if over > 0 {
         let wait = backoff(over, MAX_BACKOFF_SECONDS);
         for key in &own {
-            db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
+            db::accounts::block(cx.db.writer(), key, now + wait * 1000).await?;
         }
         return Err(too_many(wait * 1000));
     }
     if !trusted {
-        let n = db::accounts::add_failure(node.db.writer(), &address, now, now - ADDRESS_WINDOW_MS)
+        let n = db::accounts::add_failure(cx.db.writer(), &address, now, now - ADDRESS_WINDOW_MS)
             .await?;
         // Past the free failures, one try a minute between all such clients: taken here,
         // atomically, before the password is checked.
         if n > ADDRESS_FAILURES
-            && !db::accounts::take_turn(node.db.writer(), &address, now, now + 60_000).await?
+            && !db::accounts::take_turn(cx.db.writer(), &address, now, now + 60_000).await?
         {
-            let until = db::accounts::blocked_until(node.db.pool(), &[&address]).await?;
+            let until = db::accounts::blocked_until(cx.db.pool(), &[&address]).await?;
             return Err(too_many((until - now).clamp(1000, 60_000)));
         }
     }
@@ -361,12 +361,12 @@ pub async fn sign_in(
         .take(MAX_PASSWORD_CHARS)
         .collect::<String>();
     if !verify_password(&password, stored).await? {
-        let now = node.clock.now_ms();
+        let now = cx.clock.now_ms();
         for key in &own {
-            let n = db::accounts::failures(node.db.pool(), key).await?;
+            let n = db::accounts::failures(cx.db.pool(), key).await?;
             if n >= FREE_FAILURES {
                 let wait = backoff(n - FREE_FAILURES + 1, MAX_BACKOFF_SECONDS);
-                db::accounts::block(node.db.writer(), key, now + wait * 1000).await?;
+                db::accounts::block(cx.db.writer(), key, now + wait * 1000).await?;
             }
         }
         return Err(Error::Unauthorized(
@@ -375,16 +375,16 @@ pub async fn sign_in(
     }
     let (user, _) = found.expect("a verified password has a user");
     // This attempt was a good one: it no longer counts against the client or the address.
-    db::accounts::clear_failures(node.db.writer(), &own[0]).await?;
+    db::accounts::clear_failures(cx.db.writer(), &own[0]).await?;
     for key in own
         .iter()
         .skip(1)
         .chain(Some(&address).filter(|_| !trusted))
     {
-        db::accounts::forget_one(node.db.writer(), key).await?;
+        db::accounts::forget_one(cx.db.writer(), key).await?;
     }
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     let session = open_session(&mut tx, user.id, user_agent, now).await?;
     // A new device cookie each time; the one this browser had is used up.
     if let (Some(d), true) = (&device_hash, trusted) {
@@ -410,44 +410,44 @@ fn too_many(ms: i64) -> Error {
 
 /// The session of a cookie, with the person's shops; `None` when unknown, expired or the
 /// account is disabled. Its end is pushed back at most once an hour.
-pub async fn session(node: &Node, cookie: &str) -> Result<Option<Session>> {
-    let now = node.clock.now_ms();
+pub async fn session(cx: &Context, cookie: &str) -> Result<Option<Session>> {
+    let now = cx.clock.now_ms();
     let id_hash = sha256(cookie);
-    let Some(mut session) = db::accounts::session(node.db.pool(), &id_hash, now).await? else {
+    let Some(mut session) = db::accounts::session(cx.db.pool(), &id_hash, now).await? else {
         return Ok(None);
     };
     if session.user.disabled {
         return Ok(None);
     }
-    session.user.memberships = db::accounts::memberships(node.db.pool(), session.user.id).await?;
+    session.user.memberships = db::accounts::memberships(cx.db.pool(), session.user.id).await?;
     if now - session.seen_at > 3600 * 1000 {
-        db::accounts::touch_session(node.db.writer(), &id_hash, now, now + SESSION_DAYS * DAY_MS)
+        db::accounts::touch_session(cx.db.writer(), &id_hash, now, now + SESSION_DAYS * DAY_MS)
             .await?;
     }
     Ok(Some(session))
 }
 
 /// Signs this session out.
-pub async fn sign_out(node: &Node, session: &Session) -> Result<()> {
-    db::accounts::delete_session(node.db.writer(), &session.id_hash).await?;
+pub async fn sign_out(cx: &Context, session: &Session) -> Result<()> {
+    db::accounts::delete_session(cx.db.writer(), &session.id_hash).await?;
     Ok(())
 }
 
 /// Signs out every session of the person (this one included); returns how many ended.
-pub async fn sign_out_everywhere(node: &Node, user: Uuid) -> Result<u64> {
-    let mut tx = node.db.begin().await?;
+pub async fn sign_out_everywhere(cx: &Context, user: Uuid) -> Result<u64> {
+    let mut tx = cx.db.begin().await?;
     let n = db::accounts::delete_sessions_of(&mut tx, user).await?;
     tx.commit().await?;
     Ok(n)
 }
 
 /// The person's sessions, for their account page.
-pub async fn sessions(node: &Node, session: &Session) -> Result<Vec<SessionInfo>> {
+pub async fn sessions(cx: &Context, session: &Session) -> Result<Vec<SessionInfo>> {
     Ok(db::accounts::sessions_of(
-        node.db.pool(),
+        cx.db.pool(),
         session.user.id,
         &session.id_hash,
-        node.clock.now_ms(),
+        cx.clock.now_ms(),
     )
     .await?)
 }
@@ -459,12 +459,12 @@ pub async fn sessions(node: &Node, session: &Session) -> Result<Vec<SessionInfo>
 /// link per [`RESET_MAIL_WINDOW_MS`]; more asks are answered the same but mail nothing), so
 /// that nobody is flooded with mail, while the owner always has a working link: one mailed
 /// in the last five minutes is good for fifty-five more, whoever asked for it.
-pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Option<Link>> {
+pub async fn reset_link(cx: &Context, raw_email: &str, client: &str) -> Result<Option<Link>> {
     let email = email(raw_email)?;
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     let hour_ago = now - 3600 * 1000;
     let asked =
-        db::accounts::add_failure(node.db.writer(), &format!("reset:{client}"), now, hour_ago)
+        db::accounts::add_failure(cx.db.writer(), &format!("reset:{client}"), now, hour_ago)
             .await?;
     if asked > RESETS_PER_HOUR {
         return Err(Error::TooManyRequests {
@@ -472,14 +472,14 @@ pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Op
             retry_after: 3600,
         });
     }
-    let Some((user, hash)) = db::accounts::user_by_email(node.db.pool(), &email).await? else {
+    let Some((user, hash)) = db::accounts::user_by_email(cx.db.pool(), &email).await? else {
         return Ok(None);
     };
     if user.disabled || hash.is_none() {
         return Ok(None);
     }
     let mailed = db::accounts::add_failure(
-        node.db.writer(),
+        cx.db.writer(),
         &format!("resetmail:{email}"),
         now,
         now - RESET_MAIL_WINDOW_MS,
@@ -489,8 +489,8 @@ pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Op
         return Ok(None);
     }
     let secret = secret()?;
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     db::accounts::insert_link(
         &mut tx,
         &sha256(&secret),
@@ -503,10 +503,7 @@ pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Op
     tx.commit().await?;
     Ok(Some(Link {
         email,
-        url: node
-            .urls
-            .page(&format!("account/reset/{secret}"))
-            .to_string(),
+        url: cx.urls.page(&format!("account/reset/{secret}")).to_string(),
         shareable: false,
     }))
 }
@@ -516,7 +513,7 @@ pub async fn reset_link(node: &Node, raw_email: &str, client: &str) -> Result<Op
 /// else holds ends with the old password). Returns this browser's new device cookie. Wrong
 /// current passwords back off as sign-ins do.
 pub async fn change_password(
-    node: &Node,
+    cx: &Context,
     session: &Session,
     current: &str,
     new: &str,
@@ -524,19 +521,19 @@ pub async fn change_password(
     let user = &session.user;
     check_password(new)?;
     let key = format!("change:{}", user.id);
-    let now = node.clock.now_ms();
-    let until = db::accounts::blocked_until(node.db.pool(), &[&key]).await?;
+    let now = cx.clock.now_ms();
+    let until = db::accounts::blocked_until(cx.db.pool(), &[&key]).await?;
     if until > now {
         return Err(too_many(until - now));
     }
-    let stored = db::accounts::user_by_email(node.db.pool(), &user.email)
+    let stored = db::accounts::user_by_email(cx.db.pool(), &user.email)
         .await?
         .and_then(|(_, h)| h);
     if !verify_password(current, stored).await? {
-        let n = db::accounts::add_failure(node.db.writer(), &key, now, now - DAY_MS).await?;
+        let n = db::accounts::add_failure(cx.db.writer(), &key, now, now - DAY_MS).await?;
         if n >= FREE_FAILURES {
             let wait = backoff(n - FREE_FAILURES + 1, MAX_BACKOFF_SECONDS);
-            db::accounts::block(node.db.writer(), &key, now + wait * 1000).await?;
+            db::accounts::block(cx.db.writer(), &key, now + wait * 1000).await?;
         }
         return Err(Error::field(
             "current_password",
@@ -544,8 +541,8 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password(new).await?;
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     db::accounts::set_password(&mut tx, user.id, &hash).await?;
     db::accounts::delete_other_sessions(&mut tx, user.id, &session.id_hash).await?;
     // Reset and invitation links mailed before stop working; browsers that knew the old
@@ -559,20 +556,20 @@ pub async fn change_password(
 }
 
 /// The people of a shop.
-pub async fn people(node: &Node, who: &Caller, merchant: Uuid) -> Result<Vec<Person>> {
+pub async fn people(cx: &Context, who: &Caller, merchant: Uuid) -> Result<Vec<Person>> {
     allow(who, Action::ManagePeople(merchant))?;
-    Ok(db::accounts::people(node.db.pool(), merchant).await?)
+    Ok(db::accounts::people(cx.db.pool(), merchant).await?)
 }
 
 /// Takes someone off a shop (not oneself: an owner cannot lock themself out).
-pub async fn remove_person(node: &Node, who: &Caller, merchant: Uuid, user: Uuid) -> Result<()> {
+pub async fn remove_person(cx: &Context, who: &Caller, merchant: Uuid, user: Uuid) -> Result<()> {
     allow(who, Action::ManagePeople(merchant))?;
     if who.person().is_some_and(|p| p.id == user) {
         return Err(Error::Forbidden(
             "you cannot take yourself off the shop".into(),
         ));
     }
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     if !db::accounts::remove_membership(&mut tx, user, merchant).await? {
         return Err(Error::NotFound(
             "this person does not work for the shop".into(),
@@ -583,9 +580,9 @@ pub async fn remove_person(node: &Node, who: &Caller, merchant: Uuid, user: Uuid
 }
 
 /// Every account (the admin's list).
-pub async fn users(node: &Node, who: &Caller) -> Result<Vec<User>> {
+pub async fn users(cx: &Context, who: &Caller) -> Result<Vec<User>> {
     allow(who, Action::RunNode)?;
-    Ok(db::accounts::users(node.db.pool()).await?)
+    Ok(db::accounts::users(cx.db.pool()).await?)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::{queue, remote, Tx};
 use crate::error::Result;
 use crate::model::actor::LocalActor;
-use crate::model::remote::{Interaction, RemoteActor};
+use crate::model::remote::{FollowState, Interaction, RemoteActor};
 
 /// Records that activity `id` was received; false when it was before (redeliveries are
 /// acknowledged and change nothing).
@@ -110,12 +110,16 @@ pub async fn answer_follow(
     let Some(f) = found else {
         return Ok(None);
     };
-    let state = if accepted { "accepted" } else { "rejected" };
+    let state = if accepted {
+        FollowState::Accepted
+    } else {
+        FollowState::Rejected
+    };
     remote::set_follow_state(tx, &f.target, state, now).await?;
     // A backfill starts when the follow is first accepted, or again when an earlier walk did
     // not reach the end (a network failure); a repeated Accept after a complete walk, or
     // while one runs (see `Federation::start_backfill`), starts nothing.
-    Ok((accepted && (f.state == "pending" || !f.backfilled)).then_some(f.target))
+    Ok((accepted && (f.state == FollowState::Pending || !f.backfilled)).then_some(f.target))
 }
 
 /// What a shop's fediverse panel shows.
@@ -130,20 +134,34 @@ pub struct Panel {
     pub interactions: Vec<(Interaction, Option<String>)>,
 }
 
+/// A shop's likes, boosts and replies, newest first, before the interaction `before` (not
+/// those the admin hid, nor those of a deleted product), for its owner (or the admin, or its
+/// token).
+pub async fn interactions(
+    cx: &crate::domain::Context,
+    who: &super::authz::Caller,
+    merchant: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Interaction>> {
+    super::authz::allow(who, super::authz::Action::ReadAudience(merchant))?;
+    Ok(remote::interactions(cx.db.pool(), merchant, before, limit).await?)
+}
+
 /// A shop's audience, for its owner (or the admin, or its token).
 pub async fn panel(
-    node: &crate::Node,
+    cx: &crate::domain::Context,
     who: &super::authz::Caller,
     merchant: Uuid,
 ) -> Result<Panel> {
     super::authz::allow(who, super::authz::Action::ReadAudience(merchant))?;
-    let pool = node.db.pool();
+    let pool = cx.db.pool();
     let local = LocalActor::Merchant(merchant);
     let follower_count = remote::follower_count(pool, local).await?;
     let followers = crate::db::moderation::followers(pool, &local.storage_key(), 100).await?;
     let interactions = remote::interactions(pool, merchant, None, 100).await?;
     let ids: Vec<Uuid> = interactions.iter().filter_map(|i| i.product_id).collect();
-    let products = crate::db::products::by_ids(&node.db, &ids).await?;
+    let products = crate::db::products::by_ids(&cx.db, &ids).await?;
     let name_of = |id: Option<Uuid>| {
         id.and_then(|id| products.iter().find(|p| p.id == id))
             .map(|p| p.fields.name.clone())
@@ -167,13 +185,13 @@ pub const MAX_ANSWER_CHARS: usize = 2000;
 /// The reply `interaction` of the shop `merchant` and its author as last verified: what an
 /// answer needs. Only the shop's owner (or the admin, or its token) may answer.
 pub async fn reply_to_answer(
-    node: &crate::Node,
+    cx: &crate::domain::Context,
     who: &super::authz::Caller,
     merchant: Uuid,
     interaction: Uuid,
 ) -> Result<(Interaction, RemoteActor)> {
     super::authz::allow(who, super::authz::Action::AnswerReplies(merchant))?;
-    let pool = node.db.pool();
+    let pool = cx.db.pool();
     let i = crate::db::replies::interaction(pool, merchant, interaction)
         .await?
         .filter(|i| i.object_id.is_some())
@@ -199,13 +217,13 @@ pub fn check_answer(text: &str) -> Result<String> {
 
 /// Stores an answer and queues its `Create` for the author's inbox, in one transaction.
 pub async fn record_answer(
-    node: &crate::Node,
+    cx: &crate::domain::Context,
     reply: &crate::model::remote::ShopReply,
     activity_id: &str,
     body: &str,
     inbox: &str,
 ) -> Result<()> {
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     crate::db::replies::insert(&mut tx, reply).await?;
     queue::enqueue(
         &mut tx,
@@ -217,17 +235,17 @@ pub async fn record_answer(
     )
     .await?;
     tx.commit().await?;
-    node.wake();
+    cx.queued();
     Ok(())
 }
 
 /// An answer by id, with the author it mentions (to serve its document).
 pub async fn answer_of(
-    node: &crate::Node,
+    cx: &crate::domain::Context,
     merchant: Uuid,
     id: Uuid,
 ) -> Result<(crate::model::remote::ShopReply, RemoteActor)> {
-    let pool = node.db.pool();
+    let pool = cx.db.pool();
     let not_found = || crate::error::Error::NotFound("no such answer".into());
     let r = crate::db::replies::get(pool, id)
         .await?
@@ -240,6 +258,6 @@ pub async fn answer_of(
 }
 
 /// The replies of a shop that it answered.
-pub async fn answered(node: &crate::Node, merchant: Uuid) -> Result<Vec<Uuid>> {
-    Ok(crate::db::replies::answered(node.db.pool(), merchant).await?)
+pub async fn answered(cx: &crate::domain::Context, merchant: Uuid) -> Result<Vec<Uuid>> {
+    Ok(crate::db::replies::answered(cx.db.pool(), merchant).await?)
 }

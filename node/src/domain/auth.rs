@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::authz::{allow, Action, Caller};
 use crate::db;
+use crate::domain::Context;
 use crate::error::{Error, Result};
 use crate::model::account::TokenInfo;
-use crate::Node;
 
 /// The stored form of a token: SHA-256, hex.
 pub fn hash(token: &str) -> String {
@@ -23,23 +23,23 @@ pub fn hash(token: &str) -> String {
 
 /// Creates a token named `name` (for the merchant `slug`, or the node admin) and returns the
 /// secret, shown this once.
-pub async fn create_token(node: &Node, name: &str, merchant: Option<&str>) -> Result<String> {
+pub async fn create_token(cx: &Context, name: &str, merchant: Option<&str>) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::field("name", "must be 1 to 100 characters"));
     }
     let merchant_id = match merchant {
-        Some(slug) => Some(super::merchants::get(node, slug).await?.id),
+        Some(slug) => Some(super::merchants::get(cx, slug).await?.id),
         None => None,
     };
     let token = format!("etal_{}", secret()?);
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     db::tokens::insert(
         &mut *tx,
         name,
         &hash(&token),
         merchant_id,
-        node.clock.now_ms(),
+        cx.clock.now_ms(),
     )
     .await?;
     tx.commit().await?;
@@ -48,7 +48,7 @@ pub async fn create_token(node: &Node, name: &str, merchant: Option<&str>) -> Re
 
 /// Resolves an `Authorization` header value: no header is [`Caller::Anonymous`], a bad or
 /// revoked token is refused at once.
-pub async fn authenticate(node: &Node, header: Option<&str>) -> Result<Caller> {
+pub async fn authenticate(cx: &Context, header: Option<&str>) -> Result<Caller> {
     let Some(value) = header else {
         return Ok(Caller::Anonymous);
     };
@@ -60,7 +60,7 @@ pub async fn authenticate(node: &Node, header: Option<&str>) -> Result<Caller> {
         .ok_or_else(|| {
             Error::Unauthorized("the Authorization header must be \"Bearer TOKEN\"".into())
         })?;
-    match db::tokens::scope_of(node.db.pool(), &hash(token)).await? {
+    match db::tokens::scope_of(cx.db.pool(), &hash(token)).await? {
         Some(scope) => Ok(Caller::Token(scope)),
         None => Err(Error::Unauthorized(
             "this token is not valid (unknown or revoked)".into(),
@@ -78,28 +78,28 @@ pub fn secret() -> Result<String> {
 }
 
 /// A shop's live tokens (the dashboard's list; never the secrets).
-pub async fn tokens_of(node: &Node, who: &Caller, merchant: Uuid) -> Result<Vec<TokenInfo>> {
+pub async fn tokens_of(cx: &Context, who: &Caller, merchant: Uuid) -> Result<Vec<TokenInfo>> {
     allow(who, Action::ManageTokens(merchant))?;
-    Ok(db::tokens::list_for(node.db.pool(), merchant).await?)
+    Ok(db::tokens::list_for(cx.db.pool(), merchant).await?)
 }
 
 /// Creates a token for a shop from the dashboard; returns the secret, shown once.
 pub async fn create_shop_token(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     slug: &str,
     name: &str,
 ) -> Result<String> {
-    let merchant = super::merchants::get(node, slug).await?;
+    let merchant = super::merchants::get(cx, slug).await?;
     allow(who, Action::ManageTokens(merchant.id))?;
-    create_token(node, name, Some(slug)).await
+    create_token(cx, name, Some(slug)).await
 }
 
 /// Revokes one of a shop's tokens.
-pub async fn revoke(node: &Node, who: &Caller, merchant: Uuid, token: Uuid) -> Result<()> {
+pub async fn revoke(cx: &Context, who: &Caller, merchant: Uuid, token: Uuid) -> Result<()> {
     allow(who, Action::ManageTokens(merchant))?;
-    let mut tx = node.db.begin().await?;
-    if !db::tokens::revoke(&mut tx, merchant, token, node.clock.now_ms()).await? {
+    let mut tx = cx.db.begin().await?;
+    if !db::tokens::revoke(&mut tx, merchant, token, cx.clock.now_ms()).await? {
         return Err(Error::NotFound("no such token".into()));
     }
     tx.commit().await?;

@@ -3,21 +3,21 @@
 //! delivery. Finding the actor and writing the activities is `federation::follows`.
 
 use crate::db::{self, queue, remote};
+use crate::domain::Context;
 use crate::error::{Error, Result};
 use crate::model::actor::LocalActor;
 use crate::model::remote::RemoteActor;
-use crate::Node;
 
 /// Records that the node follows `actor` (pending until it accepts), with the Follow
 /// activity `follow_id` (`body`) queued for its inbox.
 pub async fn record_follow(
-    node: &Node,
+    cx: &Context,
     actor: &RemoteActor,
     follow_id: &str,
     body: &str,
 ) -> Result<()> {
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     remote::upsert_actor(&mut tx, actor).await?;
     remote::upsert_follow(&mut tx, &actor.ap_id, follow_id, now).await?;
     queue::enqueue(
@@ -30,13 +30,13 @@ pub async fn record_follow(
     )
     .await?;
     tx.commit().await?;
-    node.wake();
+    cx.queued();
     Ok(())
 }
 
 /// The follow of `target`, if the node follows it.
-pub async fn get(node: &Node, target: &str) -> Result<db::remote::Follow> {
-    remote::follow(node.db.pool(), target)
+pub async fn get(cx: &Context, target: &str) -> Result<db::remote::Follow> {
+    remote::follow(cx.db.pool(), target)
         .await?
         .filter(|f| f.target == target)
         .ok_or_else(|| Error::NotFound(format!("the node does not follow {target}")))
@@ -45,12 +45,12 @@ pub async fn get(node: &Node, target: &str) -> Result<db::remote::Follow> {
 /// Forgets the follow of `target`, queuing the Undo (`undo`: its id, body and the inbox) when
 /// the actor is known.
 pub async fn record_unfollow(
-    node: &Node,
+    cx: &Context,
     target: &str,
     undo: Option<(&str, &str, &str)>,
 ) -> Result<()> {
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     remote::delete_follow(&mut tx, target).await?;
     if let Some((id, body, inbox)) = undo {
         queue::enqueue(
@@ -64,11 +64,11 @@ pub async fn record_unfollow(
         .await?;
     }
     tx.commit().await?;
-    node.wake();
+    cx.queued();
     Ok(())
 }
 
 /// The node's follows.
-pub async fn list(node: &Node) -> Result<Vec<db::remote::Follow>> {
-    Ok(remote::follows(node.db.pool()).await?)
+pub async fn list(cx: &Context) -> Result<Vec<db::remote::Follow>> {
+    Ok(remote::follows(cx.db.pool()).await?)
 }

@@ -7,11 +7,11 @@ use super::authz::{allow, Action, Caller};
 use super::products::{self, parse_id};
 use super::Patch;
 use crate::db::{self, outbox};
+use crate::domain::Context;
 use crate::error::{Error, Result};
 use crate::media::{self, MediaError};
 pub use crate::model::image::Image;
 pub use crate::model::input::ImagePatch;
-use crate::Node;
 
 /// Photos a product may have.
 pub const MAX_IMAGES: i64 = 4;
@@ -24,13 +24,13 @@ fn check_alt(alt: Option<String>) -> Result<Option<String>> {
 
 /// Adds a photo to a product.
 pub async fn upload(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     product_id: &str,
     data: bytes::Bytes,
     alt: Option<String>,
 ) -> Result<Image> {
-    let product = products::get(node, product_id).await?;
+    let product = products::get(cx, product_id).await?;
     product.check_local()?;
     allow(who, Action::EditProducts(product.merchant_id))?;
     let alt = check_alt(alt)?;
@@ -46,7 +46,7 @@ pub async fn upload(
     }
     let (_, w, h) = media::probe(&data).map_err(media_error)?;
     let id = Uuid::now_v7();
-    let dir = node.media_dir();
+    let dir = cx.media_dir();
     // Decoding takes a core and up to 4 bytes a pixel: photos wait for room in the node's
     // budget, in proportion to their size.
     let slot = media::decode_room(u64::from(w) * u64::from(h)).await;
@@ -69,12 +69,12 @@ pub async fn upload(
         blurhash: processed.blurhash,
         media_type: processed.media_type.to_string(),
         variants: processed.variants,
-        created_at: db::time(node.clock.now_ms()),
+        created_at: db::time(cx.clock.now_ms()),
     };
-    match attach(node, image.clone()).await {
+    match attach(cx, image.clone()).await {
         Ok(image) => Ok(image),
         Err(e) => {
-            media::remove(&node.media_dir(), &image.variants);
+            media::remove(&cx.media_dir(), &image.variants);
             Err(e)
         }
     }
@@ -92,10 +92,10 @@ fn too_many() -> Error {
     Error::field("file", format!("a product has at most {MAX_IMAGES} photos"))
 }
 
-async fn attach(node: &Node, mut image: Image) -> Result<Image> {
-    let mut tx = node.db.begin().await?;
+async fn attach(cx: &Context, mut image: Image) -> Result<Image> {
+    let mut tx = cx.db.begin().await?;
     let product = products::live(
-        db::products::by_id(&mut *tx, image.product_id, node.db.row_lock()).await?,
+        db::products::by_id(&mut *tx, image.product_id, cx.db.row_lock()).await?,
         image.product_id,
     )?;
     let count = db::images::count(&mut *tx, product.id).await?;
@@ -104,9 +104,9 @@ async fn attach(node: &Node, mut image: Image) -> Result<Image> {
     }
     image.position = count;
     db::images::insert(&mut *tx, &image).await?;
-    changed(&mut tx, &product, node.clock.now_ms()).await?;
+    changed(&mut tx, &product, cx.clock.now_ms()).await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(image)
 }
 
@@ -125,7 +125,7 @@ async fn changed(tx: &mut db::Tx, product: &products::Product, now: i64) -> Resu
 }
 
 async fn locked(
-    node: &Node,
+    cx: &Context,
     tx: &mut db::Tx,
     who: &Caller,
     product_id: &str,
@@ -133,7 +133,7 @@ async fn locked(
 ) -> Result<(products::Product, Vec<Image>, usize)> {
     let pid = parse_id(product_id)?;
     let product = products::live(
-        db::products::by_id(&mut **tx, pid, node.db.row_lock()).await?,
+        db::products::by_id(&mut **tx, pid, cx.db.row_lock()).await?,
         pid,
     )?;
     product.check_local()?;
@@ -148,14 +148,14 @@ async fn locked(
 
 /// Changes a photo's alt text or position.
 pub async fn update(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     product_id: &str,
     image_id: &str,
     patch: ImagePatch,
 ) -> Result<Image> {
-    let mut tx = node.db.begin().await?;
-    let (product, mut images, index) = locked(node, &mut tx, who, product_id, image_id).await?;
+    let mut tx = cx.db.begin().await?;
+    let (product, mut images, index) = locked(cx, &mut tx, who, product_id, image_id).await?;
     let mut image = images.remove(index);
     let alt = match patch.alt {
         Patch::Keep => image.alt.clone(),
@@ -178,25 +178,25 @@ pub async fn update(
         img.position = i as i64;
     }
     db::images::save_order_and_alt(&mut tx, &images).await?;
-    changed(&mut tx, &product, node.clock.now_ms()).await?;
+    changed(&mut tx, &product, cx.clock.now_ms()).await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(images.swap_remove(position as usize))
 }
 
 /// Removes a photo and its files.
-pub async fn delete(node: &Node, who: &Caller, product_id: &str, image_id: &str) -> Result<()> {
-    let mut tx = node.db.begin().await?;
-    let (product, mut images, index) = locked(node, &mut tx, who, product_id, image_id).await?;
+pub async fn delete(cx: &Context, who: &Caller, product_id: &str, image_id: &str) -> Result<()> {
+    let mut tx = cx.db.begin().await?;
+    let (product, mut images, index) = locked(cx, &mut tx, who, product_id, image_id).await?;
     let removed = images.remove(index);
     db::images::delete(&mut *tx, removed.id).await?;
     for (i, img) in images.iter_mut().enumerate() {
         img.position = i as i64;
     }
     db::images::save_order_and_alt(&mut tx, &images).await?;
-    changed(&mut tx, &product, node.clock.now_ms()).await?;
+    changed(&mut tx, &product, cx.clock.now_ms()).await?;
     tx.commit().await?;
-    node.committed().await;
-    media::remove(&node.media_dir(), &removed.variants);
+    cx.committed().await;
+    media::remove(&cx.media_dir(), &removed.variants);
     Ok(())
 }

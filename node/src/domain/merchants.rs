@@ -6,38 +6,38 @@ use uuid::Uuid;
 use super::authz::{allow, Action, Caller};
 pub use super::merchant_input::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::db::{self, outbox, Tx};
+use crate::domain::Context;
 use crate::error::{Error, Result};
 pub use crate::model::input::{AddressInput, AddressPatch, MerchantCreate, MerchantPatch};
 pub use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
-use crate::Node;
 
 /// Creates a merchant with its key pair, and records its `create` event.
-pub async fn create(node: &Node, who: &Caller, input: MerchantCreate) -> Result<Merchant> {
+pub async fn create(cx: &Context, who: &Caller, input: MerchantCreate) -> Result<Merchant> {
     allow(who, Action::CreateShop)?;
     let (slug, fields) = input.validate()?;
     let keys = crate::keys::generate_async().await?;
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     if db::merchants::slug_taken(&mut *tx, &slug).await? {
         return Err(slug_conflict(&slug));
     }
-    let merchant = insert(node, &mut tx, slug, fields, &keys).await?;
+    let merchant = insert(cx, &mut tx, slug, fields, &keys).await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(merchant)
 }
 
 /// Inserts a merchant and its `create` event inside a transaction (the demo seeds through this).
 pub async fn insert(
-    node: &Node,
+    cx: &Context,
     tx: &mut Tx,
     slug: String,
     fields: MerchantFields,
     keys: &crate::keys::PemKeyPair,
 ) -> Result<Merchant> {
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     let merchant = Merchant {
         id: Uuid::now_v7(),
-        ap_id: node.urls.merchant(&slug).to_string(),
+        ap_id: cx.urls.merchant(&slug).to_string(),
         slug,
         fields,
         public_key_pem: Some(keys.public_pem.clone()),
@@ -75,8 +75,8 @@ fn slug_conflict(slug: &str) -> Error {
 }
 
 /// Finds a live merchant: 404 when unknown, 410 when deleted.
-pub async fn get(node: &Node, slug: &str) -> Result<Merchant> {
-    live(db::merchants::by_slug(node.db.pool(), slug).await?, slug)
+pub async fn get(cx: &Context, slug: &str) -> Result<Merchant> {
+    live(db::merchants::by_slug(cx.db.pool(), slug).await?, slug)
 }
 
 /// 404 for no merchant, 410 for a deleted one.
@@ -92,14 +92,14 @@ pub fn live(found: Option<Merchant>, slug: &str) -> Result<Merchant> {
 
 /// Applies a PATCH; records an `update` event when something changed.
 pub async fn update(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     slug: &str,
     patch: MerchantPatch,
 ) -> Result<Merchant> {
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     let current = live(
-        db::merchants::by_slug_locked(&mut *tx, slug, node.db.row_lock()).await?,
+        db::merchants::by_slug_locked(&mut *tx, slug, cx.db.row_lock()).await?,
         slug,
     )?;
     allow(who, Action::EditShop(current.id))?;
@@ -107,7 +107,7 @@ pub async fn update(
     if fields == current.fields {
         return Ok(current);
     }
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     db::merchants::update(&mut tx, current.id, &fields, now).await?;
     outbox::record(
         &mut tx,
@@ -119,7 +119,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(Merchant {
         fields,
         version: current.version + 1,
@@ -129,14 +129,14 @@ pub async fn update(
 }
 
 /// Deletes a merchant with its products and tokens; the slug is never reused.
-pub async fn delete(node: &Node, who: &Caller, slug: &str) -> Result<()> {
-    let mut tx = node.db.begin().await?;
+pub async fn delete(cx: &Context, who: &Caller, slug: &str) -> Result<()> {
+    let mut tx = cx.db.begin().await?;
     let current = live(
-        db::merchants::by_slug_locked(&mut *tx, slug, node.db.row_lock()).await?,
+        db::merchants::by_slug_locked(&mut *tx, slug, cx.db.row_lock()).await?,
         slug,
     )?;
     allow(who, Action::DeleteShop(current.id))?;
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     db::merchants::mark_deleted(&mut tx, current.id, now).await?;
     outbox::record(
         &mut tx,
@@ -148,6 +148,6 @@ pub async fn delete(node: &Node, who: &Caller, slug: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(())
 }

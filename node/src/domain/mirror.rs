@@ -1,5 +1,10 @@
-//! The rules for what followed nodes send: a mirrored merchant or product obeys the same field
-//! rules as a local one. Over-long texts are cut to the local limits, an invalid optional
+//! The mirror of other nodes' shops and products, one path for every source: an `Announce`
+//! from a followed node, its outbox walked after a follow (`federation::mirror`), a page of a
+//! harvested change feed (`open_data::harvest`). Each source turns what it read into a
+//! [`Batch`] (`federation::from_ap`, `open_data::from_open_data`); [`check`] holds it to the
+//! rules before any transaction, [`save`] stores it in the source's transaction.
+//!
+//! A mirrored merchant or product obeys the same field rules as a local one. Over-long texts are cut to the local limits, an invalid optional
 //! value (a GTIN, a category, a phone number…) is dropped, and an object that still breaks a
 //! rule (no name) is refused. Every write goes through here, in the caller's transaction.
 
@@ -7,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::{merchants, product_input};
+use super::{merchants, product_input, Context};
 use crate::db::{self, Tx};
 use crate::error::{Checks, Error, Result};
 use crate::model::image::Image;
@@ -128,12 +133,8 @@ pub fn fit_product(mut f: ProductFields) -> Result<ProductFields> {
     Ok(f)
 }
 
-/// Stores a mirrored merchant (new, or replacing what was known); returns its local id.
-pub async fn save_merchant(tx: &mut Tx, m: MirroredMerchant, now: i64) -> Result<Uuid> {
-    save_merchant_as(tx, m, Uuid::now_v7(), now).await
-}
-
-/// [`save_merchant`], with the id a new merchant takes.
+/// Stores a mirrored merchant (new, or replacing what was known), with the id a new merchant
+/// takes; returns its local id.
 async fn save_merchant_as(
     tx: &mut Tx,
     m: MirroredMerchant,
@@ -161,66 +162,8 @@ fn older(incoming: i64, stored: i64) -> bool {
     incoming.div_euclid(1000) < stored.div_euclid(1000)
 }
 
-/// Stores a mirrored product of `merchant` with its photos (new, or replacing what was
-/// known unless what is stored changed later: activities and harvested pages may arrive out
-/// of order).
-pub async fn save_product(tx: &mut Tx, merchant: Uuid, p: MirroredProduct, now: i64) -> Result<()> {
-    let fields = fit_product(p.fields)?;
-    let stored = db::mirror::product_ids(tx, std::slice::from_ref(&p.ap_id)).await?;
-    let existing = match stored.get(&p.ap_id) {
-        Some((_, stored_at)) if older(p.updated_at, *stored_at) => return Ok(()),
-        Some((id, _)) => Some(*id),
-        None => None,
-    };
-    let id = existing.unwrap_or_else(Uuid::now_v7);
-    if existing.is_some() {
-        db::products::update(tx, id, &fields, p.updated_at).await?;
-        db::mirror::set_product_page(tx, id, p.url).await?;
-    } else {
-        let product = Product {
-            id,
-            merchant_id: merchant,
-            merchant_slug: String::new(),
-            ap_id: p.ap_id,
-            local: false,
-            url: p.url,
-            fields,
-            images: vec![],
-            version: 1,
-            created_at: db::time(p.created_at),
-            updated_at: db::time(p.updated_at),
-            announced_at: None,
-            deleted_at: None,
-        };
-        db::products::insert(tx, &product).await?;
-    }
-    db::mirror::clear_images(tx, id).await?;
-    for (i, mut image) in p
-        .images
-        .into_iter()
-        .take(super::images::MAX_IMAGES as usize)
-        .enumerate()
-    {
-        image.product_id = id;
-        image.position = i as i64;
-        cut_opt(&mut image.alt, 1500);
-        image.created_at = db::time(now);
-        db::images::insert(&mut **tx, &image).await?;
-    }
-    Ok(())
-}
-
-/// Marks a mirrored merchant and its products deleted.
-pub async fn delete_merchant(tx: &mut Tx, ap_id: &str, now: i64) -> Result<()> {
-    Ok(db::mirror::delete_merchant(tx, ap_id, now).await?)
-}
-
-/// Marks a mirrored product deleted, if it comes from `origin`.
-pub async fn delete_product(tx: &mut Tx, origin: &str, ap_id: &str, now: i64) -> Result<()> {
-    Ok(db::mirror::delete_product(tx, origin, ap_id, now).await?)
-}
-
-/// A page of changes from a harvested node's open data.
+/// Changes of another node's shops and products, however they came: an announced activity
+/// (a batch of one), an activity of its outbox, a page of its change feed.
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Shops created or changed.
@@ -291,14 +234,10 @@ pub struct CheckedBatch {
 }
 
 /// Checks a batch from `origin` against the rules, outside any transaction: fields fitted as
-/// for any mirrored object, shops without consent turned into deletions, every id on
-/// `origin`, index entries computed.
-pub async fn check_batch(
-    db: &db::Db,
-    origin: &str,
-    batch: Batch,
-    now: i64,
-) -> Result<CheckedBatch> {
+/// for any mirrored object, every id on `origin`, index entries computed; on an aggregator,
+/// shops without consent turned into deletions.
+pub async fn check(cx: &Context, origin: &str, batch: Batch) -> Result<CheckedBatch> {
+    let (db, now) = (&cx.db, cx.clock.now_ms());
     let same_origin =
         |id: &str| url::Url::parse(id).is_ok_and(|u| etal_protocol::ap::origin(&u) == origin);
     let mut refused = 0;
@@ -325,7 +264,7 @@ pub async fn check_batch(
             refused += 1;
             continue;
         }
-        if !consents(&m) {
+        if cx.settings.aggregator && !consents(&m) {
             shops.remove(&m.ap_id);
             deleted_merchants.push(m.ap_id);
             continue;
@@ -424,8 +363,9 @@ pub async fn check_batch(
     })
 }
 
-/// Stores a checked batch in the caller's transaction; returns how many changes it applied.
-pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usize> {
+/// Stores a checked batch in the caller's transaction (with what else the source records:
+/// the activity's receipt, the feed's cursor); returns how many changes it applied.
+pub async fn save(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usize> {
     let mut applied = 0;
     let mut moved: HashMap<Uuid, (Uuid, Option<crate::model::merchant::Geo>)> = HashMap::new();
     for (m, assumed) in b.merchants {
@@ -481,6 +421,36 @@ pub async fn save_checked(tx: &mut Tx, b: CheckedBatch, now: i64) -> Result<usiz
         db::mirror::delete_merchant(tx, m, now).await?;
         applied += 1;
     }
+    Ok(applied)
+}
+
+/// Checks and stores a batch from `origin` in a transaction of its own, and tells the pages;
+/// returns how many changes it applied. With `receipt`, the id of the activity that carried
+/// it: an activity already received is not applied again.
+pub async fn apply(
+    cx: &Context,
+    origin: &str,
+    batch: Batch,
+    receipt: Option<&str>,
+) -> Result<usize> {
+    let checked = check(cx, origin, batch).await?;
+    if checked.refused > 0 {
+        tracing::info!(
+            origin,
+            refused = checked.refused,
+            "changes refused by the rules"
+        );
+    }
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
+    if let Some(id) = receipt {
+        if !super::audience::first_receipt(&mut tx, id, now).await? {
+            return Ok(0);
+        }
+    }
+    let applied = save(&mut tx, checked, now).await?;
+    tx.commit().await?;
+    cx.committed().await;
     Ok(applied)
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audience;
 pub mod auth;
 pub mod authz;
+pub mod context;
 pub mod dataset;
 pub mod follows;
 pub mod images;
@@ -22,6 +23,7 @@ pub mod sources;
 pub mod spreadsheet;
 
 pub use crate::model::patch::Patch;
+pub use context::Context;
 
 /// Trims a text field; an empty text counts as absent.
 pub(crate) fn clean(value: Option<String>) -> Option<String> {

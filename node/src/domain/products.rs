@@ -7,10 +7,10 @@ use uuid::Uuid;
 use super::authz::{allow, Action, Caller};
 use super::merchants;
 use crate::db::{self, outbox};
+use crate::domain::Context;
 use crate::error::{Error, Result};
 pub use crate::model::input::{ProductCreate, ProductPatch};
 pub use crate::model::product::{ListQuery, Origin, Product, ProductFields};
-use crate::Node;
 
 impl Product {
     /// Refuses changes to a product mirrored from another node.
@@ -32,11 +32,11 @@ impl Product {
 }
 
 /// Finds a live local product: 404 when unknown, 410 when deleted.
-pub async fn get(node: &Node, id: &str) -> Result<Product> {
+pub async fn get(cx: &Context, id: &str) -> Result<Product> {
     let id = parse_id(id)?;
-    let mut found = db::products::by_id(node.db.pool(), id, db::Lock::None).await?;
+    let mut found = db::products::by_id(cx.db.pool(), id, db::Lock::None).await?;
     if let Some(p) = found.as_mut() {
-        p.images = db::images::for_product(node.db.pool(), p.id).await?;
+        p.images = db::images::for_product(cx.db.pool(), p.id).await?;
     }
     live(found, id)
 }
@@ -59,46 +59,60 @@ pub fn live(found: Option<Product>, id: Uuid) -> Result<Product> {
 
 /// Creates a product for the merchant `slug`.
 pub async fn create(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     slug: &str,
     input: ProductCreate,
 ) -> Result<Product> {
-    let merchant = merchants::get(node, slug).await?;
+    let merchant = merchants::get(cx, slug).await?;
     allow(who, Action::EditProducts(merchant.id))?;
     let fields = input.validate()?;
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     // The shop may have been deleted since it was read.
     merchants::live(db::merchants::by_id(&mut *tx, merchant.id).await?, slug)?;
-    let most = node.settings.max_products_per_shop;
+    let most = cx.settings.max_products_per_shop;
     if db::products::count_of_shop(&mut *tx, merchant.id).await? as u64 >= most {
         return Err(Error::Conflict {
             detail: format!("this shop has {most} products, the most this node allows a shop"),
             field: None,
         });
     }
-    let product = insert(node, &mut tx, &merchant, fields).await?;
+    let product = insert(cx, &mut tx, &merchant, fields).await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(product)
 }
 
 /// Inserts a product and its `create` event inside a transaction.
 pub async fn insert(
-    node: &Node,
+    cx: &Context,
     tx: &mut db::Tx,
     merchant: &merchants::Merchant,
     fields: ProductFields,
 ) -> Result<Product> {
-    let now = node.clock.now_ms();
-    let id = Uuid::now_v7();
-    let product = Product {
+    let now = cx.clock.now_ms();
+    let product = new_local(cx, merchant, Uuid::now_v7(), fields, now);
+    store_new(cx, tx, merchant, std::slice::from_ref(&product), now)
+        .await
+        .map_err(|e| sku_conflict(e, &product.fields))?;
+    Ok(product)
+}
+
+/// A new product of a local shop, as it is first stored.
+pub(crate) fn new_local(
+    cx: &Context,
+    merchant: &merchants::Merchant,
+    id: Uuid,
+    fields: ProductFields,
+    now: i64,
+) -> Product {
+    Product {
         id,
         merchant_id: merchant.id,
         merchant_slug: merchant.slug.clone(),
         local: true,
         url: None,
-        ap_id: node.urls.product(&id).to_string(),
+        ap_id: cx.urls.product(&id).to_string(),
         fields,
         images: vec![],
         version: 1,
@@ -106,25 +120,43 @@ pub async fn insert(
         updated_at: db::time(now),
         announced_at: None,
         deleted_at: None,
+    }
+}
+
+/// Stores new products of one local shop with their search entries and their `create`
+/// events, in the caller's transaction: the one way a local product comes to be (the API,
+/// the dashboard, a spreadsheet, a generated dataset).
+pub(crate) async fn store_new(
+    cx: &Context,
+    tx: &mut db::Tx,
+    merchant: &merchants::Merchant,
+    products: &[Product],
+    now: i64,
+) -> sqlx::Result<()> {
+    // SQLite's index is written from entries computed here; PostgreSQL computes its own.
+    let entries: Vec<db::search_index::Entry> = match cx.db.backend() {
+        db::Backend::Sqlite => products
+            .iter()
+            .map(|p| db::search_index::entry(p, &merchant.fields.name, merchant.fields.geo))
+            .collect(),
+        db::Backend::Postgres => vec![],
     };
-    db::products::insert(tx, &product)
-        .await
-        .map_err(|e| sku_conflict(e, &product.fields))?;
-    outbox::record(
+    db::products::insert_many(tx, products, &entries).await?;
+    let objects: Vec<(Uuid, Uuid)> = products.iter().map(|p| (p.id, merchant.id)).collect();
+    outbox::record_many(
         tx,
         now,
         outbox::Verb::Create,
         outbox::Kind::Product,
-        id,
-        merchant.id,
+        &objects,
     )
     .await?;
-    Ok(product)
+    Ok(())
 }
 
 /// Applies a PATCH, honouring `If-Match`.
 pub async fn update(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     id: &str,
     if_match: Option<&str>,
@@ -132,9 +164,9 @@ pub async fn update(
 ) -> Result<Product> {
     let id = parse_id(id)?;
     patch.precheck()?;
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     let mut current = live(
-        db::products::by_id(&mut *tx, id, node.db.row_lock()).await?,
+        db::products::by_id(&mut *tx, id, cx.db.row_lock()).await?,
         id,
     )?;
     current.check_local()?;
@@ -142,7 +174,7 @@ pub async fn update(
     check_if_match(if_match, &current)?;
     let fields = patch.apply(&current.fields)?;
     if fields != current.fields {
-        let now = node.clock.now_ms();
+        let now = cx.clock.now_ms();
         db::products::update(&mut tx, id, &fields, now)
             .await
             .map_err(|e| sku_conflict(e, &fields))?;
@@ -163,7 +195,7 @@ pub async fn update(
     }
     current.images = db::images::for_product(&mut *tx, id).await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(current)
 }
 
@@ -202,17 +234,17 @@ pub fn check_if_match(if_match: Option<&str>, product: &Product) -> Result<()> {
 }
 
 /// Deletes a product (its id then answers 410 and is never reused).
-pub async fn delete(node: &Node, who: &Caller, id: &str, if_match: Option<&str>) -> Result<()> {
+pub async fn delete(cx: &Context, who: &Caller, id: &str, if_match: Option<&str>) -> Result<()> {
     let id = parse_id(id)?;
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     let current = live(
-        db::products::by_id(&mut *tx, id, node.db.row_lock()).await?,
+        db::products::by_id(&mut *tx, id, cx.db.row_lock()).await?,
         id,
     )?;
     current.check_local()?;
     allow(who, Action::EditProducts(current.merchant_id))?;
     check_if_match(if_match, &current)?;
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     db::products::mark_deleted(&mut tx, id, now).await?;
     outbox::record(
         &mut tx,
@@ -224,17 +256,17 @@ pub async fn delete(node: &Node, who: &Caller, id: &str, if_match: Option<&str>)
     )
     .await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok(())
 }
 
 /// One page of products, newest first, and whether more follow.
-pub async fn list(node: &Node, query: &ListQuery) -> Result<(Vec<Product>, bool)> {
-    let mut products = db::products::list(&node.db, query).await?;
+pub async fn list(cx: &Context, query: &ListQuery) -> Result<(Vec<Product>, bool)> {
+    let mut products = db::products::list(&cx.db, query).await?;
     let more = products.len() as i64 > query.limit;
     products.truncate(query.limit as usize);
     let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let mut images = db::images::for_products(node.db.pool(), &ids).await?;
+    let mut images = db::images::for_products(cx.db.pool(), &ids).await?;
     for p in &mut products {
         p.images = images.remove(&p.id).unwrap_or_default();
     }
@@ -243,13 +275,13 @@ pub async fn list(node: &Node, query: &ListQuery) -> Result<(Vec<Product>, bool)
 
 /// A page of search results with the number of matches in all.
 pub async fn search(
-    node: &Node,
+    cx: &Context,
     query: &crate::model::search::SearchQuery,
 ) -> Result<(Vec<Product>, i64)> {
-    let found = db::search::search(&node.db, query).await?;
-    let mut products = db::products::by_ids(&node.db, &found.ids).await?;
+    let found = db::search::search(&cx.db, query).await?;
+    let mut products = db::products::by_ids(&cx.db, &found.ids).await?;
     let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let mut images = db::images::for_products(node.db.pool(), &ids).await?;
+    let mut images = db::images::for_products(cx.db.pool(), &ids).await?;
     for p in &mut products {
         p.images = images.remove(&p.id).unwrap_or_default();
     }
@@ -270,7 +302,7 @@ pub struct Place {
 /// Resolves a postal code, or else an INSEE code, to the point its communes' shops stand at (Etalab's table
 /// of communes; the point from the shops' own positions). `field` names the parameter in
 /// errors.
-pub async fn place(node: &Node, code: &str, field: &str) -> Result<Place> {
+pub async fn place(cx: &Context, code: &str, field: &str) -> Result<Place> {
     let code = code.trim();
     let table = crate::model::commune::communes();
     // Many five-digit codes are both (78120 is Rambouillet's postal code and Bullion's INSEE
@@ -295,7 +327,7 @@ pub async fn place(node: &Node, code: &str, field: &str) -> Result<Place> {
     if communes.len() > 3 {
         name.push('…');
     }
-    let (at, _) = db::towns::communes_point(&node.db, &codes)
+    let (at, _) = db::towns::communes_point(&cx.db, &codes)
         .await?
         .ok_or_else(|| {
             Error::field(field, format!("no shop with a position is known in {name}"))
@@ -309,11 +341,11 @@ pub async fn place(node: &Node, code: &str, field: &str) -> Result<Place> {
 
 /// Restricts a search to the shops of a commune (its INSEE code).
 pub async fn in_town(
-    node: &Node,
+    cx: &Context,
     query: &mut crate::model::search::SearchQuery,
     insee: &str,
 ) -> Result<()> {
-    query.shops = Some(db::towns::shops_in(&node.db, insee).await?);
+    query.shops = Some(db::towns::shops_in(&cx.db, insee).await?);
     Ok(())
 }
 
@@ -338,24 +370,24 @@ pub struct Ranked {
 /// or near a point on PostgreSQL, reads one bounded window of matches ([`db::window`]);
 /// otherwise the page, count and towns are read as for any search.
 pub async fn search_ranked(
-    node: &Node,
+    cx: &Context,
     query: &crate::model::search::SearchQuery,
 ) -> Result<Ranked> {
     const TOWNS: i64 = 12;
-    let windowed = db::window::applies(&node.db, query);
+    let windowed = db::window::applies(&cx.db, query);
     let (found, towns, towns_counted) = if windowed {
-        let r = db::window::ranked(&node.db, query, TOWNS).await?;
+        let r = db::window::ranked(&cx.db, query, TOWNS).await?;
         let counted = r.found.total;
         (r.found, r.towns, counted)
     } else {
-        let found = db::search::search(&node.db, query).await?;
-        let towns = db::towns::town_facets(&node.db, query, TOWNS).await?;
+        let found = db::search::search(&cx.db, query).await?;
+        let towns = db::towns::town_facets(&cx.db, query, TOWNS).await?;
         let counted = found.total.min(db::towns::FACET_MATCHES);
         (found, towns, counted)
     };
-    let mut products = db::products::by_ids(&node.db, &found.ids).await?;
+    let mut products = db::products::by_ids(&cx.db, &found.ids).await?;
     let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let mut images = db::images::for_products(node.db.pool(), &ids).await?;
+    let mut images = db::images::for_products(cx.db.pool(), &ids).await?;
     for p in &mut products {
         p.images = images.remove(&p.id).unwrap_or_default();
     }

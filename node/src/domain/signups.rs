@@ -3,15 +3,15 @@
 
 use uuid::Uuid;
 
-use super::accounts::email;
+use super::accounts::{email, link_gone};
 use super::authz::{allow, Action, Caller};
 use super::passwords::hash_password;
 use crate::db;
+use crate::domain::Context;
 use crate::error::{Checks, Error, Result};
 use crate::model::account::{LinkKind, Role};
 use crate::model::input::{AddressInput, MerchantCreate};
 use crate::model::merchant::Merchant;
-use crate::Node;
 
 pub use crate::db::signups::Request;
 
@@ -84,8 +84,8 @@ fn check_shop(checks: &mut Checks, shop: &str, postal: &str, city: &str) {
 /// the same address replaces a request not confirmed yet, and its link dies.
 ///
 /// `Ok(None)`: the address was mailed too often today; the visitor is told the same.
-pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option<Requested>> {
-    if !node.site().signup_open {
+pub async fn request(cx: &Context, input: &SignUp, client: &str) -> Result<Option<Requested>> {
+    if !cx.site().signup_open {
         return Err(Error::Forbidden(
             "sign-up is closed on this site: ask whoever runs it for an invitation".into(),
         ));
@@ -106,10 +106,10 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option
         checks.add("message", "must be at most 1,000 characters");
     }
     checks.finish()?;
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     let day_ago = now - 24 * 3600 * 1000;
     let tries =
-        db::accounts::add_failure(node.db.writer(), &format!("signup:{client}"), now, day_ago)
+        db::accounts::add_failure(cx.db.writer(), &format!("signup:{client}"), now, day_ago)
             .await?;
     if tries > MAX_PER_DAY {
         return Err(Error::TooManyRequests {
@@ -118,7 +118,7 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option
         });
     }
     let mailed = db::accounts::add_failure(
-        node.db.writer(),
+        cx.db.writer(),
         &format!("signupmail:{address}"),
         now,
         day_ago,
@@ -128,11 +128,9 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option
         return Ok(None);
     }
     let secret = super::auth::secret()?;
-    let mut tx = node.db.begin().await?;
-    let user = db::accounts::ensure_user(&mut tx, &address, now).await?;
-    let known = db::accounts::user_by_id(&mut *tx, user)
-        .await?
-        .is_some_and(|u| u.has_password);
+    let mut tx = cx.db.begin().await?;
+    let (account, _) = db::accounts::ensure_user(&mut tx, &address, now).await?;
+    let (user, known) = (account.id, account.has_password);
     db::signups::insert(
         &mut tx,
         user,
@@ -156,7 +154,7 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option
     Ok(Some(Requested {
         link: super::accounts::Link {
             email: address,
-            url: node
+            url: cx
                 .urls
                 .page(&format!("account/confirm/{secret}"))
                 .to_string(),
@@ -169,26 +167,22 @@ pub async fn request(node: &Node, input: &SignUp, client: &str) -> Result<Option
 /// How long a confirmation link works.
 pub const CONFIRM_DAYS: i64 = 2;
 
-fn link_gone() -> Error {
-    Error::Gone("this link has expired or was already used".into())
-}
-
 /// What the confirmation page shows: the request, and whether the account still needs a
 /// password.
-pub async fn awaiting(node: &Node, secret: &str) -> Result<(Request, bool)> {
-    let now = node.clock.now_ms();
+pub async fn awaiting(cx: &Context, secret: &str) -> Result<(Request, bool)> {
+    let now = cx.clock.now_ms();
     let user = db::accounts::link_user(
-        node.db.pool(),
+        cx.db.pool(),
         &super::auth::hash(secret),
         LinkKind::Confirm,
         now,
     )
     .await?
     .ok_or_else(link_gone)?;
-    let account = db::accounts::user_by_id(node.db.pool(), user)
+    let account = db::accounts::user_by_id(cx.db.pool(), user)
         .await?
         .ok_or_else(link_gone)?;
-    let request = db::signups::unconfirmed_of(node.db.pool(), user)
+    let request = db::signups::unconfirmed_of(cx.db.pool(), user)
         .await?
         .ok_or_else(link_gone)?;
     Ok((request, !account.has_password))
@@ -198,7 +192,7 @@ pub async fn awaiting(node: &Node, secret: &str) -> Result<(Request, bool)> {
 /// on the page and is signed in (the session's cookie is returned); an account that has one
 /// keeps it, and its owner signs in as usual (`None`).
 pub async fn confirm(
-    node: &Node,
+    cx: &Context,
     secret: &str,
     input: &Confirmation,
     user_agent: Option<&str>,
@@ -208,7 +202,7 @@ pub async fn confirm(
         input.postal_code.trim(),
         input.city.trim(),
     );
-    let (_, needs_password) = awaiting(node, secret).await?;
+    let (_, needs_password) = awaiting(cx, secret).await?;
     let mut checks = Checks::default();
     check_shop(&mut checks, shop, postal, city);
     if needs_password {
@@ -223,8 +217,8 @@ pub async fn confirm(
         true => Some(hash_password(&input.password).await?),
         false => None,
     };
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     let user = db::accounts::use_link(&mut tx, &super::auth::hash(secret), LinkKind::Confirm, now)
         .await?
         .ok_or_else(link_gone)?;
@@ -249,27 +243,27 @@ pub async fn confirm(
 }
 
 /// The requests waiting for the admin.
-pub async fn pending(node: &Node, who: &Caller) -> Result<Vec<Request>> {
+pub async fn pending(cx: &Context, who: &Caller) -> Result<Vec<Request>> {
     allow(who, Action::RunNode)?;
-    Ok(db::signups::pending(node.db.pool()).await?)
+    Ok(db::signups::pending(cx.db.pool()).await?)
 }
 
 /// Whether this person's shop is waiting for approval.
-pub async fn waiting(node: &Node, user: Uuid) -> Result<bool> {
-    Ok(db::signups::waiting_for(node.db.pool(), user).await?)
+pub async fn waiting(cx: &Context, user: Uuid) -> Result<bool> {
+    Ok(db::signups::waiting_for(cx.db.pool(), user).await?)
 }
 
 /// Approves a request: the shop is made (with the slug the admin chose) and its owner is the
 /// person who asked. Returns the shop and its owner's address.
 pub async fn approve(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     id: Uuid,
     slug: &str,
 ) -> Result<(Merchant, String)> {
     allow(who, Action::CreateShop)?;
     let not_found = || Error::NotFound("no such request waiting".into());
-    let waiting = db::signups::pending(node.db.pool())
+    let waiting = db::signups::pending(cx.db.pool())
         .await?
         .into_iter()
         .find(|r| r.id == id)
@@ -293,8 +287,8 @@ pub async fn approve(
     }
     .validate()?;
     let keys = crate::keys::generate_async().await?;
-    let now = node.clock.now_ms();
-    let mut tx = node.db.begin().await?;
+    let now = cx.clock.now_ms();
+    let mut tx = cx.db.begin().await?;
     let request = db::signups::pending_one(&mut tx, id)
         .await?
         .ok_or_else(not_found)?;
@@ -304,22 +298,22 @@ pub async fn approve(
             field: Some("slug".into()),
         });
     }
-    let merchant = super::merchants::insert(node, &mut tx, slug, fields, &keys).await?;
+    let merchant = super::merchants::insert(cx, &mut tx, slug, fields, &keys).await?;
     db::accounts::set_membership(&mut tx, request.user_id, merchant.id, Role::Owner, now).await?;
     db::signups::decide(&mut tx, id, "approved", Some(merchant.id), now).await?;
     tx.commit().await?;
-    node.committed().await;
+    cx.committed().await;
     Ok((merchant, request.email))
 }
 
 /// Refuses a request (the account stays, without a shop).
-pub async fn refuse(node: &Node, who: &Caller, id: Uuid) -> Result<()> {
+pub async fn refuse(cx: &Context, who: &Caller, id: Uuid) -> Result<()> {
     allow(who, Action::RunNode)?;
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     db::signups::pending_one(&mut tx, id)
         .await?
         .ok_or_else(|| Error::NotFound("no such request waiting".into()))?;
-    db::signups::decide(&mut tx, id, "refused", None, node.clock.now_ms()).await?;
+    db::signups::decide(&mut tx, id, "refused", None, cx.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,8 +4,8 @@
 use super::authz::{allow, Action, Caller};
 use crate::config::Licence;
 use crate::db;
+use crate::domain::Context;
 use crate::error::{Checks, Error, Result};
-use crate::Node;
 
 /// What the settings page sends.
 #[derive(Debug, Clone, Default)]
@@ -34,7 +34,7 @@ pub const MAX_LOGO_BYTES: usize = 2 * 1024 * 1024;
 pub const LOGO_SIZE: u32 = 256;
 
 /// Checks and saves the settings, then every page shows them.
-pub async fn update(node: &Node, who: &Caller, input: SiteInput) -> Result<()> {
+pub async fn update(cx: &Context, who: &Caller, input: SiteInput) -> Result<()> {
     allow(who, Action::RunNode)?;
     let mut checks = Checks::default();
     let name = input.name.trim().to_string();
@@ -60,10 +60,10 @@ pub async fn update(node: &Node, who: &Caller, input: SiteInput) -> Result<()> {
     checks.finish()?;
     // The logo is decoded and drawn before the transaction begins.
     let logo = match input.logo {
-        Some(data) => Some(save_logo(node, data).await?),
+        Some(data) => Some(save_logo(cx, data).await?),
         None => None,
     };
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     for (key, value) in [
         ("site.name", name.as_str()),
         ("site.description", description.as_str()),
@@ -80,17 +80,17 @@ pub async fn update(node: &Node, who: &Caller, input: SiteInput) -> Result<()> {
         db::settings::set(&mut tx, "site.logo", "").await?;
     }
     tx.commit().await?;
-    node.reload_site().await?;
-    node.committed().await;
+    cx.reload_site().await?;
+    cx.committed().await;
     Ok(())
 }
 
 /// Scales a logo into a PNG under the media folder; returns its path there.
-async fn save_logo(node: &Node, data: bytes::Bytes) -> Result<String> {
+async fn save_logo(cx: &Context, data: bytes::Bytes) -> Result<String> {
     if data.len() > MAX_LOGO_BYTES {
         return Err(Error::field("logo", "must be at most 2 MB"));
     }
-    let dir = node.media_dir().join("site");
+    let dir = cx.media_dir().join("site");
     // At most 4000 × 4000 pixels: room for 16 megapixels in the node's decoding budget.
     let room = crate::media::decode_room(16_000_000).await;
     tokio::task::spawn_blocking(move || {

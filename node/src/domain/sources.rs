@@ -5,8 +5,8 @@
 
 use crate::db::{self, sources::Source};
 use crate::domain::mirror::{self, Batch};
+use crate::domain::Context;
 use crate::error::{Error, Result};
-use crate::Node;
 
 /// The longest wait between two attempts at a source that is down, unless the sources are
 /// read less often than that (`--harvest-every`).
@@ -32,19 +32,19 @@ pub fn feed_of(origin: &str) -> String {
 
 /// Adds `origin` (a node's address) as a source, with its actor when known. Adding it again
 /// keeps its cursor and asks for a look at once.
-pub async fn add(node: &Node, origin: &str, actor: Option<&str>) -> Result<()> {
+pub async fn add(cx: &Context, origin: &str, actor: Option<&str>) -> Result<()> {
     let url = url::Url::parse(origin).map_err(|_| Error::field("url", "is not an address"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::field("url", "must be an http(s) address"));
     }
     let origin = etal_protocol::ap::origin(&url);
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     db::sources::add(
         &mut tx,
         &origin,
         actor,
         &feed_of(&origin),
-        node.clock.now_ms(),
+        cx.clock.now_ms(),
     )
     .await?;
     tx.commit().await?;
@@ -52,8 +52,8 @@ pub async fn add(node: &Node, origin: &str, actor: Option<&str>) -> Result<()> {
 }
 
 /// Forgets a source (what was harvested from it stays until its shops delete it).
-pub async fn remove(node: &Node, origin: &str) -> Result<()> {
-    let mut tx = node.db.begin().await?;
+pub async fn remove(cx: &Context, origin: &str) -> Result<()> {
+    let mut tx = cx.db.begin().await?;
     let found = db::sources::remove(&mut tx, origin.trim_end_matches('/')).await?;
     tx.commit().await?;
     if found {
@@ -64,13 +64,15 @@ pub async fn remove(node: &Node, origin: &str) -> Result<()> {
 }
 
 /// Every source with its state and what it brought.
-pub async fn list(node: &Node) -> Result<Vec<SourceView>> {
-    let pool = node.db.pool();
+pub async fn list(cx: &Context) -> Result<Vec<SourceView>> {
+    let pool = cx.db.pool();
     let mut out = Vec::new();
     for source in db::sources::list(pool).await? {
         let (shops, products) = db::sources::counts(pool, &source.url).await?;
         let follow = match &source.actor {
-            Some(a) => db::remote::follow(pool, a).await?.map(|f| f.state),
+            Some(a) => db::remote::follow(pool, a)
+                .await?
+                .map(|f| f.state.as_str().to_string()),
             None => None,
         };
         out.push(SourceView {
@@ -89,20 +91,20 @@ pub async fn list(node: &Node) -> Result<Vec<SourceView>> {
 /// source after this one's lease ran out). The rules are checked and the search entries
 /// computed before the transaction begins.
 pub async fn apply_page(
-    node: &Node,
+    cx: &Context,
     source: &Source,
     from: &str,
     cursor: &str,
     batch: Batch,
 ) -> Result<Option<usize>> {
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     let count = batch.len() as i64;
-    let checked = mirror::check_batch(&node.db, &source.url, batch, now).await?;
+    let checked = mirror::check(cx, &source.url, batch).await?;
     if checked.refused > 0 {
         tracing::info!(source = %source.url, refused = checked.refused, "changes refused by the rules");
     }
-    let mut tx = node.db.begin().await?;
-    let applied = mirror::save_checked(&mut tx, checked, now).await?;
+    let mut tx = cx.db.begin().await?;
+    let applied = mirror::save(&mut tx, checked, now).await?;
     if !db::sources::advance(&mut tx, &source.url, from, cursor, count, now).await? {
         tx.rollback().await?;
         return Ok(None);
@@ -114,22 +116,22 @@ pub async fn apply_page(
 /// Records that the source's feed was read to its end; the next look is `every_ms` later. The
 /// turn's process (`owner`) gives the source back; if another process holds it now, nothing is
 /// recorded.
-pub async fn caught_up(node: &Node, source: &Source, owner: &str, every_ms: i64) -> Result<()> {
-    let now = node.clock.now_ms();
-    db::sources::caught_up(node.db.writer(), &source.url, owner, now, now + every_ms).await?;
-    if source.state != "live" && node.db.backend() == db::Backend::Postgres {
+pub async fn caught_up(cx: &Context, source: &Source, owner: &str, every_ms: i64) -> Result<()> {
+    let now = cx.clock.now_ms();
+    db::sources::caught_up(cx.db.writer(), &source.url, owner, now, now + every_ms).await?;
+    if source.state != db::sources::SourceState::Live && cx.db.backend() == db::Backend::Postgres {
         // A backfill is a bulk load: PostgreSQL plans searches from statistics that
         // autovacuum would refresh only later (searches took seconds before it did).
-        db::sources::analyze(node.db.pool()).await?;
+        db::sources::analyze(cx.db.pool()).await?;
     }
     Ok(())
 }
 
 /// Gives other sources their turn before reading more pages of this one (`owner` gives it
 /// back).
-pub async fn yield_turn(node: &Node, source: &Source, owner: &str) -> Result<()> {
-    let now = node.clock.now_ms();
-    db::sources::again(node.db.writer(), &source.url, owner, now, now).await?;
+pub async fn yield_turn(cx: &Context, source: &Source, owner: &str) -> Result<()> {
+    let now = cx.clock.now_ms();
+    db::sources::again(cx.db.writer(), &source.url, owner, now, now).await?;
     Ok(())
 }
 
@@ -139,12 +141,12 @@ pub const PAGES_PER_HOUR: i64 = 240;
 
 /// Counts a page against the source's hourly budget: `None` if it may be read, else when the
 /// budget is renewed.
-pub async fn take_page(node: &Node, source: &Source, owner: &str) -> Result<Option<i64>> {
+pub async fn take_page(cx: &Context, source: &Source, owner: &str) -> Result<Option<i64>> {
     Ok(db::sources::take_page(
-        node.db.writer(),
+        cx.db.writer(),
         &source.url,
         owner,
-        node.clock.now_ms(),
+        cx.clock.now_ms(),
         PAGES_PER_HOUR,
     )
     .await?)
@@ -152,9 +154,9 @@ pub async fn take_page(node: &Node, source: &Source, owner: &str) -> Result<Opti
 
 /// Gives the source back until `next_at` (a page brought nothing new, or its budget is spent):
 /// not a failure, but no more now.
-pub async fn wait(node: &Node, source: &Source, owner: &str, next_at: i64) -> Result<()> {
-    let now = node.clock.now_ms();
-    db::sources::again(node.db.writer(), &source.url, owner, now, next_at.max(now)).await?;
+pub async fn wait(cx: &Context, source: &Source, owner: &str, next_at: i64) -> Result<()> {
+    let now = cx.clock.now_ms();
+    db::sources::again(cx.db.writer(), &source.url, owner, now, next_at.max(now)).await?;
     Ok(())
 }
 
@@ -162,17 +164,17 @@ pub async fn wait(node: &Node, source: &Source, owner: &str, next_at: i64) -> Re
 /// 2^failures, at most [`MAX_BACKOFF_MS`] (or `every_ms` if longer: a source that is down is
 /// not read more often than one that is live). `owner` gives the source back.
 pub async fn failed(
-    node: &Node,
+    cx: &Context,
     source: &Source,
     owner: &str,
     error: &str,
     every_ms: i64,
 ) -> Result<()> {
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     let wait = every_ms
         .saturating_mul(1 << source.failures.clamp(0, 10))
         .min(MAX_BACKOFF_MS.max(every_ms));
-    db::sources::failed(node.db.writer(), &source.url, owner, error, now, now + wait).await?;
+    db::sources::failed(cx.db.writer(), &source.url, owner, error, now, now + wait).await?;
     Ok(())
 }
 
@@ -183,31 +185,31 @@ pub const LEASE_MS: i64 = 10 * 60 * 1000;
 /// Takes a due source for a turn by the process `owner`: the source as it stands now, or
 /// `None` if another aggregator process on the same database holds it or it is no longer due.
 /// The turn's end gives it back.
-pub async fn claim(node: &Node, source: &Source, owner: &str) -> Result<Option<Source>> {
-    let now = node.clock.now_ms();
-    Ok(db::sources::claim(node.db.writer(), &source.url, owner, now, now + LEASE_MS).await?)
+pub async fn claim(cx: &Context, source: &Source, owner: &str) -> Result<Option<Source>> {
+    let now = cx.clock.now_ms();
+    Ok(db::sources::claim(cx.db.writer(), &source.url, owner, now, now + LEASE_MS).await?)
 }
 
 /// Extends `owner`'s hold on the source before another page: false if another process took
 /// it (this turn outlived its lease), and the turn must stop.
-pub async fn renew(node: &Node, source: &Source, owner: &str) -> Result<bool> {
-    let until = node.clock.now_ms() + LEASE_MS;
-    Ok(db::sources::renew(node.db.writer(), &source.url, owner, until).await?)
+pub async fn renew(cx: &Context, source: &Source, owner: &str) -> Result<bool> {
+    let until = cx.clock.now_ms() + LEASE_MS;
+    Ok(db::sources::renew(cx.db.writer(), &source.url, owner, until).await?)
 }
 
 /// Sources due for a look now.
-pub async fn due(node: &Node) -> Result<Vec<Source>> {
-    Ok(db::sources::due(node.db.pool(), node.clock.now_ms()).await?)
+pub async fn due(cx: &Context) -> Result<Vec<Source>> {
+    Ok(db::sources::due(cx.db.pool(), cx.clock.now_ms()).await?)
 }
 
 /// When the next source is due (ms), if any.
-pub async fn next_due(node: &Node) -> Result<Option<i64>> {
-    Ok(db::sources::next_due(node.db.pool()).await?)
+pub async fn next_due(cx: &Context) -> Result<Option<i64>> {
+    Ok(db::sources::next_due(cx.db.pool()).await?)
 }
 
 /// A source by address.
-pub async fn get(node: &Node, origin: &str) -> Result<Source> {
-    db::sources::get(node.db.pool(), origin.trim_end_matches('/'))
+pub async fn get(cx: &Context, origin: &str) -> Result<Source> {
+    db::sources::get(cx.db.pool(), origin.trim_end_matches('/'))
         .await?
         .ok_or_else(|| Error::NotFound(format!("{origin} is not a source")))
 }

@@ -1,15 +1,17 @@
-//! From ActivityPub: what followed nodes publish (shop actors, product notes) read into the
-//! node's own terms, for `domain::mirror` to check and store. The other direction is `to_ap`.
+//! From ActivityPub: what followed nodes publish (shop actors, product notes, the activities
+//! carrying them) read into the node's own terms, a `domain::mirror::Batch` for the mirror to
+//! check and store (`open_data::from_open_data` reads change feeds into the same batches). The other direction is `to_ap`.
 
 use serde_json::Value;
+use url::Url;
 use uuid::Uuid;
 
-use crate::domain::mirror::{MirroredMerchant, MirroredProduct};
+use crate::domain::mirror::{Batch, MirroredMerchant, MirroredProduct};
 use crate::media::Variant;
 use crate::model::image::Image;
 use crate::model::merchant::{Address, Geo, MerchantFields};
 use crate::model::product::ProductFields;
-use etal_protocol::ap::{self, Actor, Note};
+use etal_protocol::ap::{self, Activity, ActivityType, Actor, Note, Object};
 use etal_protocol::{Availability, Currency, Money, Unit};
 
 /// A remote shop actor as a mirrored merchant (checked by `domain::mirror`).
@@ -204,4 +206,87 @@ pub fn product(note: &Note, now: i64) -> Option<MirroredProduct> {
         created_at,
         updated_at: note.updated.map_or(created_at, |u| u.timestamp_millis()),
     })
+}
+
+/// Why the object an activity carries (or any activity an Announce relays) is not its actor's
+/// to speak for: it is not on the actor's server. `None` when it is.
+pub fn foreign_object(a: &Activity, actor_origin: &str) -> Option<String> {
+    let foreign = |what: &str, u: &Url| {
+        Some(format!(
+            "the {what} {u} is not on its actor's server ({actor_origin})"
+        ))
+    };
+    match (&a.kind, a.object.object()) {
+        (ActivityType::Create | ActivityType::Update, Some(o)) => {
+            if let Some(id) = o.id() {
+                if ap::origin(id) != actor_origin {
+                    return foreign("object", id);
+                }
+            }
+            match o {
+                Object::Note(n) => match &n.attributed_to {
+                    Some(by) if ap::origin(by) != actor_origin => foreign("author", by),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        (ActivityType::Delete, _) => match a.object.id() {
+            Some(id) if ap::origin(id) != actor_origin => foreign("object", id),
+            _ => None,
+        },
+        (ActivityType::Undo, Some(Object::Activity(inner))) if inner.actor != a.actor => {
+            Some("an actor may only undo its own activities".into())
+        }
+        (ActivityType::Announce, Some(Object::Activity(inner))) => {
+            // A node relays what its own merchants did.
+            if ap::origin(&inner.actor) != actor_origin || ap::origin(&inner.id) != actor_origin {
+                return foreign("announced activity", &inner.id);
+            }
+            foreign_object(inner, actor_origin)
+        }
+        _ => None,
+    }
+}
+
+/// The shop actors an activity of a followed node needs described before it can be
+/// mirrored: the author of a product note (the actor a shop's own document describes itself).
+pub fn shop_to_describe(a: &Activity) -> Option<&Url> {
+    match (&a.kind, a.object.object()) {
+        (ActivityType::Create | ActivityType::Update, Some(Object::Note(_))) => Some(&a.actor),
+        _ => None,
+    }
+}
+
+/// What a followed node's activity (the one its node actor announces) changes in the mirror:
+/// a batch of one. `shops`: the documents of the shops it names, by id (a product note's
+/// author; a shop's own Create or Update carries it). `None` for anything else.
+pub fn batch(
+    a: &Activity,
+    shops: &std::collections::HashMap<String, Actor>,
+    now: i64,
+) -> Option<Batch> {
+    let mut b = Batch::default();
+    match (&a.kind, a.object.object()) {
+        (ActivityType::Create | ActivityType::Update, Some(Object::Note(note))) => {
+            let shop = merchant(shops.get(a.actor.as_str())?);
+            if let Some(p) = product(note, now) {
+                b.products.push((shop.ap_id.clone(), p));
+            }
+            b.merchants.push(shop);
+        }
+        (ActivityType::Create | ActivityType::Update, Some(Object::Actor(actor))) => {
+            b.merchants.push(merchant(actor));
+        }
+        (ActivityType::Delete, _) => {
+            let target = a.object.id()?;
+            if *target == a.actor {
+                b.deleted_merchants.push(target.to_string());
+            } else {
+                b.deleted_products.push(target.to_string());
+            }
+        }
+        _ => return None,
+    }
+    Some(b)
 }

@@ -1,6 +1,9 @@
-//! The mirror of followed nodes: their merchants and products, received as the node actor's
-//! `Announce` of each Create/Update/Delete, or backfilled from its outbox after a follow is
-//! accepted. Mirrored rows are read-only copies (`local = 0`) that keep their remote ids.
+//! The mirror of followed nodes, as ActivityPub brings it: the shop documents an activity
+//! needs (fetched before any transaction), and the walk of a followed node's outbox after a
+//! follow is accepted. What the node actor announces live goes through `inbox/announce.rs`;
+//! both read activities into batches (`from_ap::batch`) that `domain::mirror` checks and
+//! stores, as it does the pages of harvested change feeds. Mirrored rows are read-only copies
+//! (`local = 0`) that keep their remote ids.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,225 +11,125 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-use super::inbox::verify::check_object_origin;
-use super::inbox::verify::Refusal;
-use super::inbox::{InboxError, Verified};
 use super::{from_ap, verify_doc};
-use crate::db::{remote, Tx};
+use crate::db::remote;
 use crate::domain;
-use crate::error::Error as DomainError;
-use crate::Node;
-use etal_protocol::ap::{self, Activity, ActivityType, Actor, Object};
+use crate::federation::Federation;
+use crate::model::remote::FollowState;
+use etal_protocol::ap::{self, Activity, Actor, Object};
 
-/// Actor documents fetched before the transaction, by actor id.
-#[derive(Debug, Default)]
-pub struct Prepared {
-    merchants: HashMap<String, Actor>,
+/// Why an activity of a followed node could not be mirrored.
+#[derive(Debug)]
+pub enum MirrorError {
+    /// The server it depends on did not answer as it should (a shop's document).
+    Upstream(String),
+    /// What it sent is not what it should be.
+    Malformed(String),
+    /// Storing it failed.
+    Storage(String),
 }
 
-fn announced(v: &Verified) -> Option<&Activity> {
-    match (&v.activity.kind, v.activity.object.object()) {
-        (ActivityType::Announce, Some(Object::Activity(inner))) => Some(inner),
-        _ => None,
+impl std::fmt::Display for MirrorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MirrorError::Upstream(s) | MirrorError::Malformed(s) | MirrorError::Storage(s) => {
+                f.write_str(s)
+            }
+        }
     }
 }
 
-async fn merchant_doc(node: &Node, id: &Url) -> Result<Actor, InboxError> {
-    if let Some(stored) = remote::actor(node.db.pool(), id.as_str()).await? {
-        if node.clock.now_ms() - stored.fetched_at < 3_600_000 {
+impl std::error::Error for MirrorError {}
+
+impl From<sqlx::Error> for MirrorError {
+    fn from(e: sqlx::Error) -> MirrorError {
+        MirrorError::Storage(e.to_string())
+    }
+}
+
+impl From<crate::error::Error> for MirrorError {
+    fn from(e: crate::error::Error) -> MirrorError {
+        MirrorError::Storage(e.to_string())
+    }
+}
+
+/// A shop's actor document: as stored if fetched within the hour, fetched otherwise.
+async fn shop_doc(fed: &Federation, id: &Url) -> Result<Actor, MirrorError> {
+    if let Some(stored) = remote::actor(fed.cx.db.pool(), id.as_str()).await? {
+        if fed.cx.clock.now_ms() - stored.fetched_at < 3_600_000 {
             if let Ok(a) = serde_json::from_str::<Actor>(&stored.document) {
                 return Ok(a);
             }
         }
     }
-    let doc = node.fed.fetcher.get(id).await.map_err(|e| {
+    let doc = fed.fetcher.get(id).await.map_err(|e| {
         tracing::info!(merchant = %id, error = %e, "cannot fetch a mirrored merchant");
-        InboxError::new(Refusal::Upstream, format!("cannot fetch the merchant {id}"))
+        MirrorError::Upstream(format!("cannot fetch the merchant {id}"))
     })?;
-    verify_doc::<Actor>(&doc).map_err(|e| InboxError::new(Refusal::Malformed, e))
+    verify_doc::<Actor>(&doc).map_err(MirrorError::Malformed)
 }
 
-/// Fetches what mirroring an announced activity needs (the merchant's actor document).
-pub async fn prepare(node: &Node, v: &Verified) -> Result<Prepared, InboxError> {
-    let mut out = Prepared::default();
-    if let Some(inner) = announced(v) {
-        if is_followed(node, &v.activity.actor).await? {
-            prepare_inner(node, inner, &mut out).await?;
-        }
+/// Fetches the shop documents mirroring `a` needs (before any transaction).
+pub async fn describe(
+    fed: &Federation,
+    a: &Activity,
+) -> Result<HashMap<String, Actor>, MirrorError> {
+    let mut shops = HashMap::new();
+    if let Some(id) = from_ap::shop_to_describe(a) {
+        shops.insert(id.to_string(), shop_doc(fed, id).await?);
     }
-    Ok(out)
+    Ok(shops)
 }
 
-async fn prepare_inner(
-    node: &Node,
-    inner: &Activity,
-    out: &mut Prepared,
-) -> Result<(), InboxError> {
-    match (&inner.kind, inner.object.object()) {
-        (ActivityType::Create | ActivityType::Update, Some(Object::Note(_)))
-            if !out.merchants.contains_key(inner.actor.as_str()) =>
-        {
-            let doc = merchant_doc(node, &inner.actor).await?;
-            out.merchants.insert(inner.actor.to_string(), doc);
-        }
-        (ActivityType::Create | ActivityType::Update, Some(Object::Actor(a))) => {
-            out.merchants.insert(a.id.to_string(), (**a).clone());
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-async fn is_followed(node: &Node, actor: &Url) -> Result<bool, InboxError> {
-    Ok(remote::follow(node.db.pool(), actor.as_str())
+/// Whether the node follows `actor` (a node actor), its follow accepted.
+pub async fn is_followed(fed: &Federation, actor: &Url) -> sqlx::Result<bool> {
+    Ok(remote::follow(fed.cx.db.pool(), actor.as_str())
         .await?
-        .is_some_and(|f| f.state == "accepted" && f.target == actor.as_str()))
-}
-
-/// Applies an `Announce` from a followed node.
-pub async fn apply_announce(
-    node: &Node,
-    tx: &mut Tx,
-    v: &Verified,
-    prepared: &Prepared,
-) -> Result<(), InboxError> {
-    let Some(inner) = announced(v) else {
-        return Ok(());
-    };
-    let followed = remote::follow(&mut **tx, v.activity.actor.as_str())
-        .await?
-        .is_some_and(|f| f.state == "accepted");
-    if !followed {
-        return Ok(());
-    }
-    apply(node, tx, inner, prepared).await
-}
-
-async fn apply(
-    node: &Node,
-    tx: &mut Tx,
-    inner: &Activity,
-    prepared: &Prepared,
-) -> Result<(), InboxError> {
-    let now = node.clock.now_ms();
-    if !domain::audience::first_receipt(tx, inner.id.as_str(), now)
-        .await
-        .map_err(InboxError::internal)?
-    {
-        return Ok(());
-    }
-    match (&inner.kind, inner.object.object()) {
-        (ActivityType::Create | ActivityType::Update, Some(Object::Note(note))) => {
-            let Some(actor) = prepared.merchants.get(inner.actor.as_str()) else {
-                return Ok(());
-            };
-            let shop = from_ap::merchant(actor);
-            if node.settings.aggregator && !domain::mirror::consents(&shop) {
-                return withdrawn(tx, &shop.ap_id, now).await;
-            }
-            let saved = async {
-                let merchant = domain::mirror::save_merchant(tx, shop, now).await?;
-                if let Some(p) = from_ap::product(note, now) {
-                    domain::mirror::save_product(tx, merchant, p, now).await?;
-                }
-                Ok(())
-            };
-            skip_refused(&note.id, saved.await)?;
-        }
-        (ActivityType::Create | ActivityType::Update, Some(Object::Actor(actor))) => {
-            let shop = from_ap::merchant(actor);
-            if node.settings.aggregator && !domain::mirror::consents(&shop) {
-                return withdrawn(tx, &shop.ap_id, now).await;
-            }
-            let saved = domain::mirror::save_merchant(tx, shop, now).await;
-            skip_refused(&actor.id, saved.map(|_| ()))?;
-        }
-        (ActivityType::Delete, _) => {
-            if let Some(target) = inner.object.id() {
-                if *target == inner.actor {
-                    domain::mirror::delete_merchant(tx, inner.actor.as_str(), now)
-                        .await
-                        .map_err(InboxError::internal)?;
-                } else {
-                    domain::mirror::delete_product(
-                        tx,
-                        &ap::origin(&inner.actor),
-                        target.as_str(),
-                        now,
-                    )
-                    .await
-                    .map_err(InboxError::internal)?;
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// An aggregator holds only shops that consent to being indexed: one that does not (or no
-/// longer does) leaves the aggregate with its products.
-async fn withdrawn(tx: &mut Tx, shop: &str, now: i64) -> Result<(), InboxError> {
-    domain::mirror::delete_merchant(tx, shop, now)
-        .await
-        .map_err(InboxError::internal)
-}
-
-/// A refused mirrored object is skipped (the rest of the activity stands); other failures
-/// fail the activity.
-fn skip_refused(what: &Url, r: Result<(), DomainError>) -> Result<(), InboxError> {
-    match r {
-        Ok(()) => Ok(()),
-        Err(DomainError::Invalid(fields)) => {
-            tracing::warn!(object = %what, ?fields, "a mirrored object breaks the rules: skipped");
-            Ok(())
-        }
-        Err(e) => Err(InboxError::internal(e)),
-    }
+        .is_some_and(|f| f.state == FollowState::Accepted && f.target == actor.as_str()))
 }
 
 /// Walks a followed node's outbox in the background, newest activity first; one walk per
 /// followed node at a time.
-pub fn spawn_backfill(node: Arc<Node>, target: String) {
-    if node.settings.aggregator {
+pub fn spawn_backfill(fed: Arc<Federation>, target: String) {
+    if fed.cx.settings.aggregator {
         // A harvested node's change feed is read instead (`harvest.rs`), much faster.
-        let node = node.clone();
+        let fed = fed.clone();
         let target2 = target.clone();
         tokio::spawn(async move {
-            match crate::db::sources::by_actor(node.db.pool(), &target2).await {
+            match crate::db::sources::by_actor(fed.cx.db.pool(), &target2).await {
                 // Unless it has no feed and is read through its outbox.
                 Ok(Some(s)) if s.cursor != "outbox" => {}
-                _ => spawn_outbox_backfill(node, target2),
+                _ => spawn_outbox_backfill(fed, target2),
             }
         });
         return;
     }
-    spawn_outbox_backfill(node, target);
+    spawn_outbox_backfill(fed, target);
 }
 
-fn spawn_outbox_backfill(node: Arc<Node>, target: String) {
-    if !node.fed.start_backfill(&target) {
+fn spawn_outbox_backfill(fed: Arc<Federation>, target: String) {
+    if !fed.start_backfill(&target) {
         tracing::info!(target, "a backfill of this node is already running");
         return;
     }
     tokio::spawn(async move {
-        match backfill(&node, &target).await {
+        match backfill(&fed, &target).await {
             Ok(n) => tracing::info!(target, activities = n, "backfill done"),
             Err(e) => tracing::warn!(target, error = %e, "backfill failed"),
         }
-        node.fed.end_backfill(&target);
+        fed.end_backfill(&target);
     });
 }
 
 /// Reads the outbox of `target` (a node actor) and mirrors every announced activity.
-pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
+pub async fn backfill(fed: &Federation, target: &str) -> anyhow::Result<usize> {
     let actor_url = Url::parse(target)?;
     let actor: Actor =
-        verify_doc(&node.fed.fetcher.get(&actor_url).await?).map_err(anyhow::Error::msg)?;
+        verify_doc(&fed.fetcher.get(&actor_url).await?).map_err(anyhow::Error::msg)?;
     let outbox_url = actor
         .outbox
         .ok_or_else(|| anyhow::anyhow!("{target} has no outbox"))?;
-    let outbox = node.fed.fetcher.get(&outbox_url).await?;
+    let outbox = fed.fetcher.get(&outbox_url).await?;
     let mut next = outbox
         .get("first")
         .and_then(Value::as_str)
@@ -243,9 +146,9 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
             break;
         }
         // Unfollowed meanwhile: stop.
-        let following = crate::db::remote::follow(node.db.pool(), target)
+        let following = crate::db::remote::follow(fed.cx.db.pool(), target)
             .await?
-            .is_some_and(|f| f.state == "accepted");
+            .is_some_and(|f| f.state == FollowState::Accepted);
         if !following {
             tracing::info!(target, "backfill stopped: the node is no longer followed");
             return Ok(applied);
@@ -255,7 +158,7 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
             anyhow::bail!("outbox page {page_url} is on another server");
         }
         let page: ap::OrderedCollectionPage =
-            serde_json::from_value(node.fed.fetcher.get(&page_url).await?)?;
+            serde_json::from_value(fed.fetcher.get(&page_url).await?)?;
         for item in &page.ordered_items {
             let Some(Object::Activity(announce)) = item.object() else {
                 continue;
@@ -266,7 +169,7 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
             // What a node relays must be its own, and so must what its activities carry.
             if ap::origin(&inner.id) != origin
                 || ap::origin(&inner.actor) != origin
-                || check_object_origin(inner, &origin).is_err()
+                || from_ap::foreign_object(inner, &origin).is_some()
             {
                 tracing::warn!(activity = %inner.id, "backfill skipped an activity from another server");
                 continue;
@@ -277,7 +180,7 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
             if !seen.insert(object.to_string()) {
                 continue;
             }
-            match backfill_one(node, inner).await {
+            match backfill_one(fed, inner).await {
                 Ok(()) => applied += 1,
                 Err(e) => {
                     tracing::warn!(activity = %inner.id, error = %e, "backfill skipped an activity")
@@ -286,22 +189,23 @@ pub async fn backfill(node: &Node, target: &str) -> anyhow::Result<usize> {
         }
         next = page.next.map(|u| u.to_string());
     }
-    let mut tx = node.db.begin().await?;
-    domain::audience::mark_backfilled(&mut tx, target, node.clock.now_ms()).await?;
+    let mut tx = fed.cx.db.begin().await?;
+    domain::audience::mark_backfilled(&mut tx, target, fed.cx.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(applied)
 }
 
-async fn backfill_one(node: &Node, inner: &Activity) -> anyhow::Result<()> {
-    let mut prepared = Prepared::default();
-    prepare_inner(node, inner, &mut prepared)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.reason))?;
-    let mut tx = node.db.begin().await?;
-    apply(node, &mut tx, inner, &prepared)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.reason))?;
-    tx.commit().await?;
-    node.committed().await;
+async fn backfill_one(fed: &Federation, inner: &Activity) -> anyhow::Result<()> {
+    let shops = describe(fed, inner).await?;
+    let now = fed.cx.clock.now_ms();
+    if let Some(batch) = from_ap::batch(inner, &shops, now) {
+        domain::mirror::apply(
+            &fed.cx,
+            &ap::origin(&inner.actor),
+            batch,
+            Some(inner.id.as_str()),
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -4,7 +4,6 @@
 pub mod fetch;
 pub mod follows;
 pub mod from_ap;
-pub mod harvest;
 pub mod inbox;
 pub mod json;
 pub mod mirror;
@@ -17,24 +16,26 @@ pub mod to_ap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Settings;
 use crate::db::remote::RemoteActor;
-use crate::db::Db;
+use crate::domain::Context;
 use crate::model::actor::LocalActor;
 use crate::urls::Urls;
-use crate::Node;
 use fetch::Fetcher;
 use signing::SigningKey;
 
-/// Federation state shared by a node: its actor's key and the signed fetcher.
+/// What ActivityPub needs beside the rules' context: the node actor's key, the signed fetcher,
+/// what is known of remote actors and hosts.
 #[derive(Debug)]
 pub struct Federation {
+    /// The rules' view of the node.
+    pub cx: Arc<Context>,
     /// Signs GETs.
     pub fetcher: Fetcher,
     /// The node actor's public key.
     pub node_public_pem: String,
-    /// Writes likes, boosts and replies in groups.
-    pub interactions: crate::domain::interaction_writer::InteractionWriter,
+    /// Hosts with delivery failures on record, so that hearing from a healthy host costs no
+    /// query (kept by the delivery worker, refreshed from the database every minute).
+    pub hosts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Recently verified remote actors by key id, to check signatures without a query.
     actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
     /// Key ids fetched recently, so that forged signatures naming a key cannot make the node
@@ -75,8 +76,9 @@ pub fn user_agent(urls: &Urls) -> String {
 
 impl Federation {
     /// Loads the node key and builds the HTTP client.
-    pub async fn new(db: &Db, urls: &Urls, settings: &Settings) -> anyhow::Result<Federation> {
-        let (public, private) = crate::db::settings::node_key_pair(db).await?;
+    pub async fn new(cx: Arc<Context>) -> anyhow::Result<Federation> {
+        let (urls, settings) = (&cx.urls, &cx.settings);
+        let (public, private) = crate::db::settings::node_key_pair(&cx.db).await?;
         let key = Arc::new(SigningKey::from_pem(urls.node_key().to_string(), &private)?);
         let client = fetch::client(
             settings.allow_private_networks,
@@ -89,7 +91,8 @@ impl Federation {
             actors: Default::default(),
             key_fetches: Default::default(),
             backfills: Default::default(),
-            interactions: crate::domain::interaction_writer::InteractionWriter::start(db.clone()),
+            hosts: Default::default(),
+            cx,
         })
     }
 
@@ -173,15 +176,15 @@ impl Federation {
 }
 
 /// The key that signs for a local actor.
-pub async fn signer_key(node: &Node, signer: LocalActor) -> anyhow::Result<SigningKey> {
+pub async fn signer_key(fed: &Federation, signer: LocalActor) -> anyhow::Result<SigningKey> {
     match signer {
         LocalActor::Node => {
-            let (_, private) = crate::db::settings::node_key_pair(&node.db).await?;
-            SigningKey::from_pem(node.urls.node_key().to_string(), &private)
+            let (_, private) = crate::db::settings::node_key_pair(&fed.cx.db).await?;
+            SigningKey::from_pem(fed.cx.urls.node_key().to_string(), &private)
         }
         LocalActor::Merchant(id) => {
-            let (slug, private) = crate::db::merchants::signing_key(node.db.pool(), id).await?;
-            SigningKey::from_pem(node.urls.merchant_key(&slug).to_string(), &private)
+            let (slug, private) = crate::db::merchants::signing_key(fed.cx.db.pool(), id).await?;
+            SigningKey::from_pem(fed.cx.urls.merchant_key(&slug).to_string(), &private)
         }
     }
 }
@@ -192,25 +195,25 @@ pub fn verify_doc<T: serde::de::DeserializeOwned>(doc: &serde_json::Value) -> Re
 }
 
 /// Marks a host alive because it just talked to us (an inbox request from it).
-pub async fn host_answered(node: &Node, host: &str) -> sqlx::Result<()> {
-    if !node.troubled_hosts.lock().expect("lock").contains(host) {
+pub async fn host_answered(fed: &Federation, host: &str) -> sqlx::Result<()> {
+    if !fed.hosts.lock().expect("lock").contains(host) {
         return Ok(());
     }
     use crate::db::queue;
-    let state = queue::host_state(node.db.pool(), host).await?;
+    let state = queue::host_state(fed.cx.db.pool(), host).await?;
     if state.down_since.is_none() && state.failures == 0 {
         return Ok(());
     }
-    let mut tx = node.db.begin().await?;
+    let mut tx = fed.cx.db.begin().await?;
     queue::set_host_state(
         &mut tx,
         host,
         &queue::HostState::default(),
         None,
-        Some(node.clock.now_ms()),
+        Some(fed.cx.clock.now_ms()),
     )
     .await?;
     tx.commit().await?;
-    node.troubled_hosts.lock().expect("lock").remove(host);
+    fed.hosts.lock().expect("lock").remove(host);
     Ok(())
 }

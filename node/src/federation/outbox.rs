@@ -3,8 +3,8 @@
 
 use crate::db;
 use crate::federation::to_ap;
+use crate::federation::Federation;
 use crate::model::outbox::{Event, Kind, Verb};
-use crate::Node;
 use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
 
 fn activity_type(verb: Verb) -> ActivityType {
@@ -18,14 +18,14 @@ fn activity_type(verb: Verb) -> ActivityType {
 /// Renders the activity an event stands for, from the current state of its object. `None`
 /// when there is nothing to say any more (a product created then deleted before fan-out).
 pub async fn render_event(
-    node: &Node,
+    fed: &Federation,
     ex: &mut sqlx::AnyConnection,
     e: &Event,
 ) -> anyhow::Result<Option<Activity>> {
     let Some(merchant) = db::merchants::by_id(&mut *ex, e.merchant_id).await? else {
         return Ok(None);
     };
-    let urls = &node.urls;
+    let urls = &fed.cx.urls;
     let actor = urls.merchant(&merchant.slug);
     let followers = urls.merchant_part(&merchant.slug, "followers");
     let id = urls.activity(&e.activity_id);

@@ -4,8 +4,9 @@
 //!
 //! An answer is kept under its URL (path and query), its representation (HTML or
 //! ActivityPub JSON) and its language. Correctness rests on one rule: **every committed write
-//! that changes what a page shows bumps the generation** ([`PageCache::invalidate`], called
-//! by `Node::wake` after the domain's writes commit). An answer rendered while a write was
+//! that changes what a page shows moves the generation**: the rules count their committed writes
+//! (`domain::Context::committed`), and the cache's generation is that count plus the times it
+//! was told to forget ([`PageCache::invalidate`], when another process wrote). An answer rendered while a write was
 //! committing carries the generation read before rendering, so it is never served after the
 //! bump. Several node processes sharing one PostgreSQL count their writes in the database
 //! (the `etal_changes` sequence, advanced after each commit), and a process serves a kept
@@ -25,8 +26,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::negotiation::wants_activity_json;
+use crate::http::Node;
 use crate::present::Lang;
-use crate::Node;
 
 /// Bytes of answers kept at most (identity and compressed copies together).
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -220,12 +221,19 @@ fn brotli(body: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// Kept answers by key, each stamped with the generation it was rendered under.
+type Answers = HashMap<Key, (u64, Arc<Rendered>)>;
+
 /// The cache: answers by key, each stamped with the generation it was rendered under.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PageCache {
-    generation: AtomicU64,
+    /// The writes the rules committed (`domain::Context::changes`).
+    committed: Arc<AtomicU64>,
+    /// The times this cache was told to forget (another process's write).
+    forgotten: AtomicU64,
     bytes: AtomicUsize,
-    answers: RwLock<HashMap<Key, (u64, Arc<Rendered>)>>,
+    /// The answers, and the generation they were last emptied at.
+    answers: RwLock<(u64, Answers)>,
     pub(super) hits: AtomicU64,
     pub(super) misses: AtomicU64,
     /// Other processes' writes (PostgreSQL).
@@ -233,23 +241,38 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    /// Forgets every answer: called after each committed write that pages may show.
+    /// A cache whose answers last until `committed` moves.
+    pub fn new(committed: Arc<AtomicU64>) -> PageCache {
+        PageCache {
+            committed,
+            forgotten: AtomicU64::new(0),
+            bytes: AtomicUsize::new(0),
+            answers: Default::default(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            freshness: Default::default(),
+        }
+    }
+
+    /// Forgets every answer (another process wrote).
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
         let mut answers = self.answers.write().expect("page cache");
-        answers.clear();
+        answers.1.clear();
         self.bytes.store(0, Ordering::Relaxed);
     }
 
     /// The current generation.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.committed
+            .load(Ordering::SeqCst)
+            .wrapping_add(self.forgotten.load(Ordering::SeqCst))
     }
 
     fn get(&self, key: &Key) -> Option<Arc<Rendered>> {
         let generation = self.generation();
         let answers = self.answers.read().expect("page cache");
-        match answers.get(key) {
+        match answers.1.get(key) {
             Some((g, r)) if *g == generation => Some(r.clone()),
             _ => None,
         }
@@ -258,17 +281,19 @@ impl PageCache {
     fn put(&self, key: Key, generation: u64, rendered: Arc<Rendered>) {
         let size = rendered.size();
         let mut answers = self.answers.write().expect("page cache");
-        // Checked under the lock that `invalidate` takes: an answer rendered before a write
-        // committed is never stored after that write's invalidation.
+        // An answer rendered before a write committed is never stored: its stamp is older
+        // than the generation (and, stored by a race after this check, is never served).
         if generation != self.generation() {
             return;
         }
-        if self.bytes.load(Ordering::Relaxed) + size > MAX_BYTES {
-            answers.clear();
+        // The first answer of a new generation drops the older ones.
+        if answers.0 != generation || self.bytes.load(Ordering::Relaxed) + size > MAX_BYTES {
+            answers.0 = generation;
+            answers.1.clear();
             self.bytes.store(0, Ordering::Relaxed);
         }
         self.bytes.fetch_add(size, Ordering::Relaxed);
-        if let Some((_, old)) = answers.insert(key, (generation, rendered)) {
+        if let Some((_, old)) = answers.1.insert(key, (generation, rendered)) {
             self.bytes.fetch_sub(old.size(), Ordering::Relaxed);
         }
     }
@@ -531,16 +556,21 @@ mod tests {
 
     #[test]
     fn an_answer_rendered_before_a_write_is_not_kept() {
-        let cache = PageCache::default();
+        let committed = Arc::new(AtomicU64::new(0));
+        let cache = PageCache::new(committed.clone());
         let key: Key = ("/".into(), Repr::Html, Lang::Fr);
         let before = cache.generation();
-        cache.invalidate();
+        committed.fetch_add(1, Ordering::SeqCst);
         let r = Arc::new(Rendered::new(
             StatusCode::OK,
             HeaderMap::new(),
             Bytes::from("a"),
         ));
         cache.put(key.clone(), before, r.clone());
+        assert!(cache.get(&key).is_none());
+        cache.put(key.clone(), cache.generation(), r.clone());
+        assert!(cache.get(&key).is_some());
+        committed.fetch_add(1, Ordering::SeqCst);
         assert!(cache.get(&key).is_none());
         cache.put(key.clone(), cache.generation(), r);
         assert!(cache.get(&key).is_some());

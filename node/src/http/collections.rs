@@ -20,9 +20,9 @@ use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
 use crate::federation::outbox::render_event;
 use crate::federation::to_ap;
+use crate::http::Node;
 use crate::model::actor::LocalActor;
 use crate::model::outbox::Event;
-use crate::Node;
 use etal_protocol::ap::{
     self, context, Object, ObjectRef, OrderedCollection, OrderedCollectionPage,
 };
@@ -58,23 +58,23 @@ fn url(s: &str) -> Url {
 async fn node_actor(State(node): State<Arc<Node>>) -> Response {
     ap_response(
         StatusCode::OK,
-        &to_ap::node_actor(&node.urls, &node.fed.node_public_pem),
+        &to_ap::node_actor(&node.cx.urls, &node.fed.node_public_pem),
     )
 }
 
 /// A merchant's actor document (410 with a Tombstone once deleted).
 pub async fn merchant_document(node: &Node, slug: &str) -> Response {
-    match db::merchants::by_slug(node.db.pool(), slug).await {
+    match db::merchants::by_slug(node.cx.db.pool(), slug).await {
         Ok(Some(m)) if m.deleted_at.is_some() => ap_response(
             StatusCode::GONE,
             &to_ap::tombstone(
-                &node.urls.merchant(slug),
+                &node.cx.urls.merchant(slug),
                 "Organization",
                 m.deleted_at.unwrap_or_default(),
                 true,
             ),
         ),
-        Ok(Some(m)) => ap_response(StatusCode::OK, &to_ap::merchant_actor(&node.urls, &m)),
+        Ok(Some(m)) => ap_response(StatusCode::OK, &to_ap::merchant_actor(&node.cx.urls, &m)),
         Ok(None) => Error::NotFound(format!("no shop \"{slug}\"")).into_response(),
         Err(e) => Error::from(e).into_response(),
     }
@@ -84,25 +84,25 @@ pub async fn merchant_document(node: &Node, slug: &str) -> Response {
 pub async fn product_document(node: &Node, id: &str) -> Response {
     let result = async {
         let pid = products::parse_id(id)?;
-        let found = db::products::by_id(node.db.pool(), pid, db::Lock::None).await?;
+        let found = db::products::by_id(node.cx.db.pool(), pid, db::Lock::None).await?;
         match found {
             Some(p) if p.deleted_at.is_some() => Ok(ap_response(
                 StatusCode::GONE,
                 &to_ap::tombstone(
-                    &node.urls.product(&p.id),
+                    &node.cx.urls.product(&p.id),
                     "Note",
                     p.deleted_at.unwrap_or_default(),
                     true,
                 ),
             )),
             Some(mut p) => {
-                p.images = db::images::for_product(node.db.pool(), p.id).await?;
-                let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
+                p.images = db::images::for_product(node.cx.db.pool(), p.id).await?;
+                let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
                     .await?
                     .ok_or_else(|| Error::NotFound("no shop".into()))?;
                 Ok(ap_response(
                     StatusCode::OK,
-                    &to_ap::product_note(&node.urls, &m, &p, true),
+                    &to_ap::product_note(&node.cx.urls, &m, &p, true),
                 ))
             }
             None => Err(Error::NotFound(format!("no product \"{id}\""))),
@@ -126,7 +126,7 @@ async fn outbox(
     q: PageQuery,
 ) -> Result<Response> {
     if q.page.is_none() && q.before.is_none() {
-        let total = db::outbox::count(node.db.pool(), merchant).await?;
+        let total = db::outbox::count(node.cx.db.pool(), merchant).await?;
         let c = OrderedCollection {
             context: context::basic(),
             id: base.clone(),
@@ -138,18 +138,18 @@ async fn outbox(
         return Ok(ap_response(StatusCode::OK, &c));
     }
     let events: Vec<Event> =
-        db::outbox::page(node.db.pool(), merchant, q.before, PAGE_SIZE).await?;
+        db::outbox::page(node.cx.db.pool(), merchant, q.before, PAGE_SIZE).await?;
     let more = events.len() as i64 > PAGE_SIZE;
     let mut items = Vec::new();
-    let mut conn = node.db.pool().acquire().await?;
+    let mut conn = node.cx.db.pool().acquire().await?;
     for e in events.iter().take(PAGE_SIZE as usize) {
-        if let Some(mut a) = render_event(node, &mut conn, e)
+        if let Some(mut a) = render_event(&node.fed, &mut conn, e)
             .await
             .map_err(Error::Internal)?
         {
             a.context = serde_json::Value::Null;
             let a = if merchant.is_none() {
-                let mut announce = to_ap::announce(&node.urls, a);
+                let mut announce = to_ap::announce(&node.cx.urls, a);
                 announce.context = serde_json::Value::Null;
                 announce
             } else {
@@ -184,10 +184,10 @@ async fn merchant_outbox(
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
-    let m = merchants::get(&node, &slug).await?;
+    let m = merchants::get(&node.cx, &slug).await?;
     outbox(
         &node,
-        node.urls.merchant_part(&slug, "outbox"),
+        node.cx.urls.merchant_part(&slug, "outbox"),
         Some(m.id),
         q,
     )
@@ -198,7 +198,7 @@ async fn node_outbox(
     State(node): State<Arc<Node>>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
-    outbox(&node, node.urls.node_outbox(), None, q).await
+    outbox(&node, node.cx.urls.node_outbox(), None, q).await
 }
 
 fn count_only(id: String, total: i64) -> Response {
@@ -219,10 +219,10 @@ async fn merchant_followers(
     State(node): State<Arc<Node>>,
     Path(slug): Path<String>,
 ) -> Result<Response> {
-    let m = merchants::get(&node, &slug).await?;
-    let total = db::remote::follower_count(node.db.pool(), LocalActor::Merchant(m.id)).await?;
+    let m = merchants::get(&node.cx, &slug).await?;
+    let total = db::remote::follower_count(node.cx.db.pool(), LocalActor::Merchant(m.id)).await?;
     Ok(count_only(
-        node.urls.merchant_part(&slug, "followers").to_string(),
+        node.cx.urls.merchant_part(&slug, "followers").to_string(),
         total,
     ))
 }
@@ -234,8 +234,8 @@ async fn merchant_following(
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
-    merchants::get(&node, &slug).await?;
-    let base = node.urls.merchant_part(&slug, "following");
+    merchants::get(&node.cx, &slug).await?;
+    let base = node.cx.urls.merchant_part(&slug, "following");
     if q.page.is_none() {
         return Ok(ap_response(
             StatusCode::OK,
@@ -263,22 +263,22 @@ async fn merchant_following(
 }
 
 async fn node_followers(State(node): State<Arc<Node>>) -> Result<Response> {
-    let total = db::remote::follower_count(node.db.pool(), LocalActor::Node).await?;
-    Ok(count_only(node.urls.node_followers().to_string(), total))
+    let total = db::remote::follower_count(node.cx.db.pool(), LocalActor::Node).await?;
+    Ok(count_only(node.cx.urls.node_followers().to_string(), total))
 }
 
 async fn node_following(State(node): State<Arc<Node>>) -> Result<Response> {
-    let follows = db::remote::follows(node.db.pool()).await?;
+    let follows = db::remote::follows(node.cx.db.pool()).await?;
     let accepted: Vec<ObjectRef> = follows
         .iter()
-        .filter(|f| f.state == "accepted")
+        .filter(|f| f.state == crate::model::remote::FollowState::Accepted)
         .filter_map(|f| Url::parse(&f.target).ok().map(ObjectRef::Id))
         .collect();
     Ok(ap_response(
         StatusCode::OK,
         &OrderedCollection {
             context: context::basic(),
-            id: node.urls.node_following(),
+            id: node.cx.urls.node_following(),
             kind: "OrderedCollection".into(),
             total_items: Some(accepted.len() as u64),
             first: None,
@@ -293,7 +293,7 @@ async fn shop_reply(
     Path((slug, id)): Path<(String, String)>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response> {
-    let note = crate::federation::replies::document(&node, &slug, &id).await?;
+    let note = crate::federation::replies::document(&node.fed, &slug, &id).await?;
     if super::wants_html(&headers) && !super::negotiation::wants_activity_json(&headers) {
         return Ok(axum::response::Redirect::to(&format!("/shops/{slug}")).into_response());
     }
@@ -305,9 +305,9 @@ async fn merchant_featured(
     State(node): State<Arc<Node>>,
     Path(slug): Path<String>,
 ) -> Result<Response> {
-    let m = merchants::get(&node, &slug).await?;
+    let m = merchants::get(&node.cx, &slug).await?;
     let (items, _) = products::list(
-        &node,
+        &node.cx,
         &products::ListQuery {
             merchant: Some(slug.clone()),
             limit: 4,
@@ -319,7 +319,10 @@ async fn merchant_featured(
         .iter()
         .map(|p| {
             ObjectRef::Object(Box::new(Object::Note(Box::new(to_ap::product_note(
-                &node.urls, &m, p, false,
+                &node.cx.urls,
+                &m,
+                p,
+                false,
             )))))
         })
         .collect();
@@ -327,7 +330,7 @@ async fn merchant_featured(
         StatusCode::OK,
         &OrderedCollection {
             context: context::full(),
-            id: node.urls.merchant_part(&slug, "featured"),
+            id: node.cx.urls.merchant_part(&slug, "featured"),
             kind: "OrderedCollection".into(),
             total_items: Some(notes.len() as u64),
             first: None,
@@ -337,7 +340,7 @@ async fn merchant_featured(
 }
 
 async fn picture(node: &Node, slug: &str, icon: bool) -> Result<Response> {
-    let m = merchants::get(node, slug).await?;
+    let m = merchants::get(&node.cx, slug).await?;
     let bytes = node
         .avatars
         .get(icon, &m.fields.name, m.fields.category.as_deref())
@@ -369,11 +372,11 @@ async fn merchant_header(
 async fn load_activity(node: &Node, id: &str) -> Result<ap::Activity> {
     let not_found = || Error::NotFound(format!("no activity {id}"));
     let uuid = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let event = db::outbox::by_activity_id(node.db.pool(), uuid)
+    let event = db::outbox::by_activity_id(node.cx.db.pool(), uuid)
         .await?
         .ok_or_else(not_found)?;
-    let mut conn = node.db.pool().acquire().await?;
-    render_event(node, &mut conn, &event)
+    let mut conn = node.cx.db.pool().acquire().await?;
+    render_event(&node.fed, &mut conn, &event)
         .await
         .map_err(Error::Internal)?
         .ok_or_else(|| Error::Gone(format!("activity {id} is about a deleted object")))
@@ -391,5 +394,8 @@ async fn announced_activity(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let a = load_activity(&node, &id).await?;
-    Ok(ap_response(StatusCode::OK, &to_ap::announce(&node.urls, a)))
+    Ok(ap_response(
+        StatusCode::OK,
+        &to_ap::announce(&node.cx.urls, a),
+    ))
 }

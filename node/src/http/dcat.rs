@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::db;
 use crate::error::Result;
-use crate::Node;
+use crate::http::Node;
 
 /// What the catalogue says, gathered once for both syntaxes.
 struct Catalogue {
@@ -66,11 +66,12 @@ const FILES: [File; 3] = [
 const FEED_TITLE: &str = "Flux des changements (JSON, depuis un curseur)";
 
 async fn gather(node: &Node) -> Result<Catalogue> {
-    let site = node.site();
-    let (_, products_at, _, merchants_at) = db::products::open_data_version(node.db.pool()).await?;
-    let communes = db::merchants::open_data_communes(node.db.pool()).await?;
+    let site = node.cx.site();
+    let (_, products_at, _, merchants_at) =
+        db::products::open_data_version(node.cx.db.pool()).await?;
+    let communes = db::merchants::open_data_communes(node.cx.db.pool()).await?;
     Ok(Catalogue {
-        base: node.urls.base().to_string(),
+        base: node.cx.urls.base().to_string(),
         title: format!("{} — commerces et produits", site.name),
         description: site.description.clone().unwrap_or_else(|| {
             format!(

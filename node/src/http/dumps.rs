@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::error::{Error, Result};
-use crate::Node;
+use crate::http::Node;
+use crate::open_data::to_open_data;
 
 /// Rows read from the database at a time.
 const PAGE: i64 = 1000;
@@ -102,7 +103,7 @@ fn cursor_of(head: Option<(i64, Uuid)>) -> String {
 /// The file as it is now: made again if the data changed since it was last made (or if it
 /// never was in this process).
 pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
-    let cursor = cursor_of(db::changes::head(&node.db).await?);
+    let cursor = cursor_of(db::changes::head(&node.cx.db).await?);
     let mut slot = node.dumps.made[kind.index()].lock().await;
     if let Some(made) = slot.as_ref() {
         if made.cursor == cursor && made.path.exists() {
@@ -130,8 +131,9 @@ pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
 
 /// Makes a file from the database into `{data_dir}/open-data/`.
 async fn make(node: &Arc<Node>, kind: Dump, cursor: String) -> Result<Made> {
-    let (_, products_at, _, merchants_at) = db::products::open_data_version(node.db.pool()).await?;
-    let dir = node.settings.data_dir.join("open-data");
+    let (_, products_at, _, merchants_at) =
+        db::products::open_data_version(node.cx.db.pool()).await?;
+    let dir = node.cx.settings.data_dir.join("open-data");
     std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(e.into()))?;
     let path = dir.join(format!("{}.{}.gz", kind.name(), cursor.replace('.', "-")));
     let tmp = dir.join(format!(".{}.{}.tmp", kind.name(), Uuid::now_v7()));
@@ -196,16 +198,11 @@ struct Rows {
     started: bool,
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` (what Table Schema readers take for a datetime).
-pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 impl Rows {
     /// Writes the next page of rows (and the header first); whether more may follow.
     async fn next(&mut self, out: &mut Vec<u8>) -> anyhow::Result<bool> {
-        let urls = &self.node.urls;
-        let pool = self.node.db.pool();
+        let urls = &self.node.cx.urls;
+        let pool = self.node.cx.db.pool();
         let first = !self.started;
         self.started = true;
         match self.kind {
@@ -214,10 +211,10 @@ impl Rows {
                     db::merchants::open_data_page(pool, self.after_slug.as_deref(), PAGE).await?;
                 let mut w = csv::WriterBuilder::new().from_writer(out);
                 if first {
-                    w.write_record(super::open_data::MERCHANT_COLUMNS)?;
+                    w.write_record(to_open_data::MERCHANT_COLUMNS)?;
                 }
                 for m in &page {
-                    w.write_record(super::open_data::merchant_row(urls, m))?;
+                    w.write_record(to_open_data::merchant_row(urls, m))?;
                 }
                 w.flush()?;
                 self.after_slug = page.last().map(|m| m.slug.clone());
@@ -230,15 +227,15 @@ impl Rows {
                 if self.kind == Dump::ProductsCsv {
                     let mut w = csv::WriterBuilder::new().from_writer(&mut *out);
                     if first {
-                        w.write_record(super::open_data::PRODUCT_COLUMNS)?;
+                        w.write_record(to_open_data::PRODUCT_COLUMNS)?;
                     }
                     for p in &page {
-                        w.write_record(super::open_data::product_row(urls, p, images.get(&p.id)))?;
+                        w.write_record(to_open_data::product_row(urls, p, images.get(&p.id)))?;
                     }
                     w.flush()?;
                 } else {
                     for p in &page {
-                        let line = super::open_data::product_record(urls, p, images.get(&p.id));
+                        let line = to_open_data::product_record(urls, p, images.get(&p.id));
                         serde_json::to_writer(&mut *out, &line)?;
                         out.push(b'\n');
                     }
@@ -314,7 +311,7 @@ pub async fn serve(node: &Arc<Node>, headers: &HeaderMap, kind: Dump) -> Result<
     // Opened now: a newer file made meanwhile removes this one, but not from under a reader.
     let file = std::fs::File::open(&made.path).map_err(|e| Error::Internal(e.into()))?;
     let gzip = accepts_gzip(headers);
-    let site = node.site();
+    let site = node.cx.site();
     // Strong: byte ranges of one version of one representation.
     let etag = format!(
         "\"{}-{}{}\"",
@@ -403,7 +400,7 @@ pub async fn serve(node: &Arc<Node>, headers: &HeaderMap, kind: Dump) -> Result<
                 "<{}>; rel=\"license\"; title=\"{}\", <{}/open-data/datapackage.json>; rel=\"describedby\"; type=\"application/json\"",
                 site.licence.url(),
                 site.licence.name(),
-                node.urls.base()
+                node.cx.urls.base()
             ),
         ),
     ] {

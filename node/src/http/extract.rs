@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::auth;
 use crate::domain::authz::Caller;
 use crate::error::{Error, FieldError};
-use crate::Node;
+use crate::http::Node;
 
 /// A JSON body, with 415 for another content type, 400 for malformed JSON, 413 when too large,
 /// and 422 naming the field for a value of the wrong type or an unknown field.
@@ -112,7 +112,7 @@ impl FromRequestParts<Arc<Node>> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or(""));
-        auth::authenticate(node, header).await
+        auth::authenticate(&node.cx, header).await
     }
 }
 

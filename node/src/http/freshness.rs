@@ -1,13 +1,13 @@
 //! Several node processes on one PostgreSQL database: before a process serves an answer it
 //! kept, it reads the database's count of committed changes (the `etal_changes` sequence,
-//! advanced by `Node::committed` after each write pages show) once more since the request
+//! advanced by `domain::Context::committed` after each write pages show) once more since the request
 //! arrived, and forgets its kept answers if the count moved. Concurrent requests share one
 //! read, so this costs a round trip of latency, not one query per request.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::Node;
+use crate::http::Node;
 
 /// The check, on PostgreSQL, that no other process has written since a request arrived. Each
 /// request takes a ticket; one task reads the change count for every ticket taken before its
@@ -56,13 +56,13 @@ pub async fn watch_changes(node: Arc<Node>) {
             f.wake.notified().await;
             continue;
         }
-        match crate::db::changes(&node.db).await {
+        match crate::db::changes(&node.cx.db).await {
             Ok(n) => {
                 // Unknown before (first read, or after a failed one) counts as changed.
                 if last != Some(n) {
                     node.pages.invalidate();
                     // The admin may have changed the site's settings in another process.
-                    if let Err(e) = node.reload_site().await {
+                    if let Err(e) = node.cx.reload_site().await {
                         tracing::warn!(error = %e, "cannot read the site settings");
                     }
                 }

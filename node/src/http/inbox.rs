@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::problem::problem_response;
 use crate::federation::inbox::{self, Inbox, InboxError, Refusal, MAX_BODY_BYTES};
-use crate::Node;
+use crate::http::Node;
 
 /// The status of each kind of refusal.
 pub fn status_of(kind: Refusal) -> StatusCode {
@@ -51,7 +51,7 @@ async fn receive(node: Arc<Node>, inbox: Inbox, req: Request) -> Result<StatusCo
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         InboxError::new(Refusal::TooLarge, "an activity may be at most 1 MiB".into())
     })?;
-    inbox::receive(&node, inbox, &parts, &body).await?;
+    inbox::receive(&node.fed, inbox, &parts, &body).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -11,6 +11,7 @@ pub mod freshness;
 pub mod guard;
 pub mod inbox;
 pub mod negotiation;
+pub mod node;
 pub mod open_data;
 pub mod pages;
 pub mod problem;
@@ -29,17 +30,17 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::Error;
-use crate::Node;
+pub use node::Node;
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 /// The whole application.
 pub fn router(node: Arc<Node>) -> Router {
-    let body_timeout = node.settings.limits.body_timeout;
-    let forwarded = guard::Holds::new(node.settings.limits.max_connections_per_client);
+    let body_timeout = node.cx.settings.limits.body_timeout;
+    let forwarded = guard::Holds::new(node.cx.settings.limits.max_connections_per_client);
     let media = Router::new()
-        .nest_service("/media", ServeDir::new(node.media_dir()))
+        .nest_service("/media", ServeDir::new(node.cx.media_dir()))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -14,17 +14,12 @@ use axum::Router;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::dumps::{self, stamp, Dump};
+use super::dumps::{self, Dump};
 use crate::db;
 use crate::error::{Error, Result};
-use crate::model::image::Image;
-use crate::model::merchant::Merchant;
-use crate::model::product::Product;
-use crate::urls::Urls;
-use crate::Node;
-use etal_protocol::open_data::{
-    Change, ChangeAction, ChangePage, ChangeType, MerchantRecord, ProductRecord, Record,
-};
+use crate::http::Node;
+use crate::open_data::to_open_data::{self};
+use etal_protocol::open_data::{Change, ChangeAction, ChangePage, ChangeType, Record};
 
 /// The Table Schemas, compiled in.
 const MERCHANTS_SCHEMA: &str =
@@ -98,149 +93,6 @@ async fn products_ndjson(State(node): State<Arc<Node>>, headers: HeaderMap) -> R
     dumps::serve(&node, &headers, Dump::ProductsNdjson).await
 }
 
-/// The columns of `merchants.csv`.
-pub const MERCHANT_COLUMNS: [&str; 16] = [
-    "id",
-    "slug",
-    "name",
-    "category",
-    "street",
-    "postal_code",
-    "city",
-    "insee_code",
-    "lat",
-    "lon",
-    "phone",
-    "email",
-    "website",
-    "siret",
-    "opening_hours",
-    "updated_at",
-];
-
-/// A shop as a row of `merchants.csv`.
-pub fn merchant_row(urls: &Urls, m: &Merchant) -> [String; 16] {
-    let f = &m.fields;
-    [
-        urls.merchant(&m.slug).to_string(),
-        m.slug.clone(),
-        f.name.clone(),
-        f.category.clone().unwrap_or_default(),
-        f.address.street.clone().unwrap_or_default(),
-        f.address.postal_code.clone(),
-        f.address.city.clone(),
-        f.address.insee_code.clone().unwrap_or_default(),
-        f.geo.map(|g| g.lat.to_string()).unwrap_or_default(),
-        f.geo.map(|g| g.lon.to_string()).unwrap_or_default(),
-        f.phone.clone().unwrap_or_default(),
-        f.email.clone().unwrap_or_default(),
-        f.website.clone().unwrap_or_default(),
-        f.siret.clone().unwrap_or_default(),
-        f.opening_hours.join("; "),
-        stamp(m.updated_at),
-    ]
-}
-
-/// The columns of `products.csv`.
-pub const PRODUCT_COLUMNS: [&str; 14] = [
-    "id",
-    "merchant",
-    "name",
-    "description",
-    "category",
-    "price",
-    "currency",
-    "unit",
-    "availability",
-    "stock",
-    "gtin",
-    "tags",
-    "image",
-    "updated_at",
-];
-
-/// A product's photos as the open data links them: the same `full` copy its Note attaches,
-/// so that a consumer can match them by URL.
-fn image_urls(urls: &Urls, images: Option<&Vec<Image>>) -> Vec<String> {
-    images
-        .map(|list| {
-            list.iter()
-                .map(|i| urls.media(&i.variant("full").path).to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A product as a row of `products.csv` (its first photo).
-pub fn product_row(urls: &Urls, p: &Product, images: Option<&Vec<Image>>) -> [String; 14] {
-    let f = &p.fields;
-    [
-        urls.product(&p.id).to_string(),
-        urls.merchant(&p.merchant_slug).to_string(),
-        f.name.clone(),
-        f.description.clone().unwrap_or_default(),
-        f.category.clone().unwrap_or_default(),
-        f.price.amount_string(),
-        f.price.currency.code().to_string(),
-        f.unit.as_str().to_string(),
-        f.availability.as_str().to_string(),
-        f.stock.map(|s| s.to_string()).unwrap_or_default(),
-        f.gtin.clone().unwrap_or_default(),
-        f.tags.join("|"),
-        image_urls(urls, images)
-            .into_iter()
-            .next()
-            .unwrap_or_default(),
-        stamp(p.updated_at),
-    ]
-}
-
-/// A product as `products.ndjson` and the change feed give it.
-pub fn product_record(urls: &Urls, p: &Product, images: Option<&Vec<Image>>) -> ProductRecord {
-    let f = &p.fields;
-    ProductRecord {
-        id: urls.product(&p.id).to_string(),
-        merchant: urls.merchant(&p.merchant_slug).to_string(),
-        name: f.name.clone(),
-        description: f.description.clone(),
-        category: f.category.clone(),
-        price: f.price.amount_string(),
-        currency: f.price.currency.code().to_string(),
-        unit: f.unit.as_str().to_string(),
-        availability: f.availability.as_str().to_string(),
-        stock: f.stock,
-        gtin: f.gtin.clone(),
-        tags: f.tags.clone(),
-        images: image_urls(urls, images),
-        updated_at: stamp(p.updated_at),
-    }
-}
-
-/// A shop as the change feed gives it (the fields of `merchants.csv`, with its description,
-/// its opening hours as a list).
-pub fn merchant_record(urls: &Urls, m: &Merchant) -> MerchantRecord {
-    let f = &m.fields;
-    MerchantRecord {
-        id: urls.merchant(&m.slug).to_string(),
-        slug: m.slug.clone(),
-        name: f.name.clone(),
-        description: f.description.clone(),
-        category: f.category.clone(),
-        street: f.address.street.clone(),
-        postal_code: f.address.postal_code.clone(),
-        city: f.address.city.clone(),
-        insee_code: f.address.insee_code.clone(),
-        lat: f.geo.map(|g| g.lat),
-        lon: f.geo.map(|g| g.lon),
-        phone: f.phone.clone(),
-        email: f.email.clone(),
-        website: f.website.clone(),
-        siret: f.siret.clone(),
-        opening_hours: f.opening_hours.clone(),
-        updated_at: stamp(m.updated_at),
-    }
-}
-
 /// Most changes a page of the feed gives.
 pub const MAX_CHANGES: i64 = 5000;
 
@@ -271,12 +123,12 @@ async fn changes(
             parsed.ok_or_else(never)?
         }
     };
-    if seq > db::changes::highest(&node.db).await? {
+    if seq > db::changes::highest(&node.cx.db).await? {
         return Err(never());
     }
     let limit =
         crate::http::api::parse_limit(q.get("limit").map(String::as_str), 1000, MAX_CHANGES)?;
-    let page = db::changes::after(&node.db, seq, after, limit).await?;
+    let page = db::changes::after(&node.cx.db, seq, after, limit).await?;
     let products: Vec<Uuid> = page
         .iter()
         .filter(|c| c.kind == "product")
@@ -287,10 +139,10 @@ async fn changes(
         .filter(|c| c.kind == "merchant")
         .map(|c| c.id)
         .collect();
-    let visible = db::products::open_data_by_ids(&node.db, &products).await?;
-    let images = db::images::for_products(node.db.pool(), &products).await?;
-    let shops = db::merchants::any_by_ids(&node.db, &merchants).await?;
-    let urls = &node.urls;
+    let visible = db::products::open_data_by_ids(&node.cx.db, &products).await?;
+    let images = db::images::for_products(node.cx.db.pool(), &products).await?;
+    let shops = db::merchants::any_by_ids(&node.cx.db, &merchants).await?;
+    let urls = &node.cx.urls;
     let items: Vec<Change> = page
         .iter()
         .map(|c| {
@@ -301,7 +153,11 @@ async fn changes(
                         ChangeType::Product,
                         ChangeAction::Upsert,
                         Some(urls.product(&p.id).to_string()),
-                        Some(Record::Product(product_record(urls, p, images.get(&p.id)))),
+                        Some(Record::Product(to_open_data::product_record(
+                            urls,
+                            p,
+                            images.get(&p.id),
+                        ))),
                     ),
                     None => (
                         ChangeType::Product,
@@ -316,7 +172,7 @@ async fn changes(
                         ChangeType::Merchant,
                         ChangeAction::Upsert,
                         Some(urls.merchant(&m.slug).to_string()),
-                        Some(Record::Merchant(merchant_record(urls, m))),
+                        Some(Record::Merchant(to_open_data::merchant_record(urls, m))),
                     ),
                     Some(m) => (
                         ChangeType::Merchant,
@@ -347,7 +203,7 @@ async fn changes(
             urls.base()
         )),
         next_cursor,
-        licence: Some(node.site().licence.url().to_string()),
+        licence: Some(node.cx.site().licence.url().to_string()),
     };
     let body = serde_json::to_string(&doc).map_err(|e| Error::Internal(e.into()))?;
     Ok((
@@ -365,8 +221,8 @@ async fn changes(
 /// consistent with (`cursor`), and the change feed (`changes`), so that a harvester finds
 /// everything from here.
 async fn datapackage(State(node): State<Arc<Node>>) -> Result<Response> {
-    let site = node.site();
-    let base = node.urls.base();
+    let site = node.cx.site();
+    let base = node.cx.urls.base();
     let merchants: serde_json::Value = serde_json::from_str(MERCHANTS_SCHEMA).unwrap_or_default();
     let products: serde_json::Value = serde_json::from_str(PRODUCTS_SCHEMA).unwrap_or_default();
     let mut cursors = vec![];
@@ -375,7 +231,7 @@ async fn datapackage(State(node): State<Arc<Node>>) -> Result<Response> {
     }
     let doc = json!({
         "profile": "tabular-data-package",
-        "name": format!("etal-{}", node.urls.host().replace([':', '.'], "-")),
+        "name": format!("etal-{}", node.cx.urls.host().replace([':', '.'], "-")),
         "title": format!("{} — commerces et produits", site.name),
         "description": site.description.clone().unwrap_or_else(|| format!(
             "Les commerces de {} et leurs produits, en données ouvertes.", site.name)),

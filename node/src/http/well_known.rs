@@ -14,8 +14,8 @@ use crate::db;
 use crate::domain::merchants;
 use crate::error::{Error, Result};
 use crate::federation::to_ap;
+use crate::http::Node;
 use crate::urls::LocalRef;
-use crate::Node;
 use etal_protocol::ap::{self, Jrd, JrdLink, NodeInfo, NodeInfoLinks};
 
 /// Routes of this module.
@@ -41,7 +41,7 @@ pub async fn webfinger(
     let resource = q
         .resource
         .ok_or_else(|| Error::BadRequest("the resource parameter is required".into()))?;
-    let urls = &node.urls;
+    let urls = &node.cx.urls;
     let bare_host = urls
         .host()
         .split(':')
@@ -69,7 +69,7 @@ pub async fn webfinger(
     let (href, page) = if user == to_ap::NODE_USERNAME {
         (urls.node_actor().to_string(), format!("{}/", urls.base()))
     } else {
-        let m = merchants::get(&node, &user).await?;
+        let m = merchants::get(&node.cx, &user).await?;
         (
             urls.merchant(&m.slug).to_string(),
             urls.merchant(&m.slug).to_string(),
@@ -109,19 +109,19 @@ async fn nodeinfo_links(State(node): State<Arc<Node>>) -> Json<NodeInfoLinks> {
             JrdLink {
                 rel: "http://nodeinfo.diaspora.software/ns/schema/2.1".into(),
                 kind: None,
-                href: Some(format!("{}/nodeinfo/2.1", node.urls.base())),
+                href: Some(format!("{}/nodeinfo/2.1", node.cx.urls.base())),
                 template: None,
             },
             JrdLink {
                 rel: "http://nodeinfo.diaspora.software/ns/schema/2.0".into(),
                 kind: None,
-                href: Some(format!("{}/nodeinfo/2.0", node.urls.base())),
+                href: Some(format!("{}/nodeinfo/2.0", node.cx.urls.base())),
                 template: None,
             },
             JrdLink {
                 rel: "https://www.w3.org/ns/activitystreams#Application".into(),
                 kind: None,
-                href: Some(node.urls.node_actor().to_string()),
+                href: Some(node.cx.urls.node_actor().to_string()),
                 template: None,
             },
         ],
@@ -140,8 +140,8 @@ async fn nodeinfo_20(State(node): State<Arc<Node>>) -> Result<Response> {
 /// The NodeInfo document: the same content in versions 2.0 and 2.1 (2.1 only adds optional
 /// `software.repository` and `software.homepage`, which Étal does not send).
 async fn nodeinfo(node: &Node, version: &str) -> Result<Response> {
-    let merchants = db::merchants::count_live(node.db.pool()).await?;
-    let products = db::products::count_live(node.db.pool()).await?;
+    let merchants = db::merchants::count_live(node.cx.db.pool()).await?;
+    let products = db::products::count_live(node.cx.db.pool()).await?;
     let info = NodeInfo {
         version: version.into(),
         software: ap::discovery::Software {
@@ -166,13 +166,13 @@ async fn nodeinfo(node: &Node, version: &str) -> Result<Response> {
         },
         // The open data, found from the base URL alone (spec §15).
         metadata: json!({
-            "nodeName": format!("Étal {}", node.urls.host()),
-            "actor": node.urls.node_actor(),
+            "nodeName": format!("Étal {}", node.cx.urls.host()),
+            "actor": node.cx.urls.node_actor(),
             "openData": {
-                "catalog": format!("{}/open-data/catalog.jsonld", node.urls.base()),
-                "dataPackage": format!("{}/open-data/datapackage.json", node.urls.base()),
-                "changes": format!("{}/open-data/changes", node.urls.base()),
-                "licence": node.site().licence.url(),
+                "catalog": format!("{}/open-data/catalog.jsonld", node.cx.urls.base()),
+                "dataPackage": format!("{}/open-data/datapackage.json", node.cx.urls.base()),
+                "changes": format!("{}/open-data/changes", node.cx.urls.base()),
+                "licence": node.cx.site().licence.url(),
             },
         }),
     };

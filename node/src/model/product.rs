@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::image::Image;
+pub use super::search::Origin;
 use etal_protocol::{Availability, Money, Unit};
 
 /// What a merchant edits on a product.
@@ -96,18 +97,6 @@ pub struct ListQuery {
     pub limit: i64,
     /// Local, mirrored, or both.
     pub origin: Origin,
-}
-
-/// Which products a list shows.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Published on this node (the default).
-    #[default]
-    Local,
-    /// Mirrored from followed nodes.
-    Remote,
-    /// Both.
-    All,
 }
 
 /// Tags and category labels, as indexed for search.

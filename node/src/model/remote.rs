@@ -30,6 +30,39 @@ pub struct RemoteActor {
     pub fetched_at: i64,
 }
 
+/// Where a follow by the node actor stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowState {
+    /// Sent, not answered yet.
+    Pending,
+    /// Accepted: what the followed actor announces is mirrored.
+    Accepted,
+    /// Refused.
+    Rejected,
+}
+
+impl FollowState {
+    /// As stored and as the API says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowState::Pending => "pending",
+            FollowState::Accepted => "accepted",
+            FollowState::Rejected => "rejected",
+        }
+    }
+
+    /// Reads a stored state.
+    pub fn parse(s: &str) -> Option<FollowState> {
+        [
+            FollowState::Pending,
+            FollowState::Accepted,
+            FollowState::Rejected,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+}
+
 /// A follow by the node actor.
 #[derive(Debug, Clone)]
 pub struct Follow {
@@ -37,8 +70,8 @@ pub struct Follow {
     pub target: String,
     /// Our Follow activity's id.
     pub follow_activity: String,
-    /// pending | accepted | rejected.
-    pub state: String,
+    /// Whether the followed actor answered.
+    pub state: FollowState,
     /// Whether its outbox was read to its end once accepted.
     pub backfilled: bool,
 }

@@ -11,8 +11,19 @@ use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use super::merchant::Geo;
-use super::product::Origin;
 use etal_protocol::Availability;
+
+/// Which products a list shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Published on this node (the default).
+    #[default]
+    Local,
+    /// Mirrored from followed nodes.
+    Remote,
+    /// Both.
+    All,
+}
 
 /// Longest query considered, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;

@@ -167,14 +167,14 @@ impl Rig {
             assert_eq!(a.status, 201, "{}", a.body);
             a.body["id"].as_str().unwrap().to_string()
         };
-        etal_node::domain::auth::create_token(&self.t.node, "till", Some("shop-a"))
+        etal_node::domain::auth::create_token(&self.t.node.cx, "till", Some("shop-a"))
             .await
             .unwrap();
-        let shop = etal_node::domain::merchants::get(&self.t.node, "shop-a")
+        let shop = etal_node::domain::merchants::get(&self.t.node.cx, "shop-a")
             .await
             .unwrap();
         let token = etal_node::domain::auth::tokens_of(
-            &self.t.node,
+            &self.t.node.cx,
             &etal_node::domain::authz::Caller::Operator,
             shop.id,
         )
@@ -184,7 +184,7 @@ impl Rig {
             .to_string();
         let email = format!("staff{}@a.fr", self.n);
         etal_node::domain::accounts::create_or_invite(
-            &self.t.node,
+            &self.t.node.cx,
             &email,
             Some((shop.id, Role::Staff)),
             false,
@@ -192,7 +192,7 @@ impl Rig {
         .await
         .unwrap();
         let person = etal_node::domain::accounts::people(
-            &self.t.node,
+            &self.t.node.cx,
             &etal_node::domain::authz::Caller::Operator,
             shop.id,
         )

@@ -10,11 +10,11 @@ use crate::harness::{spawn, spawn_with};
 async fn an_invitation_sets_a_password_and_signs_in_once() {
     let t = spawn().await;
     t.merchant("fromagerie").await;
-    let shop = etal_node::domain::merchants::get(&t.node, "fromagerie")
+    let shop = etal_node::domain::merchants::get(&t.node.cx, "fromagerie")
         .await
         .unwrap();
     let link = etal_node::domain::accounts::create_or_invite(
-        &t.node,
+        &t.node.cx,
         " Claire@Fromagerie.FR ",
         Some((shop.id, Role::Owner)),
         false,

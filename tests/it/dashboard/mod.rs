@@ -230,7 +230,7 @@ pub fn path_of(url: &str) -> String {
 pub async fn person(t: &TestNode, email: &str, shop: Option<(&str, Role)>, admin: bool) -> Browser {
     let merchant = match shop {
         Some((slug, role)) => Some((
-            etal_node::domain::merchants::get(&t.node, slug)
+            etal_node::domain::merchants::get(&t.node.cx, slug)
                 .await
                 .unwrap()
                 .id,
@@ -238,7 +238,7 @@ pub async fn person(t: &TestNode, email: &str, shop: Option<(&str, Role)>, admin
         )),
         None => None,
     };
-    let link = acc::create_or_invite(&t.node, email, merchant, admin)
+    let link = acc::create_or_invite(&t.node.cx, email, merchant, admin)
         .await
         .unwrap()
         .expect("a new account gets an invitation");

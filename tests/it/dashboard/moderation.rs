@@ -60,7 +60,7 @@ async fn a_blocked_domain_is_refused_and_a_hidden_reply_disappears() {
     .await;
     // Only the admin may block.
     assert!(
-        moderation::block(&t.node, &Caller::Anonymous, "x.example", None)
+        moderation::block(&t.node.cx, &Caller::Anonymous, "x.example", None)
             .await
             .is_err()
     );
@@ -256,7 +256,7 @@ async fn the_admin_names_the_site_chooses_its_licence_and_uploads_a_logo() {
 async fn a_block_covers_subdomains_and_a_final_dot_but_not_lookalikes() {
     let t = spawn().await;
     let admin = etal_node::domain::authz::Caller::Operator;
-    moderation::block(&t.node, &admin, "https://Spam.Example./", Some("spam"))
+    moderation::block(&t.node.cx, &admin, "https://Spam.Example./", Some("spam"))
         .await
         .unwrap();
     for (host, blocked) in [
@@ -267,7 +267,7 @@ async fn a_block_covers_subdomains_and_a_final_dot_but_not_lookalikes() {
         ("spam.example.org", false),
     ] {
         assert_eq!(
-            moderation::is_blocked(&t.node, host).await.unwrap(),
+            moderation::is_blocked(&t.node.cx, host).await.unwrap(),
             blocked,
             "{host}"
         );

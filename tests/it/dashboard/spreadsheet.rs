@@ -203,7 +203,7 @@ async fn another_shop_cannot_import_into_this_one() {
     let page = b.get("/dashboard/shops/ferme/import").await;
     assert_eq!(page.status, 403);
     let err = spreadsheet::import(
-        &t.node,
+        &t.node.cx,
         &Caller::Anonymous,
         "ferme",
         bytes::Bytes::from_static(b"name;price\nX;1\n"),
@@ -336,7 +336,7 @@ async fn a_shop_holds_at_most_its_share_of_products() {
 async fn an_interrupted_import_is_finished_or_forgotten() {
     let t = spawn().await;
     t.merchant("ferme").await;
-    let shop_id = etal_node::domain::merchants::get(&t.node, "ferme")
+    let shop_id = etal_node::domain::merchants::get(&t.node.cx, "ferme")
         .await
         .unwrap()
         .id
@@ -351,7 +351,7 @@ async fn an_interrupted_import_is_finished_or_forgotten() {
             .bind(&shop_id)
             .bind(state)
             .bind(long_ago)
-            .execute(t.node.db.pool())
+            .execute(t.node.cx.db.pool())
             .await
             .unwrap();
         for line in [2i64, 3] {
@@ -360,12 +360,12 @@ async fn an_interrupted_import_is_finished_or_forgotten() {
                 .bind(line)
                 .bind(uuid::Uuid::now_v7().to_string())
                 .bind(json!({"name": format!("{state} {line}"), "price": "2,50"}).to_string())
-                .execute(t.node.db.pool())
+                .execute(t.node.cx.db.pool())
                 .await
                 .unwrap();
         }
     }
-    spreadsheet::recover(&t.node).await.unwrap();
+    spreadsheet::recover(&t.node.cx).await.unwrap();
     let names: Vec<String> = catalogue(&t, "ferme")
         .await
         .iter()
@@ -373,11 +373,11 @@ async fn an_interrupted_import_is_finished_or_forgotten() {
         .collect();
     assert_eq!(names, vec!["applying 2", "applying 3"]);
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_rows")
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap();
     let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imports")
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!((left, imports), (0, 0));

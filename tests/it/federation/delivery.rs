@@ -196,7 +196,7 @@ async fn a_stalled_peer_does_not_hold_up_a_live_one() {
 async fn host_row(t: &TestNode, host: &str) -> (i64, Option<i64>, i64) {
     sqlx::query_as("SELECT failures, down_since, next_attempt_at FROM hosts WHERE host=$1")
         .bind(host.to_string())
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap()
 }
@@ -208,7 +208,7 @@ async fn recorded(t: &TestNode, host: &str, n: i64) -> (i64, Option<i64>, i64) {
         let row: Option<(i64, Option<i64>, i64)> =
             sqlx::query_as("SELECT failures, down_since, next_attempt_at FROM hosts WHERE host=$1")
                 .bind(host.to_string())
-                .fetch_optional(t.node.db.pool())
+                .fetch_optional(t.node.cx.db.pool())
                 .await
                 .unwrap();
         if let Some(row) = row.filter(|r| r.0 >= n) {
@@ -284,7 +284,7 @@ async fn a_failing_host_backs_off_is_marked_down_after_two_days_and_comes_back_w
         assert!(seen < 40, "marked down within two days of attempts");
     }
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!(pending, 0, "a down host's queue is dropped");
@@ -328,7 +328,7 @@ async fn an_inbox_answering_410_loses_its_followers() {
         .await;
     t.drain().await;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM followers")
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!(n, 0);

@@ -116,7 +116,7 @@ async fn a_rotated_key_is_refetched_once() {
     let stored: String =
         sqlx::query_scalar("SELECT public_key_pem FROM remote_actors WHERE ap_id=$1")
             .bind(alice.clone())
-            .fetch_one(t.node.db.pool())
+            .fetch_one(t.node.cx.db.pool())
             .await
             .unwrap();
     assert_eq!(
@@ -133,7 +133,7 @@ async fn a_rotated_key_is_refetched_once() {
     let stored: String =
         sqlx::query_scalar("SELECT public_key_pem FROM remote_actors WHERE ap_id=$1")
             .bind(alice)
-            .fetch_one(t.node.db.pool())
+            .fetch_one(t.node.cx.db.pool())
             .await
             .unwrap();
     assert_eq!(
@@ -279,7 +279,7 @@ async fn a_deleted_remote_actor_takes_its_follow_and_interactions_with_it() {
     assert_eq!(fake.post("alice", &inbox, &delete).await.0, 202);
     assert_eq!(t.interactions("boulangerie").await.len(), 0);
     let followers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM followers")
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!(followers, 0);
@@ -338,4 +338,56 @@ async fn without_allow_private_networks_loopback_peers_are_never_fetched() {
         fake.received().is_empty(),
         "nothing was sent to the loopback peer"
     );
+}
+
+/// The likes, boosts and replies of a deleted product leave the shop's interactions (the API
+/// and the dashboard's panel); those of the shop's other products stay.
+#[tokio::test]
+async fn a_deleted_products_interactions_leave_the_shops_list() {
+    let t = spawn().await;
+    let pid = shop_with_product(&t, "boulangerie").await;
+    let other = t
+        .product(
+            "boulangerie",
+            json!({"name": "Pain de campagne", "price": "3.10"}),
+        )
+        .await;
+    let other = other["id"].as_str().unwrap().to_string();
+    let fake = FakeServer::start().await;
+    let alice = fake.actor("alice");
+    let inbox = format!("{}/inbox", t.url);
+    for target in [&pid, &other] {
+        let like = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("likes"),
+                          "type": "Like", "actor": alice, "object": format!("{}/products/{target}", t.url)});
+        assert_eq!(fake.post("alice", &inbox, &like).await.0, 202);
+    }
+    let reply = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": fake.new_id("creates"), "type": "Create", "actor": alice,
+        "object": {"id": fake.new_id("notes"), "type": "Note", "attributedTo": alice,
+                   "inReplyTo": format!("{}/products/{pid}", t.url), "content": "<p>Encore chaude ?</p>",
+                   "to": ["https://www.w3.org/ns/activitystreams#Public"]}});
+    assert_eq!(fake.post("alice", &inbox, &reply).await.0, 202);
+    assert_eq!(t.interactions("boulangerie").await.len(), 3);
+    let deleted = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/products/{pid}"),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    let items = t.interactions("boulangerie").await;
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(items[0]["product_id"], other.as_str());
+    let shop = etal_node::domain::merchants::get(&t.node.cx, "boulangerie")
+        .await
+        .unwrap();
+    let panel = etal_node::domain::audience::panel(
+        &t.node.cx,
+        &etal_node::domain::authz::Caller::Operator,
+        shop.id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(panel.interactions.len(), 1);
 }

@@ -131,7 +131,7 @@ asyncio.run(main())
 
 async fn followers(t: &TestNode) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM followers")
-        .fetch_one(t.node.db.pool())
+        .fetch_one(t.node.cx.db.pool())
         .await
         .unwrap()
 }
@@ -200,7 +200,7 @@ async fn fedify_and_bovine_follow_a_shop_and_receive_its_products() {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT public_key_pem FROM remote_actors WHERE ap_id=$1")
                 .bind(actor.clone())
-                .fetch_optional(t.node.db.pool())
+                .fetch_optional(t.node.cx.db.pool())
                 .await
                 .unwrap();
         assert!(

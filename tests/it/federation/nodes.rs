@@ -173,7 +173,7 @@ async fn wait_followers(t: &TestNode, n: i64) {
     for _ in 0..200 {
         let count: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE local_actor='node'")
-                .fetch_one(t.node.db.pool())
+                .fetch_one(t.node.cx.db.pool())
                 .await
                 .unwrap();
         if count == n {
@@ -203,12 +203,13 @@ async fn an_activity_older_than_the_mirrored_product_changes_nothing() {
         .json()
         .await
         .unwrap();
-    let shop_id: String = sqlx::query_scalar("SELECT merchant_id FROM products WHERE ap_id = $1")
-        .bind(&ap_id)
-        .fetch_one(a.node.db.pool())
-        .await
-        .unwrap();
-    let shop_id = uuid::Uuid::parse_str(&shop_id).unwrap();
+    let shop: String = sqlx::query_scalar(
+        "SELECT m.ap_id FROM products p JOIN merchants m ON m.id = p.merchant_id WHERE p.ap_id = $1",
+    )
+    .bind(&ap_id)
+    .fetch_one(a.node.cx.db.pool())
+    .await
+    .unwrap();
     let save = |mut doc: Value, updated: &str, name: &str| {
         doc["updated"] = json!(updated);
         doc["publishes"]["name"] = json!(name);
@@ -220,12 +221,13 @@ async fn an_activity_older_than_the_mirrored_product_changes_nothing() {
         ("2031-01-01T00:00:00Z", "Baguette de demain"),
         ("2020-01-01T00:00:00Z", "Baguette d'hier"),
     ] {
-        let p = save(note.clone(), updated, name);
-        let mut tx = a.node.db.begin().await.unwrap();
-        etal_node::domain::mirror::save_product(&mut tx, shop_id, p, 0)
+        let batch = etal_node::domain::mirror::Batch {
+            products: vec![(shop.clone(), save(note.clone(), updated, name))],
+            ..Default::default()
+        };
+        etal_node::domain::mirror::apply(&a.node.cx, &b.url, batch, None)
             .await
             .unwrap();
-        tx.commit().await.unwrap();
     }
     let items = remote_products(&a).await;
     assert_eq!(items[0]["name"], "Baguette de demain", "{items:#?}");

@@ -196,7 +196,7 @@ async fn the_mailbox_holder_chooses_the_password() {
         page.html.contains("Boutique piégée"),
         "the victim sees what is asked"
     );
-    let pending = etal_node::db::signups::pending(t.node.db.pool())
+    let pending = etal_node::db::signups::pending(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
@@ -247,7 +247,7 @@ async fn a_later_sign_up_replaces_the_pending_one() {
     }
     assert_eq!(working.len(), 1, "the earlier link died");
     assert!(working[0].contains("Seconde"));
-    let pending = etal_node::db::signups::pending(t.node.db.pool())
+    let pending = etal_node::db::signups::pending(t.node.cx.db.pool())
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);

@@ -212,7 +212,7 @@ async fn a_write_through_one_process_is_seen_at_once_through_another() {
         return;
     }
     let one = spawn().await;
-    let database_url = one.node.settings.database_url.clone();
+    let database_url = one.node.cx.settings.database_url.clone();
     let two = spawn_with(move |s| s.database_url = database_url).await;
     let (_, id) = bakery(&one).await;
     let path = format!("/products/{id}");

@@ -22,7 +22,7 @@ async fn product_and_shop_pages_preview_as_crawlers_read_them() {
     assert_eq!(p.link("canonical", None).unwrap(), url);
     assert_eq!(meta["product:price:amount"], "3.20");
     assert_eq!(meta["product:price:currency"], "EUR");
-    assert_eq!(meta["og:site_name"], t.node.settings.site.name);
+    assert_eq!(meta["og:site_name"], t.node.cx.settings.site.name);
     assert_eq!(meta["og:locale"], "fr_FR");
     assert_eq!(meta["twitter:card"], "summary_large_image");
     assert_eq!(meta["og:image:width"], "1200");
@@ -31,7 +31,7 @@ async fn product_and_shop_pages_preview_as_crawlers_read_them() {
     assert!(meta["description"].contains("3,20 €"));
     assert_eq!(
         meta["fediverse:creator"],
-        format!("@boulangerie@{}", t.node.urls.host())
+        format!("@boulangerie@{}", t.node.cx.urls.host())
     );
     assert!(p
         .html
@@ -74,7 +74,7 @@ async fn product_and_shop_pages_preview_as_crawlers_read_them() {
     );
     assert!(p
         .html
-        .contains(&format!("@boulangerie@{}", t.node.urls.host())));
+        .contains(&format!("@boulangerie@{}", t.node.cx.urls.host())));
     // Weight: HTML and CSS under 50 KB.
     let css = t
         .client
@@ -205,7 +205,7 @@ async fn share_cards_are_drawn_again_when_the_product_changes() {
     assert_ne!(before, after, "a new URL, so networks fetch it again");
     let (_, w, h, _) = image_at(&t, &after).await;
     assert_eq!((w, h), (1200, 630));
-    let cards = std::fs::read_dir(t.node.settings.data_dir.join("cards/p"))
+    let cards = std::fs::read_dir(t.node.cx.settings.data_dir.join("cards/p"))
         .unwrap()
         .count();
     assert_eq!(cards, 1, "the old card is gone");

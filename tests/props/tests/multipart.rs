@@ -29,7 +29,7 @@ fn node() -> &'static Running {
             let app = etal_node::app::App::with_listener(settings, listener)
                 .await
                 .unwrap();
-            let token = etal_node::domain::auth::create_token(&app.node(), "props", None)
+            let token = etal_node::domain::auth::create_token(&app.node().cx, "props", None)
                 .await
                 .unwrap();
             tokio::spawn(app.run_until(std::future::pending()));

@@ -64,7 +64,7 @@ proptest! {
         let (_, peak) = peak_during(|| {
             if let Ok(page) = serde_json::from_slice::<etal_protocol::open_data::ChangePage>(&input) {
                 assert!(page.items.len() <= etal_protocol::open_data::MAX_ITEMS);
-                let _ = etal_node::federation::harvest::batch_of("https://feed.example", page.items);
+                let _ = etal_node::open_data::from_open_data::batch("https://feed.example", page.items);
             }
         });
         prop_assert!(peak <= 96 * input.len() + MIB, "{peak} bytes for {} bytes", input.len());

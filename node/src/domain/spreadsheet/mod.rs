@@ -23,14 +23,14 @@ use uuid::Uuid;
 use super::authz::{allow, Action, Caller};
 use super::merchants;
 use crate::db::{self, imports::Staged, outbox};
+use crate::domain::Context;
 use crate::error::{Error, Result};
 use crate::model::merchant::Merchant;
 use crate::model::product::{Product, ProductFields};
-use crate::Node;
 
 mod rows;
 
-use rows::{check_cells, check_row, not_in_shop, protect, Checked, Sheet};
+use rows::{check_cells, not_in_shop, protect, Checked, Sheet};
 pub use rows::{MAX_CELL_BYTES, MAX_COLUMNS};
 
 /// The columns, in export order.
@@ -104,6 +104,21 @@ pub struct Report {
 }
 
 impl Report {
+    /// Counts a row read: its fields if it is good; its problems reported if not.
+    fn count(&mut self, row: rows::Checking) -> Option<Checked> {
+        match row? {
+            Ok(checked) => {
+                self.rows += 1;
+                Some(checked)
+            }
+            Err(errors) => {
+                self.rows += 1;
+                self.refuse(errors);
+                None
+            }
+        }
+    }
+
     fn refuse(&mut self, errors: Vec<RowError>) {
         self.bad_rows += 1;
         for e in errors {
@@ -126,14 +141,14 @@ pub enum Progress {
 /// Imports a file into the shop `slug`: all rows or none (`valid_only` false), or only the
 /// valid rows. The report lists every bad row (line, column, reason).
 pub async fn import(
-    node: &Node,
+    cx: &Context,
     who: &Caller,
     slug: &str,
     bytes: bytes::Bytes,
     valid_only: bool,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report> {
-    let merchant = merchants::get(node, slug).await?;
+    let merchant = merchants::get(cx, slug).await?;
     allow(who, Action::EditProducts(merchant.id))?;
     let _one_at_a_time = IMPORTING.lock().await;
     let text = rows::text_of(&bytes);
@@ -146,26 +161,26 @@ pub async fn import(
         }
     };
     let import = Uuid::now_v7();
-    let mut tx = node.db.begin().await?;
-    db::imports::start(&mut tx, import, merchant.id, node.clock.now_ms()).await?;
+    let mut tx = cx.db.begin().await?;
+    db::imports::start(&mut tx, import, merchant.id, cx.clock.now_ms()).await?;
     tx.commit().await?;
     let mut report = Report::default();
-    let staged = match stage(node, &merchant, import, &mut sheet, &mut report, progress).await {
+    let staged = match stage(cx, &merchant, import, &mut sheet, &mut report, progress).await {
         Ok(n) => n,
         Err(e) => {
-            discard(node, import).await?;
+            discard(cx, import).await?;
             return Err(e);
         }
     };
     drop(sheet);
     if (report.bad_rows > 0 && !valid_only) || report.created + report.updated == 0 {
-        discard(node, import).await?;
+        discard(cx, import).await?;
         return Ok(report);
     }
-    let live = db::products::count_of_shop(node.db.pool(), merchant.id).await?;
-    let most = node.settings.max_products_per_shop;
+    let live = db::products::count_of_shop(cx.db.pool(), merchant.id).await?;
+    let most = cx.settings.max_products_per_shop;
     if live as u64 + report.created as u64 > most {
-        discard(node, import).await?;
+        discard(cx, import).await?;
         return Err(Error::Conflict {
             detail: format!(
                 "the file adds {} products to the {live} of the shop: this node allows at most {most} a shop",
@@ -176,8 +191,8 @@ pub async fn import(
     }
     // From here on, the import is finished whatever happens (by `recover` if this process
     // stops).
-    db::imports::applying(node.db.writer(), import, node.clock.now_ms()).await?;
-    let conflicts = apply(node, &merchant, import, staged, progress).await?;
+    db::imports::applying(cx.db.writer(), import, cx.clock.now_ms()).await?;
+    let conflicts = apply(cx, &merchant, import, staged, progress).await?;
     for (line, sku) in conflicts {
         report.refuse(vec![RowError {
             line: line as usize,
@@ -202,31 +217,15 @@ pub fn check_file(bytes: &[u8]) -> Report {
         }
     };
     let mut cells = Vec::new();
-    while let Some(record) = sheet.next(&mut cells) {
-        if let Some(problem) = record.problem {
-            report.rows += 1;
-            report.refuse(vec![RowError {
-                line: record.line,
-                column: String::new(),
-                message: format!("cannot read this row: {problem}"),
-            }]);
-            continue;
-        }
-        match check_row(&sheet.headers, &cells, record.line) {
-            None => {}
-            Some(Ok(_)) => report.rows += 1,
-            Some(Err(errors)) => {
-                report.rows += 1;
-                report.refuse(errors);
-            }
-        }
+    while let Some((_, row)) = sheet.next_checked(&mut cells) {
+        report.count(row);
     }
     report
 }
 
 /// Reads, checks and stages every row of the file: how many were staged for writing.
 async fn stage(
-    node: &Node,
+    cx: &Context,
     merchant: &Merchant,
     import: Uuid,
     sheet: &mut Sheet<'_>,
@@ -237,55 +236,37 @@ async fn stage(
     let mut batch: Vec<(usize, Checked)> = Vec::with_capacity(BATCH);
     let (mut read, mut staged, mut batches) = (0usize, 0usize, 0u32);
     loop {
-        let record = sheet.next(&mut cells);
-        if let Some(record) = &record {
+        let record = sheet.next_checked(&mut cells);
+        let line = record.as_ref().map(|r| r.0);
+        if let Some((line, row)) = record {
             read += 1;
             if read > MAX_ROWS {
+                let too_many =
+                    format!("the file has more than {MAX_ROWS} rows: import it in parts");
                 report.refuse(vec![RowError {
-                    line: record.line,
+                    line,
                     column: String::new(),
-                    message: format!("the file has more than {MAX_ROWS} rows: import it in parts"),
+                    message: too_many.clone(),
                 }]);
-                return Err(Error::field(
-                    "file",
-                    format!("the file has more than {MAX_ROWS} rows: import it in parts"),
-                ));
+                return Err(Error::field("file", too_many));
             }
-            if let Some(problem) = &record.problem {
-                report.rows += 1;
-                report.refuse(vec![RowError {
-                    line: record.line,
-                    column: String::new(),
-                    message: format!("cannot read this row: {problem}"),
-                }]);
-            } else {
-                match check_row(&sheet.headers, &cells, record.line) {
-                    None => {}
-                    Some(Ok(checked)) => {
-                        report.rows += 1;
-                        batch.push((record.line, checked));
-                    }
-                    Some(Err(errors)) => {
-                        report.rows += 1;
-                        report.refuse(errors);
-                    }
-                }
+            if let Some(checked) = report.count(row) {
+                batch.push((line, checked));
             }
         }
-        if batch.len() >= BATCH || (record.is_none() && !batch.is_empty()) {
-            staged +=
-                stage_batch(node, merchant, import, std::mem::take(&mut batch), report).await?;
+        if batch.len() >= BATCH || (line.is_none() && !batch.is_empty()) {
+            staged += stage_batch(cx, merchant, import, std::mem::take(&mut batch), report).await?;
             batches += 1;
             // The staged rows grow from nothing: PostgreSQL plans their lookups again.
             if batches.is_power_of_two() {
-                db::imports::analyze(&node.db).await?;
+                db::imports::analyze(&cx.db).await?;
             }
             progress(Progress::Checked(
-                (record.as_ref().map_or(sheet.lines, |r| r.line)).min(sheet.lines),
+                line.unwrap_or(sheet.lines).min(sheet.lines),
                 sheet.lines,
             ));
         }
-        if record.is_none() {
+        if line.is_none() {
             progress(Progress::Checked(sheet.lines, sheet.lines));
             return Ok(staged);
         }
@@ -296,13 +277,13 @@ async fn stage(
 /// those that name a product or a SKU an earlier row named, and stages the others in one short
 /// transaction: how many will be written.
 async fn stage_batch(
-    node: &Node,
+    cx: &Context,
     merchant: &Merchant,
     import: Uuid,
     batch: Vec<(usize, Checked)>,
     report: &mut Report,
 ) -> Result<usize> {
-    let pool = node.db.pool();
+    let pool = cx.db.pool();
     let ids: Vec<Uuid> = batch.iter().filter_map(|(_, c)| c.id).collect();
     let of_shop = db::products::of_shop_among(pool, merchant.id, &ids).await?;
     let skus: Vec<String> = batch.iter().filter_map(|(_, c)| c.sku.clone()).collect();
@@ -323,7 +304,7 @@ async fn stage_batch(
     let skus: Vec<String> = targets.iter().filter_map(|t| t.1.sku.clone()).collect();
     let (mut sku_lines, mut product_lines) =
         db::imports::staged_lines(pool, import, &skus, &named).await?;
-    let current: HashMap<Uuid, Product> = db::products::by_ids(&node.db, &named)
+    let current: HashMap<Uuid, Product> = db::products::by_ids(&cx.db, &named)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
@@ -385,9 +366,9 @@ async fn stage_batch(
             cells: serde_json::to_string(&c.cells).map_err(|e| Error::Internal(e.into()))?,
         });
     }
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     db::imports::stage(&mut tx, import, &rows).await?;
-    db::imports::renew(&mut tx, import, node.clock.now_ms()).await?;
+    db::imports::renew(&mut tx, import, cx.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(writes)
 }
@@ -396,7 +377,7 @@ async fn stage_batch(
 /// with its outbox events; returns the rows whose SKU another product took meanwhile (left
 /// out: the rest of their batch is written).
 async fn apply(
-    node: &Node,
+    cx: &Context,
     merchant: &Merchant,
     import: Uuid,
     total: usize,
@@ -406,23 +387,23 @@ async fn apply(
     let mut conflicts = vec![];
     let mut after = 0;
     loop {
-        let rows = db::imports::next_rows(node.db.pool(), import, after, BATCH as i64).await?;
+        let rows = db::imports::next_rows(cx.db.pool(), import, after, BATCH as i64).await?;
         let Some(last) = rows.last().map(|r| r.line) else {
             break;
         };
         after = last;
-        match apply_batch(node, merchant, import, &rows, last).await {
+        match apply_batch(cx, merchant, import, &rows, last).await {
             Ok(n) => written += n,
             Err(Error::Conflict { .. }) => {
                 // A SKU of the batch was taken meanwhile: row by row, leaving those out.
                 for row in &rows {
-                    match apply_batch(node, merchant, import, std::slice::from_ref(row), row.line)
+                    match apply_batch(cx, merchant, import, std::slice::from_ref(row), row.line)
                         .await
                     {
                         Ok(n) => written += n,
                         Err(Error::Conflict { .. }) => {
                             conflicts.push((row.line, row.sku.clone().unwrap_or_default()));
-                            let mut tx = node.db.begin().await?;
+                            let mut tx = cx.db.begin().await?;
                             db::imports::applied(&mut tx, import, row.line, row.line).await?;
                             tx.commit().await?;
                         }
@@ -433,11 +414,11 @@ async fn apply(
             Err(e) => return Err(e),
         }
         progress(Progress::Written(written.min(total), total));
-        node.committed().await;
+        cx.committed().await;
     }
     // The rows equal to their product, staged to find repeats, go.
-    discard(node, import).await?;
-    db::imports::analyze(&node.db).await?;
+    discard(cx, import).await?;
+    db::imports::analyze(&cx.db).await?;
     progress(Progress::Written(total, total));
     Ok(conflicts)
 }
@@ -446,13 +427,13 @@ async fn apply(
 /// added or changed. The rows are checked again (the same rules), and compared with the
 /// products as they are now.
 async fn apply_batch(
-    node: &Node,
+    cx: &Context,
     merchant: &Merchant,
     import: Uuid,
     rows: &[Staged],
     last: i64,
 ) -> Result<usize> {
-    let now = node.clock.now_ms();
+    let now = cx.clock.now_ms();
     let fields_of = |r: &Staged| -> Result<ProductFields> {
         let cells: HashMap<String, String> =
             serde_json::from_str(&r.cells).map_err(|e| Error::Internal(e.into()))?;
@@ -467,7 +448,7 @@ async fn apply_batch(
         .filter(|r| !r.creates)
         .map(|r| r.product_id)
         .collect();
-    let current: HashMap<Uuid, Product> = db::products::by_ids(&node.db, &changed_ids)
+    let current: HashMap<Uuid, Product> = db::products::by_ids(&cx.db, &changed_ids)
         .await?
         .into_iter()
         .filter(|p| p.merchant_id == merchant.id)
@@ -478,21 +459,13 @@ async fn apply_batch(
     for r in rows {
         let fields = fields_of(r)?;
         if r.creates {
-            created.push(Product {
-                id: r.product_id,
-                merchant_id: merchant.id,
-                merchant_slug: merchant.slug.clone(),
-                local: true,
-                url: None,
-                ap_id: node.urls.product(&r.product_id).to_string(),
+            created.push(super::products::new_local(
+                cx,
+                merchant,
+                r.product_id,
                 fields,
-                images: vec![],
-                version: 1,
-                created_at: db::time(now),
-                updated_at: db::time(now),
-                announced_at: None,
-                deleted_at: None,
-            });
+                now,
+            ));
         } else if let Some(p) = current.get(&r.product_id) {
             // Deleted meanwhile: left alone. Equal: nothing to write.
             if p.fields != fields {
@@ -501,32 +474,15 @@ async fn apply_batch(
             }
         }
     }
-    // SQLite's index is written from entries computed here; PostgreSQL computes its own.
-    let entries: Vec<db::search_index::Entry> = match node.db.backend() {
-        db::Backend::Sqlite => created
-            .iter()
-            .map(|p| db::search_index::entry(p, &merchant.fields.name, merchant.fields.geo))
-            .collect(),
-        db::Backend::Postgres => vec![],
-    };
-    let mut tx = node.db.begin().await?;
+    let mut tx = cx.db.begin().await?;
     // The shop may have been deleted since it was read.
     merchants::live(
         db::merchants::by_id(&mut *tx, merchant.id).await?,
         &merchant.slug,
     )?;
-    db::products::insert_many(&mut tx, &created, &entries)
+    super::products::store_new(cx, &mut tx, merchant, &created, now)
         .await
         .map_err(conflict)?;
-    let objects: Vec<(Uuid, Uuid)> = created.iter().map(|p| (p.id, merchant.id)).collect();
-    outbox::record_many(
-        &mut tx,
-        now,
-        outbox::Verb::Create,
-        outbox::Kind::Product,
-        &objects,
-    )
-    .await?;
     for (id, fields, announce) in &changed {
         db::products::update(&mut tx, *id, fields, now)
             .await
@@ -551,31 +507,31 @@ async fn apply_batch(
 }
 
 /// Deletes an import that will not be applied, a few thousand rows per transaction.
-async fn discard(node: &Node, import: Uuid) -> Result<()> {
-    while db::imports::discard_some(node.db.writer(), import, 5 * BATCH as i64).await? > 0 {}
-    db::imports::finish(node.db.writer(), import).await?;
+async fn discard(cx: &Context, import: Uuid) -> Result<()> {
+    while db::imports::discard_some(cx.db.writer(), import, 5 * BATCH as i64).await? > 0 {}
+    db::imports::finish(cx.db.writer(), import).await?;
     Ok(())
 }
 
 /// Finishes the imports a stopped process left: those being applied are applied to the end,
 /// those still being read are forgotten. Run when a node process starts.
-pub async fn recover(node: &Node) -> Result<()> {
-    let before = node.clock.now_ms() - ABANDONED_MS;
-    for (import, merchant_id, applying) in db::imports::abandoned(node.db.pool(), before).await? {
+pub async fn recover(cx: &Context) -> Result<()> {
+    let before = cx.clock.now_ms() - ABANDONED_MS;
+    for (import, merchant_id, applying) in db::imports::abandoned(cx.db.pool(), before).await? {
         if !applying {
-            discard(node, import).await?;
+            discard(cx, import).await?;
             continue;
         }
-        let merchant = db::merchants::by_id(node.db.pool(), merchant_id)
+        let merchant = db::merchants::by_id(cx.db.pool(), merchant_id)
             .await?
             .filter(|m| m.deleted_at.is_none());
         match merchant {
             Some(m) => {
                 tracing::info!(shop = %m.slug, "finishing a spreadsheet import a stopped process left");
-                apply(node, &m, import, 0, &mut |_| {}).await?;
+                apply(cx, &m, import, 0, &mut |_| {}).await?;
             }
             // The shop is gone: nothing to apply.
-            None => discard(node, import).await?,
+            None => discard(cx, import).await?,
         }
     }
     Ok(())
@@ -599,8 +555,8 @@ fn price_cell(p: &Product) -> String {
 
 /// The shop's catalogue as CSV: UTF-8 with a BOM, `;`-separated, decimal commas (what a
 /// French spreadsheet opens as is). Read from the database a thousand products at a time.
-pub async fn export(node: &Node, who: &Caller, slug: &str) -> Result<Vec<u8>> {
-    let merchant = merchants::get(node, slug).await?;
+pub async fn export(cx: &Context, who: &Caller, slug: &str) -> Result<Vec<u8>> {
+    let merchant = merchants::get(cx, slug).await?;
     allow(who, Action::EditProducts(merchant.id))?;
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
@@ -611,7 +567,7 @@ pub async fn export(node: &Node, who: &Caller, slug: &str) -> Result<Vec<u8>> {
         w.write_record(COLUMNS).map_err(write_err)?;
         let mut after = None;
         loop {
-            let page = db::products::of_shop(node.db.pool(), merchant.id, after, 1000).await?;
+            let page = db::products::of_shop(cx.db.pool(), merchant.id, after, 1000).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             for p in &page {
@@ -640,14 +596,14 @@ pub async fn export(node: &Node, who: &Caller, slug: &str) -> Result<Vec<u8>> {
 
 /// The shop's catalogue as an Excel workbook: the same columns as the CSV, prices and stock
 /// as numbers, the header line bold and frozen.
-pub async fn export_xlsx(node: &Node, who: &Caller, slug: &str) -> Result<Vec<u8>> {
+pub async fn export_xlsx(cx: &Context, who: &Caller, slug: &str) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
-    let merchant = merchants::get(node, slug).await?;
+    let merchant = merchants::get(cx, slug).await?;
     allow(who, Action::EditProducts(merchant.id))?;
     let mut products = Vec::new();
     let mut after = None;
     loop {
-        let page = db::products::of_shop(node.db.pool(), merchant.id, after, 1000).await?;
+        let page = db::products::of_shop(cx.db.pool(), merchant.id, after, 1000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         products.extend(page);

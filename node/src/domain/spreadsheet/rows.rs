@@ -188,6 +188,26 @@ impl<'a> Sheet<'a> {
     }
 }
 
+impl Sheet<'_> {
+    /// Reads and checks the next row: its line, and its fields or every problem of it
+    /// (`None` for a blank row); `None` at the end of the file.
+    pub(super) fn next_checked(&mut self, cells: &mut Vec<String>) -> Option<(usize, Checking)> {
+        let record = self.next(cells)?;
+        let row = match record.problem {
+            Some(problem) => Some(Err(vec![bad(
+                record.line,
+                "",
+                format!("cannot read this row: {problem}"),
+            )])),
+            None => check_row(&self.headers, cells, record.line),
+        };
+        Some((record.line, row))
+    }
+}
+
+/// A row read and checked: its fields, or every problem of it; `None` for a blank row.
+pub(super) type Checking = Option<Result<Checked, Vec<RowError>>>;
+
 /// A row whose cells are right, before it is matched with the shop's products.
 #[derive(Debug, Clone)]
 pub(super) struct Checked {
@@ -202,11 +222,7 @@ pub(super) struct Checked {
 }
 
 /// Checks a row read by [`Sheet::next`], as the API would: its fields, or every problem.
-pub(super) fn check_row(
-    headers: &[String],
-    cells: &[String],
-    line: usize,
-) -> Option<Result<Checked, Vec<RowError>>> {
+fn check_row(headers: &[String], cells: &[String], line: usize) -> Checking {
     if cells.iter().all(|c| c.trim().is_empty()) {
         return None;
     }
@@ -441,12 +457,8 @@ mod tests {
         };
         let (mut good, mut errors) = (vec![], vec![]);
         let mut cells = Vec::new();
-        while let Some(record) = sheet.next(&mut cells) {
-            if let Some(p) = record.problem {
-                errors.push(bad(record.line, "", p));
-                continue;
-            }
-            match check_row(&sheet.headers, &cells, record.line) {
+        while let Some((_, row)) = sheet.next_checked(&mut cells) {
+            match row {
                 Some(Ok(c)) => good.push(c),
                 Some(Err(e)) => errors.extend(e),
                 None => {}

@@ -4,12 +4,12 @@
 use super::{InboxError, Refusal, Verified};
 use crate::db::Tx;
 use crate::domain::{audience, mirror};
-use crate::Node;
+use crate::federation::{from_ap, Federation};
 use etal_protocol::ap;
 
 /// Applies a `Delete` from `v`'s actor.
 pub(super) async fn delete(
-    node: &Node,
+    fed: &Federation,
     tx: &mut Tx,
     v: &Verified,
     now: i64,
@@ -24,15 +24,18 @@ pub(super) async fn delete(
         audience::delete_actor(tx, a.actor.as_str(), now)
             .await
             .map_err(InboxError::internal)?;
-        node.fed.forget_actor(a.actor.as_str());
-        mirror::delete_merchant(tx, a.actor.as_str(), now)
-            .await
-            .map_err(InboxError::internal)?;
+        fed.forget_actor(a.actor.as_str());
     } else {
         audience::remove_interaction(tx, a.actor.as_str(), target.as_str())
             .await
             .map_err(InboxError::internal)?;
-        mirror::delete_product(tx, &ap::origin(&a.actor), target.as_str(), now)
+    }
+    // The mirror forgets the shop or product too, if it holds it.
+    if let Some(batch) = from_ap::batch(a, &Default::default(), now) {
+        let checked = mirror::check(&fed.cx, &ap::origin(&a.actor), batch)
+            .await
+            .map_err(InboxError::internal)?;
+        mirror::save(tx, checked, now)
             .await
             .map_err(InboxError::internal)?;
     }

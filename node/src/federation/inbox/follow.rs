@@ -5,12 +5,12 @@ use super::{InboxError, Refusal, Verified};
 use crate::db::Tx;
 use crate::domain::audience;
 use crate::federation::to_ap;
-use crate::Node;
+use crate::federation::Federation;
 use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};
 
 /// Records a follower and queues the Accept; returns the followed local actor's URL.
 pub(super) async fn follow(
-    node: &Node,
+    fed: &Federation,
     tx: &mut Tx,
     v: &Verified,
     now: i64,
@@ -20,7 +20,7 @@ pub(super) async fn follow(
         .object
         .id()
         .ok_or_else(|| InboxError::new(Refusal::Malformed, "Follow of nothing".into()))?;
-    let local = local_actor(node, tx, target).await?;
+    let local = local_actor(fed, tx, target).await?;
     audience::add_follower(tx, local.key(), a.actor.as_str(), a.id.as_str(), now)
         .await
         .map_err(InboxError::internal)?;
@@ -31,9 +31,9 @@ pub(super) async fn follow(
         f
     };
     let accept = to_ap::direct(
-        to_ap::new_activity_id(&node.urls),
+        to_ap::new_activity_id(&fed.cx.urls),
         ActivityType::Accept,
-        &local.url(node),
+        &local.url(fed),
         &a.actor,
         ObjectRef::Object(Box::new(Object::Activity(Box::new(follow_doc)))),
     );
@@ -48,5 +48,5 @@ pub(super) async fn follow(
     )
     .await
     .map_err(InboxError::internal)?;
-    Ok(local.url(node).to_string())
+    Ok(local.url(fed).to_string())
 }

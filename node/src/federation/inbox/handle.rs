@@ -3,21 +3,21 @@
 //! (each type in a module of its own), and an error rolls everything back.
 
 use super::local::local_product;
-use super::{accept, delete, follow, interaction, undo, update};
+use super::{accept, announce, delete, follow, interaction, undo, update};
 use super::{Inbox, InboxError, Verified};
 use crate::domain::audience;
 use crate::federation::mirror;
-use crate::Node;
+use crate::federation::Federation;
 use etal_protocol::ap::{ActivityType, Object};
 
 /// Handles a verified activity once.
 pub async fn dispatch(
-    node: &std::sync::Arc<Node>,
+    fed: &std::sync::Arc<Federation>,
     _inbox: &Inbox,
     v: Verified,
 ) -> Result<(), InboxError> {
     let a = &v.activity;
-    let now = node.clock.now_ms();
+    let now = fed.cx.clock.now_ms();
     // Anything that needs the network, and read-only lookups, happen before the transaction:
     // it holds SQLite's single write lock.
     let target = match (&a.kind, a.object.object()) {
@@ -25,16 +25,16 @@ pub async fn dispatch(
         (ActivityType::Create, Some(Object::Note(note))) => note.in_reply_to.clone(),
         _ => None,
     };
-    if interaction::interaction_fast_path(node, &v, target.as_ref(), now).await? {
-        let _ = crate::federation::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
+    if interaction::interaction_fast_path(fed, &v, target.as_ref(), now).await? {
+        let _ = crate::federation::host_answered(fed, &etal_protocol::ap::origin(&a.actor)).await;
         return Ok(());
     }
-    let prepared = mirror::prepare(node, &v).await?;
+    let mut announced = announce::prepare(fed, &v).await?;
     let product = match &target {
-        Some(t) => local_product(node, t).await?,
+        Some(t) => local_product(fed, t).await?,
         None => None,
     };
-    let mut tx = node.db.begin().await?;
+    let mut tx = fed.cx.db.begin().await?;
     if !audience::first_receipt(&mut tx, a.id.as_str(), now)
         .await
         .map_err(InboxError::internal)?
@@ -49,11 +49,11 @@ pub async fn dispatch(
     let mut after = After::default();
     match a.kind {
         ActivityType::Follow => {
-            let local = follow::follow(node, &mut tx, &v, now).await?;
+            let local = follow::follow(fed, &mut tx, &v, now).await?;
             after.log = Some(("follow accepted", local));
         }
         ActivityType::Undo => {
-            if let Some(local) = undo::undo(node, &mut tx, &v).await? {
+            if let Some(local) = undo::undo(fed, &mut tx, &v).await? {
                 after.log = Some(("unfollowed", local));
             }
         }
@@ -67,8 +67,10 @@ pub async fn dispatch(
                 interaction::interaction(&mut tx, mid, &v, kind, Some(pid), None, now).await?;
             }
             None if a.kind == ActivityType::Announce => {
-                mirror::apply_announce(node, &mut tx, &v, &prepared).await?;
-                after.mirrored = true;
+                if let Some(announced) = announced.take() {
+                    announce::apply(&mut tx, &v, announced, now).await?;
+                    after.mirrored = true;
+                }
             }
             None => {}
         },
@@ -79,11 +81,11 @@ pub async fn dispatch(
             }
         }
         ActivityType::Update => {
-            update::update(node, &mut tx, &v, now).await?;
+            update::update(fed, &mut tx, &v, now).await?;
             after.mirrored = true;
         }
         ActivityType::Delete => {
-            delete::delete(node, &mut tx, &v, now).await?;
+            delete::delete(fed, &mut tx, &v, now).await?;
             after.mirrored = true;
         }
         ActivityType::Accept | ActivityType::Reject => {
@@ -93,20 +95,20 @@ pub async fn dispatch(
     }
     tx.commit().await?;
     if v.fresh {
-        node.fed.cache_actor(&v.actor);
+        fed.cache_actor(&v.actor);
     }
     if after.mirrored {
         // Mirrored shops and products are served here too: pages must show the change.
-        node.committed().await;
+        fed.cx.committed().await;
     } else {
-        node.wake.notify_one();
+        fed.cx.queued();
     }
     if let Some((what, local)) = after.log {
         tracing::info!(follower = %a.actor, actor = local, "{what}");
     }
-    let _ = crate::federation::host_answered(node, &etal_protocol::ap::origin(&a.actor)).await;
+    let _ = crate::federation::host_answered(fed, &etal_protocol::ap::origin(&a.actor)).await;
     if let Some(target) = after.backfill {
-        mirror::spawn_backfill(node.clone(), target);
+        mirror::spawn_backfill(fed.clone(), target);
     }
     Ok(())
 }

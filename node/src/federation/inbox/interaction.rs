@@ -8,9 +8,9 @@ use super::{InboxError, Verified};
 use crate::db::Tx;
 use crate::domain::audience;
 use crate::federation::sanitize;
+use crate::federation::Federation;
 use crate::model::remote::Interaction;
 use crate::urls::LocalRef;
-use crate::Node;
 use etal_protocol::ap::{ActivityType, Object};
 
 fn interaction_row(
@@ -60,13 +60,13 @@ pub(super) async fn interaction(
 /// (interactions are unique by activity id). The common case, kept to a single write because
 /// SQLite has a single writer.
 pub(super) async fn interaction_fast_path(
-    node: &Node,
+    fed: &Federation,
     v: &Verified,
     target: Option<&Url>,
     now: i64,
 ) -> Result<bool, InboxError> {
     let a = &v.activity;
-    let product = target.and_then(|t| match node.urls.parse_local(t) {
+    let product = target.and_then(|t| match fed.cx.urls.parse_local(t) {
         Some(LocalRef::Product(id)) => Some(id),
         _ => None,
     });
@@ -80,7 +80,7 @@ pub(super) async fn interaction_fast_path(
         _ => return Ok(false),
     };
     let i = interaction_row(v, kind, Some(pid), note, now);
-    node.fed
+    fed.cx
         .interactions
         .write(i)
         .await

@@ -6,9 +6,9 @@ use uuid::Uuid;
 use super::verify::Refusal;
 use super::InboxError;
 use crate::db::{self, Tx};
+use crate::federation::Federation;
 use crate::model::actor::LocalActor;
 use crate::urls::LocalRef;
-use crate::Node;
 
 /// A local actor: the node, or a merchant (id, slug).
 pub(super) enum Local {
@@ -24,10 +24,10 @@ impl Local {
         }
     }
 
-    pub(super) fn url(&self, node: &Node) -> Url {
+    pub(super) fn url(&self, fed: &Federation) -> Url {
         match self {
-            Local::Node => node.urls.node_actor(),
-            Local::Merchant(_, slug) => node.urls.merchant(slug),
+            Local::Node => fed.cx.urls.node_actor(),
+            Local::Merchant(_, slug) => fed.cx.urls.merchant(slug),
         }
     }
 }
@@ -39,8 +39,12 @@ pub(super) fn not_here(what: &Url) -> InboxError {
     )
 }
 
-pub(super) async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Local, InboxError> {
-    let slug = match node.urls.parse_local(id) {
+pub(super) async fn local_actor(
+    fed: &Federation,
+    tx: &mut Tx,
+    id: &Url,
+) -> Result<Local, InboxError> {
+    let slug = match fed.cx.urls.parse_local(id) {
         Some(LocalRef::NodeActor) => return Ok(Local::Node),
         Some(LocalRef::Merchant(slug)) => slug,
         _ => return Err(not_here(id)),
@@ -53,13 +57,13 @@ pub(super) async fn local_actor(node: &Node, tx: &mut Tx, id: &Url) -> Result<Lo
 
 /// A local product by its URL: (product id, merchant id).
 pub(super) async fn local_product(
-    node: &Node,
+    fed: &Federation,
     id: &Url,
 ) -> Result<Option<(Uuid, Uuid)>, InboxError> {
-    let Some(LocalRef::Product(pid)) = node.urls.parse_local(id) else {
+    let Some(LocalRef::Product(pid)) = fed.cx.urls.parse_local(id) else {
         return Ok(None);
     };
-    Ok(db::products::by_id(node.db.pool(), pid, db::Lock::None)
+    Ok(db::products::by_id(fed.cx.db.pool(), pid, db::Lock::None)
         .await?
         .filter(|p| p.deleted_at.is_none() && p.local)
         .map(|p| (p.id, p.merchant_id)))

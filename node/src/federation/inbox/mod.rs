@@ -2,6 +2,7 @@
 //! before anything is stored; then it is handled once per activity id, in one transaction.
 
 mod accept;
+mod announce;
 mod delete;
 mod follow;
 mod handle;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use axum::http::request::Parts;
 
-use crate::Node;
+use crate::federation::Federation;
 pub use verify::{InboxError, Refusal, Verified};
 
 /// Largest activity accepted.
@@ -35,13 +36,13 @@ pub enum Inbox {
 /// Receives a POST to an inbox: checks it, then handles it once. `Ok` means accepted (handled
 /// now, or seen before, or nothing to do).
 pub async fn receive(
-    node: &Arc<Node>,
+    fed: &Arc<Federation>,
     inbox: Inbox,
     parts: &Parts,
     body: &[u8],
 ) -> Result<(), InboxError> {
     if let Inbox::Merchant(slug) = &inbox {
-        match crate::db::merchants::by_slug(node.db.pool(), slug).await {
+        match crate::db::merchants::by_slug(fed.cx.db.pool(), slug).await {
             Ok(Some(m)) if m.deleted_at.is_none() => {}
             Ok(Some(_)) => {
                 return Err(InboxError::new(
@@ -58,7 +59,7 @@ pub async fn receive(
             Err(e) => return Err(InboxError::internal(e)),
         }
     }
-    let verified = match verify::verify(node, parts, body).await {
+    let verified = match verify::verify(fed, parts, body).await {
         Ok(v) => v,
         // Acknowledged without effect (the deletion of an unknown actor).
         Err(e) if e.kind == Refusal::NothingToDo => {
@@ -67,5 +68,5 @@ pub async fn receive(
         }
         Err(e) => return Err(e),
     };
-    handle::dispatch(node, &inbox, verified).await
+    handle::dispatch(fed, &inbox, verified).await
 }

@@ -6,12 +6,12 @@ use super::local::local_actor;
 use super::{InboxError, Refusal, Verified};
 use crate::db::Tx;
 use crate::domain::audience;
-use crate::Node;
+use crate::federation::Federation;
 use etal_protocol::ap::{ActivityType, Object};
 
 /// Undoes a Follow, Like or Announce; returns the local actor that lost a follower, if any.
 pub(super) async fn undo(
-    node: &Node,
+    fed: &Federation,
     tx: &mut Tx,
     v: &Verified,
 ) -> Result<Option<String>, InboxError> {
@@ -22,11 +22,11 @@ pub(super) async fn undo(
             let target = inner.object.id().ok_or_else(|| {
                 InboxError::new(Refusal::Malformed, "Undo of a Follow of nothing".into())
             })?;
-            if let Ok(local) = local_actor(node, tx, target).await {
+            if let Ok(local) = local_actor(fed, tx, target).await {
                 audience::remove_follower(tx, local.key(), a.actor.as_str())
                     .await
                     .map_err(InboxError::internal)?;
-                return Ok(Some(local.url(node).to_string()));
+                return Ok(Some(local.url(fed).to_string()));
             }
         }
         _ => {

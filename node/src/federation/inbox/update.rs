@@ -4,12 +4,12 @@ use super::{InboxError, Verified};
 use crate::db::Tx;
 use crate::domain::audience;
 use crate::federation::sanitize;
-use crate::Node;
+use crate::federation::Federation;
 use etal_protocol::ap::Object;
 
 /// Applies an `Update` from `v`'s actor.
 pub(super) async fn update(
-    node: &Node,
+    fed: &Federation,
     tx: &mut Tx,
     v: &Verified,
     now: i64,
@@ -35,7 +35,7 @@ pub(super) async fn update(
                 audience::save_actor(tx, &stored)
                     .await
                     .map_err(InboxError::internal)?;
-                node.fed.forget_actor(&stored.ap_id);
+                fed.forget_actor(&stored.ap_id);
             }
         }
     }

@@ -10,8 +10,8 @@ use crate::db::remote::RemoteActor;
 use crate::federation::fetch::FetchError;
 use crate::federation::json;
 use crate::federation::signing::{self, SignatureError};
-use crate::Node;
-use etal_protocol::ap::{self, Activity, ActivityType, Actor, Object};
+use crate::federation::Federation;
+use etal_protocol::ap::{self, Activity, Actor};
 
 /// Largest clock difference accepted on `Date`.
 pub const MAX_SKEW_SECS: i64 = 3600;
@@ -209,7 +209,7 @@ fn actor_with_key(
 /// of the actor (GoToSocial: `{actor}/main-key` answers `{id: actor, publicKey: {…}}`). In the
 /// second case that answer only names the owner: the owner's own document, fetched from its
 /// own URL, must list the key, and the owner must be on the key's server.
-pub async fn fetch_key_owner(node: &Node, key_id: &Url) -> Result<RemoteActor, InboxError> {
+pub async fn fetch_key_owner(fed: &Federation, key_id: &Url) -> Result<RemoteActor, InboxError> {
     let mut url = key_id.clone();
     url.set_fragment(None);
     // What went wrong is logged, not told: the sender learns only which kind of failure it was
@@ -228,8 +228,7 @@ pub async fn fetch_key_owner(node: &Node, key_id: &Url) -> Result<RemoteActor, I
             }
         })
     };
-    let doc = node
-        .fed
+    let doc = fed
         .fetcher
         .get_key_document(&url)
         .await
@@ -252,9 +251,9 @@ pub async fn fetch_key_owner(node: &Node, key_id: &Url) -> Result<RemoteActor, I
                 "the key {key_id} names an owner on another server ({owner})"
             )));
         }
-        node.fed.fetcher.get(&owner).await.map_err(fetch_err)?
+        fed.fetcher.get(&owner).await.map_err(fetch_err)?
     };
-    let (_, stored) = actor_with_key(&doc, node.clock.now_ms(), Some(key_id.as_str()))
+    let (_, stored) = actor_with_key(&doc, fed.cx.clock.now_ms(), Some(key_id.as_str()))
         .map_err(InboxError::unauthorized)?;
     Ok(stored)
 }
@@ -264,7 +263,7 @@ fn origin_of(u: &Url) -> String {
 }
 
 /// Runs every check on a received request.
-pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified, InboxError> {
+pub async fn verify(fed: &Federation, parts: &Parts, body: &[u8]) -> Result<Verified, InboxError> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let sig = signing::parse_signature(header("signature").ok_or(SignatureError::Missing)?)?;
     if sig.key_id.len() > MAX_KEY_ID_BYTES {
@@ -275,7 +274,7 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
     {
-        match crate::domain::moderation::is_blocked(node, &host).await {
+        match crate::domain::moderation::is_blocked(&fed.cx, &host).await {
             Ok(false) => {}
             Ok(true) => {
                 return Err(InboxError::new(
@@ -322,7 +321,7 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
         .strip_suffix(":443")
         .or_else(|| host.strip_suffix(":80"))
         .unwrap_or(host);
-    let ours = node.urls.host();
+    let ours = fed.cx.urls.host();
     if !host.eq_ignore_ascii_case(ours) {
         return Err(InboxError::unauthorized(format!(
             "the signed Host {host:?} is not this server ({ours})"
@@ -362,9 +361,9 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
     let text = signing::signing_string(&sig, parts.method.as_str(), path, |h| header(h))?;
     // Keys are found by their id: `{actor}#main-key`, or a document of its own
     // (`{actor}/main-key`, GoToSocial) whose owner is the actor.
-    let cached = match node.fed.cached_actor(&sig.key_id) {
+    let cached = match fed.cached_actor(&sig.key_id) {
         Some(a) => Some(a),
-        None => crate::db::remote::actor_by_key(node.db.pool(), &sig.key_id).await?,
+        None => crate::db::remote::actor_by_key(fed.cx.db.pool(), &sig.key_id).await?,
     };
     // Servers tell every server they know when an account is deleted. For an actor we never
     // stored there is nothing to undo, and its key is usually gone already: acknowledge it
@@ -395,7 +394,7 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
                 // for again: forged signatures naming a real key must not make the node fetch it
                 // each time. What that fetch returned still serves the real sender (a first
                 // contact, or a rotated key). A real rotation with a stored key refetches once.
-                if let Some(recent) = node.fed.recent_key_fetch(&sig.key_id) {
+                if let Some(recent) = fed.recent_key_fetch(&sig.key_id) {
                     match recent.owner {
                         Some(owner)
                             if signing::verify(
@@ -404,7 +403,7 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
                                 &sig.signature,
                             ) =>
                         {
-                            return finish(node, doc, owner, true);
+                            return finish(fed, doc, owner, true);
                         }
                         Some(_) => return Err(SignatureError::Invalid(sig.key_id.clone()).into()),
                         // The key could not be had: the same kind of failure as the first time.
@@ -415,29 +414,27 @@ pub async fn verify(node: &Node, parts: &Parts, body: &[u8]) -> Result<Verified,
                         }
                     }
                 }
-                let fresh = match fetch_key_owner(node, &key_id).await {
+                let fresh = match fetch_key_owner(fed, &key_id).await {
                     Ok(f) => f,
                     Err(e) => {
-                        node.fed
-                            .note_key_fetch(&sig.key_id, None, Some(e.reason.clone()));
+                        fed.note_key_fetch(&sig.key_id, None, Some(e.reason.clone()));
                         return Err(e);
                     }
                 };
                 if !signing::verify(&fresh.public_key_pem, text.as_bytes(), &sig.signature) {
-                    node.fed
-                        .note_key_fetch(&sig.key_id, Some(fresh.clone()), None);
+                    fed.note_key_fetch(&sig.key_id, Some(fresh.clone()), None);
                     return Err(SignatureError::Invalid(fresh.ap_id).into());
                 }
                 (fresh, true)
             }
         };
-    finish(node, doc, actor, fresh)
+    finish(fed, doc, actor, fresh)
 }
 
 /// The checks after the signature: the body read as an activity, its actor the signer, and
 /// everything from the actor's server.
 fn finish(
-    node: &Node,
+    fed: &Federation,
     doc: Value,
     actor: RemoteActor,
     fresh: bool,
@@ -448,7 +445,7 @@ fn finish(
     })?;
     if !fresh {
         // A fetched actor is remembered once the activity's transaction stored it.
-        node.fed.cache_actor(&actor);
+        fed.cache_actor(&actor);
     }
     // Who signed must be who acts, and everything must come from the actor's server.
     if activity.actor.as_str() != actor.ap_id {
@@ -464,55 +461,12 @@ fn finish(
             activity.id
         )));
     }
-    check_object_origin(&activity, &actor_origin)?;
+    if let Some(why) = crate::federation::from_ap::foreign_object(&activity, &actor_origin) {
+        return Err(InboxError::bad(why));
+    }
     Ok(Verified {
         activity,
         actor,
         fresh,
     })
-}
-
-/// The object an activity carries (and any activity an Announce relays) must come from the
-/// actor's server.
-pub fn check_object_origin(a: &Activity, actor_origin: &str) -> Result<(), InboxError> {
-    let foreign = |what: &str, u: &Url| {
-        Err(InboxError::bad(format!(
-            "the {what} {u} is not on its actor's server ({actor_origin})"
-        )))
-    };
-    match (&a.kind, a.object.object()) {
-        (ActivityType::Create | ActivityType::Update, Some(o)) => {
-            if let Some(id) = o.id() {
-                if origin_of(id) != actor_origin {
-                    return foreign("object", id);
-                }
-            }
-            if let Object::Note(n) = o {
-                if let Some(by) = &n.attributed_to {
-                    if origin_of(by) != actor_origin {
-                        return foreign("author", by);
-                    }
-                }
-            }
-            Ok(())
-        }
-        (ActivityType::Delete, _) => match a.object.id() {
-            Some(id) if origin_of(id) != actor_origin => foreign("object", id),
-            _ => Ok(()),
-        },
-        (ActivityType::Undo, Some(Object::Activity(inner))) => {
-            if inner.actor != a.actor {
-                return Err(InboxError::bad("an actor may only undo its own activities"));
-            }
-            Ok(())
-        }
-        (ActivityType::Announce, Some(Object::Activity(inner))) => {
-            // A node relays what its own merchants did.
-            if origin_of(&inner.actor) != actor_origin || origin_of(&inner.id) != actor_origin {
-                return foreign("announced activity", &inner.id);
-            }
-            check_object_origin(inner, actor_origin)
-        }
-        _ => Ok(()),
-    }
 }

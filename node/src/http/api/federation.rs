@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::domain::authz::{allow, Action, Caller};
-use crate::domain::{follows, merchants};
+use crate::domain::{audience, follows, merchants};
 use crate::error::{Error, Result};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::problem::Problem;
-use crate::Node;
+use crate::http::Node;
 
 /// Body of `POST /api/v1/node/follows`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -53,7 +53,7 @@ pub async fn follow(
     ApiJson(body): ApiJson<FollowRequest>,
 ) -> Result<(StatusCode, Json<FollowView>)> {
     allow(&who, Action::RunNode)?;
-    let target = crate::federation::follows::follow(&node, &body.target).await?;
+    let target = crate::federation::follows::follow(&node.fed, &body.target).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(FollowView {
@@ -68,12 +68,12 @@ pub async fn follow(
     responses((status = 200, body = Vec<FollowView>)))]
 pub async fn list(State(node): State<Arc<Node>>) -> Result<Json<Vec<FollowView>>> {
     Ok(Json(
-        follows::list(&node)
+        follows::list(&node.cx)
             .await?
             .into_iter()
             .map(|f| FollowView {
                 target: f.target,
-                state: f.state,
+                state: f.state.as_str().to_string(),
             })
             .collect(),
     ))
@@ -101,7 +101,7 @@ pub async fn unfollow(
     ApiQuery(q): ApiQuery<UnfollowQuery>,
 ) -> Result<StatusCode> {
     allow(&who, Action::RunNode)?;
-    crate::federation::follows::unfollow(&node, &q.target).await?;
+    crate::federation::follows::unfollow(&node.fed, &q.target).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,7 +162,8 @@ pub async fn interactions(
     Path(slug): Path<String>,
     ApiQuery(q): ApiQuery<InteractionQuery>,
 ) -> Result<Json<InteractionPage>> {
-    let m = merchants::get(&node, &slug).await?;
+    let m = merchants::get(&node.cx, &slug).await?;
+    // A stranger is refused before its query is read.
     allow(&who, Action::ReadAudience(m.id))?;
     let limit = super::parse_limit(q.limit.as_deref(), 50, 100)?;
     let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -172,7 +173,7 @@ pub async fn interactions(
                 .map_err(|_| Error::field("cursor", "is not a cursor this node gave"))?,
         ),
     };
-    let rows = db::remote::interactions(node.db.pool(), m.id, before, limit + 1).await?;
+    let rows = audience::interactions(&node.cx, &who, m.id, before, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<InteractionView> = rows
         .into_iter()

@@ -15,8 +15,8 @@ use crate::domain::products;
 use crate::error::{Error, Result};
 use crate::http::extract::ApiJson;
 use crate::http::problem::Problem;
+use crate::http::Node;
 use crate::media::MAX_UPLOAD_BYTES;
-use crate::Node;
 
 /// The multipart form of an upload (for the API docs).
 #[derive(ToSchema)]
@@ -65,7 +65,7 @@ pub async fn upload(
     req: Request,
 ) -> Result<Response> {
     // Refuse before reading ten megabytes.
-    let product = products::get(&node, &id).await?;
+    let product = products::get(&node.cx, &id).await?;
     allow(&who, Action::EditProducts(product.merchant_id))?;
     let multipart = req
         .headers()
@@ -112,9 +112,13 @@ pub async fn upload(
         }
     }
     let file = file.ok_or_else(|| Error::field("file", "is required"))?;
-    let image = images::upload(&node, &who, &id, file, alt).await?;
+    let image = images::upload(&node.cx, &who, &id, file, alt).await?;
     drop(buffered);
-    Ok((StatusCode::CREATED, Json(ImageView::new(image, &node.urls))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(ImageView::new(image, &node.cx.urls)),
+    )
+        .into_response())
 }
 
 /// Changes a photo's alt text or position.
@@ -138,8 +142,8 @@ pub async fn update(
     Path((id, image_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ImagePatch>,
 ) -> Result<Json<ImageView>> {
-    let image = images::update(&node, &who, &id, &image_id, body).await?;
-    Ok(Json(ImageView::new(image, &node.urls)))
+    let image = images::update(&node.cx, &who, &id, &image_id, body).await?;
+    Ok(Json(ImageView::new(image, &node.cx.urls)))
 }
 
 /// Removes a photo and its files.
@@ -158,6 +162,6 @@ pub async fn delete(
     who: Caller,
     Path((id, image_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    images::delete(&node, &who, &id, &image_id).await?;
+    images::delete(&node.cx, &who, &id, &image_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,7 @@ use crate::domain::merchants::{self, MerchantCreate, MerchantPatch};
 use crate::error::Result;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::problem::Problem;
-use crate::Node;
+use crate::http::Node;
 
 /// Query of `GET /api/v1/merchants`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -45,12 +45,12 @@ pub async fn create(
     who: Caller,
     ApiJson(body): ApiJson<MerchantCreate>,
 ) -> Result<Response> {
-    let merchant = merchants::create(&node, &who, body).await?;
-    let location = node.urls.api(&format!("merchants/{}", merchant.slug));
+    let merchant = merchants::create(&node.cx, &who, body).await?;
+    let location = node.cx.urls.api(&format!("merchants/{}", merchant.slug));
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location.to_string())],
-        Json(MerchantView::new(merchant, &node.urls)),
+        Json(MerchantView::new(merchant, &node.cx.urls)),
     )
         .into_response())
 }
@@ -66,12 +66,12 @@ pub async fn list(
     ApiQuery(q): ApiQuery<MerchantQuery>,
 ) -> Result<Json<MerchantPage>> {
     let limit = super::parse_limit(q.limit.as_deref(), 100, 500)?;
-    let merchants = db::merchants::list(node.db.pool(), q.cursor.as_deref(), limit + 1).await?;
+    let merchants = db::merchants::list(node.cx.db.pool(), q.cursor.as_deref(), limit + 1).await?;
     let more = merchants.len() as i64 > limit;
     let items: Vec<MerchantView> = merchants
         .into_iter()
         .take(limit as usize)
-        .map(|m| MerchantView::new(m, &node.urls))
+        .map(|m| MerchantView::new(m, &node.cx.urls))
         .collect();
     let next_cursor = more.then(|| items.last().map(|m| m.slug.clone())).flatten();
     Ok(Json(MerchantPage { items, next_cursor }))
@@ -89,8 +89,8 @@ pub async fn get(
     State(node): State<Arc<Node>>,
     Path(slug): Path<String>,
 ) -> Result<Json<MerchantView>> {
-    let merchant = merchants::get(&node, &slug).await?;
-    Ok(Json(MerchantView::new(merchant, &node.urls)))
+    let merchant = merchants::get(&node.cx, &slug).await?;
+    Ok(Json(MerchantView::new(merchant, &node.cx.urls)))
 }
 
 /// Edits a shop (node admin, or the shop's own token).
@@ -114,8 +114,8 @@ pub async fn update(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<MerchantPatch>,
 ) -> Result<Json<MerchantView>> {
-    let merchant = merchants::update(&node, &who, &slug, body).await?;
-    Ok(Json(MerchantView::new(merchant, &node.urls)))
+    let merchant = merchants::update(&node.cx, &who, &slug, body).await?;
+    Ok(Json(MerchantView::new(merchant, &node.cx.urls)))
 }
 
 /// Deletes a shop and its products (node admin only). Its slug is never reused.
@@ -134,6 +134,6 @@ pub async fn delete(
     who: Caller,
     Path(slug): Path<String>,
 ) -> Result<StatusCode> {
-    merchants::delete(&node, &who, &slug).await?;
+    merchants::delete(&node.cx, &who, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }

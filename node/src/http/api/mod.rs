@@ -16,8 +16,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{Error, Result};
+use crate::http::Node;
 use crate::media::MAX_UPLOAD_BYTES;
-use crate::Node;
 use etal_protocol::taxonomy;
 use views::{CategoryView, Taxonomy};
 

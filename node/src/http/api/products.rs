@@ -16,7 +16,7 @@ use crate::domain::products::{self, ListQuery, Origin, Product, ProductCreate, P
 use crate::error::{Checks, Result};
 use crate::http::extract::{if_match, ApiJson, ApiQuery};
 use crate::http::problem::Problem;
-use crate::Node;
+use crate::http::Node;
 
 /// Query of `GET /api/v1/products`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -42,8 +42,8 @@ pub struct ProductQuery {
 
 fn with_etag(status: StatusCode, product: Product, node: &Node, location: bool) -> Response {
     let etag = product.etag();
-    let url = node.urls.api(&format!("products/{}", product.id));
-    let mut res = (status, Json(ProductView::new(product, &node.urls))).into_response();
+    let url = node.cx.urls.api(&format!("products/{}", product.id));
+    let mut res = (status, Json(ProductView::new(product, &node.cx.urls))).into_response();
     if let Ok(v) = HeaderValue::from_str(&etag) {
         res.headers_mut().insert(header::ETAG, v);
     }
@@ -76,7 +76,7 @@ pub async fn create(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<ProductCreate>,
 ) -> Result<Response> {
-    let product = products::create(&node, &who, &slug, body).await?;
+    let product = products::create(&node.cx, &who, &slug, body).await?;
     Ok(with_etag(StatusCode::CREATED, product, &node, true))
 }
 
@@ -124,20 +124,20 @@ pub async fn list(
         before,
         limit,
     };
-    let (items, more) = products::list(&node, &query).await?;
+    let (items, more) = products::list(&node.cx, &query).await?;
     let next_cursor = more
         .then(|| items.last().map(|p| p.id.to_string()))
         .flatten();
     let mut res = Json(ProductPage {
         items: items
             .into_iter()
-            .map(|p| ProductView::new(p, &node.urls))
+            .map(|p| ProductView::new(p, &node.cx.urls))
             .collect(),
         next_cursor: next_cursor.clone(),
     })
     .into_response();
     if let Some(cursor) = next_cursor {
-        let mut next = node.urls.api("products");
+        let mut next = node.cx.urls.api("products");
         {
             let mut pairs = next.query_pairs_mut();
             for (k, v) in [
@@ -171,7 +171,7 @@ pub async fn list(
         (status = 410, description = "Deleted", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<Response> {
-    let product = products::get(&node, &id).await?;
+    let product = products::get(&node.cx, &id).await?;
     Ok(with_etag(StatusCode::OK, product, &node, false))
 }
 
@@ -202,7 +202,7 @@ pub async fn update(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ProductPatch>,
 ) -> Result<Response> {
-    let product = products::update(&node, &who, &id, if_match(&headers), body).await?;
+    let product = products::update(&node.cx, &who, &id, if_match(&headers), body).await?;
     Ok(with_etag(StatusCode::OK, product, &node, false))
 }
 
@@ -227,6 +227,6 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {
-    products::delete(&node, &who, &id, if_match(&headers)).await?;
+    products::delete(&node.cx, &who, &id, if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,9 +15,9 @@ use crate::domain::products::{self, Origin};
 use crate::error::{Checks, Result};
 use crate::http::extract::ApiQuery;
 use crate::http::problem::Problem;
+use crate::http::Node;
 use crate::model::merchant::Geo;
 use crate::model::search::{Near, SearchQuery, MAX_RADIUS_KM};
-use crate::Node;
 
 /// Query of `GET /api/v1/search`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -165,7 +165,7 @@ pub async fn search(
     }
     checks.finish()?;
     if let Some(code) = code {
-        let place = products::place(&node, code, "near").await?;
+        let place = products::place(&node.cx, code, "near").await?;
         near = Some(NearView {
             code: Some(place.code),
             name: Some(place.name),
@@ -185,7 +185,7 @@ pub async fn search(
             },
             km: n.km,
         }),
-        origin: if node.settings.aggregator {
+        origin: if node.cx.settings.aggregator {
             Origin::All
         } else {
             Origin::Local
@@ -198,9 +198,9 @@ pub async fn search(
         if crate::model::commune::communes().by_insee(t).is_none() {
             return Err(crate::error::Error::field("town", "is not an INSEE code"));
         }
-        products::in_town(&node, &mut query, t).await?;
+        products::in_town(&node.cx, &mut query, t).await?;
     }
-    let found = products::search_ranked(&node, &query).await?;
+    let found = products::search_ranked(&node.cx, &query).await?;
     Ok(Json(SearchResults {
         total: found.total,
         total_exact: !found.capped,
@@ -208,7 +208,7 @@ pub async fn search(
         items: found
             .products
             .into_iter()
-            .map(|p| ProductView::new(p, &node.urls))
+            .map(|p| ProductView::new(p, &node.cx.urls))
             .collect(),
         towns: found
             .towns

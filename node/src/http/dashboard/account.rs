@@ -70,27 +70,6 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn only_local_paths_are_followed() {
-        use super::safe_next;
-        assert_eq!(safe_next("/dashboard/shops/a"), "/dashboard/shops/a");
-        assert_eq!(safe_next("/"), "/");
-        for bad in [
-            "//evil.example",
-            "/\t/evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "/\n/evil.example",
-            "",
-            "evil",
-        ] {
-            assert_eq!(safe_next(bad), "/dashboard", "{bad:?}");
-        }
-    }
-}
-
 fn login_page(
     v: &Visit,
     status: StatusCode,
@@ -107,7 +86,7 @@ fn login_page(
             d,
             email: email.into(),
             next: next.into(),
-            signup_open: v.node.site().signup_open,
+            signup_open: v.node.cx.site().signup_open,
         },
     )
 }
@@ -141,7 +120,7 @@ pub async fn login(v: Visit, body: Bytes) -> Response {
         .and_then(|a| a.to_str().ok());
     let next = safe_next(f.get("next")).to_string();
     match accounts::sign_in(
-        &v.node,
+        &v.node.cx,
         f.get("email"),
         f.get("password"),
         &v.client,
@@ -190,7 +169,7 @@ pub async fn logout(v: Visit, body: Bytes) -> Response {
         return r;
     }
     if let Some(s) = &v.session {
-        if let Err(e) = accounts::sign_out(&v.node, s).await {
+        if let Err(e) = accounts::sign_out(&v.node.cx, s).await {
             return v.error(e);
         }
     }
@@ -210,7 +189,7 @@ async fn account_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> Res
         Ok(s) => s,
         Err(r) => return r,
     };
-    let sessions = match accounts::sessions(&v.node, s).await {
+    let sessions = match accounts::sessions(&v.node.cx, s).await {
         Ok(list) => list,
         Err(e) => return v.error(e),
     };
@@ -265,7 +244,8 @@ pub async fn change_password(v: Visit, body: Bytes) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match accounts::change_password(&v.node, s, f.get("current_password"), f.get("password")).await
+    match accounts::change_password(&v.node.cx, s, f.get("current_password"), f.get("password"))
+        .await
     {
         Ok(device) => {
             let mut res = Visit::done("/account", "password");
@@ -290,7 +270,7 @@ pub async fn sign_out_everywhere(v: Visit, body: Bytes) -> Response {
     if let Err(r) = v.form(&body) {
         return r;
     }
-    if let Err(e) = accounts::sign_out_everywhere(&v.node, s.user.id).await {
+    if let Err(e) = accounts::sign_out_everywhere(&v.node.cx, s.user.id).await {
         return v.error(e);
     }
     let mut res = Redirect::to("/login").into_response();
@@ -301,7 +281,7 @@ pub async fn sign_out_everywhere(v: Visit, body: Bytes) -> Response {
 
 async fn link_page(v: &Visit, secret: &str, kind: LinkKind, errors: Vec<String>) -> Response {
     let w = v.w();
-    let email = match accounts::link_email(&v.node, secret, kind).await {
+    let email = match accounts::link_email(&v.node.cx, secret, kind).await {
         Ok(e) => e,
         Err(Error::Gone(_)) => {
             return v.message(
@@ -349,7 +329,7 @@ async fn use_link(v: Visit, secret: String, kind: LinkKind, body: Bytes) -> Resp
         .headers
         .get(header::USER_AGENT)
         .and_then(|a| a.to_str().ok());
-    match accounts::use_link(&v.node, &secret, kind, f.get("password"), agent).await {
+    match accounts::use_link(&v.node.cx, &secret, kind, f.get("password"), agent).await {
         Ok(signed) => v.signed_in(Visit::done("/dashboard", "password"), &signed),
         Err(e @ Error::Invalid(_)) => {
             let lines = v.error_lines(&e);
@@ -399,7 +379,7 @@ pub async fn forgot(v: Visit, body: Bytes) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match accounts::reset_link(&v.node, f.get("email"), &v.client).await {
+    match accounts::reset_link(&v.node.cx, f.get("email"), &v.client).await {
         Ok(Some(link)) => {
             // Mailed in the background: the answer takes as long whether or not the address
             // has an account.
@@ -448,190 +428,23 @@ pub async fn forgot(v: Visit, body: Bytes) -> Response {
     )
 }
 
-#[derive(Template)]
-#[template(path = "dash/signup.html")]
-struct SignupPage {
-    d: Dash,
-    title: String,
-    open: bool,
-    sent: bool,
-    f: crate::domain::signups::SignUp,
-}
-
-fn signup_page(
-    v: &Visit,
-    status: StatusCode,
-    f: crate::domain::signups::SignUp,
-    sent: bool,
-    errors: Vec<String>,
-) -> Response {
-    let mut d = v.dash("");
-    d.errors = errors;
-    v.render(
-        status,
-        &SignupPage {
-            d,
-            title: v.w().signup_title.into(),
-            open: v.node.site().signup_open,
-            sent,
-            f,
-        },
-    )
-}
-
-/// `GET /signup`: a shopkeeper asks for a shop (when the admin opened sign-up).
-pub async fn signup_form(v: Visit) -> Response {
-    let status = if v.node.site().signup_open {
-        StatusCode::OK
-    } else {
-        StatusCode::FORBIDDEN
-    };
-    signup_page(&v, status, Default::default(), false, vec![])
-}
-
-/// `POST /signup`.
-pub async fn signup(v: Visit, body: Bytes) -> Response {
-    let f = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let input = crate::domain::signups::SignUp {
-        email: f.get("email").into(),
-        shop_name: f.get("shop_name").into(),
-        postal_code: f.get("postal_code").into(),
-        city: f.get("city").into(),
-        message: f.get("message").into(),
-    };
-    match crate::domain::signups::request(&v.node, &input, &v.client).await {
-        Ok(Some(requested)) => {
-            let site = v.node.site().name.clone();
-            let link = requested.link;
-            let days = crate::domain::signups::CONFIRM_DAYS;
-            let (subject, body) = if requested.known {
-                (
-                    format!("Votre demande de boutique : {site}"),
-                    format!(
-                        "Bonjour,\n\nQuelqu’un (vous, peut-être) a demandé une boutique sur {site} avec cette adresse, qui a déjà un compte. Pour envoyer cette demande, ouvrez ce lien (valable {days} jours) :\n\n{}\n\nPour vous connecter : {}\nMot de passe oublié : {}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
-                        link.url,
-                        v.node.urls.page("login"),
-                        v.node.urls.page("account/reset")
-                    ),
-                )
-            } else {
-                (
-                    format!("Confirmez votre adresse : {site}"),
-                    format!(
-                        "Bonjour,\n\nPour confirmer votre adresse et votre demande de boutique sur {site}, ouvrez ce lien (valable {days} jours) : vous y choisirez votre mot de passe.\n\n{}\n\nSi vous n’avez rien demandé, ignorez ce message.\n\n— {site}\n",
-                        link.url
-                    ),
-                )
-            };
-            super::mail_in_background(&v.node, link.email, subject, body);
-            signup_page(&v, StatusCode::OK, Default::default(), true, vec![])
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed() {
+        use super::safe_next;
+        assert_eq!(safe_next("/dashboard/shops/a"), "/dashboard/shops/a");
+        assert_eq!(safe_next("/"), "/");
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/\n/evil.example",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_next(bad), "/dashboard", "{bad:?}");
         }
-        // Mailed too often today: the visitor is told the same.
-        Ok(None) => signup_page(&v, StatusCode::OK, Default::default(), true, vec![]),
-        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
-            let lines = v.error_lines(&e);
-            signup_page(&v, StatusCode::UNPROCESSABLE_ENTITY, input, false, lines)
-        }
-        Err(Error::TooManyRequests { detail, .. }) => signup_page(
-            &v,
-            StatusCode::TOO_MANY_REQUESTS,
-            input,
-            false,
-            vec![detail],
-        ),
-        Err(e) => v.error(e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "dash/confirm.html")]
-struct ConfirmPage {
-    d: Dash,
-    title: String,
-    email: String,
-    needs_password: bool,
-    f: crate::domain::signups::Confirmation,
-}
-
-async fn confirm_page(
-    v: &Visit,
-    secret: &str,
-    shown: Option<crate::domain::signups::Confirmation>,
-    errors: Vec<String>,
-) -> Response {
-    let (request, needs_password) = match crate::domain::signups::awaiting(&v.node, secret).await {
-        Ok(x) => x,
-        Err(Error::Gone(_)) => {
-            return v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)
-        }
-        Err(e) => return v.error(e),
-    };
-    let f = shown.unwrap_or_else(|| crate::domain::signups::Confirmation {
-        shop_name: request.shop_name.clone(),
-        postal_code: request.postal_code.clone(),
-        city: request.city.clone(),
-        password: String::new(),
-    });
-    let mut d = v.dash("");
-    d.errors = errors;
-    let status = if d.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    v.render(
-        status,
-        &ConfirmPage {
-            d,
-            title: v.w().confirm_title.into(),
-            email: request.email,
-            needs_password,
-            f,
-        },
-    )
-}
-
-/// `GET /account/confirm/{secret}`: the request made at sign-up, to confirm (the shop's
-/// details may be corrected) with the password chosen here; a mail client opening the link by
-/// itself changes nothing.
-pub async fn confirm_form(v: Visit, Path(secret): Path<String>) -> Response {
-    confirm_page(&v, &secret, None, vec![]).await
-}
-
-/// `POST /account/confirm/{secret}`: the request is confirmed; an account without a password
-/// gets the one chosen and is signed in, one with a password is asked to sign in.
-pub async fn confirm(v: Visit, Path(secret): Path<String>, body: Bytes) -> Response {
-    let f = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let agent = v
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|a| a.to_str().ok());
-    let input = crate::domain::signups::Confirmation {
-        shop_name: f.get("shop_name").into(),
-        postal_code: f.get("postal_code").into(),
-        city: f.get("city").into(),
-        password: f.get("password").into(),
-    };
-    match crate::domain::signups::confirm(&v.node, &secret, &input, agent).await {
-        Ok(Some(signed)) => v.signed_in(Visit::done("/dashboard", "saved"), &signed),
-        Ok(None) => Visit::done("/login", "saved"),
-        Err(e @ Error::Invalid(_)) => {
-            let lines = v.error_lines(&e);
-            let shown = crate::domain::signups::Confirmation {
-                password: String::new(),
-                ..input
-            };
-            confirm_page(&v, &secret, Some(shown), lines).await
-        }
-        Err(Error::Gone(_)) => {
-            v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)
-        }
-        Err(e) => v.error(e),
     }
 }

@@ -83,11 +83,11 @@ async fn shops_page(
     if flash.is_some() {
         d.flash = flash;
     }
-    let shops = match moderation::shops(&v.node, &v.caller()).await {
+    let shops = match moderation::shops(&v.node.cx, &v.caller()).await {
         Ok(s) => s,
         Err(e) => return v.error(e),
     };
-    let signups = match crate::domain::signups::pending(&v.node, &v.caller()).await {
+    let signups = match crate::domain::signups::pending(&v.node.cx, &v.caller()).await {
         Ok(s) => s,
         Err(e) => return v.error(e),
     };
@@ -152,7 +152,7 @@ pub async fn create_shop(v: Visit, body: Bytes) -> Response {
         }),
         ..MerchantCreate::default()
     };
-    let m = match merchants::create(&v.node, &caller, input).await {
+    let m = match merchants::create(&v.node.cx, &caller, input).await {
         Ok(m) => m,
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
             let lines = v.error_lines(&e);
@@ -163,7 +163,7 @@ pub async fn create_shop(v: Visit, body: Bytes) -> Response {
     let Some(owner) = owner else {
         return Visit::done("/dashboard/admin", "saved");
     };
-    match accounts::invite(&v.node, &caller, &owner, Some((m.id, Role::Owner))).await {
+    match accounts::invite(&v.node.cx, &caller, &owner, Some((m.id, Role::Owner))).await {
         Ok(None) => Visit::done("/dashboard/admin", "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) => Visit::done("/dashboard/admin", "invited"),
@@ -191,9 +191,9 @@ pub async fn shop_action(
     }
     let caller = v.caller();
     let done = match action.as_str() {
-        "suspend" => moderation::suspend(&v.node, &caller, &slug, true).await,
-        "resume" => moderation::suspend(&v.node, &caller, &slug, false).await,
-        "delete" => merchants::delete(&v.node, &caller, &slug).await,
+        "suspend" => moderation::suspend(&v.node.cx, &caller, &slug, true).await,
+        "resume" => moderation::suspend(&v.node.cx, &caller, &slug, false).await,
+        "delete" => merchants::delete(&v.node.cx, &caller, &slug).await,
         _ => Err(Error::NotFound(format!("no action \"{action}\""))),
     };
     match done {
@@ -238,7 +238,7 @@ async fn accounts_page(
     if flash.is_some() {
         d.flash = flash;
     }
-    let users = match accounts::users(&v.node, &v.caller()).await {
+    let users = match accounts::users(&v.node.cx, &v.caller()).await {
         Ok(u) => u,
         Err(e) => return v.error(e),
     };
@@ -274,7 +274,7 @@ pub async fn invite_admin(v: Visit, body: Bytes) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match accounts::invite(&v.node, &v.caller(), f.get("email"), None).await {
+    match accounts::invite(&v.node.cx, &v.caller(), f.get("email"), None).await {
         Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
@@ -308,7 +308,7 @@ struct SettingsPage {
 }
 
 fn settings_page(v: &Visit, d: Dash, status: StatusCode, input: Option<&SiteInput>) -> Response {
-    let site = v.node.site();
+    let site = v.node.cx.site();
     let page = SettingsPage {
         d,
         title: v.w().settings.into(),
@@ -327,7 +327,10 @@ fn settings_page(v: &Visit, d: Dash, status: StatusCode, input: Option<&SiteInpu
             .iter()
             .map(|l| (l.code(), l.name()))
             .collect(),
-        logo: site.logo.as_ref().map(|l| v.node.urls.media(l).to_string()),
+        logo: site
+            .logo
+            .as_ref()
+            .map(|l| v.node.cx.urls.media(l).to_string()),
         signup_open: input.map_or(site.signup_open, |i| i.signup_open),
     };
     v.render(status, &page)
@@ -366,7 +369,7 @@ pub async fn save_settings(v: Visit, form: axum::extract::Multipart) -> Response
         logo: None,
         ..input.clone()
     };
-    match crate::domain::site::update(&v.node, &v.caller(), input).await {
+    match crate::domain::site::update(&v.node.cx, &v.caller(), input).await {
         Ok(()) => Visit::done("/dashboard/admin/settings", "saved"),
         Err(e @ Error::Invalid(_)) => {
             d.errors = v.error_lines(&e);
@@ -395,15 +398,15 @@ pub async fn decide_signup(
     let caller = v.caller();
     match action.as_str() {
         "approve" => {
-            match crate::domain::signups::approve(&v.node, &caller, id, f.get("slug")).await {
+            match crate::domain::signups::approve(&v.node.cx, &caller, id, f.get("slug")).await {
                 Ok((m, email)) => {
-                    let site = v.node.site();
+                    let site = v.node.cx.site();
                     let body = format!(
                     "Bonjour,\n\nVotre boutique « {} » est en ligne sur {} : {}\nConnectez-vous pour ajouter vos produits : {}\n\n— {}\n",
                     m.fields.name,
                     site.name,
-                    v.node.urls.merchant(&m.slug),
-                    v.node.urls.page("login"),
+                    v.node.cx.urls.merchant(&m.slug),
+                    v.node.cx.urls.page("login"),
                     site.name
                 );
                     if let Err(e) = v
@@ -427,7 +430,7 @@ pub async fn decide_signup(
                 Err(e) => v.error(e),
             }
         }
-        "refuse" => match crate::domain::signups::refuse(&v.node, &caller, id).await {
+        "refuse" => match crate::domain::signups::refuse(&v.node.cx, &caller, id).await {
             Ok(()) => Visit::done("/dashboard/admin", "saved"),
             Err(e) => v.error(e),
         },
@@ -447,7 +450,7 @@ pub async fn reinvite(v: Visit, Path(id): Path<String>, body: Bytes) -> Response
     let Ok(id) = Uuid::parse_str(&id) else {
         return v.error(Error::NotFound("no such account".into()));
     };
-    match crate::domain::accounts::reinvite(&v.node, &v.caller(), id).await {
+    match crate::domain::accounts::reinvite(&v.node.cx, &v.caller(), id).await {
         Ok(link) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
             Ok(Some(url)) => {

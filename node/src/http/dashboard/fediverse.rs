@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-use super::shop::{shop_dash, shop_for};
+use super::wares::{shop_dash, shop_for};
 use super::{Dash, Visit};
 use crate::domain::authz::{allow, Action};
 use crate::error::Error;
@@ -71,11 +71,11 @@ pub async fn fediverse(v: Visit, Path(slug): Path<String>) -> Response {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let audience = match crate::domain::audience::panel(&v.node, &v.caller(), m.id).await {
+    let audience = match crate::domain::audience::panel(&v.node.cx, &v.caller(), m.id).await {
         Ok(a) => a,
         Err(e) => return v.error(e),
     };
-    let answered = crate::domain::audience::answered(&v.node, m.id)
+    let answered = crate::domain::audience::answered(&v.node.cx, m.id)
         .await
         .unwrap_or_default();
     let w = v.w();
@@ -87,7 +87,7 @@ pub async fn fediverse(v: Visit, Path(slug): Path<String>) -> Response {
             title: w.fediverse_title.into(),
             slug: m.slug.clone(),
             can_answer: allow(&v.caller(), Action::AnswerReplies(m.id)).is_ok(),
-            handle: format!("@{}@{}", m.slug, v.node.urls.host()),
+            handle: format!("@{}@{}", m.slug, v.node.cx.urls.host()),
             followers_text: format!(
                 "{n} {}",
                 if n == 1 {
@@ -139,7 +139,7 @@ pub async fn answer_reply(
     let Ok(id) = Uuid::parse_str(&id) else {
         return v.error(Error::NotFound("no such reply".into()));
     };
-    match crate::federation::replies::answer(&v.node, &v.caller(), &slug, id, f.get("content"))
+    match crate::federation::replies::answer(&v.node.fed, &v.caller(), &slug, id, f.get("content"))
         .await
     {
         Ok(_) => Visit::done(&format!("/dashboard/shops/{slug}/fediverse"), "answered"),

@@ -21,7 +21,9 @@ mod product;
 mod profile;
 mod sheets;
 mod shop;
+mod signup;
 mod visit;
+mod wares;
 pub mod words;
 
 use std::collections::HashMap;
@@ -37,9 +39,9 @@ use axum::Router;
 
 use crate::domain::accounts;
 use crate::error::Error;
+use crate::http::Node;
 use crate::media::MAX_UPLOAD_BYTES;
 use crate::present::Lang;
-use crate::Node;
 use words::Words;
 
 pub use visit::Visit;
@@ -79,10 +81,10 @@ pub fn router() -> Router<Arc<Node>> {
             "/account/reset/{secret}",
             get(account::reset_form).post(account::reset),
         )
-        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/signup", get(signup::signup_form).post(signup::signup))
         .route(
             "/account/confirm/{secret}",
-            get(account::confirm_form).post(account::confirm),
+            get(signup::confirm_form).post(signup::confirm),
         )
         .route(
             "/dashboard/admin/signups/{id}/{action}",
@@ -363,7 +365,7 @@ async fn send_link(
     link: &accounts::Link,
     invite: bool,
 ) -> Result<Option<String>, Error> {
-    let site = &node.site().name.clone();
+    let site = &node.cx.site().name.clone();
     let (subject, body) = match (invite, lang) {
         (true, Lang::Fr) => (
             format!("Invitation : {site}"),

@@ -27,7 +27,7 @@ async fn blocks_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> Resp
         Err(r) => return r,
     };
     d.errors = errors;
-    let blocks = match moderation::blocks(&v.node, &v.caller()).await {
+    let blocks = match moderation::blocks(&v.node.cx, &v.caller()).await {
         Ok(b) => b,
         Err(e) => return v.error(e),
     };
@@ -56,7 +56,7 @@ pub async fn block(v: Visit, body: Bytes) -> Response {
         Err(r) => return r,
     };
     match moderation::block(
-        &v.node,
+        &v.node.cx,
         &v.caller(),
         f.get("host"),
         f.opt("reason").as_deref(),
@@ -80,7 +80,7 @@ pub async fn unblock(v: Visit, Path(host): Path<String>, body: Bytes) -> Respons
     if let Err(r) = v.form(&body) {
         return r;
     }
-    match moderation::unblock(&v.node, &v.caller(), &host).await {
+    match moderation::unblock(&v.node.cx, &v.caller(), &host).await {
         Ok(()) => Visit::done("/dashboard/admin/blocks", "deleted"),
         Err(e) => v.error(e),
     }
@@ -109,7 +109,7 @@ pub async fn replies(v: Visit) -> Response {
         Ok(d) => d,
         Err(r) => return r,
     };
-    let list = match moderation::replies(&v.node, &v.caller()).await {
+    let list = match moderation::replies(&v.node.cx, &v.caller()).await {
         Ok(l) => l,
         Err(e) => return v.error(e),
     };
@@ -156,7 +156,7 @@ pub async fn moderate(
         "show" => false,
         _ => return v.error(Error::NotFound(format!("no action \"{action}\""))),
     };
-    match moderation::hide_reply(&v.node, &v.caller(), id, hidden).await {
+    match moderation::hide_reply(&v.node.cx, &v.caller(), id, hidden).await {
         Ok(()) => Visit::done("/dashboard/admin/moderation", "saved"),
         Err(e) => v.error(e),
     }

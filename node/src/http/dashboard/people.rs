@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-use super::shop::{shop_dash, shop_for};
+use super::wares::{shop_dash, shop_for};
 use super::{Dash, Visit};
 use crate::db;
 use crate::domain::authz::Action;
@@ -50,11 +50,11 @@ async fn people_page(
     errors: Vec<String>,
 ) -> Response {
     let caller = v.caller();
-    let people = match accounts::people(&v.node, &caller, m.id).await {
+    let people = match accounts::people(&v.node.cx, &caller, m.id).await {
         Ok(p) => p,
         Err(e) => return v.error(e),
     };
-    let tokens = match auth::tokens_of(&v.node, &caller, m.id).await {
+    let tokens = match auth::tokens_of(&v.node.cx, &caller, m.id).await {
         Ok(t) => t,
         Err(e) => return v.error(e),
     };
@@ -117,7 +117,7 @@ pub async fn invite(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
         Err(r) => return r,
     };
     let role = Role::parse(f.get("role")).unwrap_or(Role::Staff);
-    match accounts::invite(&v.node, &v.caller(), f.get("email"), Some((m.id, role))).await {
+    match accounts::invite(&v.node.cx, &v.caller(), f.get("email"), Some((m.id, role))).await {
         Ok(None) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) if !v.node.mail.can_mail() => {
@@ -154,7 +154,7 @@ pub async fn remove_person(
     let Ok(user) = Uuid::parse_str(&user) else {
         return v.error(Error::NotFound("no such person".into()));
     };
-    match accounts::remove_person(&v.node, &v.caller(), m.id, user).await {
+    match accounts::remove_person(&v.node.cx, &v.caller(), m.id, user).await {
         Ok(()) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "deleted"),
         Err(e) => v.error(e),
     }
@@ -170,7 +170,7 @@ pub async fn create_token(v: Visit, Path(slug): Path<String>, body: Bytes) -> Re
         Ok(f) => f,
         Err(r) => return r,
     };
-    match auth::create_shop_token(&v.node, &v.caller(), &slug, f.get("name")).await {
+    match auth::create_shop_token(&v.node.cx, &v.caller(), &slug, f.get("name")).await {
         Ok(token) => people_page(&v, &m, StatusCode::OK, Some(token), None, vec![]).await,
         Err(e @ Error::Invalid(_)) => {
             let lines = v.error_lines(&e);
@@ -196,7 +196,7 @@ pub async fn revoke_token(
     let Ok(id) = Uuid::parse_str(&id) else {
         return v.error(Error::NotFound("no such token".into()));
     };
-    match auth::revoke(&v.node, &v.caller(), m.id, id).await {
+    match auth::revoke(&v.node.cx, &v.caller(), m.id, id).await {
         Ok(()) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "revoked"),
         Err(e) => v.error(e),
     }

@@ -7,10 +7,12 @@ use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::shop::{availabilities, categories, price_input, shop_dash, shop_for};
+use super::wares::{
+    availabilities, categories, price_input, product_for, shop_dash, shop_for, stock_of,
+};
 use super::{read_multipart, Dash, Fields, Visit};
-use crate::domain::authz::{allow, Action};
-use crate::domain::{images, merchants, products};
+use crate::domain::authz::Action;
+use crate::domain::{images, products};
 use crate::error::Error;
 use crate::model::input::{typed_price, ProductCreate, ProductPatch};
 use crate::model::merchant::Merchant;
@@ -123,7 +125,7 @@ fn product_page(
                 .iter()
                 .map(|i| PhotoRow {
                     id: i.id.to_string(),
-                    src: v.node.urls.media(&i.variant("small").path).to_string(),
+                    src: v.node.cx.urls.media(&i.variant("small").path).to_string(),
                     alt: i.alt.clone().unwrap_or_default(),
                 })
                 .collect()
@@ -189,16 +191,6 @@ fn tags_of(f: &Fields) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn stock_of(f: &Fields) -> Result<Option<i64>, Error> {
-    match f.opt("stock") {
-        None => Ok(None),
-        Some(s) => s
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| Error::field("stock", "must be a whole number")),
-    }
-}
-
 /// Adds photos one by one; the first failure is reported (the product and the photos
 /// before it stay).
 async fn add_photos(
@@ -209,7 +201,7 @@ async fn add_photos(
 ) -> Result<(), Error> {
     let caller = v.caller();
     for data in photos {
-        images::upload(&v.node, &caller, id, data, alt.clone()).await?;
+        images::upload(&v.node.cx, &caller, id, data, alt.clone()).await?;
     }
     Ok(())
 }
@@ -251,7 +243,7 @@ pub async fn create_product(v: Visit, Path(slug): Path<String>, form: Multipart)
         sku: f.opt("sku"),
     };
     let caller = v.caller();
-    let product = match products::create(&v.node, &caller, &slug, input).await {
+    let product = match products::create(&v.node.cx, &caller, &slug, input).await {
         Ok(p) => p,
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
             let lines = v.error_lines(&e);
@@ -261,7 +253,7 @@ pub async fn create_product(v: Visit, Path(slug): Path<String>, form: Multipart)
     };
     let id = product.id.to_string();
     if let Err(e) = add_photos(&v, &id, photos, f.opt("name")).await {
-        return match products::get(&v.node, &id).await {
+        return match products::get(&v.node.cx, &id).await {
             Ok(p) => {
                 let lines = v.error_lines(&e);
                 product_page(&v, &m, Some(&p), ProductForm::of(&p, v.lang), lines)
@@ -270,18 +262,6 @@ pub async fn create_product(v: Visit, Path(slug): Path<String>, form: Multipart)
         };
     }
     Visit::done(&format!("/dashboard/shops/{slug}"), "created")
-}
-
-/// The product `id` and its shop, if the person may change its products.
-pub(super) async fn product_for(v: &Visit, id: &str) -> Result<(Product, Merchant), Response> {
-    v.signed()?;
-    let p = products::get(&v.node, id).await.map_err(|e| v.error(e))?;
-    p.check_local().map_err(|e| v.error(e))?;
-    allow(&v.caller(), Action::EditProducts(p.merchant_id)).map_err(|e| v.error(e))?;
-    let m = merchants::get(&v.node, &p.merchant_slug)
-        .await
-        .map_err(|e| v.error(e))?;
-    Ok((p, m))
 }
 
 /// `GET /dashboard/products/{id}`.
@@ -341,7 +321,7 @@ pub async fn update_product(v: Visit, Path(id): Path<String>, form: Multipart) -
         ..ProductPatch::default()
     };
     let caller = v.caller();
-    match products::update(&v.node, &caller, &id, None, patch).await {
+    match products::update(&v.node.cx, &caller, &id, None, patch).await {
         Ok(_) => {}
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => return again(&v, &e),
         Err(e) => return v.error(e),
@@ -377,7 +357,7 @@ pub async fn delete_photo(
     if let Err(r) = v.form(&body) {
         return r;
     }
-    match images::delete(&v.node, &v.caller(), &id, &image).await {
+    match images::delete(&v.node.cx, &v.caller(), &id, &image).await {
         Ok(()) => Visit::done(&format!("/dashboard/products/{id}"), "deleted"),
         Err(e) => v.error(e),
     }

@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::shop::{categories, shop_dash, shop_for};
+use super::wares::{categories, shop_dash, shop_for};
 use super::{Dash, Fields, Visit};
 use crate::domain::authz::Action;
 use crate::domain::merchants;
@@ -106,8 +106,8 @@ fn profile_page(
             categories: categories(v.lang),
             week: week_rows(v.lang, week),
             other_hours: other,
-            tiles: v.node.site().tile_url.clone(),
-            attribution: v.node.site().tile_attribution.clone(),
+            tiles: v.node.cx.site().tile_url.clone(),
+            attribution: v.node.cx.site().tile_attribution.clone(),
         },
     )
 }
@@ -260,7 +260,7 @@ pub async fn save_profile(v: Visit, Path(slug): Path<String>, body: Bytes) -> Re
         indexable: Patch::Set(form.indexable),
         ..MerchantPatch::default()
     };
-    match merchants::update(&v.node, &v.caller(), &slug, patch).await {
+    match merchants::update(&v.node.cx, &v.caller(), &slug, patch).await {
         Ok(_) => Visit::done(&format!("/dashboard/shops/{slug}/profile"), "saved"),
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
             let lines = v.error_lines(&e);

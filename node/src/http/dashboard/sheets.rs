@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::read_multipart;
-use super::shop::{shop_dash, shop_for};
+use super::wares::{shop_dash, shop_for};
 use super::{Dash, Visit};
 use crate::domain::authz::Action;
 use crate::error::Error;
@@ -63,7 +63,7 @@ pub async fn import(v: Visit, Path(slug): Path<String>, form: Multipart) -> Resp
     };
     let valid_only = f.get("valid_only") == "1";
     let report = match crate::domain::spreadsheet::import(
-        &v.node,
+        &v.node.cx,
         &v.caller(),
         &slug,
         file,
@@ -125,7 +125,7 @@ pub async fn export(v: Visit, Path(slug): Path<String>) -> Response {
     if let Err(r) = v.signed() {
         return r;
     }
-    match crate::domain::spreadsheet::export(&v.node, &v.caller(), &slug).await {
+    match crate::domain::spreadsheet::export(&v.node.cx, &v.caller(), &slug).await {
         Ok(csv) => {
             use axum::http::{header, HeaderValue};
             let mut res = csv.into_response();
@@ -151,7 +151,7 @@ pub async fn export_xlsx(v: Visit, Path(slug): Path<String>) -> Response {
     if let Err(r) = v.signed() {
         return r;
     }
-    match crate::domain::spreadsheet::export_xlsx(&v.node, &v.caller(), &slug).await {
+    match crate::domain::spreadsheet::export_xlsx(&v.node.cx, &v.caller(), &slug).await {
         Ok(bytes) => {
             use axum::http::{header, HeaderValue};
             let mut res = bytes.into_response();

@@ -8,17 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::product::{product_for, stock_of};
-use super::{Dash, ShopTab, Visit};
-use crate::domain::authz::{allow, Action};
-use crate::domain::{merchants, products};
+use super::wares::{availabilities, price_input, product_for, shop_dash, shop_for, stock_of};
+use super::{Dash, Visit};
+use crate::domain::authz::Action;
+use crate::domain::products;
 use crate::model::account::Role;
 use crate::model::input::{typed_price, ProductPatch};
-use crate::model::merchant::Merchant;
 use crate::model::patch::Patch;
-use crate::model::product::{ListQuery, Product};
-use crate::present::{self, Lang};
-use etal_protocol::{taxonomy, Availability};
+use crate::model::product::ListQuery;
 
 /// Products per page of the dashboard's list.
 const PER_PAGE: i64 = 50;
@@ -52,7 +49,7 @@ pub async fn home(v: Visit) -> Response {
             .into_response();
     }
     let waiting = s.user.memberships.is_empty()
-        && crate::domain::signups::waiting(&v.node, s.user.id)
+        && crate::domain::signups::waiting(&v.node.cx, s.user.id)
             .await
             .unwrap_or(false);
     let w = v.w();
@@ -79,62 +76,6 @@ pub async fn home(v: Visit) -> Response {
             admin: s.user.admin,
         },
     )
-}
-
-/// The shop `slug`, if the signed-in person may do `action` there.
-pub(super) async fn shop_for(
-    v: &Visit,
-    slug: &str,
-    action: fn(Uuid) -> Action,
-) -> Result<Merchant, Response> {
-    v.signed()?;
-    let m = merchants::get(&v.node, slug)
-        .await
-        .map_err(|e| v.error(e))?;
-    allow(&v.caller(), action(m.id)).map_err(|e| v.error(e))?;
-    Ok(m)
-}
-
-/// The chrome of a shop's page.
-pub(super) fn shop_dash(v: &Visit, m: &Merchant, tab: &'static str) -> Dash {
-    let mut d = v.dash(tab);
-    d.shop = Some(ShopTab {
-        slug: m.slug.clone(),
-        name: m.fields.name.clone(),
-        owner: allow(&v.caller(), Action::EditShop(m.id)).is_ok(),
-    });
-    d
-}
-
-pub(super) fn availabilities(lang: Lang) -> Vec<(&'static str, &'static str)> {
-    Availability::ALL
-        .iter()
-        .map(|a| (a.as_str(), present::availability(*a, lang)))
-        .collect()
-}
-
-pub(super) fn categories(lang: Lang) -> Vec<(String, String)> {
-    taxonomy::CATEGORIES
-        .iter()
-        .map(|c| {
-            let label = present::category_label(c.code, lang);
-            let label = if c.parent.is_some() {
-                format!("\u{a0}\u{a0}{label}")
-            } else {
-                label
-            };
-            (c.code.to_string(), label)
-        })
-        .collect()
-}
-
-/// A price as a French or English form shows it (`3,20` / `3.20`).
-pub(super) fn price_input(p: &Product, lang: Lang) -> String {
-    let s = p.fields.price.amount_string();
-    match lang {
-        Lang::Fr => s.replace('.', ","),
-        Lang::En => s,
-    }
 }
 
 struct ProductRow {
@@ -174,7 +115,7 @@ pub async fn products(v: Visit, Path(slug): Path<String>) -> Response {
         limit: PER_PAGE,
         ..ListQuery::default()
     };
-    let (list, more) = match products::list(&v.node, &query).await {
+    let (list, more) = match products::list(&v.node.cx, &query).await {
         Ok(l) => l,
         Err(e) => return v.error(e),
     };
@@ -192,7 +133,7 @@ pub async fn products(v: Visit, Path(slug): Path<String>) -> Response {
             thumb: p
                 .images
                 .first()
-                .map(|i| v.node.urls.media(&i.variant("small").path).to_string()),
+                .map(|i| v.node.cx.urls.media(&i.variant("small").path).to_string()),
             price: price_input(p, v.lang),
             stock: p.fields.stock.map(|s| s.to_string()).unwrap_or_default(),
             availability: p.fields.availability.as_str(),
@@ -238,7 +179,7 @@ pub async fn quick_edit(v: Visit, Path(id): Path<String>, body: Bytes) -> Respon
         };
     }
     let caller = v.caller();
-    match products::update(&v.node, &caller, &id, None, patch).await {
+    match products::update(&v.node.cx, &caller, &id, None, patch).await {
         Ok(_) => Visit::done(&format!("/dashboard/shops/{}", p.merchant_slug), "saved"),
         Err(e) => v.error(e),
     }
@@ -253,7 +194,7 @@ pub async fn delete_product(v: Visit, Path(id): Path<String>, body: Bytes) -> Re
     if let Err(r) = v.form(&body) {
         return r;
     }
-    match products::delete(&v.node, &v.caller(), &id, None).await {
+    match products::delete(&v.node.cx, &v.caller(), &id, None).await {
         Ok(()) => Visit::done(&format!("/dashboard/shops/{}", p.merchant_slug), "deleted"),
         Err(e) => v.error(e),
     }

@@ -18,9 +18,9 @@ use crate::domain::accounts;
 use crate::domain::authz::Caller;
 use crate::error::Error;
 use crate::http::cache::lang_of;
+use crate::http::Node;
 use crate::model::account::Session;
 use crate::present::Lang;
-use crate::Node;
 
 /// A dashboard request: who asks, in which language, from where.
 pub struct Visit {
@@ -77,7 +77,7 @@ impl Visit {
     ) -> Result<Visit, Response> {
         let lang = lang_of(&headers, uri.query());
         let session = match cookie(&headers, SESSION_COOKIE) {
-            Some(c) => accounts::session(&node, c)
+            Some(c) => accounts::session(&node.cx, c)
                 .await
                 .map_err(|e| Visit::bare_error(lang, e))?,
             None => None,
@@ -149,7 +149,7 @@ impl Visit {
             .and_then(|v| v.to_str().ok())
         {
             None => true,
-            Some(o) => o == self.node.urls.base(),
+            Some(o) => o == self.node.cx.urls.base(),
         };
         if cross || !origin_ok {
             return Err(self.refuse_forged());
@@ -214,7 +214,7 @@ impl Visit {
         Dash {
             lang: self.lang,
             w: self.w(),
-            site_name: self.node.site().name.clone(),
+            site_name: self.node.cx.site().name.clone(),
             css: crate::http::pages::assets::url("site.css"),
             csrf: self.csrf(),
             email: self.session.as_ref().map(|s| s.user.email.clone()),
@@ -282,7 +282,7 @@ impl Visit {
     }
 
     pub(super) fn secure(&self) -> &'static str {
-        if self.node.urls.base().starts_with("https://") {
+        if self.node.cx.urls.base().starts_with("https://") {
             "; Secure"
         } else {
             ""

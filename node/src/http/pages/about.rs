@@ -11,17 +11,17 @@ pub(super) async fn about(State(node): State<Arc<Node>>, headers: HeaderMap, uri
 async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
     let lang = ask.lang;
     let t = texts(lang);
-    let shops = db::merchants::count_live(node.db.pool()).await?;
-    let products = db::products::count_live(node.db.pool()).await?;
-    let site = node.site();
+    let shops = db::merchants::count_live(node.cx.db.pool()).await?;
+    let products = db::products::count_live(node.cx.db.pool()).await?;
+    let site = node.cx.site();
     let operator = site.operator.clone().unwrap_or_else(|| match lang {
         Lang::Fr => format!(
             "Le nœud {} n’a pas encore indiqué qui le gère.",
-            node.urls.host()
+            node.cx.urls.host()
         ),
         Lang::En => format!(
             "The node {} has not said yet who runs it.",
-            node.urls.host()
+            node.cx.urls.host()
         ),
     });
     let contact_href = site.contact.as_deref().and_then(|c| {
@@ -53,7 +53,7 @@ async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
                 .description
                 .clone()
                 .unwrap_or_else(|| t.data_licence_text.to_string()),
-            canonical: format!("{}/about", node.urls.base()),
+            canonical: format!("{}/about", node.cx.urls.base()),
             og_type: "website",
             image: Some(site_image(node)),
             ..Head::default()
@@ -92,7 +92,7 @@ pub(super) async fn follow(
         let slug = ask
             .param("shop")
             .ok_or_else(|| Error::BadRequest("shop: which shop to follow is missing".into()))?;
-        let m = merchants::get(&node, slug).await?;
+        let m = merchants::get(&node.cx, slug).await?;
         let server = ask.param("server").unwrap_or_default();
         let host = server_host(server).ok_or_else(|| {
             Error::BadRequest(format!(
@@ -101,8 +101,10 @@ pub(super) async fn follow(
         })?;
         let target = format!(
             "https://{host}/authorize_interaction?uri={}",
-            url::form_urlencoded::byte_serialize(node.urls.merchant(&m.slug).as_str().as_bytes())
-                .collect::<String>()
+            url::form_urlencoded::byte_serialize(
+                node.cx.urls.merchant(&m.slug).as_str().as_bytes()
+            )
+            .collect::<String>()
         );
         Ok::<_, Error>(Redirect::to(&target).into_response())
     }
@@ -159,7 +161,7 @@ pub(super) async fn oembed(
             .ok_or_else(|| Error::BadRequest("url: the page to embed is missing".into()))?;
         let parsed = url::Url::parse(url)
             .map_err(|_| Error::BadRequest(format!("url: {url:?} is not a URL")))?;
-        let id = match node.urls.parse_local(&parsed) {
+        let id = match node.cx.urls.parse_local(&parsed) {
             Some(crate::urls::LocalRef::Product(id)) => id,
             _ => {
                 return Err(Error::NotFound(format!(
@@ -167,8 +169,8 @@ pub(super) async fn oembed(
                 )))
             }
         };
-        let p = products::get(&node, &id.to_string()).await?;
-        let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
+        let p = products::get(&node.cx, &id.to_string()).await?;
+        let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
             .await?
             .ok_or_else(|| Error::NotFound("no shop".into()))?;
         let price = present::price_per_unit(&p.fields.price, p.fields.unit, ask.lang);
@@ -177,11 +179,11 @@ pub(super) async fn oembed(
             "type": "link",
             "title": format!("{} — {}", p.fields.name, price),
             "author_name": m.fields.name,
-            "author_url": node.urls.merchant(&m.slug).to_string(),
-            "provider_name": node.site().name,
-            "provider_url": format!("{}/", node.urls.base()),
+            "author_url": node.cx.urls.merchant(&m.slug).to_string(),
+            "provider_name": node.cx.site().name,
+            "provider_url": format!("{}/", node.cx.urls.base()),
             "cache_age": 3600,
-            "thumbnail_url": cards::product_card_url(&node.urls, &p, m.version),
+            "thumbnail_url": cards::product_card_url(&node.cx.urls, &p, m.version),
             "thumbnail_width": crate::card::WIDTH,
             "thumbnail_height": crate::card::HEIGHT,
         });
@@ -212,9 +214,9 @@ pub(super) async fn open_data(
 
 async fn open_data_page(node: &Node, ask: &Ask) -> Result<Response> {
     let lang = ask.lang;
-    let site = node.site();
-    let base = node.urls.base();
-    let shops = db::merchants::count_live(node.db.pool()).await?;
+    let site = node.cx.site();
+    let base = node.cx.urls.base();
+    let shops = db::merchants::count_live(node.cx.db.pool()).await?;
     let fr = lang == Lang::Fr;
     let title = if fr { "Données ouvertes" } else { "Open data" }.to_string();
     let intro = if fr {

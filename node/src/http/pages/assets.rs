@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::http::cache::Rendered;
-use crate::Node;
+use crate::http::Node;
 
 /// Every asset: path under `/assets/`, content type, bytes.
 const FILES: &[(&str, &str, &[u8])] = &[

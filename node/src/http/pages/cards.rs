@@ -17,11 +17,11 @@ use crate::card::{self, CardInput};
 use crate::db;
 use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
+use crate::http::Node;
 use crate::model::merchant::Merchant;
 use crate::model::product::Product;
 use crate::present::{self, Lang};
 use crate::urls::Urls;
-use crate::Node;
 
 /// Cards drawn at once (each takes a core for tens of milliseconds).
 static DRAWING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
@@ -43,23 +43,24 @@ fn name_tag(name: &str) -> String {
 pub fn site_card_url(node: &Node) -> String {
     format!(
         "{}/cards/site.jpg?v={}",
-        node.urls.base(),
-        name_tag(&node.site().name)
+        node.cx.urls.base(),
+        name_tag(&node.cx.site().name)
     )
 }
 
 async fn site_card(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
-    let tag = format!("site-{}", name_tag(&node.site().name));
+    let tag = format!("site-{}", name_tag(&node.cx.site().name));
     let file = node
+        .cx
         .settings
         .data_dir
         .join("cards")
         .join(format!("{tag}.jpg"));
     let job = Job {
-        title: node.site().name.clone(),
+        title: node.cx.site().name.clone(),
         price: None,
         shop: Some("Commerces et produits du coin".into()),
-        town: Some(node.urls.host().to_string()),
+        town: Some(node.cx.urls.host().to_string()),
         site: "Étal".into(),
         photo: None,
         accent: [11, 93, 59],
@@ -89,24 +90,25 @@ async fn product_card(
         let id = file
             .strip_suffix(".jpg")
             .ok_or_else(|| Error::NotFound("cards are .jpg files".into()))?;
-        let mut p = products::get(&node, id).await?;
+        let mut p = products::get(&node.cx, id).await?;
         if !p.local {
             // Mirrored products have their cards on their own node.
             return Err(Error::NotFound(format!("no card for \"{id}\" here")));
         }
-        p.images = db::images::for_product(node.db.pool(), p.id).await?;
-        let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
+        p.images = db::images::for_product(node.cx.db.pool(), p.id).await?;
+        let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
             .await?
             .ok_or_else(|| Error::NotFound("no shop".into()))?;
         let tag = format!("p{}-{}-{}", p.id.simple(), p.version, m.version);
         let file = node
+            .cx
             .settings
             .data_dir
             .join("cards")
             .join("p")
             .join(format!("{tag}.jpg"));
         let photo = p.images.first().map(|i| {
-            crate::media::media_dir(&node.settings.data_dir).join(&i.variant("large").path)
+            crate::media::media_dir(&node.cx.settings.data_dir).join(&i.variant("large").path)
         });
         let price = present::price_per_unit(&p.fields.price, p.fields.unit, Lang::Fr);
         let job = Job {
@@ -114,7 +116,7 @@ async fn product_card(
             price: Some(price),
             shop: Some(m.fields.name.clone()),
             town: Some(m.fields.address.city.clone()),
-            site: node.site().name.clone(),
+            site: node.cx.site().name.clone(),
             photo,
             accent: crate::avatar::colour(m.fields.category.as_deref()),
         };
@@ -130,9 +132,10 @@ async fn shop_card(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let m: Merchant = merchants::get(&node, &slug).await?;
+        let m: Merchant = merchants::get(&node.cx, &slug).await?;
         let tag = format!("m{}-{}", m.id.simple(), m.version);
         let file = node
+            .cx
             .settings
             .data_dir
             .join("cards")
@@ -140,7 +143,7 @@ async fn shop_card(
             .join(format!("{tag}.jpg"));
         // The shop's newest product photo, if any.
         let (newest, _) = products::search(
-            &node,
+            &node.cx,
             &crate::model::search::SearchQuery {
                 merchant: Some(m.id),
                 limit: 6,
@@ -150,7 +153,7 @@ async fn shop_card(
         .await?;
         let photo = newest.iter().find_map(|p| {
             p.images.first().map(|i| {
-                crate::media::media_dir(&node.settings.data_dir).join(&i.variant("large").path)
+                crate::media::media_dir(&node.cx.settings.data_dir).join(&i.variant("large").path)
             })
         });
         let job = Job {
@@ -165,7 +168,7 @@ async fn shop_card(
                 "{} {}",
                 m.fields.address.postal_code, m.fields.address.city
             )),
-            site: node.site().name.clone(),
+            site: node.cx.site().name.clone(),
             photo,
             accent: crate::avatar::colour(m.fields.category.as_deref()),
         };

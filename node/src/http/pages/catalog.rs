@@ -12,11 +12,11 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
     let lang = ask.lang;
     let t = texts(lang);
     let (newest, total) = products::search(
-        node,
+        &node.cx,
         &SearchQuery {
             limit: 12,
             // An aggregator's home shows what it harvested.
-            origin: if node.settings.aggregator {
+            origin: if node.cx.settings.aggregator {
                 Origin::All
             } else {
                 Origin::Local
@@ -25,9 +25,9 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
         },
     )
     .await?;
-    let shops = db::merchants::list(node.db.pool(), None, HOME_SHOPS).await?;
-    let shop_count = db::merchants::count_live(node.db.pool()).await?;
-    let site = &node.site().name.clone();
+    let shops = db::merchants::list(node.cx.db.pool(), None, HOME_SHOPS).await?;
+    let shop_count = db::merchants::count_live(node.cx.db.pool()).await?;
+    let site = &node.cx.site().name.clone();
     let intro = match lang {
         Lang::Fr => format!(
             "{} commerces, {} produits : cherchez, comparez, suivez vos commerçants sur le fédivers.",
@@ -44,10 +44,10 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
         "@context": "https://schema.org",
         "@type": "WebSite",
         "name": site,
-        "url": node.urls.base(),
+        "url": node.cx.urls.base(),
         "potentialAction": {
             "@type": "SearchAction",
-            "target": format!("{}/search?q={{q}}", node.urls.base()),
+            "target": format!("{}/search?q={{q}}", node.cx.urls.base()),
             "query-input": "required name=q",
         },
     });
@@ -56,11 +56,11 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
             title: site.clone(),
             og_title: site.clone(),
             description: intro.clone(),
-            canonical: format!("{}/", node.urls.base()),
+            canonical: format!("{}/", node.cx.urls.base()),
             og_type: "website",
             image: Some(site_image(node)),
-            activity: Some(node.urls.node_actor().to_string()),
-            feed: Some(format!("{}/feed.atom", node.urls.base())),
+            activity: Some(node.cx.urls.node_actor().to_string()),
+            feed: Some(format!("{}/feed.atom", node.cx.urls.base())),
             json_ld: Some(json_ld(&ld)),
             ..Head::default()
         },
@@ -72,7 +72,7 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
             Lang::Fr => "Tous les produits".into(),
             Lang::En => "All products".into(),
         },
-        shops: shops.iter().map(|m| place(&node.urls, m)).collect(),
+        shops: shops.iter().map(|m| place(&node.cx.urls, m)).collect(),
         map: map_data(node),
     };
     let _ = t;
@@ -146,11 +146,11 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
     let lang = ask.lang;
     let t = texts(lang);
     let shop = match ask.param("shop") {
-        Some(slug) => Some(merchants::get(node, slug).await?),
+        Some(slug) => Some(merchants::get(&node.cx, slug).await?),
         None => None,
     };
     let (mut query, mut error) = search_query(ask, shop.as_ref().map(|m| m.id));
-    if node.settings.aggregator {
+    if node.cx.settings.aggregator {
         // National search: every harvested node.
         query.origin = Origin::All;
     }
@@ -161,7 +161,7 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
             .and_then(|k| k.replace(',', ".").parse::<f64>().ok())
             .filter(|k| *k > 0.0 && *k <= MAX_RADIUS_KM)
             .unwrap_or(10.0);
-        match products::place(node, &near_code, "near").await {
+        match products::place(&node.cx, &near_code, "near").await {
             Ok(place) => query.near = Some(Near { at: place.at, km }),
             Err(_) => {
                 error = Some(match lang {
@@ -176,9 +176,9 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
         .filter(|t| crate::model::commune::communes().by_insee(t).is_some())
         .map(str::to_string);
     if let Some(t) = &town {
-        products::in_town(node, &mut query, t).await?;
+        products::in_town(&node.cx, &mut query, t).await?;
     }
-    let ranked = products::search_ranked(node, &query).await?;
+    let ranked = products::search_ranked(&node.cx, &query).await?;
     let (found, total, capped, counted, closest) = (
         ranked.products,
         ranked.total,
@@ -232,10 +232,10 @@ async fn search_page(node: &Node, ask: &Ask) -> Result<Response> {
     let near = query.near;
     let page = SearchPage {
         head: Head {
-            title: format!("{heading} — {}", node.site().name),
+            title: format!("{heading} — {}", node.cx.site().name),
             og_title: heading.clone(),
             description: results.clone(),
-            canonical: format!("{}{}", node.urls.base(), ask.with("lang", None)),
+            canonical: format!("{}{}", node.cx.urls.base(), ask.with("lang", None)),
             og_type: "website",
             image: Some(site_image(node)),
             noindex: true,
@@ -300,7 +300,7 @@ async fn category_page(node: &Node, ask: &Ask, code: &str) -> Result<Response> {
         .ok_or_else(|| Error::NotFound(format!("no category \"{code}\"")))?;
     let label = present::category_label(cat.code, lang);
     let (items, total) = products::search(
-        node,
+        &node.cx,
         &SearchQuery {
             category: Some(cat.code.to_string()),
             offset: (ask.page() - 1) * PER_PAGE,
@@ -309,31 +309,31 @@ async fn category_page(node: &Node, ask: &Ask, code: &str) -> Result<Response> {
         },
     )
     .await?;
-    let shops = db::merchants::in_category(node.db.pool(), cat.code, HOME_SHOPS).await?;
+    let shops = db::merchants::in_category(node.cx.db.pool(), cat.code, HOME_SHOPS).await?;
     let mut crumbs = vec![home_crumb(node, t)];
     if let Some(parent) = cat.parent {
         crumbs.push((
             present::category_label(parent, lang),
-            format!("{}/categories/{parent}", node.urls.base()),
+            format!("{}/categories/{parent}", node.cx.urls.base()),
         ));
     }
-    let canonical = format!("{}/categories/{}", node.urls.base(), cat.code);
+    let canonical = format!("{}/categories/{}", node.cx.urls.base(), cat.code);
     crumbs.push((label.clone(), canonical.clone()));
     let description = match lang {
         Lang::Fr => format!(
             "{label} : {} chez les commerçants de {}.",
             results_text(total, lang),
-            node.site().name
+            node.cx.site().name
         ),
         Lang::En => format!(
             "{label}: {} from the shops of {}.",
             results_text(total, lang),
-            node.site().name
+            node.cx.site().name
         ),
     };
     let page = ListingPage {
         head: Head {
-            title: format!("{label} — {}", node.site().name),
+            title: format!("{label} — {}", node.cx.site().name),
             og_title: label.clone(),
             description,
             canonical: page_canonical(&canonical, ask.page()),
@@ -349,7 +349,7 @@ async fn category_page(node: &Node, ask: &Ask, code: &str) -> Result<Response> {
         crumbs,
         heading: label,
         links: category_links(lang, Some(cat.code)),
-        shops: shops.iter().map(|m| place(&node.urls, m)).collect(),
+        shops: shops.iter().map(|m| place(&node.cx.urls, m)).collect(),
         map: map_data(node),
         count: results_text(total, lang),
         products: cards(node, &items, lang).await?,
@@ -374,7 +374,7 @@ async fn tag_page(node: &Node, ask: &Ask, tag: &str) -> Result<Response> {
     let t = texts(lang);
     let before = ask.param("before").and_then(|b| Uuid::parse_str(b).ok());
     let (items, more) = products::list(
-        node,
+        &node.cx,
         &ListQuery {
             tag: Some(tag.to_string()),
             before,
@@ -384,7 +384,7 @@ async fn tag_page(node: &Node, ask: &Ask, tag: &str) -> Result<Response> {
     )
     .await?;
     let heading = format!("#{}", tag.trim_start_matches('#'));
-    let canonical = node.urls.tag(tag).to_string();
+    let canonical = node.cx.urls.tag(tag).to_string();
     let crumbs = vec![home_crumb(node, t), (heading.clone(), canonical.clone())];
     let pager = Pager {
         page: 1,
@@ -399,7 +399,7 @@ async fn tag_page(node: &Node, ask: &Ask, tag: &str) -> Result<Response> {
     };
     let page = ListingPage {
         head: Head {
-            title: format!("{heading} — {}", node.site().name),
+            title: format!("{heading} — {}", node.cx.site().name),
             og_title: heading.clone(),
             description: format!("{} {heading}", t.tagged),
             canonical,
@@ -445,12 +445,12 @@ async fn result_shops(node: &Node, found: &[Product]) -> Result<Vec<ShopPlace>> 
             remote.insert(p.merchant_id);
         }
     }
-    let shops = db::merchants::any_by_ids(&node.db, &ids).await?;
+    let shops = db::merchants::any_by_ids(&node.cx.db, &ids).await?;
     Ok(ids
         .iter()
         .filter_map(|id| shops.iter().find(|m| m.id == *id && m.deleted_at.is_none()))
         .map(|m| {
-            let here = place(&node.urls, m);
+            let here = place(&node.cx.urls, m);
             let web = m.ap_id.starts_with("https://") || m.ap_id.starts_with("http://");
             if remote.contains(&m.id) && web {
                 ShopPlace {

@@ -30,7 +30,7 @@ fn esc(s: impl AsRef<str>) -> String {
         .collect();
     crate::present::esc(clean)
 }
-use crate::Node;
+use crate::http::Node;
 
 /// Entries of a feed.
 pub const FEED_ENTRIES: i64 = 50;
@@ -64,7 +64,7 @@ fn xml(body: String, content_type: &'static str) -> Response {
 
 fn entry(node: &Node, p: &Product, shop: &str) -> String {
     let f = &p.fields;
-    let url = node.urls.product(&p.id);
+    let url = node.cx.urls.product(&p.id);
     let mut summary = format!(
         "{} · {} · {shop}",
         present::price_per_unit(&f.price, f.unit, Lang::Fr),
@@ -82,7 +82,11 @@ fn entry(node: &Node, p: &Product, shop: &str) -> String {
         esc(&f.name),
         rfc3339(p.updated_at),
         rfc3339(p.created_at),
-        esc(format!("{}/cards/products/{}.jpg", node.urls.base(), p.id)),
+        esc(format!(
+            "{}/cards/products/{}.jpg",
+            node.cx.urls.base(),
+            p.id
+        )),
         esc(shop),
         esc(&summary),
     );
@@ -98,21 +102,25 @@ fn entry(node: &Node, p: &Product, shop: &str) -> String {
 }
 
 async fn feed(node: &Node, shop: Option<&Merchant>) -> Result<String> {
-    let items =
-        db::products::recently_changed(&node.db, shop.map(|m| m.id), shop.is_none(), FEED_ENTRIES)
-            .await?;
+    let items = db::products::recently_changed(
+        &node.cx.db,
+        shop.map(|m| m.id),
+        shop.is_none(),
+        FEED_ENTRIES,
+    )
+    .await?;
     let ids: Vec<_> = items.iter().map(|p| p.merchant_id).collect();
-    let names = db::merchants::names(node.db.pool(), &ids).await?;
+    let names = db::merchants::names(node.cx.db.pool(), &ids).await?;
     let (self_url, alternate, title) = match shop {
         Some(m) => (
-            node.urls.merchant_part(&m.slug, "feed.atom").to_string(),
-            node.urls.merchant(&m.slug).to_string(),
+            node.cx.urls.merchant_part(&m.slug, "feed.atom").to_string(),
+            node.cx.urls.merchant(&m.slug).to_string(),
             m.fields.name.clone(),
         ),
         None => (
-            format!("{}/feed.atom", node.urls.base()),
-            format!("{}/", node.urls.base()),
-            node.site().name.clone(),
+            format!("{}/feed.atom", node.cx.urls.base()),
+            format!("{}/", node.cx.urls.base()),
+            node.cx.site().name.clone(),
         ),
     };
     let updated = items
@@ -132,7 +140,7 @@ async fn feed(node: &Node, shop: Option<&Merchant>) -> Result<String> {
         esc(&title),
         rfc3339(updated),
         esc(&alternate),
-        esc(node.site().licence.name()),
+        esc(node.cx.site().licence.name()),
     );
     for p in &items {
         let shop = names.get(&p.merchant_id).map_or("", String::as_str);
@@ -151,7 +159,7 @@ async fn node_feed(State(node): State<Arc<Node>>) -> Response {
 
 async fn shop_feed(State(node): State<Arc<Node>>, Path(slug): Path<String>) -> Response {
     let result = async {
-        let m = merchants::get(&node, &slug).await?;
+        let m = merchants::get(&node.cx, &slug).await?;
         let body = feed(&node, Some(&m)).await?;
         let mut res = xml(body, "application/atom+xml; charset=utf-8");
         if !m.fields.indexable {
@@ -169,7 +177,7 @@ async fn robots(State(node): State<Arc<Node>>) -> Response {
         "# Shops and products are open data: crawl the pages, the feeds and the API freely.\n\
          User-agent: *\nDisallow: /search\nDisallow: /follow\nDisallow: /oembed\n\n\
          Sitemap: {}/sitemap.xml\n",
-        node.urls.base()
+        node.cx.urls.base()
     );
     let mut res = body.into_response();
     res.headers_mut().insert(
@@ -181,8 +189,8 @@ async fn robots(State(node): State<Arc<Node>>) -> Response {
 
 async fn sitemap_index(State(node): State<Arc<Node>>) -> Response {
     let result = async {
-        let products = db::products::count_indexable(&node.db).await?;
-        let base = node.urls.base();
+        let products = db::products::count_indexable(&node.cx.db).await?;
+        let base = node.cx.urls.base();
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">",
         );
@@ -218,7 +226,7 @@ async fn sitemap_file(State(node): State<Arc<Node>>, Path(file): Path<String>) -
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">",
         );
-        let base = node.urls.base();
+        let base = node.cx.urls.base();
         if name == "pages" {
             out.push_str(&url_entry(&format!("{base}/"), None));
             out.push_str(&url_entry(&format!("{base}/about"), None));
@@ -226,9 +234,9 @@ async fn sitemap_file(State(node): State<Arc<Node>>, Path(file): Path<String>) -
                 out.push_str(&url_entry(&format!("{base}/categories/{}", c.code), None));
             }
             // Shops: at most a few thousand per town; an aggregator's 14,019 fit too.
-            let shops = db::merchants::indexable(node.db.pool(), 0, SITEMAP_URLS - 100).await?;
+            let shops = db::merchants::indexable(node.cx.db.pool(), 0, SITEMAP_URLS - 100).await?;
             for (slug, t) in shops {
-                out.push_str(&url_entry(node.urls.merchant(&slug).as_str(), Some(t)));
+                out.push_str(&url_entry(node.cx.urls.merchant(&slug).as_str(), Some(t)));
             }
         } else {
             let n: i64 = name
@@ -237,13 +245,13 @@ async fn sitemap_file(State(node): State<Arc<Node>>, Path(file): Path<String>) -
                 .filter(|n| *n >= 1)
                 .ok_or_else(not_found)?;
             let rows =
-                db::products::indexable_page(&node.db, (n - 1) * SITEMAP_URLS, SITEMAP_URLS)
+                db::products::indexable_page(&node.cx.db, (n - 1) * SITEMAP_URLS, SITEMAP_URLS)
                     .await?;
             if rows.is_empty() && n > 1 {
                 return Err(not_found());
             }
             for (id, t) in rows {
-                out.push_str(&url_entry(node.urls.product(&id).as_str(), Some(t)));
+                out.push_str(&url_entry(node.cx.urls.product(&id).as_str(), Some(t)));
             }
         }
         out.push_str("</urlset>\n");

@@ -20,9 +20,9 @@ pub(super) async fn shop(
 async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
     let lang = ask.lang;
     let t = texts(lang);
-    let m = merchants::get(node, slug).await?;
+    let m = merchants::get(&node.cx, slug).await?;
     let (items, total) = products::search(
-        node,
+        &node.cx,
         &SearchQuery {
             merchant: Some(m.id),
             offset: (ask.page() - 1) * PER_PAGE,
@@ -32,12 +32,12 @@ async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
     )
     .await?;
     let f = &m.fields;
-    let url = node.urls.merchant(&m.slug).to_string();
+    let url = node.cx.urls.merchant(&m.slug).to_string();
     let mut crumbs = vec![home_crumb(node, t)];
     if let Some(c) = &f.category {
         crumbs.push((
             present::category_label(c, lang),
-            format!("{}/categories/{c}", node.urls.base()),
+            format!("{}/categories/{c}", node.cx.urls.base()),
         ));
     }
     crumbs.push((f.name.clone(), url.clone()));
@@ -46,7 +46,7 @@ async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
         Some(d) => first_sentence(d, 200),
         None => format!("{} — {}", f.name, address_line(&m)),
     };
-    let mut business = local_business(&node.urls, &m);
+    let mut business = local_business(&node.cx.urls, &m);
     business["@context"] = json!("https://schema.org");
     let ld = json!({
         "@context": "https://schema.org",
@@ -54,7 +54,7 @@ async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
     });
     let page = ShopPage {
         head: Head {
-            title: format!("{} — {}", f.name, node.site().name),
+            title: format!("{} — {}", f.name, node.cx.site().name),
             og_title: f.name.clone(),
             description,
             canonical: page_canonical(&url, ask.page()),
@@ -62,14 +62,14 @@ async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
             image: Some(shop_image(node, &m)),
             activity: Some(url.clone()),
             creator: Some(handle(node, &m.slug)),
-            feed: Some(node.urls.merchant_part(&m.slug, "feed.atom").to_string()),
+            feed: Some(node.cx.urls.merchant_part(&m.slug, "feed.atom").to_string()),
             json_ld: Some(json_ld(&ld)),
             noindex: !f.indexable,
             ..Head::default()
         },
         c: chrome(node, ask, MAP_SCRIPTS),
         crumbs,
-        icon: node.urls.merchant_part(&m.slug, "icon.png").to_string(),
+        icon: node.cx.urls.merchant_part(&m.slug, "icon.png").to_string(),
         name: f.name.clone(),
         category: f
             .category
@@ -86,15 +86,15 @@ async fn shop_page(node: &Node, ask: &Ask, slug: &str) -> Result<Response> {
             handle: handle(node, &m.slug),
             slug: m.slug.clone(),
         },
-        places: vec![place(&node.urls, &m)],
+        places: vec![place(&node.cx.urls, &m)],
         map: map_data(node),
         count: results_text(total, lang),
         products: items
             .iter()
-            .map(|p| product_card(&node.urls, p, &f.name, lang))
+            .map(|p| product_card(&node.cx.urls, p, &f.name, lang))
             .collect(),
         pager: ask.pager(total),
-        feed: node.urls.merchant_part(&m.slug, "feed.atom").to_string(),
+        feed: node.cx.urls.merchant_part(&m.slug, "feed.atom").to_string(),
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -116,27 +116,27 @@ pub(super) async fn product(
 async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
     let lang = ask.lang;
     let t = texts(lang);
-    let p = products::get(node, id).await?;
+    let p = products::get(&node.cx, id).await?;
     if !p.local {
         // A mirrored product lives on its own node: send visitors there, but only to a
         // page of the node that published it.
-        let page = super::views::page_of(&node.urls, &p);
-        return if page != node.urls.product(&p.id).as_str() {
+        let page = super::views::page_of(&node.cx.urls, &p);
+        return if page != node.cx.urls.product(&p.id).as_str() {
             Ok(Redirect::to(&page).into_response())
         } else {
             Err(Error::NotFound(format!("no product \"{id}\" here")))
         };
     }
-    let m = db::merchants::by_id(node.db.pool(), p.merchant_id)
+    let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
         .await?
         .filter(|m| m.deleted_at.is_none())
         .ok_or_else(|| Error::Gone("the shop of this product was deleted".into()))?;
     let f = &p.fields;
-    let url = node.urls.product(&p.id).to_string();
+    let url = node.cx.urls.product(&p.id).to_string();
     let mut crumbs = vec![home_crumb(node, t)];
     crumbs.push((
         m.fields.name.clone(),
-        node.urls.merchant(&m.slug).to_string(),
+        node.cx.urls.merchant(&m.slug).to_string(),
     ));
     crumbs.push((f.name.clone(), url.clone()));
     let price = present::price_per_unit(&f.price, f.unit, lang);
@@ -155,18 +155,18 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
     };
     let ld = json!({
         "@context": "https://schema.org",
-        "@graph": [product_ld(&node.urls, &m, &p, &image.url), breadcrumbs(&crumbs)],
+        "@graph": [product_ld(&node.cx.urls, &m, &p, &image.url), breadcrumbs(&crumbs)],
     });
     let mut photos = p
         .images
         .iter()
-        .map(|i| img(&node.urls, i, "large", &f.name));
+        .map(|i| img(&node.cx.urls, i, "large", &f.name));
     let main_photo = photos.next();
     let more_photos = p
         .images
         .iter()
         .skip(1)
-        .map(|i| img(&node.urls, i, "small", &f.name))
+        .map(|i| img(&node.cx.urls, i, "small", &f.name))
         .collect();
     drop(photos);
     let page = ProductPage {
@@ -181,19 +181,19 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
             creator: Some(handle(node, &m.slug)),
             oembed: Some(format!(
                 "{}/oembed?format=json&url={}",
-                node.urls.base(),
+                node.cx.urls.base(),
                 url::form_urlencoded::byte_serialize(url.as_bytes()).collect::<String>()
             )),
             json_ld: Some(json_ld(&ld)),
             noindex: !m.fields.indexable,
             image: Some(image),
-            feed: Some(node.urls.merchant_part(&m.slug, "feed.atom").to_string()),
+            feed: Some(node.cx.urls.merchant_part(&m.slug, "feed.atom").to_string()),
         },
         c: chrome(node, ask, &["site.js"]),
         crumbs,
         main_photo,
         more_photos,
-        card: cards::product_card_url(&node.urls, &p, m.version),
+        card: cards::product_card_url(&node.cx.urls, &p, m.version),
         name: f.name.clone(),
         price,
         availability: present::availability(f.availability, lang),
@@ -208,9 +208,9 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
         tags: f
             .tags
             .iter()
-            .map(|tg| (tg.clone(), node.urls.tag(tg).to_string()))
+            .map(|tg| (tg.clone(), node.cx.urls.tag(tg).to_string()))
             .collect(),
-        shop_url: node.urls.merchant(&m.slug).to_string(),
+        shop_url: node.cx.urls.merchant(&m.slug).to_string(),
         shop_name: m.fields.name.clone(),
         shop_address: address_line(&m),
         map_url: directions_url(&m),

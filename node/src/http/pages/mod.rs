@@ -33,11 +33,11 @@ use crate::db;
 use crate::domain::merchants;
 use crate::domain::products::{self, ListQuery, Product};
 use crate::error::{Error, Result};
+use crate::http::Node;
 use crate::model::merchant::{Geo, Merchant};
 use crate::model::product::Origin;
 use crate::model::search::{Near, SearchQuery, MAX_RADIUS_KM};
 use crate::present::{self, hours, Lang};
-use crate::Node;
 use etal_protocol::{taxonomy, Availability};
 use texts::texts;
 use views::*;
@@ -163,13 +163,14 @@ fn chrome(node: &Node, ask: &Ask, scripts: &[&str]) -> Chrome {
     Chrome {
         lang: ask.lang,
         t: texts(ask.lang),
-        site_name: node.site().name.clone(),
-        site_description: node.site().description.clone(),
+        site_name: node.cx.site().name.clone(),
+        site_description: node.cx.site().description.clone(),
         logo: node
+            .cx
             .site()
             .logo
             .as_ref()
-            .map(|l| node.urls.media(l).to_string()),
+            .map(|l| node.cx.urls.media(l).to_string()),
         css: assets::url("site.css"),
         q: ask.param("q").unwrap_or_default().to_string(),
         switch_url: ask.with("lang", Some(other.tag().to_string())),
@@ -187,8 +188,8 @@ const MAP_SCRIPTS: &[&str] = &["leaflet/leaflet.js", "map.js", "site.js"];
 
 fn map_data(node: &Node) -> MapData {
     MapData {
-        tiles: node.site().tile_url.clone(),
-        attribution: node.site().tile_attribution.clone(),
+        tiles: node.cx.site().tile_url.clone(),
+        attribution: node.cx.site().tile_attribution.clone(),
     }
 }
 
@@ -265,10 +266,10 @@ pub fn error_page(node: &Node, headers: &HeaderMap, uri: Uri, e: Error) -> Respo
     };
     let page = ErrorPage {
         head: Head {
-            title: format!("{heading} — {}", node.site().name),
+            title: format!("{heading} — {}", node.cx.site().name),
             og_title: heading.to_string(),
             description: text.to_string(),
-            canonical: node.urls.base().to_string(),
+            canonical: node.cx.urls.base().to_string(),
             og_type: "website",
             image: Some(site_image(node)),
             noindex: true,
@@ -295,12 +296,12 @@ fn answer(node: &Node, headers: &HeaderMap, uri: Uri, result: Result<Response>) 
 /// Products with their shops' names, for grids.
 async fn cards(node: &Node, items: &[Product], lang: Lang) -> Result<Vec<ProductCard>> {
     let ids: Vec<Uuid> = items.iter().map(|p| p.merchant_id).collect();
-    let names = db::merchants::names(node.db.pool(), &ids).await?;
+    let names = db::merchants::names(node.cx.db.pool(), &ids).await?;
     Ok(items
         .iter()
         .map(|p| {
             product_card(
-                &node.urls,
+                &node.cx.urls,
                 p,
                 names.get(&p.merchant_id).map_or("", String::as_str),
                 lang,
@@ -324,7 +325,7 @@ fn category_links(lang: Lang, parent: Option<&str>) -> Vec<(String, String)> {
 
 /// The first step of every breadcrumb trail: the home page.
 fn home_crumb(node: &Node, t: &texts::Texts) -> (String, String) {
-    (t.home.to_string(), format!("{}/", node.urls.base()))
+    (t.home.to_string(), format!("{}/", node.cx.urls.base()))
 }
 
 fn first_sentence(text: &str, max: usize) -> String {
@@ -341,7 +342,7 @@ fn shop_image(node: &Node, m: &Merchant) -> OgImage {
     OgImage {
         url: format!(
             "{}?v={}",
-            node.urls.merchant_part(&m.slug, "card.jpg"),
+            node.cx.urls.merchant_part(&m.slug, "card.jpg"),
             m.version
         ),
         width: crate::card::WIDTH,
@@ -356,14 +357,14 @@ fn site_image(node: &Node) -> OgImage {
         url: cards::site_card_url(node),
         width: crate::card::WIDTH,
         height: crate::card::HEIGHT,
-        alt: node.site().name.clone(),
+        alt: node.cx.site().name.clone(),
     }
 }
 
 /// The share image of a product.
 fn product_image(node: &Node, p: &Product, m: &Merchant, lang: Lang) -> OgImage {
     OgImage {
-        url: cards::product_card_url(&node.urls, p, m.version),
+        url: cards::product_card_url(&node.cx.urls, p, m.version),
         width: crate::card::WIDTH,
         height: crate::card::HEIGHT,
         alt: format!(
@@ -384,5 +385,5 @@ fn page_canonical(base: &str, page: i64) -> String {
 
 /// `@slug@host`.
 fn handle(node: &Node, slug: &str) -> String {
-    format!("@{slug}@{}", node.urls.host())
+    format!("@{slug}@{}", node.cx.urls.host())
 }

@@ -1,6 +1,7 @@
 //! Aggregator mode's harvester: reads each source node's change feed
 //! (`/open-data/changes`, see `spec/`), page after page, into the mirror; the Follow of the
-//! node's actor brings its changes live meanwhile (`mirror.rs`). Each source is read by a
+//! node's actor brings its changes live meanwhile (`federation::mirror`). Harvesting is not
+//! ActivityPub: the pages are read into batches by `from_open_data`, for `domain::mirror`. Each source is read by a
 //! task of its own, a few at a time, and gives up its turn after [`PAGES_PER_TURN`] pages, so
 //! that one source's flood or failure never stalls the others.
 
@@ -10,18 +11,13 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{from_ap, verify_doc};
+use super::from_open_data;
 use crate::db::sources::Source;
-use crate::domain::mirror::{Batch, MirroredMerchant, MirroredProduct};
+use crate::domain::mirror::Batch;
 use crate::domain::{self};
-use crate::model::merchant::{Address, Geo, MerchantFields};
-use crate::model::product::ProductFields;
-use crate::Node;
+use crate::federation::{fetch::FetchError, from_ap, verify_doc, Federation};
 use etal_protocol::ap::{self, Actor};
-use etal_protocol::open_data::{
-    Change, ChangeAction, ChangePage, ChangeType, MerchantRecord, ProductRecord, Record,
-};
-use etal_protocol::{Availability, Currency, Money, Unit};
+use etal_protocol::open_data::ChangePage;
 
 /// Changes asked for per page (the most the feed gives).
 pub const PAGE: usize = 5000;
@@ -42,26 +38,26 @@ const MAX_SHOP_FETCHES: usize = 500;
 
 /// Starts the harvester: it looks for due sources every half second (so a source added by
 /// `etal aggregator follow` while the server runs is read at once).
-pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(fed: Arc<Federation>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // This process, as it holds sources (several may share one database).
         let owner: Arc<str> = Arc::from(uuid::Uuid::now_v7().to_string());
         let running: Arc<Mutex<HashSet<String>>> = Arc::default();
         let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
         loop {
-            match domain::sources::due(&node).await {
+            match domain::sources::due(&fed.cx).await {
                 Ok(due) => {
                     for source in due {
                         if !running.lock().expect("lock").insert(source.url.clone()) {
                             continue;
                         }
-                        let (node, running, slots, owner) =
-                            (node.clone(), running.clone(), slots.clone(), owner.clone());
+                        let (fed, running, slots, owner) =
+                            (fed.clone(), running.clone(), slots.clone(), owner.clone());
                         tokio::spawn(async move {
                             if let Ok(_permit) = slots.acquire().await {
                                 // Another aggregator process on the same database may hold it.
-                                match domain::sources::claim(&node, &source, &owner).await {
-                                    Ok(Some(current)) => turn(&node, &current, &owner).await,
+                                match domain::sources::claim(&fed.cx, &source, &owner).await {
+                                    Ok(Some(current)) => turn(&fed, &current, &owner).await,
                                     Ok(None) => {}
                                     Err(e) => {
                                         tracing::warn!(source = %source.url, error = %e, "cannot take the source")
@@ -81,11 +77,11 @@ pub fn spawn(node: Arc<Node>) -> tokio::task::JoinHandle<()> {
 
 /// One turn at a source, held by the process `owner`: pages until its feed is read to the end
 /// or the turn is over.
-pub async fn turn(node: &Node, source: &Source, owner: &str) {
-    let every = node.settings.harvest_every.as_millis() as i64;
-    match read(node, source, owner).await {
+pub async fn turn(fed: &Federation, source: &Source, owner: &str) {
+    let every = fed.cx.settings.harvest_every.as_millis() as i64;
+    match read(fed, source, owner).await {
         Ok(Turn::CaughtUp) => {
-            if let Err(e) = domain::sources::caught_up(node, source, owner, every).await {
+            if let Err(e) = domain::sources::caught_up(&fed.cx, source, owner, every).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
@@ -93,20 +89,20 @@ pub async fn turn(node: &Node, source: &Source, owner: &str) {
             tracing::info!(source = %source.url, "read meanwhile by another aggregator process");
         }
         Ok(Turn::More) => {
-            if let Err(e) = domain::sources::yield_turn(node, source, owner).await {
+            if let Err(e) = domain::sources::yield_turn(&fed.cx, source, owner).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
         Ok(Turn::Wait(until, why)) => {
             tracing::info!(source = %source.url, why, "harvest paused");
-            if let Err(e) = domain::sources::wait(node, source, owner, until).await {
+            if let Err(e) = domain::sources::wait(&fed.cx, source, owner, until).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the harvest");
             }
         }
         Err(e) => {
             let error = format!("{e:#}");
             tracing::warn!(source = %source.url, error, "harvest failed; the source is down");
-            if let Err(e) = domain::sources::failed(node, source, owner, &error, every).await {
+            if let Err(e) = domain::sources::failed(&fed.cx, source, owner, &error, every).await {
                 tracing::warn!(source = %source.url, error = %e, "cannot record the failure");
             }
         }
@@ -124,7 +120,7 @@ enum Turn {
     Superseded,
 }
 
-async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn> {
+async fn read(fed: &Federation, source: &Source, owner: &str) -> anyhow::Result<Turn> {
     if source.cursor == OUTBOX {
         // Read once through its outbox; its activities arrive live since.
         return Ok(Turn::CaughtUp);
@@ -136,31 +132,31 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
         .chain(source.prev_cursor.clone())
         .collect();
     let started = std::time::Instant::now();
-    let every = node.settings.harvest_every.as_millis() as i64;
+    let every = fed.cx.settings.harvest_every.as_millis() as i64;
     for n in 0..PAGES_PER_TURN {
         if started.elapsed() > TURN {
             return Ok(Turn::More);
         }
         // The claim leased it for the first page; each next one renews the lease.
-        if n > 0 && !domain::sources::renew(node, source, owner).await? {
+        if n > 0 && !domain::sources::renew(&fed.cx, source, owner).await? {
             return Ok(Turn::Superseded);
         }
-        if let Some(until) = domain::sources::take_page(node, source, owner).await? {
+        if let Some(until) = domain::sources::take_page(&fed.cx, source, owner).await? {
             return Ok(Turn::Wait(until, "its pages for the hour are read"));
         }
         let mut url = Url::parse(&source.feed)?;
         url.query_pairs_mut()
             .append_pair("since", &cursor)
             .append_pair("limit", &PAGE.to_string());
-        let body = match node.fed.fetcher.get_open_data(&url, MAX_PAGE_BYTES).await {
+        let body = match fed.fetcher.get_open_data(&url, MAX_PAGE_BYTES).await {
             Ok(b) => b,
             Err(e) if e.is_gone() && cursor == "0" && source.actor.is_some() => {
                 // A node without a change feed (not an Étal node, or an older one): its
                 // outbox, walked once, then its live activities.
                 let actor = source.actor.clone().unwrap_or_default();
-                let n = super::mirror::backfill(node, &actor).await?;
+                let n = crate::federation::mirror::backfill(fed, &actor).await?;
                 tracing::info!(source = %source.url, activities = n, "no change feed: read its outbox");
-                if domain::sources::apply_page(node, source, &cursor, OUTBOX, Batch::default())
+                if domain::sources::apply_page(&fed.cx, source, &cursor, OUTBOX, Batch::default())
                     .await?
                     .is_none()
                 {
@@ -194,14 +190,14 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
                 page.next_cursor
             );
         }
-        let mut batch = batch_of(&source.url, page.items);
-        describe_shops(node, &source.url, &mut batch).await?;
+        let mut batch = from_open_data::batch(&source.url, page.items);
+        describe_shops(fed, &source.url, &mut batch).await?;
         let Some(applied) =
-            domain::sources::apply_page(node, source, &cursor, &page.next_cursor, batch).await?
+            domain::sources::apply_page(&fed.cx, source, &cursor, &page.next_cursor, batch).await?
         else {
             return Ok(Turn::Superseded);
         };
-        node.committed().await;
+        fed.cx.committed().await;
         tracing::debug!(source = %source.url, applied, cursor = %page.next_cursor, "harvested a page");
         cursor = page.next_cursor;
         if !full {
@@ -211,7 +207,7 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
             // A full page of nothing newer: no more this turn (its changes may also have
             // arrived live; the next page waits the usual interval).
             return Ok(Turn::Wait(
-                node.clock.now_ms() + every,
+                fed.cx.clock.now_ms() + every,
                 "a full page brought nothing newer",
             ));
         }
@@ -223,10 +219,10 @@ async fn read(node: &Node, source: &Source, owner: &str) -> anyhow::Result<Turn>
 /// the aggregate describes (a shop changed after its products sits later in the feed). A shop
 /// that is gone (404, 410) leaves its products out (its tombstone follows in the feed); any
 /// other failure fails the page, which is read again later, so no product is lost.
-async fn describe_shops(node: &Node, origin: &str, batch: &mut Batch) -> anyhow::Result<()> {
+async fn describe_shops(fed: &Federation, origin: &str, batch: &mut Batch) -> anyhow::Result<()> {
     use futures::StreamExt;
     let named = batch.shops_named();
-    let known = crate::db::mirror::shops_by_ap_ids(node.db.pool(), &named).await?;
+    let known = crate::db::mirror::shops_by_ap_ids(fed.cx.db.pool(), &named).await?;
     let missing: Vec<Url> = named
         .iter()
         .filter(|id| !known.contains_key(*id))
@@ -239,15 +235,14 @@ async fn describe_shops(node: &Node, origin: &str, batch: &mut Batch) -> anyhow:
             missing.len()
         );
     }
-    let fetched: Vec<(Url, Result<serde_json::Value, super::fetch::FetchError>)> =
-        futures::stream::iter(missing)
-            .map(|url| async move {
-                let doc = node.fed.fetcher.get(&url).await;
-                (url, doc)
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
+    let fetched: Vec<(Url, Result<serde_json::Value, FetchError>)> = futures::stream::iter(missing)
+        .map(|url| async move {
+            let doc = fed.fetcher.get(&url).await;
+            (url, doc)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
     for (url, doc) in fetched {
         match doc {
             Ok(doc) => {
@@ -262,142 +257,4 @@ async fn describe_shops(node: &Node, origin: &str, batch: &mut Batch) -> anyhow:
         }
     }
     Ok(())
-}
-
-/// Reads a page's changes into a batch for `domain::mirror`; changes it cannot read are left
-/// out (and logged).
-pub fn batch_of(origin: &str, items: Vec<Change>) -> Batch {
-    let mut batch = Batch::default();
-    // An object twice in a page (a feed gives each once): its last change counts.
-    let mut seen = HashSet::new();
-    let mut latest: Vec<Change> = items
-        .into_iter()
-        .rev()
-        .filter(|c| {
-            let key =
-                c.id.clone()
-                    .or_else(|| match &c.data {
-                        Some(Record::Product(p)) => Some(p.id.clone()),
-                        Some(Record::Merchant(m)) => Some(m.id.clone()),
-                        None => None,
-                    })
-                    .unwrap_or_else(|| c.cursor.clone());
-            seen.insert(key)
-        })
-        .collect();
-    latest.reverse();
-    for c in latest {
-        match (c.kind, c.action, c.data) {
-            (ChangeType::Product, ChangeAction::Upsert, Some(Record::Product(p))) => {
-                let shop = p.merchant.clone();
-                match product(origin, p) {
-                    Ok(p) => batch.products.push((shop, p)),
-                    Err(e) => {
-                        tracing::info!(cursor = %c.cursor, error = e, "a harvested product is unreadable")
-                    }
-                }
-            }
-            (ChangeType::Merchant, ChangeAction::Upsert, Some(Record::Merchant(m))) => {
-                match merchant(origin, m) {
-                    Some(m) => batch.merchants.push(m),
-                    None => tracing::info!(cursor = %c.cursor, "a harvested shop has a bad slug"),
-                }
-            }
-            (ChangeType::Product, ChangeAction::Delete, _) => {
-                batch.deleted_products.extend(c.id);
-            }
-            (ChangeType::Merchant, ChangeAction::Delete, _) => {
-                batch.deleted_merchants.extend(c.id);
-            }
-            _ => tracing::info!(cursor = %c.cursor, "a change without the data it announces"),
-        }
-    }
-    batch
-}
-
-fn time(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_millis())
-}
-
-fn product(origin: &str, p: ProductRecord) -> Result<MirroredProduct, &'static str> {
-    let currency = Currency::from_code(&p.currency).ok_or("unknown currency")?;
-    let price = Money::parse(&p.price, currency).map_err(|_| "bad price")?;
-    let updated_at = time(&p.updated_at).ok_or("bad updated_at")?;
-    let unit = Unit::parse(&p.unit).ok_or("unknown unit")?;
-    let availability = Availability::parse(&p.availability).ok_or("unknown availability")?;
-    // Photos from the node itself only (no third party on the aggregator's pages).
-    let images = p
-        .images
-        .iter()
-        .filter(|u| u.len() <= 2000)
-        .filter(|u| Url::parse(u).is_ok_and(|x| ap::origin(&x) == origin))
-        .take(4)
-        .map(|u| from_ap::linked_image(u.clone(), 0, 0, None, updated_at))
-        .collect();
-    Ok(MirroredProduct {
-        url: Some(p.id.clone()),
-        ap_id: p.id,
-        fields: ProductFields {
-            name: p.name,
-            description: p.description,
-            price,
-            unit,
-            availability,
-            stock: p.stock.filter(|n| *n >= 0),
-            gtin: p.gtin,
-            sku: None,
-            category: p
-                .category
-                .filter(|c| etal_protocol::taxonomy::find(c).is_some()),
-            tags: p.tags,
-        },
-        images,
-        created_at: updated_at,
-        updated_at,
-    })
-}
-
-fn merchant(origin: &str, m: MerchantRecord) -> Option<MirroredMerchant> {
-    let slug_ok = !m.slug.is_empty()
-        && m.slug.len() <= 64
-        && m.slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !slug_ok {
-        return None;
-    }
-    let host = Url::parse(origin)
-        .ok()
-        .map(|u| match (u.host_str(), u.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => String::new(),
-        })
-        .unwrap_or_default();
-    Some(MirroredMerchant {
-        handle: Some(format!("{}@{host}", m.slug)),
-        origin: origin.to_string(),
-        ap_id: m.id,
-        fields: MerchantFields {
-            name: m.name,
-            description: m.description,
-            category: m.category,
-            address: Address {
-                street: m.street,
-                postal_code: m.postal_code,
-                city: m.city,
-                insee_code: m.insee_code,
-            },
-            geo: m.lat.zip(m.lon).map(|(lat, lon)| Geo { lat, lon }),
-            phone: m.phone,
-            email: None,
-            website: None,
-            opening_hours: m.opening_hours,
-            siret: None,
-            // Only shops that consent are in a node's open data.
-            indexable: true,
-        },
-    })
 }
