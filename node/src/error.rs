@@ -2,10 +2,9 @@
 //! Its mapping to HTTP statuses and RFC 9457 problem documents is `http::problem`.
 
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     /// Dotted path of the field, e.g. `address.postal_code`.
     pub field: String,
@@ -13,22 +12,23 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Everything a request can fail with. Internal causes are logged, never shown.
+/// What a request or a write can fail with, said as what went wrong (`http::problem` alone
+/// turns each into a status). Internal causes are logged, never shown.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// 400: the body is not what the endpoint reads (not JSON, truncated, empty).
+    /// The request cannot be read (not JSON, truncated, empty, a multipart form that is not).
     #[error("{0}")]
-    BadRequest(String),
-    /// 401: no token, or not a valid one.
+    Unreadable(String),
+    /// Nobody is signed in, or the token or session is not a valid one.
     #[error("{0}")]
-    Unauthorized(String),
-    /// 403: a valid token that may not do this.
+    NotAuthenticated(String),
+    /// The caller may not do this.
     #[error("{0}")]
-    Forbidden(String),
-    /// 404.
+    NotAllowed(String),
+    /// No such thing.
     #[error("{0}")]
     NotFound(String),
-    /// 409: conflicts with existing state (a taken slug).
+    /// It conflicts with what exists (a taken slug, a SKU another product has).
     #[error("{detail}")]
     Conflict {
         /// What conflicts.
@@ -36,33 +36,33 @@ pub enum Error {
         /// The field at fault.
         field: Option<String>,
     },
-    /// 410: it existed and was deleted.
+    /// It existed and was deleted.
     #[error("{0}")]
-    Gone(String),
-    /// 412: `If-Match` does not match the current version.
+    Deleted(String),
+    /// The version the caller read (`If-Match`) is no longer the current one.
     #[error("{0}")]
-    PreconditionFailed(String),
-    /// 413.
+    StaleVersion(String),
+    /// Over a size limit.
     #[error("{0}")]
     TooLarge(String),
-    /// 415.
+    /// A format the node does not read (a photo that is not JPEG, PNG or WebP…).
     #[error("{0}")]
-    UnsupportedMediaType(String),
-    /// 422: fields that break the rules; all of them at once.
+    UnsupportedFormat(String),
+    /// Fields that break the rules; all of them at once.
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
-    /// 429: too many attempts; try again after `retry_after` seconds.
+    /// Too many attempts; try again after `retry_after` seconds.
     #[error("{detail}")]
-    TooManyRequests {
+    TooManyAttempts {
         /// What to do.
         detail: String,
         /// Seconds to wait.
         retry_after: u64,
     },
-    /// 503: the node is busy with others' work (uploads held in memory); try again shortly.
+    /// The node is busy with others' work (uploads held in memory); try again shortly.
     #[error("{0}")]
-    Unavailable(String),
-    /// 500: a fault of the node.
+    Busy(String),
+    /// A fault of the node.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -71,7 +71,7 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A 422 about one field.
+    /// One invalid field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Invalid(vec![FieldError {
             field: field.into(),

@@ -95,8 +95,8 @@ fn db_knows_no_rules_and_nothing_below_http_uses_it() {
         if !["http", "app", "main", "lib"].contains(&top.as_str()) {
             assert!(!used.contains("http"), "{rel} uses http");
         }
-        // The rules know nothing of HTTP or of API documentation.
-        if top == "domain" || top == "db" {
+        // The rules and their errors know nothing of HTTP or of API documentation.
+        if top == "domain" || top == "db" || top == "error" {
             for web in ["axum", "utoipa"] {
                 assert!(!code.contains(web), "{rel} uses {web}");
             }
@@ -364,5 +364,48 @@ fn no_files_import_each_other_round_a_circle() {
     assert!(
         circles.is_empty(),
         "modules importing each other: {circles:#?}"
+    );
+}
+
+/// Whether a shop or product is deleted is judged by the rules (`domain::read` and the other
+/// domain modules), not by each page, document or handler. The one exception renders the
+/// outbox's events, where a deleted object's event is its Delete.
+#[test]
+fn deletion_is_judged_by_the_rules() {
+    let judged: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, code)| {
+            ["http/", "federation/", "open_data/", "delivery/"]
+                .iter()
+                .any(|d| rel.starts_with(d))
+                && rel != "federation/outbox.rs"
+                && code.contains("deleted_at")
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(
+        judged.is_empty(),
+        "deletion judged outside the rules: {judged:?}"
+    );
+}
+
+/// Pages, documents and ActivityPub read and write through the rules: no file of `http/`,
+/// `federation/` or `open_data/` touches the database, but for the bookkeeping DEVELOPERS.md
+/// lists (the hosts' delivery states, kept by `federation/mod.rs` when a host is heard from).
+#[test]
+fn only_the_rules_and_the_bookkeeping_touch_the_database() {
+    let bookkeeping = ["federation/mod.rs"];
+    let touching: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, code)| {
+            ["http", "federation", "open_data"].contains(&module_of(rel).as_str())
+                && !bookkeeping.contains(&rel.as_str())
+                && (uses(code).contains("db") || code.contains(".db."))
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(
+        touching.is_empty(),
+        "the database touched outside the rules: {touching:?}"
     );
 }

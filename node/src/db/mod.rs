@@ -347,10 +347,7 @@ pub(crate) fn uuid(s: &str) -> sqlx::Result<uuid::Uuid> {
     uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
-/// Reads a stored time.
-pub fn time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
+pub use crate::clock::time;
 
 /// Whether a database error is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -85,7 +85,8 @@ pub async fn run(fed: &Federation) -> anyhow::Result<usize> {
         }
         processed += 1;
         if !absorbed.contains(&e.seq) {
-            let rendered = render_event(fed, &mut tx, e).await?;
+            let subject = crate::domain::read::subject_in(&mut tx, e).await?;
+            let rendered = render_event(fed, e, subject);
             if rendered.is_none() && e.verb == Verb::Create {
                 // Created and deleted before anyone heard of it: whatever else was recorded
                 // about it (a Delete, even beyond this batch) is not sent either.

@@ -68,34 +68,6 @@ impl Rng {
     }
 }
 
-/// Lowercase ASCII letters, digits and dashes.
-fn slugify(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        let c = match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'œ' | 'Œ' => 'o',
-            c => c.to_ascii_lowercase(),
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-')
-        .chars()
-        .take(40)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string()
-}
-
 /// A SIRET whose Luhn check holds (14 digits).
 fn siret(rng: &mut Rng) -> String {
     let mut digits: Vec<u32> = (0..13).map(|_| rng.below(10) as u32).collect();
@@ -225,7 +197,7 @@ pub fn shops_of_node(plan: &Plan, index: usize) -> Vec<Shop> {
             lon: ((lon + (r.unit() - 0.5) * 1.1) * 1e5).round() / 1e5,
         };
         let postal_code = place.postal_codes[r.below(place.postal_codes.len())].to_string();
-        let slug = format!("{}-{}", slugify(&name), n + 1);
+        let slug = format!("{}-{}", crate::model::merchant::slug_of(&name), n + 1);
         let fields = MerchantFields {
             description: Some(format!(
                 "{name}, à {} : {} depuis {}.",
@@ -358,6 +330,9 @@ mod tests {
         }
         // Deterministic.
         assert_eq!(shops_of_node(&plan, 2)[0].slug, all[2][0].slug);
-        assert_eq!(slugify("L'épicerie de Dupont"), "l-epicerie-de-dupont");
+        assert_eq!(
+            crate::model::merchant::slug_of("L'épicerie de Dupont"),
+            "l-epicerie-de-dupont"
+        );
     }
 }

@@ -205,7 +205,7 @@ pub async fn link_email(cx: &Context, secret: &str, kind: LinkKind) -> Result<St
 }
 
 pub(super) fn link_gone() -> Error {
-    Error::Gone("this link has expired or was already used; ask for a new one".into())
+    Error::Deleted("this link has expired or was already used; ask for a new one".into())
 }
 
 /// Sets a password from an invitation or reset link, ends the person's other sessions, links
@@ -369,7 +369,7 @@ pub async fn sign_in(
                 db::accounts::block(cx.db.writer(), key, now + wait * 1000).await?;
             }
         }
-        return Err(Error::Unauthorized(
+        return Err(Error::NotAuthenticated(
             "wrong e-mail address or password".into(),
         ));
     }
@@ -402,7 +402,7 @@ fn backoff(over: i64, max: i64) -> i64 {
 
 fn too_many(ms: i64) -> Error {
     let wait = ((ms + 999) / 1000).max(1);
-    Error::TooManyRequests {
+    Error::TooManyAttempts {
         detail: format!("too many failed sign-ins: try again in {wait} s"),
         retry_after: wait as u64,
     }
@@ -467,7 +467,7 @@ pub async fn reset_link(cx: &Context, raw_email: &str, client: &str) -> Result<O
         db::accounts::add_failure(cx.db.writer(), &format!("reset:{client}"), now, hour_ago)
             .await?;
     if asked > RESETS_PER_HOUR {
-        return Err(Error::TooManyRequests {
+        return Err(Error::TooManyAttempts {
             detail: "too many password resets asked from here: try again in an hour".into(),
             retry_after: 3600,
         });
@@ -565,7 +565,7 @@ pub async fn people(cx: &Context, who: &Caller, merchant: Uuid) -> Result<Vec<Pe
 pub async fn remove_person(cx: &Context, who: &Caller, merchant: Uuid, user: Uuid) -> Result<()> {
     allow(who, Action::ManagePeople(merchant))?;
     if who.person().is_some_and(|p| p.id == user) {
-        return Err(Error::Forbidden(
+        return Err(Error::NotAllowed(
             "you cannot take yourself off the shop".into(),
         ));
     }

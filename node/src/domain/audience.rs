@@ -33,6 +33,27 @@ pub async fn mark_backfilled(tx: &mut Tx, target: &str, now: i64) -> Result<()> 
     Ok(crate::db::mirror::mark_backfilled(tx, target, now).await?)
 }
 
+/// Records in its own transaction that a followed node's outbox was walked to its end.
+pub async fn backfilled(cx: &crate::domain::Context, target: &str) -> Result<()> {
+    let mut tx = cx.db.begin().await?;
+    mark_backfilled(&mut tx, target, cx.clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A remote actor as last verified and stored, by id.
+pub async fn stored_actor(cx: &crate::domain::Context, ap_id: &str) -> Result<Option<RemoteActor>> {
+    Ok(remote::actor(cx.db.pool(), ap_id).await?)
+}
+
+/// A remote actor as last verified and stored, by the id of its key.
+pub async fn actor_by_key(
+    cx: &crate::domain::Context,
+    key_id: &str,
+) -> Result<Option<RemoteActor>> {
+    Ok(remote::actor_by_key(cx.db.pool(), key_id).await?)
+}
+
 /// Stores a remote actor as verified (new, or replacing what was known).
 pub async fn save_actor(tx: &mut Tx, actor: &RemoteActor) -> Result<()> {
     Ok(remote::upsert_actor(tx, actor).await?)

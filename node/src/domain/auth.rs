@@ -58,11 +58,11 @@ pub async fn authenticate(cx: &Context, header: Option<&str>) -> Result<Caller> 
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            Error::Unauthorized("the Authorization header must be \"Bearer TOKEN\"".into())
+            Error::NotAuthenticated("the Authorization header must be \"Bearer TOKEN\"".into())
         })?;
     match db::tokens::scope_of(cx.db.pool(), &hash(token)).await? {
         Some(scope) => Ok(Caller::Token(scope)),
-        None => Err(Error::Unauthorized(
+        None => Err(Error::NotAuthenticated(
             "this token is not valid (unknown or revoked)".into(),
         )),
     }

@@ -103,7 +103,7 @@ fn role_allows(role: Role, action: Action) -> bool {
 pub fn allow(caller: &Caller, action: Action) -> Result<()> {
     let allowed = match caller {
         Caller::Anonymous => {
-            return Err(Error::Unauthorized(
+            return Err(Error::NotAuthenticated(
                 "this needs an Authorization: Bearer token (see `etal admin token create`) or a signed-in account"
                     .into(),
             ))
@@ -129,7 +129,7 @@ pub fn allow(caller: &Caller, action: Action) -> Result<()> {
     if allowed {
         return Ok(());
     }
-    Err(Error::Forbidden(match caller {
+    Err(Error::NotAllowed(match caller {
         Caller::Token(Scope::Merchant { slug, .. }) => format!(
             "this token belongs to the shop \"{slug}\" and may not {}",
             action.what()
@@ -191,7 +191,7 @@ mod tests {
         assert!(allow(&token, Action::ManageTokens(a)).is_err());
         assert!(matches!(
             allow(&Caller::Anonymous, Action::EditProducts(a)),
-            Err(Error::Unauthorized(_))
+            Err(Error::NotAuthenticated(_))
         ));
         assert!(allow(&person(true, &[]), Action::RunNode).is_ok());
     }

@@ -78,6 +78,18 @@ impl Context {
         self.queued();
     }
 
+    /// Begins a transaction: a unit of work whose writes (through the domain's functions)
+    /// commit together.
+    pub async fn begin(&self) -> sqlx::Result<db::Tx> {
+        self.db.begin().await
+    }
+
+    /// The count of changes committed by every process on this database (PostgreSQL; see
+    /// `http::freshness`).
+    pub async fn counted_changes(&self) -> sqlx::Result<i64> {
+        db::changes(&self.db).await
+    }
+
     /// Signals that outbox work was queued (a write no public document shows).
     pub fn queued(&self) {
         self.work.notify_one();

@@ -34,6 +34,18 @@ pub async fn record_follow(
     Ok(())
 }
 
+/// The node's follow of `target` (an actor id), or of the Follow activity `target`, if any.
+pub async fn find(cx: &Context, target: &str) -> Result<Option<db::remote::Follow>> {
+    Ok(remote::follow(cx.db.pool(), target).await?)
+}
+
+/// Whether the node's follow of `actor` is accepted, read in the caller's transaction.
+pub async fn accepted_in(tx: &mut db::Tx, actor: &str) -> Result<bool> {
+    Ok(remote::follow(&mut **tx, actor)
+        .await?
+        .is_some_and(|f| f.state == crate::model::remote::FollowState::Accepted))
+}
+
 /// The follow of `target`, if the node follows it.
 pub async fn get(cx: &Context, target: &str) -> Result<db::remote::Follow> {
     remote::follow(cx.db.pool(), target)

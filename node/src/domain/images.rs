@@ -69,7 +69,7 @@ pub async fn upload(
         blurhash: processed.blurhash,
         media_type: processed.media_type.to_string(),
         variants: processed.variants,
-        created_at: db::time(cx.clock.now_ms()),
+        created_at: crate::clock::time(cx.clock.now_ms()),
     };
     match attach(cx, image.clone()).await {
         Ok(image) => Ok(image),
@@ -82,7 +82,7 @@ pub async fn upload(
 
 fn media_error(e: MediaError) -> Error {
     match e {
-        MediaError::Unsupported => Error::UnsupportedMediaType(e.to_string()),
+        MediaError::Unsupported => Error::UnsupportedFormat(e.to_string()),
         MediaError::Corrupt(_) | MediaError::TooLarge(_) => Error::field("file", e.to_string()),
         MediaError::Io(io) => Error::Internal(io.into()),
     }

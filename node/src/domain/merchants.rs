@@ -42,8 +42,8 @@ pub async fn insert(
         fields,
         public_key_pem: Some(keys.public_pem.clone()),
         version: 1,
-        created_at: db::time(now),
-        updated_at: db::time(now),
+        created_at: crate::clock::time(now),
+        updated_at: crate::clock::time(now),
         deleted_at: None,
     };
     db::merchants::insert(tx, &merchant, &keys.private_pem)
@@ -84,7 +84,7 @@ pub fn live(found: Option<Merchant>, slug: &str) -> Result<Merchant> {
     match found {
         None => Err(Error::NotFound(format!("no shop \"{slug}\""))),
         Some(m) if m.deleted_at.is_some() => {
-            Err(Error::Gone(format!("the shop \"{slug}\" was deleted")))
+            Err(Error::Deleted(format!("the shop \"{slug}\" was deleted")))
         }
         Some(m) => Ok(m),
     }
@@ -123,7 +123,7 @@ pub async fn update(
     Ok(Merchant {
         fields,
         version: current.version + 1,
-        updated_at: db::time(now),
+        updated_at: crate::clock::time(now),
         ..current
     })
 }

@@ -205,6 +205,14 @@ impl Batch {
     }
 }
 
+/// The mirrored shops among `ap_ids` that are stored, by ActivityPub id.
+pub async fn known_shops(
+    cx: &Context,
+    ap_ids: &[String],
+) -> Result<HashMap<String, db::mirror::KnownShop>> {
+    Ok(db::mirror::shops_by_ap_ids(cx.db.pool(), ap_ids).await?)
+}
+
 /// Whether the aggregate may hold this shop: only shops that consent to being indexed.
 pub fn consents(m: &MirroredMerchant) -> bool {
     m.fields.indexable
@@ -318,8 +326,8 @@ pub async fn check(cx: &Context, origin: &str, batch: Batch) -> Result<CheckedBa
             fields,
             images: vec![],
             version: 1,
-            created_at: db::time(p.created_at),
-            updated_at: db::time(p.updated_at),
+            created_at: crate::clock::time(p.created_at),
+            updated_at: crate::clock::time(p.updated_at),
             announced_at: None,
             deleted_at: None,
         };
@@ -332,7 +340,7 @@ pub async fn check(cx: &Context, origin: &str, batch: Batch) -> Result<CheckedBa
                 image.product_id = id;
                 image.position = i as i64;
                 cut_opt(&mut image.alt, 1500);
-                image.created_at = db::time(now);
+                image.created_at = crate::clock::time(now);
                 image
             })
             .collect();

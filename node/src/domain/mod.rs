@@ -10,18 +10,22 @@ pub mod dataset;
 pub mod follows;
 pub mod images;
 pub mod interaction_writer;
+pub mod keys;
 pub mod merchant_input;
 pub mod merchants;
 pub mod mirror;
 pub mod moderation;
+pub mod open_data;
 pub mod passwords;
 pub mod product_input;
 pub mod products;
+pub mod read;
 pub mod signups;
 pub mod site;
 pub mod sources;
 pub mod spreadsheet;
 
+pub use crate::db::Tx;
 pub use crate::model::patch::Patch;
 pub use context::Context;
 

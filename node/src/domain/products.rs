@@ -18,7 +18,7 @@ impl Product {
         if self.local {
             Ok(())
         } else {
-            Err(Error::Forbidden(format!(
+            Err(Error::NotAllowed(format!(
                 "this product is mirrored from {}; it can only change there",
                 self.ap_id
             )))
@@ -51,7 +51,7 @@ pub fn live(found: Option<Product>, id: Uuid) -> Result<Product> {
     match found {
         None => Err(Error::NotFound(format!("no product \"{id}\""))),
         Some(p) if p.deleted_at.is_some() => {
-            Err(Error::Gone(format!("the product \"{id}\" was deleted")))
+            Err(Error::Deleted(format!("the product \"{id}\" was deleted")))
         }
         Some(p) => Ok(p),
     }
@@ -116,8 +116,8 @@ pub(crate) fn new_local(
         fields,
         images: vec![],
         version: 1,
-        created_at: db::time(now),
-        updated_at: db::time(now),
+        created_at: crate::clock::time(now),
+        updated_at: crate::clock::time(now),
         announced_at: None,
         deleted_at: None,
     }
@@ -191,7 +191,7 @@ pub async fn update(
         }
         current.fields = fields;
         current.version += 1;
-        current.updated_at = db::time(now);
+        current.updated_at = crate::clock::time(now);
     }
     current.images = db::images::for_product(&mut *tx, id).await?;
     tx.commit().await?;
@@ -227,7 +227,7 @@ pub fn check_if_match(if_match: Option<&str>, product: &Product) -> Result<()> {
     if matches {
         Ok(())
     } else {
-        Err(Error::PreconditionFailed(format!(
+        Err(Error::StaleVersion(format!(
             "the product changed: its ETag is now {etag}, not {header}"
         )))
     }

@@ -86,7 +86,7 @@ fn check_shop(checks: &mut Checks, shop: &str, postal: &str, city: &str) {
 /// `Ok(None)`: the address was mailed too often today; the visitor is told the same.
 pub async fn request(cx: &Context, input: &SignUp, client: &str) -> Result<Option<Requested>> {
     if !cx.site().signup_open {
-        return Err(Error::Forbidden(
+        return Err(Error::NotAllowed(
             "sign-up is closed on this site: ask whoever runs it for an invitation".into(),
         ));
     }
@@ -112,7 +112,7 @@ pub async fn request(cx: &Context, input: &SignUp, client: &str) -> Result<Optio
         db::accounts::add_failure(cx.db.writer(), &format!("signup:{client}"), now, day_ago)
             .await?;
     if tries > MAX_PER_DAY {
-        return Err(Error::TooManyRequests {
+        return Err(Error::TooManyAttempts {
             detail: "too many sign-ups from this address today".into(),
             retry_after: 3600,
         });

@@ -3,7 +3,8 @@
 //! transaction (a restart resumes after the last page stored); a source that fails is marked
 //! down and tried again later, sooner at first, then less and less often.
 
-use crate::db::{self, sources::Source};
+use crate::db;
+pub use crate::db::sources::{Source, SourceState};
 use crate::domain::mirror::{self, Batch};
 use crate::domain::Context;
 use crate::error::{Error, Result};
@@ -61,6 +62,11 @@ pub async fn remove(cx: &Context, origin: &str) -> Result<()> {
     } else {
         Err(Error::NotFound(format!("{origin} is not a source")))
     }
+}
+
+/// The source whose node actor is `actor`, if any.
+pub async fn by_actor(cx: &Context, actor: &str) -> Result<Option<Source>> {
+    Ok(db::sources::by_actor(cx.db.pool(), actor).await?)
 }
 
 /// Every source with its state and what it brought.

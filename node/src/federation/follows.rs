@@ -4,7 +4,6 @@
 
 use url::Url;
 
-use crate::db::remote;
 use crate::domain;
 use crate::error::{Error, Result};
 use crate::federation::inbox::verify::remote_actor;
@@ -75,7 +74,7 @@ pub async fn follow(fed: &Federation, target: &str) -> Result<Url> {
 /// Stops following `target` (an actor id); mirrored products stay until their shop deletes them.
 pub async fn unfollow(fed: &Federation, target: &str) -> Result<()> {
     let f = domain::follows::get(&fed.cx, target).await?;
-    let actor = remote::actor(fed.cx.db.pool(), &f.target).await?;
+    let actor = domain::audience::stored_actor(&fed.cx, &f.target).await?;
     let mut undo_doc = None;
     if let Some(actor) = actor {
         let target_url = Url::parse(&f.target).map_err(|e| Error::Internal(e.into()))?;

@@ -59,10 +59,11 @@ pub fn merchant(a: &Actor) -> MirroredMerchant {
             },
             geo,
             phone: a.telephone.clone(),
-            email: None,
+            email: a.email.clone(),
+            // Published only as a profile field's link, not read back.
             website: None,
             opening_hours: a.opening_hours.clone(),
-            siret: None,
+            siret: a.siret.clone(),
             indexable: a.indexable.unwrap_or(false),
         },
     }
@@ -166,7 +167,7 @@ pub fn linked_image(
             width,
             height,
         }],
-        created_at: crate::db::time(now),
+        created_at: crate::clock::time(now),
     }
 }
 

@@ -12,7 +12,6 @@ use serde_json::Value;
 use url::Url;
 
 use super::{from_ap, verify_doc};
-use crate::db::remote;
 use crate::domain;
 use crate::federation::Federation;
 use crate::model::remote::FollowState;
@@ -55,7 +54,7 @@ impl From<crate::error::Error> for MirrorError {
 
 /// A shop's actor document: as stored if fetched within the hour, fetched otherwise.
 async fn shop_doc(fed: &Federation, id: &Url) -> Result<Actor, MirrorError> {
-    if let Some(stored) = remote::actor(fed.cx.db.pool(), id.as_str()).await? {
+    if let Some(stored) = domain::audience::stored_actor(&fed.cx, id.as_str()).await? {
         if fed.cx.clock.now_ms() - stored.fetched_at < 3_600_000 {
             if let Ok(a) = serde_json::from_str::<Actor>(&stored.document) {
                 return Ok(a);
@@ -82,8 +81,8 @@ pub async fn describe(
 }
 
 /// Whether the node follows `actor` (a node actor), its follow accepted.
-pub async fn is_followed(fed: &Federation, actor: &Url) -> sqlx::Result<bool> {
-    Ok(remote::follow(fed.cx.db.pool(), actor.as_str())
+pub async fn is_followed(fed: &Federation, actor: &Url) -> crate::error::Result<bool> {
+    Ok(domain::follows::find(&fed.cx, actor.as_str())
         .await?
         .is_some_and(|f| f.state == FollowState::Accepted && f.target == actor.as_str()))
 }
@@ -96,7 +95,7 @@ pub fn spawn_backfill(fed: Arc<Federation>, target: String) {
         let fed = fed.clone();
         let target2 = target.clone();
         tokio::spawn(async move {
-            match crate::db::sources::by_actor(fed.cx.db.pool(), &target2).await {
+            match domain::sources::by_actor(&fed.cx, &target2).await {
                 // Unless it has no feed and is read through its outbox.
                 Ok(Some(s)) if s.cursor != "outbox" => {}
                 _ => spawn_outbox_backfill(fed, target2),
@@ -146,7 +145,7 @@ pub async fn backfill(fed: &Federation, target: &str) -> anyhow::Result<usize> {
             break;
         }
         // Unfollowed meanwhile: stop.
-        let following = crate::db::remote::follow(fed.cx.db.pool(), target)
+        let following = domain::follows::find(&fed.cx, target)
             .await?
             .is_some_and(|f| f.state == FollowState::Accepted);
         if !following {
@@ -189,9 +188,7 @@ pub async fn backfill(fed: &Federation, target: &str) -> anyhow::Result<usize> {
         }
         next = page.next.map(|u| u.to_string());
     }
-    let mut tx = fed.cx.db.begin().await?;
-    domain::audience::mark_backfilled(&mut tx, target, fed.cx.clock.now_ms()).await?;
-    tx.commit().await?;
+    domain::audience::backfilled(&fed.cx, target).await?;
     Ok(applied)
 }
 

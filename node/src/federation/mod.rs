@@ -16,9 +16,9 @@ pub mod to_ap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::remote::RemoteActor;
 use crate::domain::Context;
 use crate::model::actor::LocalActor;
+use crate::model::remote::RemoteActor;
 use crate::urls::Urls;
 use fetch::Fetcher;
 use signing::SigningKey;
@@ -78,7 +78,7 @@ impl Federation {
     /// Loads the node key and builds the HTTP client.
     pub async fn new(cx: Arc<Context>) -> anyhow::Result<Federation> {
         let (urls, settings) = (&cx.urls, &cx.settings);
-        let (public, private) = crate::db::settings::node_key_pair(&cx.db).await?;
+        let (public, private) = crate::domain::keys::node_key_pair(&cx).await?;
         let key = Arc::new(SigningKey::from_pem(urls.node_key().to_string(), &private)?);
         let client = fetch::client(
             settings.allow_private_networks,
@@ -179,11 +179,11 @@ impl Federation {
 pub async fn signer_key(fed: &Federation, signer: LocalActor) -> anyhow::Result<SigningKey> {
     match signer {
         LocalActor::Node => {
-            let (_, private) = crate::db::settings::node_key_pair(&fed.cx.db).await?;
+            let (_, private) = crate::domain::keys::node_key_pair(&fed.cx).await?;
             SigningKey::from_pem(fed.cx.urls.node_key().to_string(), &private)
         }
         LocalActor::Merchant(id) => {
-            let (slug, private) = crate::db::merchants::signing_key(fed.cx.db.pool(), id).await?;
+            let (slug, private) = crate::domain::keys::shop_signing_key(&fed.cx, id).await?;
             SigningKey::from_pem(fed.cx.urls.merchant_key(&slug).to_string(), &private)
         }
     }

@@ -1,7 +1,7 @@
 //! Outbox events as the activities they stand for, rendered from the current state of their
 //! objects (for fan-out, outbox collections and `/activities/{id}`).
 
-use crate::db;
+use crate::domain::read::Subject;
 use crate::federation::to_ap;
 use crate::federation::Federation;
 use crate::model::outbox::{Event, Kind, Verb};
@@ -15,36 +15,27 @@ fn activity_type(verb: Verb) -> ActivityType {
     }
 }
 
-/// Renders the activity an event stands for, from the current state of its object. `None`
-/// when there is nothing to say any more (a product created then deleted before fan-out).
-pub async fn render_event(
-    fed: &Federation,
-    ex: &mut sqlx::AnyConnection,
-    e: &Event,
-) -> anyhow::Result<Option<Activity>> {
-    let Some(merchant) = db::merchants::by_id(&mut *ex, e.merchant_id).await? else {
-        return Ok(None);
-    };
+/// Renders the activity an event stands for, from the current state of its object
+/// (`domain::read::subject`). `None` when there is nothing to say any more (a product created
+/// then deleted before fan-out).
+pub fn render_event(fed: &Federation, e: &Event, subject: Option<Subject>) -> Option<Activity> {
+    let Subject { merchant, product } = subject?;
     let urls = &fed.cx.urls;
     let actor = urls.merchant(&merchant.slug);
     let followers = urls.merchant_part(&merchant.slug, "followers");
     let id = urls.activity(&e.activity_id);
-    let at = db::time(e.created_at);
+    let at = crate::clock::time(e.created_at);
     let (kind, object) = match (e.kind, e.verb) {
         (Kind::Product, verb) => {
-            let Some(mut p) = db::products::by_id(&mut *ex, e.object_id, db::Lock::None).await?
-            else {
-                return Ok(None);
-            };
+            let p = product?;
             if verb == Verb::Delete {
                 let deleted = p.deleted_at.unwrap_or(at);
                 let t = to_ap::tombstone(&urls.product(&p.id), "Note", deleted, false);
                 (ActivityType::Delete, Object::Tombstone(t))
             } else {
                 if p.deleted_at.is_some() {
-                    return Ok(None);
+                    return None;
                 }
-                p.images = db::images::for_product(&mut *ex, p.id).await?;
                 let note = to_ap::product_note(urls, &merchant, &p, false);
                 (activity_type(verb), Object::Note(Box::new(note)))
             }
@@ -58,23 +49,23 @@ pub async fn render_event(
                 ObjectRef::Id(actor.clone()),
                 at,
             );
-            return Ok(Some(a));
+            return Some(a);
         }
         (Kind::Merchant, verb) => {
             if merchant.deleted_at.is_some() {
-                return Ok(None);
+                return None;
             }
             let mut a = to_ap::merchant_actor(urls, &merchant);
             a.context = serde_json::Value::Null;
             (activity_type(verb), Object::Actor(Box::new(a)))
         }
     };
-    Ok(Some(to_ap::public_activity(
+    Some(to_ap::public_activity(
         id,
         kind,
         &actor,
         &followers,
         ObjectRef::Object(Box::new(object)),
         at,
-    )))
+    ))
 }

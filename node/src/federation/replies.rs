@@ -43,7 +43,7 @@ pub async fn answer(
         &fed.cx.urls.merchant(&m.slug),
         &fed.cx.urls.merchant_part(&m.slug, "followers"),
         ObjectRef::Object(Box::new(Object::Note(Box::new(note.clone())))),
-        crate::db::time(reply.created_at),
+        crate::clock::time(reply.created_at),
     );
     activity.cc = note.cc.clone();
     let body = serde_json::to_string(&activity).map_err(|e| Error::Internal(e.into()))?;

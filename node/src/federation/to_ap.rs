@@ -364,7 +364,7 @@ pub fn shop_reply_note(
         esc(&user),
         lines.join("<br>")
     );
-    let published = crate::db::time(r.created_at);
+    let published = crate::clock::time(r.created_at);
     Note {
         context: if with_context {
             context::full()

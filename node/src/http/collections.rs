@@ -15,7 +15,7 @@ use url::Url;
 use uuid::Uuid;
 
 use super::negotiation::ap_response;
-use crate::db;
+use crate::domain::read::{self, Found};
 use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
 use crate::federation::outbox::render_event;
@@ -64,47 +64,32 @@ async fn node_actor(State(node): State<Arc<Node>>) -> Response {
 
 /// A merchant's actor document (410 with a Tombstone once deleted).
 pub async fn merchant_document(node: &Node, slug: &str) -> Response {
-    match db::merchants::by_slug(node.cx.db.pool(), slug).await {
-        Ok(Some(m)) if m.deleted_at.is_some() => ap_response(
+    match read::shop(&node.cx, slug).await {
+        Ok(Some(Found::Deleted(at))) => ap_response(
             StatusCode::GONE,
-            &to_ap::tombstone(
-                &node.cx.urls.merchant(slug),
-                "Organization",
-                m.deleted_at.unwrap_or_default(),
-                true,
-            ),
+            &to_ap::tombstone(&node.cx.urls.merchant(slug), "Organization", at, true),
         ),
-        Ok(Some(m)) => ap_response(StatusCode::OK, &to_ap::merchant_actor(&node.cx.urls, &m)),
+        Ok(Some(Found::Live(m))) => {
+            ap_response(StatusCode::OK, &to_ap::merchant_actor(&node.cx.urls, &m))
+        }
         Ok(None) => Error::NotFound(format!("no shop \"{slug}\"")).into_response(),
-        Err(e) => Error::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
-/// A product's Note (410 with a Tombstone once deleted).
+/// A product's Note (410 with a Tombstone once it or its shop was deleted).
 pub async fn product_document(node: &Node, id: &str) -> Response {
     let result = async {
         let pid = products::parse_id(id)?;
-        let found = db::products::by_id(node.cx.db.pool(), pid, db::Lock::None).await?;
-        match found {
-            Some(p) if p.deleted_at.is_some() => Ok(ap_response(
+        match read::product(&node.cx, pid).await? {
+            Some(Found::Deleted(at)) => Ok(ap_response(
                 StatusCode::GONE,
-                &to_ap::tombstone(
-                    &node.cx.urls.product(&p.id),
-                    "Note",
-                    p.deleted_at.unwrap_or_default(),
-                    true,
-                ),
+                &to_ap::tombstone(&node.cx.urls.product(&pid), "Note", at, true),
             )),
-            Some(mut p) => {
-                p.images = db::images::for_product(node.cx.db.pool(), p.id).await?;
-                let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
-                    .await?
-                    .ok_or_else(|| Error::NotFound("no shop".into()))?;
-                Ok(ap_response(
-                    StatusCode::OK,
-                    &to_ap::product_note(&node.cx.urls, &m, &p, true),
-                ))
-            }
+            Some(Found::Live((p, m))) => Ok(ap_response(
+                StatusCode::OK,
+                &to_ap::product_note(&node.cx.urls, &m, &p, true),
+            )),
             None => Err(Error::NotFound(format!("no product \"{id}\""))),
         }
     }
@@ -126,7 +111,7 @@ async fn outbox(
     q: PageQuery,
 ) -> Result<Response> {
     if q.page.is_none() && q.before.is_none() {
-        let total = db::outbox::count(node.cx.db.pool(), merchant).await?;
+        let total = crate::domain::read::outbox_count(&node.cx, merchant).await?;
         let c = OrderedCollection {
             context: context::basic(),
             id: base.clone(),
@@ -138,15 +123,12 @@ async fn outbox(
         return Ok(ap_response(StatusCode::OK, &c));
     }
     let events: Vec<Event> =
-        db::outbox::page(node.cx.db.pool(), merchant, q.before, PAGE_SIZE).await?;
+        crate::domain::read::outbox_page(&node.cx, merchant, q.before, PAGE_SIZE).await?;
     let more = events.len() as i64 > PAGE_SIZE;
     let mut items = Vec::new();
-    let mut conn = node.cx.db.pool().acquire().await?;
     for e in events.iter().take(PAGE_SIZE as usize) {
-        if let Some(mut a) = render_event(&node.fed, &mut conn, e)
-            .await
-            .map_err(Error::Internal)?
-        {
+        let subject = crate::domain::read::subject(&node.cx, e).await?;
+        if let Some(mut a) = render_event(&node.fed, e, subject) {
             a.context = serde_json::Value::Null;
             let a = if merchant.is_none() {
                 let mut announce = to_ap::announce(&node.cx.urls, a);
@@ -220,7 +202,7 @@ async fn merchant_followers(
     Path(slug): Path<String>,
 ) -> Result<Response> {
     let m = merchants::get(&node.cx, &slug).await?;
-    let total = db::remote::follower_count(node.cx.db.pool(), LocalActor::Merchant(m.id)).await?;
+    let total = crate::domain::read::follower_count(&node.cx, LocalActor::Merchant(m.id)).await?;
     Ok(count_only(
         node.cx.urls.merchant_part(&slug, "followers").to_string(),
         total,
@@ -263,12 +245,12 @@ async fn merchant_following(
 }
 
 async fn node_followers(State(node): State<Arc<Node>>) -> Result<Response> {
-    let total = db::remote::follower_count(node.cx.db.pool(), LocalActor::Node).await?;
+    let total = crate::domain::read::follower_count(&node.cx, LocalActor::Node).await?;
     Ok(count_only(node.cx.urls.node_followers().to_string(), total))
 }
 
 async fn node_following(State(node): State<Arc<Node>>) -> Result<Response> {
-    let follows = db::remote::follows(node.cx.db.pool()).await?;
+    let follows = crate::domain::read::follows(&node.cx).await?;
     let accepted: Vec<ObjectRef> = follows
         .iter()
         .filter(|f| f.state == crate::model::remote::FollowState::Accepted)
@@ -372,14 +354,12 @@ async fn merchant_header(
 async fn load_activity(node: &Node, id: &str) -> Result<ap::Activity> {
     let not_found = || Error::NotFound(format!("no activity {id}"));
     let uuid = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let event = db::outbox::by_activity_id(node.cx.db.pool(), uuid)
+    let event = crate::domain::read::event(&node.cx, uuid)
         .await?
         .ok_or_else(not_found)?;
-    let mut conn = node.cx.db.pool().acquire().await?;
-    render_event(&node.fed, &mut conn, &event)
-        .await
-        .map_err(Error::Internal)?
-        .ok_or_else(|| Error::Gone(format!("activity {id} is about a deleted object")))
+    let subject = crate::domain::read::subject(&node.cx, &event).await?;
+    render_event(&node.fed, &event, subject)
+        .ok_or_else(|| Error::Deleted(format!("activity {id} is about a deleted object")))
 }
 
 async fn activity(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Result<Response> {

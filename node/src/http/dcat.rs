@@ -12,7 +12,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::db;
 use crate::error::Result;
 use crate::http::Node;
 
@@ -67,9 +66,8 @@ const FEED_TITLE: &str = "Flux des changements (JSON, depuis un curseur)";
 
 async fn gather(node: &Node) -> Result<Catalogue> {
     let site = node.cx.site();
-    let (_, products_at, _, merchants_at) =
-        db::products::open_data_version(node.cx.db.pool()).await?;
-    let communes = db::merchants::open_data_communes(node.cx.db.pool()).await?;
+    let (_, products_at, _, merchants_at) = crate::domain::open_data::version(&node.cx).await?;
+    let communes = crate::domain::open_data::communes(&node.cx).await?;
     Ok(Catalogue {
         base: node.cx.urls.base().to_string(),
         title: format!("{} — commerces et produits", site.name),
@@ -82,7 +80,7 @@ async fn gather(node: &Node) -> Result<Catalogue> {
         publisher: site.operator.clone().unwrap_or_else(|| site.name.clone()),
         contact: site.contact.clone(),
         licence: site.licence.url(),
-        modified: crate::db::time(products_at.max(merchants_at))
+        modified: crate::clock::time(products_at.max(merchants_at))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         communes,
         language: "http://publications.europa.eu/resource/authority/language/FRA",

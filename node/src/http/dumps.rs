@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use flate2::write::GzEncoder;
 use uuid::Uuid;
 
-use crate::db;
+use crate::domain::open_data;
 use crate::error::{Error, Result};
 use crate::http::Node;
 use crate::open_data::to_open_data;
@@ -103,7 +103,7 @@ fn cursor_of(head: Option<(i64, Uuid)>) -> String {
 /// The file as it is now: made again if the data changed since it was last made (or if it
 /// never was in this process).
 pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
-    let cursor = cursor_of(db::changes::head(&node.cx.db).await?);
+    let cursor = cursor_of(crate::domain::open_data::head(&node.cx).await?);
     let mut slot = node.dumps.made[kind.index()].lock().await;
     if let Some(made) = slot.as_ref() {
         if made.cursor == cursor && made.path.exists() {
@@ -131,8 +131,7 @@ pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
 
 /// Makes a file from the database into `{data_dir}/open-data/`.
 async fn make(node: &Arc<Node>, kind: Dump, cursor: String) -> Result<Made> {
-    let (_, products_at, _, merchants_at) =
-        db::products::open_data_version(node.cx.db.pool()).await?;
+    let (_, products_at, _, merchants_at) = crate::domain::open_data::version(&node.cx).await?;
     let dir = node.cx.settings.data_dir.join("open-data");
     std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(e.into()))?;
     let path = dir.join(format!("{}.{}.gz", kind.name(), cursor.replace('.', "-")));
@@ -201,14 +200,12 @@ struct Rows {
 impl Rows {
     /// Writes the next page of rows (and the header first); whether more may follow.
     async fn next(&mut self, out: &mut Vec<u8>) -> anyhow::Result<bool> {
-        let urls = &self.node.cx.urls;
-        let pool = self.node.cx.db.pool();
+        let (cx, urls) = (&self.node.cx, &self.node.cx.urls);
         let first = !self.started;
         self.started = true;
         match self.kind {
             Dump::MerchantsCsv => {
-                let page =
-                    db::merchants::open_data_page(pool, self.after_slug.as_deref(), PAGE).await?;
+                let page = open_data::shops_page(cx, self.after_slug.as_deref(), PAGE).await?;
                 let mut w = csv::WriterBuilder::new().from_writer(out);
                 if first {
                     w.write_record(to_open_data::MERCHANT_COLUMNS)?;
@@ -221,9 +218,9 @@ impl Rows {
                 Ok(page.len() as i64 == PAGE)
             }
             Dump::ProductsCsv | Dump::ProductsNdjson => {
-                let page = db::products::open_data_page(pool, self.after_id, PAGE).await?;
+                let page = open_data::products_page(cx, self.after_id, PAGE).await?;
                 let ids: Vec<Uuid> = page.iter().map(|p| p.id).collect();
-                let images = db::images::for_products(pool, &ids).await?;
+                let images = open_data::photos(cx, &ids).await?;
                 if self.kind == Dump::ProductsCsv {
                     let mut w = csv::WriterBuilder::new().from_writer(&mut *out);
                     if first {
@@ -319,7 +316,7 @@ pub async fn serve(node: &Arc<Node>, headers: &HeaderMap, kind: Dump) -> Result<
         made.cursor,
         if gzip { "-gzip" } else { "" }
     );
-    let modified = db::time(made.modified);
+    let modified = crate::clock::time(made.modified);
     let last_modified = modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let not_modified = match headers
         .get(header::IF_NONE_MATCH)

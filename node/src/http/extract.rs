@@ -32,7 +32,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(Error::UnsupportedMediaType(
+            return Err(Error::UnsupportedFormat(
                 "send the body as JSON with Content-Type: application/json".into(),
             ));
         }
@@ -40,7 +40,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Error::TooLarge("the body is larger than the 1 MiB this endpoint accepts".into())
             } else {
-                Error::BadRequest(r.body_text())
+                Error::Unreadable(r.body_text())
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -50,23 +50,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// Parses a JSON object into `T`, mapping serde's errors to the node's.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::BadRequest(
+        return Err(Error::Unreadable(
             "the body is empty: send a JSON object".into(),
         ));
     }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         if serde_json::from_slice::<serde_json::Value>(bytes).is_err() {
-            return Err(Error::BadRequest("the body is not valid JSON".into()));
+            return Err(Error::Unreadable("the body is not valid JSON".into()));
         }
-        return Err(Error::BadRequest("the body must be a JSON object".into()));
+        return Err(Error::Unreadable("the body must be a JSON object".into()));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.classify() != serde_json::error::Category::Data {
-            return Error::BadRequest(format!("the body is not valid JSON: {inner}"));
+            return Error::Unreadable(format!("the body is not valid JSON: {inner}"));
         }
         let message = inner.to_string();
         let message = message
@@ -98,7 +98,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         }])
     })?;
     de.end().map_err(|_| {
-        Error::BadRequest("the body has trailing characters after the JSON object".into())
+        Error::Unreadable("the body has trailing characters after the JSON object".into())
     })?;
     Ok(value)
 }
@@ -139,5 +139,5 @@ fn serde_urlencoded_like<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
             .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
             .collect();
     serde_json::from_value(serde_json::Value::Object(pairs))
-        .map_err(|e| Error::BadRequest(format!("cannot read the query string: {e}")))
+        .map_err(|e| Error::Unreadable(format!("cannot read the query string: {e}")))
 }

@@ -56,7 +56,7 @@ pub async fn watch_changes(node: Arc<Node>) {
             f.wake.notified().await;
             continue;
         }
-        match crate::db::changes(&node.cx.db).await {
+        match node.cx.counted_changes().await {
             Ok(n) => {
                 // Unknown before (first read, or after a failed one) counts as changed.
                 if last != Some(n) {

@@ -15,7 +15,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::dumps::{self, Dump};
-use crate::db;
 use crate::error::{Error, Result};
 use crate::http::Node;
 use crate::open_data::to_open_data::{self};
@@ -123,12 +122,12 @@ async fn changes(
             parsed.ok_or_else(never)?
         }
     };
-    if seq > db::changes::highest(&node.cx.db).await? {
+    if seq > crate::domain::open_data::highest(&node.cx).await? {
         return Err(never());
     }
     let limit =
         crate::http::api::parse_limit(q.get("limit").map(String::as_str), 1000, MAX_CHANGES)?;
-    let page = db::changes::after(&node.cx.db, seq, after, limit).await?;
+    let page = crate::domain::open_data::changes_after(&node.cx, seq, after, limit).await?;
     let products: Vec<Uuid> = page
         .iter()
         .filter(|c| c.kind == "product")
@@ -139,9 +138,9 @@ async fn changes(
         .filter(|c| c.kind == "merchant")
         .map(|c| c.id)
         .collect();
-    let visible = db::products::open_data_by_ids(&node.cx.db, &products).await?;
-    let images = db::images::for_products(node.cx.db.pool(), &products).await?;
-    let shops = db::merchants::any_by_ids(&node.cx.db, &merchants).await?;
+    let visible = crate::domain::open_data::products(&node.cx, &products).await?;
+    let images = crate::domain::open_data::photos(&node.cx, &products).await?;
+    let shops = crate::domain::read::listed_shops(&node.cx, &merchants).await?;
     let urls = &node.cx.urls;
     let items: Vec<Change> = page
         .iter()
@@ -167,14 +166,14 @@ async fn changes(
                     ),
                 }
             } else {
-                match shops.iter().find(|m| m.id == c.id) {
-                    Some(m) if m.deleted_at.is_none() && m.fields.indexable => (
+                match shops.iter().find(|(m, _)| m.id == c.id) {
+                    Some((m, true)) => (
                         ChangeType::Merchant,
                         ChangeAction::Upsert,
                         Some(urls.merchant(&m.slug).to_string()),
                         Some(Record::Merchant(to_open_data::merchant_record(urls, m))),
                     ),
-                    Some(m) => (
+                    Some((m, false)) => (
                         ChangeType::Merchant,
                         ChangeAction::Delete,
                         Some(urls.merchant(&m.slug).to_string()),

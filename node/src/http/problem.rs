@@ -6,7 +6,25 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{Error, FieldError};
+use crate::error::Error;
+
+/// One invalid field of a request, as a problem document names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `address.postal_code`.
+    pub field: String,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+impl From<&crate::error::FieldError> for FieldError {
+    fn from(e: &crate::error::FieldError) -> FieldError {
+        FieldError {
+            field: e.field.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
 
 /// An RFC 9457 problem document, the body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,21 +43,21 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// The HTTP status of an error.
+/// The HTTP status of an error: the one place where what went wrong becomes a status.
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
-        Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Unreadable(_) => StatusCode::BAD_REQUEST,
+        Error::NotAuthenticated(_) => StatusCode::UNAUTHORIZED,
+        Error::NotAllowed(_) => StatusCode::FORBIDDEN,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Conflict { .. } => StatusCode::CONFLICT,
-        Error::Gone(_) => StatusCode::GONE,
-        Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+        Error::Deleted(_) => StatusCode::GONE,
+        Error::StaleVersion(_) => StatusCode::PRECONDITION_FAILED,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::UnsupportedFormat(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -52,7 +70,7 @@ pub fn problem_of(e: &Error) -> Problem {
             let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
             (
                 format!("invalid field(s): {}", fields.join(", ")),
-                errors.clone(),
+                errors.iter().map(FieldError::from).collect(),
             )
         }
         Error::Conflict {
@@ -99,13 +117,13 @@ impl IntoResponse for Error {
         let mut res = problem_response(
             status_of(&self),
             &problem_of(&self),
-            matches!(self, Error::Unauthorized(_)),
+            matches!(self, Error::NotAuthenticated(_)),
         );
-        if let Error::TooManyRequests { retry_after, .. } = self {
+        if let Error::TooManyAttempts { retry_after, .. } = self {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
-        if let Error::Unavailable(_) = self {
+        if let Error::Busy(_) = self {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(30));
         }

@@ -10,7 +10,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::db;
 use crate::domain::merchants;
 use crate::error::{Error, Result};
 use crate::federation::to_ap;
@@ -40,7 +39,7 @@ pub async fn webfinger(
 ) -> Result<Response> {
     let resource = q
         .resource
-        .ok_or_else(|| Error::BadRequest("the resource parameter is required".into()))?;
+        .ok_or_else(|| Error::Unreadable("the resource parameter is required".into()))?;
     let urls = &node.cx.urls;
     let bare_host = urls
         .host()
@@ -51,7 +50,7 @@ pub async fn webfinger(
     let user = if let Some(acct) = resource.strip_prefix("acct:") {
         let (user, host) = acct
             .rsplit_once('@')
-            .ok_or_else(|| Error::BadRequest("expected acct:user@host".into()))?;
+            .ok_or_else(|| Error::Unreadable("expected acct:user@host".into()))?;
         if !host.eq_ignore_ascii_case(urls.host()) && !host.eq_ignore_ascii_case(&bare_host) {
             return Err(Error::NotFound(format!("{host} is not this node")));
         }
@@ -140,8 +139,8 @@ async fn nodeinfo_20(State(node): State<Arc<Node>>) -> Result<Response> {
 /// The NodeInfo document: the same content in versions 2.0 and 2.1 (2.1 only adds optional
 /// `software.repository` and `software.homepage`, which Étal does not send).
 async fn nodeinfo(node: &Node, version: &str) -> Result<Response> {
-    let merchants = db::merchants::count_live(node.cx.db.pool()).await?;
-    let products = db::products::count_live(node.cx.db.pool()).await?;
+    let merchants = crate::domain::read::counts(&node.cx).await?.0;
+    let products = crate::domain::read::counts(&node.cx).await?.1;
     let info = NodeInfo {
         version: version.into(),
         software: ap::discovery::Software {

@@ -77,3 +77,23 @@ pub struct Merchant {
     /// Set once deleted: the slug then answers 410.
     pub deleted_at: Option<DateTime<Utc>>,
 }
+
+/// A slug proposed from a shop's name: `Boulangerie Martin` → `boulangerie-martin` (letters
+/// without their accents, other characters as single hyphens, at most 40 characters; the
+/// rules still check it: `etal_protocol::validate::slug`).
+pub fn slug_of(name: &str) -> String {
+    let mut out = String::new();
+    for c in deunicode::deunicode(name).to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}

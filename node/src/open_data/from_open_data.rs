@@ -144,10 +144,10 @@ fn merchant(origin: &str, m: MerchantRecord) -> Option<MirroredMerchant> {
             },
             geo: m.lat.zip(m.lon).map(|(lat, lon)| Geo { lat, lon }),
             phone: m.phone,
-            email: None,
-            website: None,
+            email: m.email,
+            website: m.website,
             opening_hours: m.opening_hours,
-            siret: None,
+            siret: m.siret,
             // Only shops that consent are in a node's open data.
             indexable: true,
         },

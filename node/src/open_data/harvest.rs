@@ -12,8 +12,8 @@ use std::time::Duration;
 use url::Url;
 
 use super::from_open_data;
-use crate::db::sources::Source;
 use crate::domain::mirror::Batch;
+use crate::domain::sources::Source;
 use crate::domain::{self};
 use crate::federation::{fetch::FetchError, from_ap, verify_doc, Federation};
 use etal_protocol::ap::{self, Actor};
@@ -222,7 +222,7 @@ async fn read(fed: &Federation, source: &Source, owner: &str) -> anyhow::Result<
 async fn describe_shops(fed: &Federation, origin: &str, batch: &mut Batch) -> anyhow::Result<()> {
     use futures::StreamExt;
     let named = batch.shops_named();
-    let known = crate::db::mirror::shops_by_ap_ids(fed.cx.db.pool(), &named).await?;
+    let known = domain::mirror::known_shops(&fed.cx, &named).await?;
     let missing: Vec<Url> = named
         .iter()
         .filter(|id| !known.contains_key(*id))

@@ -3,8 +3,8 @@
 use url::Url;
 
 use super::{InboxError, Verified};
-use crate::db::Tx;
 use crate::domain::audience;
+use crate::domain::Tx;
 use etal_protocol::ap::ActivityType;
 
 /// Records the answer; returns the followed node to backfill when this is its first

@@ -4,11 +4,10 @@
 //! with the announced activity's receipt (`apply`).
 
 use super::{InboxError, Refusal, Verified};
-use crate::db::{remote, Tx};
+use crate::domain::Tx;
 use crate::domain::{self, mirror::CheckedBatch};
 use crate::federation::mirror::{self, MirrorError};
 use crate::federation::{from_ap, Federation};
-use crate::model::remote::FollowState;
 use etal_protocol::ap::{self, Activity, ActivityType, Object};
 
 /// An announced change, checked and ready to store.
@@ -43,7 +42,10 @@ pub(super) async fn prepare(
     let Some(inner) = announced(v) else {
         return Ok(None);
     };
-    if !mirror::is_followed(fed, &v.activity.actor).await? {
+    if !mirror::is_followed(fed, &v.activity.actor)
+        .await
+        .map_err(InboxError::internal)?
+    {
         return Ok(None);
     }
     let shops = mirror::describe(fed, inner).await.map_err(refused)?;
@@ -70,9 +72,9 @@ pub(super) async fn apply(
     announced: Announced,
     now: i64,
 ) -> Result<(), InboxError> {
-    let followed = remote::follow(&mut **tx, v.activity.actor.as_str())
-        .await?
-        .is_some_and(|f| f.state == FollowState::Accepted);
+    let followed = domain::follows::accepted_in(tx, v.activity.actor.as_str())
+        .await
+        .map_err(InboxError::internal)?;
     if !followed
         || !domain::audience::first_receipt(tx, &announced.receipt, now)
             .await

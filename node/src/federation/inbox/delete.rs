@@ -2,7 +2,7 @@
 //! or of one of its objects (a reply, a mirrored product).
 
 use super::{InboxError, Refusal, Verified};
-use crate::db::Tx;
+use crate::domain::Tx;
 use crate::domain::{audience, mirror};
 use crate::federation::{from_ap, Federation};
 use etal_protocol::ap;

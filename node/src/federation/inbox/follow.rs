@@ -2,8 +2,8 @@
 
 use super::local::local_actor;
 use super::{InboxError, Refusal, Verified};
-use crate::db::Tx;
 use crate::domain::audience;
+use crate::domain::Tx;
 use crate::federation::to_ap;
 use crate::federation::Federation;
 use etal_protocol::ap::{Activity, ActivityType, Object, ObjectRef};

@@ -34,7 +34,7 @@ pub async fn dispatch(
         Some(t) => local_product(fed, t).await?,
         None => None,
     };
-    let mut tx = fed.cx.db.begin().await?;
+    let mut tx = fed.cx.begin().await?;
     if !audience::first_receipt(&mut tx, a.id.as_str(), now)
         .await
         .map_err(InboxError::internal)?

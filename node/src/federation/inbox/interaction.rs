@@ -5,8 +5,8 @@ use url::Url;
 use uuid::Uuid;
 
 use super::{InboxError, Verified};
-use crate::db::Tx;
 use crate::domain::audience;
+use crate::domain::Tx;
 use crate::federation::sanitize;
 use crate::federation::Federation;
 use crate::model::remote::Interaction;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::verify::Refusal;
 use super::InboxError;
-use crate::db::{self, Tx};
+use crate::domain::Tx;
 use crate::federation::Federation;
 use crate::model::actor::LocalActor;
 use crate::urls::LocalRef;
@@ -49,9 +49,12 @@ pub(super) async fn local_actor(
         Some(LocalRef::Merchant(slug)) => slug,
         _ => return Err(not_here(id)),
     };
-    match db::merchants::by_slug(&mut **tx, &slug).await? {
-        Some(m) if m.deleted_at.is_none() => Ok(Local::Merchant(m.id, m.slug)),
-        _ => Err(not_here(id)),
+    match crate::domain::read::live_shop_in(tx, &slug)
+        .await
+        .map_err(InboxError::internal)?
+    {
+        Some(m) => Ok(Local::Merchant(m.id, m.slug)),
+        None => Err(not_here(id)),
     }
 }
 
@@ -63,8 +66,7 @@ pub(super) async fn local_product(
     let Some(LocalRef::Product(pid)) = fed.cx.urls.parse_local(id) else {
         return Ok(None);
     };
-    Ok(db::products::by_id(fed.cx.db.pool(), pid, db::Lock::None)
-        .await?
-        .filter(|p| p.deleted_at.is_none() && p.local)
-        .map(|p| (p.id, p.merchant_id)))
+    crate::domain::read::live_local_product(&fed.cx, pid)
+        .await
+        .map_err(InboxError::internal)
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use axum::http::request::Parts;
 
+use crate::domain::read::Found;
 use crate::federation::Federation;
 pub use verify::{InboxError, Refusal, Verified};
 
@@ -42,9 +43,9 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<(), InboxError> {
     if let Inbox::Merchant(slug) = &inbox {
-        match crate::db::merchants::by_slug(fed.cx.db.pool(), slug).await {
-            Ok(Some(m)) if m.deleted_at.is_none() => {}
-            Ok(Some(_)) => {
+        match crate::domain::read::shop(&fed.cx, slug).await {
+            Ok(Some(Found::Live(_))) => {}
+            Ok(Some(Found::Deleted(_))) => {
                 return Err(InboxError::new(
                     Refusal::Gone,
                     format!("the shop {slug} was deleted"),

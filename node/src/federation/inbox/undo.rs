@@ -4,8 +4,8 @@ use url::Url;
 
 use super::local::local_actor;
 use super::{InboxError, Refusal, Verified};
-use crate::db::Tx;
 use crate::domain::audience;
+use crate::domain::Tx;
 use crate::federation::Federation;
 use etal_protocol::ap::{ActivityType, Object};
 

@@ -1,8 +1,8 @@
 //! `Update` of a remote actor (profile, key rotation) or of a reply.
 
 use super::{InboxError, Verified};
-use crate::db::Tx;
 use crate::domain::audience;
+use crate::domain::Tx;
 use crate::federation::sanitize;
 use crate::federation::Federation;
 use etal_protocol::ap::Object;

@@ -6,11 +6,11 @@ use axum::http::request::Parts;
 use serde_json::Value;
 use url::Url;
 
-use crate::db::remote::RemoteActor;
 use crate::federation::fetch::FetchError;
 use crate::federation::json;
 use crate::federation::signing::{self, SignatureError};
 use crate::federation::Federation;
+use crate::model::remote::RemoteActor;
 use etal_protocol::ap::{self, Activity, Actor};
 
 /// Largest clock difference accepted on `Date`.
@@ -363,7 +363,9 @@ pub async fn verify(fed: &Federation, parts: &Parts, body: &[u8]) -> Result<Veri
     // (`{actor}/main-key`, GoToSocial) whose owner is the actor.
     let cached = match fed.cached_actor(&sig.key_id) {
         Some(a) => Some(a),
-        None => crate::db::remote::actor_by_key(fed.cx.db.pool(), &sig.key_id).await?,
+        None => crate::domain::audience::actor_by_key(&fed.cx, &sig.key_id)
+            .await
+            .map_err(InboxError::internal)?,
     };
     // Servers tell every server they know when an account is deleted. For an actor we never
     // stored there is nothing to undo, and its key is usually gone already: acknowledge it

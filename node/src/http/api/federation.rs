@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db;
 use crate::domain::authz::{allow, Action, Caller};
 use crate::domain::{audience, follows, merchants};
 use crate::error::{Error, Result};
@@ -186,7 +185,7 @@ pub async fn interactions(
             content: i.content,
             url: i.url,
             activity_id: i.activity_id,
-            received_at: db::time(i.created_at),
+            received_at: crate::clock::time(i.created_at),
         })
         .collect();
     let next_cursor = more.then(|| items.last().map(|i| i.id.clone())).flatten();

@@ -36,7 +36,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
             MAX_UPLOAD_BYTES / 1024 / 1024
         ))
     } else {
-        Error::BadRequest(format!("cannot read the multipart form: {}", e.body_text()))
+        Error::Unreadable(format!("cannot read the multipart form: {}", e.body_text()))
     }
 }
 
@@ -73,13 +73,13 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !multipart {
-        return Err(Error::UnsupportedMediaType(
+        return Err(Error::UnsupportedFormat(
             "send the photo as multipart/form-data with a field named file".into(),
         ));
     }
     let mut form = Multipart::from_request(req, &())
         .await
-        .map_err(|e| Error::BadRequest(e.body_text()))?;
+        .map_err(|e| Error::Unreadable(e.body_text()))?;
     let mut file: Option<bytes::Bytes> = None;
     let mut alt: Option<String> = None;
     // What the photo holds counts against the node's budget for uploads in memory.
@@ -97,7 +97,7 @@ pub async fn upload(
                     }
                     buffered
                         .grow(chunk.len())
-                        .map_err(|busy| Error::Unavailable(busy.to_string()))?;
+                        .map_err(|busy| Error::Busy(busy.to_string()))?;
                     data.extend_from_slice(&chunk);
                 }
                 file = Some(data.freeze());

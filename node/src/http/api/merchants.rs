@@ -10,7 +10,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::views::{MerchantPage, MerchantView};
-use crate::db;
 use crate::domain::authz::Caller;
 use crate::domain::merchants::{self, MerchantCreate, MerchantPatch};
 use crate::error::Result;
@@ -66,7 +65,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<MerchantQuery>,
 ) -> Result<Json<MerchantPage>> {
     let limit = super::parse_limit(q.limit.as_deref(), 100, 500)?;
-    let merchants = db::merchants::list(node.cx.db.pool(), q.cursor.as_deref(), limit + 1).await?;
+    let merchants = crate::domain::read::shops(&node.cx, q.cursor.as_deref(), limit + 1).await?;
     let more = merchants.len() as i64 > limit;
     let items: Vec<MerchantView> = merchants
         .into_iter()

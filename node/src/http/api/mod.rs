@@ -111,7 +111,7 @@ impl Modify for BearerAuth {
         categories,
         federation::follow, federation::list, federation::unfollow, federation::interactions,
     ),
-    components(schemas(crate::http::problem::Problem, crate::error::FieldError)),
+    components(schemas(crate::http::problem::Problem, crate::http::problem::FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "merchants", description = "Shops of the town"),

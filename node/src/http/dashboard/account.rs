@@ -130,7 +130,7 @@ pub async fn login(v: Visit, body: Bytes) -> Response {
     .await
     {
         Ok(signed) => v.signed_in(Redirect::to(&next).into_response(), &signed),
-        Err(Error::Unauthorized(_)) => login_page(
+        Err(Error::NotAuthenticated(_)) => login_page(
             &v,
             StatusCode::UNAUTHORIZED,
             f.get("email"),
@@ -140,7 +140,7 @@ pub async fn login(v: Visit, body: Bytes) -> Response {
                 crate::present::Lang::En => "Wrong e-mail address or password.".into(),
             }],
         ),
-        Err(Error::TooManyRequests { retry_after, .. }) => {
+        Err(Error::TooManyAttempts { retry_after, .. }) => {
             let mut res = login_page(
                 &v,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -207,7 +207,7 @@ async fn account_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> Res
                         .user_agent
                         .map(|a| short_agent(&a))
                         .unwrap_or_else(|| "?".into()),
-                    seen: crate::db::time(i.seen_at)
+                    seen: crate::clock::time(i.seen_at)
                         .format("%Y-%m-%d %H:%M UTC")
                         .to_string(),
                     current: i.current,
@@ -283,7 +283,7 @@ async fn link_page(v: &Visit, secret: &str, kind: LinkKind, errors: Vec<String>)
     let w = v.w();
     let email = match accounts::link_email(&v.node.cx, secret, kind).await {
         Ok(e) => e,
-        Err(Error::Gone(_)) => {
+        Err(Error::Deleted(_)) => {
             return v.message(
                 StatusCode::GONE,
                 w.link_gone_title,
@@ -335,7 +335,7 @@ async fn use_link(v: Visit, secret: String, kind: LinkKind, body: Bytes) -> Resp
             let lines = v.error_lines(&e);
             link_page(&v, &secret, kind, lines).await
         }
-        Err(Error::Gone(_)) => link_page(&v, &secret, kind, vec![]).await,
+        Err(Error::Deleted(_)) => link_page(&v, &secret, kind, vec![]).await,
         Err(e) => v.error(e),
     }
 }
@@ -391,7 +391,7 @@ pub async fn forgot(v: Visit, body: Bytes) -> Response {
                 }
             });
         }
-        Err(Error::TooManyRequests { detail, .. }) => {
+        Err(Error::TooManyAttempts { detail, .. }) => {
             let mut d = v.dash("");
             d.errors = vec![detail];
             return v.render(

@@ -51,24 +51,6 @@ struct ShopsPage {
     signups: Vec<SignupItem>,
 }
 
-/// A slug proposed from a shop's name: `Boulangerie Martin` → `boulangerie-martin`.
-fn slug_of(name: &str) -> String {
-    let mut out = String::new();
-    for c in deunicode::deunicode(name).to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-')
-        .chars()
-        .take(40)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string()
-}
-
 async fn shops_page(
     v: &Visit,
     status: StatusCode,
@@ -108,7 +90,7 @@ async fn shops_page(
                 .into_iter()
                 .map(|r| SignupItem {
                     id: r.id.to_string(),
-                    slug: slug_of(&r.shop_name),
+                    slug: crate::model::merchant::slug_of(&r.shop_name),
                     email: r.email,
                     place: format!("{} {}", r.postal_code, r.city),
                     shop_name: r.shop_name,

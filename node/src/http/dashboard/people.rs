@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::wares::{shop_dash, shop_for};
 use super::{Dash, Visit};
-use crate::db;
 use crate::domain::authz::Action;
 use crate::domain::{accounts, auth};
 use crate::error::Error;
@@ -90,7 +89,9 @@ async fn people_page(
                 .map(|t| TokenRow {
                     id: t.id.to_string(),
                     name: t.name,
-                    created: db::time(t.created_at).format("%Y-%m-%d").to_string(),
+                    created: crate::clock::time(t.created_at)
+                        .format("%Y-%m-%d")
+                        .to_string(),
                 })
                 .collect(),
             new_token,

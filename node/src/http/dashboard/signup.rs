@@ -97,7 +97,7 @@ pub async fn signup(v: Visit, body: Bytes) -> Response {
             let lines = v.error_lines(&e);
             signup_page(&v, StatusCode::UNPROCESSABLE_ENTITY, input, false, lines)
         }
-        Err(Error::TooManyRequests { detail, .. }) => signup_page(
+        Err(Error::TooManyAttempts { detail, .. }) => signup_page(
             &v,
             StatusCode::TOO_MANY_REQUESTS,
             input,
@@ -127,7 +127,7 @@ async fn confirm_page(
     let (request, needs_password) = match crate::domain::signups::awaiting(&v.node.cx, secret).await
     {
         Ok(x) => x,
-        Err(Error::Gone(_)) => {
+        Err(Error::Deleted(_)) => {
             return v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)
         }
         Err(e) => return v.error(e),
@@ -192,7 +192,7 @@ pub async fn confirm(v: Visit, Path(secret): Path<String>, body: Bytes) -> Respo
             };
             confirm_page(&v, &secret, Some(shown), lines).await
         }
-        Err(Error::Gone(_)) => {
+        Err(Error::Deleted(_)) => {
             v.message(StatusCode::GONE, v.w().link_gone_title, v.w().confirm_gone)
         }
         Err(e) => v.error(e),

@@ -306,9 +306,9 @@ impl Visit {
     pub(super) fn error(&self, e: Error) -> Response {
         let w = self.w();
         match e {
-            Error::Unauthorized(_) => Redirect::to("/login").into_response(),
-            Error::Forbidden(m) => self.message(StatusCode::FORBIDDEN, w.forbidden, &m),
-            Error::NotFound(m) | Error::Gone(m) => {
+            Error::NotAuthenticated(_) => Redirect::to("/login").into_response(),
+            Error::NotAllowed(m) => self.message(StatusCode::FORBIDDEN, w.forbidden, &m),
+            Error::NotFound(m) | Error::Deleted(m) => {
                 self.message(StatusCode::NOT_FOUND, w.not_found, &m)
             }
             Error::Internal(cause) => {

@@ -11,8 +11,8 @@ pub(super) async fn about(State(node): State<Arc<Node>>, headers: HeaderMap, uri
 async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
     let lang = ask.lang;
     let t = texts(lang);
-    let shops = db::merchants::count_live(node.cx.db.pool()).await?;
-    let products = db::products::count_live(node.cx.db.pool()).await?;
+    let shops = crate::domain::read::counts(&node.cx).await?.0;
+    let products = crate::domain::read::counts(&node.cx).await?.1;
     let site = node.cx.site();
     let operator = site.operator.clone().unwrap_or_else(|| match lang {
         Lang::Fr => format!(
@@ -91,11 +91,11 @@ pub(super) async fn follow(
     let result = async {
         let slug = ask
             .param("shop")
-            .ok_or_else(|| Error::BadRequest("shop: which shop to follow is missing".into()))?;
+            .ok_or_else(|| Error::Unreadable("shop: which shop to follow is missing".into()))?;
         let m = merchants::get(&node.cx, slug).await?;
         let server = ask.param("server").unwrap_or_default();
         let host = server_host(server).ok_or_else(|| {
-            Error::BadRequest(format!(
+            Error::Unreadable(format!(
                 "server: {server:?} is not a server name such as mastodon.social"
             ))
         })?;
@@ -111,7 +111,7 @@ pub(super) async fn follow(
     .await;
     match result {
         Ok(r) => r,
-        Err(e @ Error::BadRequest(_)) => e.into_response(),
+        Err(e @ Error::Unreadable(_)) => e.into_response(),
         Err(e) => error_page(&node, &headers, uri, e),
     }
 }
@@ -158,9 +158,9 @@ pub(super) async fn oembed(
         }
         let url = ask
             .param("url")
-            .ok_or_else(|| Error::BadRequest("url: the page to embed is missing".into()))?;
+            .ok_or_else(|| Error::Unreadable("url: the page to embed is missing".into()))?;
         let parsed = url::Url::parse(url)
-            .map_err(|_| Error::BadRequest(format!("url: {url:?} is not a URL")))?;
+            .map_err(|_| Error::Unreadable(format!("url: {url:?} is not a URL")))?;
         let id = match node.cx.urls.parse_local(&parsed) {
             Some(crate::urls::LocalRef::Product(id)) => id,
             _ => {
@@ -170,7 +170,7 @@ pub(super) async fn oembed(
             }
         };
         let p = products::get(&node.cx, &id.to_string()).await?;
-        let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
+        let m = crate::domain::read::shop_by_id(&node.cx, p.merchant_id)
             .await?
             .ok_or_else(|| Error::NotFound("no shop".into()))?;
         let price = present::price_per_unit(&p.fields.price, p.fields.unit, ask.lang);
@@ -216,7 +216,7 @@ async fn open_data_page(node: &Node, ask: &Ask) -> Result<Response> {
     let lang = ask.lang;
     let site = node.cx.site();
     let base = node.cx.urls.base();
-    let shops = db::merchants::count_live(node.cx.db.pool()).await?;
+    let shops = crate::domain::read::counts(&node.cx).await?.0;
     let fr = lang == Lang::Fr;
     let title = if fr { "Données ouvertes" } else { "Open data" }.to_string();
     let intro = if fr {

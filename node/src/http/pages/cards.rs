@@ -14,7 +14,6 @@ use axum::Router;
 use tokio::sync::Semaphore;
 
 use crate::card::{self, CardInput};
-use crate::db;
 use crate::domain::{merchants, products};
 use crate::error::{Error, Result};
 use crate::http::Node;
@@ -95,8 +94,8 @@ async fn product_card(
             // Mirrored products have their cards on their own node.
             return Err(Error::NotFound(format!("no card for \"{id}\" here")));
         }
-        p.images = db::images::for_product(node.cx.db.pool(), p.id).await?;
-        let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
+        p.images = crate::domain::read::photos(&node.cx, p.id).await?;
+        let m = crate::domain::read::shop_by_id(&node.cx, p.merchant_id)
             .await?
             .ok_or_else(|| Error::NotFound("no shop".into()))?;
         let tag = format!("p{}-{}-{}", p.id.simple(), p.version, m.version);

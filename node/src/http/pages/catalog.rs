@@ -25,8 +25,8 @@ async fn home_page(node: &Node, ask: &Ask) -> Result<Response> {
         },
     )
     .await?;
-    let shops = db::merchants::list(node.cx.db.pool(), None, HOME_SHOPS).await?;
-    let shop_count = db::merchants::count_live(node.cx.db.pool()).await?;
+    let shops = crate::domain::read::shops(&node.cx, None, HOME_SHOPS).await?;
+    let shop_count = crate::domain::read::counts(&node.cx).await?.0;
     let site = &node.cx.site().name.clone();
     let intro = match lang {
         Lang::Fr => format!(
@@ -309,7 +309,7 @@ async fn category_page(node: &Node, ask: &Ask, code: &str) -> Result<Response> {
         },
     )
     .await?;
-    let shops = db::merchants::in_category(node.cx.db.pool(), cat.code, HOME_SHOPS).await?;
+    let shops = crate::domain::read::shops_in_category(&node.cx, cat.code, HOME_SHOPS).await?;
     let mut crumbs = vec![home_crumb(node, t)];
     if let Some(parent) = cat.parent {
         crumbs.push((
@@ -445,10 +445,10 @@ async fn result_shops(node: &Node, found: &[Product]) -> Result<Vec<ShopPlace>> 
             remote.insert(p.merchant_id);
         }
     }
-    let shops = db::merchants::any_by_ids(&node.cx.db, &ids).await?;
+    let shops = crate::domain::read::live_shops(&node.cx, &ids).await?;
     Ok(ids
         .iter()
-        .filter_map(|id| shops.iter().find(|m| m.id == *id && m.deleted_at.is_none()))
+        .filter_map(|id| shops.iter().find(|m| m.id == *id))
         .map(|m| {
             let here = place(&node.cx.urls, m);
             let web = m.ap_id.starts_with("https://") || m.ap_id.starts_with("http://");

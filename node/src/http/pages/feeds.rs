@@ -12,7 +12,6 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::db;
 use crate::domain::merchants;
 use crate::error::{Error, Result};
 use crate::model::merchant::Merchant;
@@ -102,15 +101,15 @@ fn entry(node: &Node, p: &Product, shop: &str) -> String {
 }
 
 async fn feed(node: &Node, shop: Option<&Merchant>) -> Result<String> {
-    let items = db::products::recently_changed(
-        &node.cx.db,
+    let items = crate::domain::read::recently_changed(
+        &node.cx,
         shop.map(|m| m.id),
         shop.is_none(),
         FEED_ENTRIES,
     )
     .await?;
     let ids: Vec<_> = items.iter().map(|p| p.merchant_id).collect();
-    let names = db::merchants::names(node.cx.db.pool(), &ids).await?;
+    let names = crate::domain::read::shop_names(&node.cx, &ids).await?;
     let (self_url, alternate, title) = match shop {
         Some(m) => (
             node.cx.urls.merchant_part(&m.slug, "feed.atom").to_string(),
@@ -189,7 +188,7 @@ async fn robots(State(node): State<Arc<Node>>) -> Response {
 
 async fn sitemap_index(State(node): State<Arc<Node>>) -> Response {
     let result = async {
-        let products = db::products::count_indexable(&node.cx.db).await?;
+        let products = crate::domain::read::listed_product_count(&node.cx).await?;
         let base = node.cx.urls.base();
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">",
@@ -234,7 +233,7 @@ async fn sitemap_file(State(node): State<Arc<Node>>, Path(file): Path<String>) -
                 out.push_str(&url_entry(&format!("{base}/categories/{}", c.code), None));
             }
             // Shops: at most a few thousand per town; an aggregator's 14,019 fit too.
-            let shops = db::merchants::indexable(node.cx.db.pool(), 0, SITEMAP_URLS - 100).await?;
+            let shops = crate::domain::read::listed_shops_page(&node.cx, 0, SITEMAP_URLS - 100).await?;
             for (slug, t) in shops {
                 out.push_str(&url_entry(node.cx.urls.merchant(&slug).as_str(), Some(t)));
             }
@@ -245,7 +244,7 @@ async fn sitemap_file(State(node): State<Arc<Node>>, Path(file): Path<String>) -
                 .filter(|n| *n >= 1)
                 .ok_or_else(not_found)?;
             let rows =
-                db::products::indexable_page(&node.cx.db, (n - 1) * SITEMAP_URLS, SITEMAP_URLS)
+                crate::domain::read::listed_products_page(&node.cx, (n - 1) * SITEMAP_URLS, SITEMAP_URLS)
                     .await?;
             if rows.is_empty() && n > 1 {
                 return Err(not_found());

@@ -127,10 +127,10 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
             Err(Error::NotFound(format!("no product \"{id}\" here")))
         };
     }
-    let m = db::merchants::by_id(node.cx.db.pool(), p.merchant_id)
+    let m = crate::domain::read::live_shops(&node.cx, &[p.merchant_id])
         .await?
-        .filter(|m| m.deleted_at.is_none())
-        .ok_or_else(|| Error::Gone("the shop of this product was deleted".into()))?;
+        .pop()
+        .ok_or_else(|| Error::Deleted("the shop of this product was deleted".into()))?;
     let f = &p.fields;
     let url = node.cx.urls.product(&p.id).to_string();
     let mut crumbs = vec![home_crumb(node, t)];

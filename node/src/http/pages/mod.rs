@@ -29,7 +29,6 @@ use uuid::Uuid;
 use super::cache::{self, lang_of};
 use super::collections as documents;
 use super::negotiation::wants_activity_json;
-use crate::db;
 use crate::domain::merchants;
 use crate::domain::products::{self, ListQuery, Product};
 use crate::error::{Error, Result};
@@ -296,7 +295,7 @@ fn answer(node: &Node, headers: &HeaderMap, uri: Uri, result: Result<Response>) 
 /// Products with their shops' names, for grids.
 async fn cards(node: &Node, items: &[Product], lang: Lang) -> Result<Vec<ProductCard>> {
     let ids: Vec<Uuid> = items.iter().map(|p| p.merchant_id).collect();
-    let names = db::merchants::names(node.cx.db.pool(), &ids).await?;
+    let names = crate::domain::read::shop_names(&node.cx, &ids).await?;
     Ok(items
         .iter()
         .map(|p| {
