@@ -83,7 +83,7 @@ impl App {
             public_url = %self.node.cx.urls.base(),
             "Étal node listening"
         );
-        let worker = crate::delivery::spawn(self.node.fed.clone());
+        let worker = crate::delivery::spawn(self.node.fed.clone(), self.node.hosts.clone());
         let harvester = self
             .node
             .cx

@@ -80,12 +80,6 @@ impl Error {
     }
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Error {
-        Error::Internal(e.into())
-    }
-}
-
 /// Collects field errors so a request learns about all of them at once.
 #[derive(Debug, Default)]
 pub struct Checks(Vec<FieldError>);

@@ -479,50 +479,52 @@ fn shown(e: etal_node::error::Error) -> anyhow::Error {
     )
 }
 
-/// A progress bar on standard error (only when it is a terminal, or every 10 % otherwise).
+/// An import's progress on stderr: indicatif's bar on a terminal; in a log (no terminal), a
+/// line at each tenth.
 #[derive(Default)]
 struct ProgressBar {
-    last: Option<(bool, usize)>,
-    drawn: bool,
+    bar: Option<(bool, indicatif::ProgressBar)>,
+    logged: Option<(bool, usize)>,
 }
 
 impl ProgressBar {
     fn show(&mut self, p: etal_node::domain::spreadsheet::Progress) {
         use etal_node::domain::spreadsheet::Progress;
-        use std::io::{IsTerminal, Write};
+        use std::io::IsTerminal;
         let (writing, done, total) = match p {
             Progress::Checked(d, t) => (false, d, t),
             Progress::Written(d, t) => (true, d, t),
         };
-        let percent = (done * 100).checked_div(total).unwrap_or(100);
-        let tty = std::io::stderr().is_terminal();
-        let step = if tty { percent } else { percent / 10 * 10 };
-        if self.last == Some((writing, step)) {
+        let phase = if writing { "writing" } else { "checking" };
+        if !std::io::stderr().is_terminal() {
+            let tenth = (done * 10).checked_div(total).unwrap_or(10);
+            if self.logged != Some((writing, tenth)) {
+                self.logged = Some((writing, tenth));
+                eprintln!("{phase:<8} {:>3} %  {done}/{total}", tenth * 10);
+            }
             return;
         }
-        self.last = Some((writing, step));
-        let width = 30;
-        let filled = percent * width / 100;
-        let line = format!(
-            "{:<8} [{}{}] {:>3} %  {done}/{total}",
-            if writing { "writing" } else { "checking" },
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            percent
-        );
-        let mut err = std::io::stderr();
-        if tty {
-            let _ = write!(err, "\r{line}");
-        } else {
-            let _ = writeln!(err, "{line}");
+        if self.bar.as_ref().is_none_or(|(w, _)| *w != writing) {
+            if let Some((_, old)) = self.bar.take() {
+                old.finish();
+            }
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg:<8} [{bar:30}] {percent:>3} %  {pos}/{len}",
+            ) {
+                bar.set_style(style.progress_chars("#> "));
+            }
+            bar.set_message(phase);
+            self.bar = Some((writing, bar));
         }
-        let _ = err.flush();
-        self.drawn = tty;
+        if let Some((_, bar)) = &self.bar {
+            bar.set_position(done as u64);
+        }
     }
 
     fn finish(&mut self) {
-        if self.drawn {
-            eprintln!();
+        if let Some((_, bar)) = self.bar.take() {
+            bar.finish();
         }
     }
 }

@@ -349,6 +349,19 @@ pub(crate) fn uuid(s: &str) -> sqlx::Result<uuid::Uuid> {
 
 pub use crate::clock::time;
 
+/// What a storage operation fails with.
+pub type DbError = sqlx::Error;
+/// The result of a storage operation.
+pub type DbResult<T> = sqlx::Result<T>;
+/// A connection to the database (a transaction derefs to one).
+pub type Conn = sqlx::AnyConnection;
+
+impl From<sqlx::Error> for crate::error::Error {
+    fn from(e: sqlx::Error) -> crate::error::Error {
+        crate::error::Error::Internal(e.into())
+    }
+}
+
 /// Whether a database error is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod fanout;
+pub mod hosts;
 pub mod sender;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use crate::db::{self};
 use crate::federation::signing::SigningKey;
 use crate::federation::Federation;
 use crate::model::actor::LocalActor;
+use hosts::Hosts;
 use sender::Outcome;
 
 /// How long a claimed delivery stays leased: longer than any attempt can take.
@@ -29,18 +31,20 @@ pub const MAX_IN_FLIGHT: usize = 512;
 pub const POLL: Duration = Duration::from_millis(250);
 
 /// Starts the fan-out and delivery loop of a node.
-pub fn spawn(fed: Arc<Federation>) -> JoinHandle<()> {
+pub fn spawn(fed: Arc<Federation>, hosts: Arc<Hosts>) -> JoinHandle<()> {
     tokio::spawn(async move {
         if let Err(e) = queue::release_all_leases(&fed.cx.db).await {
             tracing::error!(error = %e, "cannot release delivery leases");
         }
-        let worker = Worker::new(fed);
+        let worker = Worker::new(fed, hosts);
         worker.run().await;
     })
 }
 
 struct Worker {
     fed: Arc<Federation>,
+    /// Hosts with failures on record (shared with the inbox, which hears from them).
+    hosts: Arc<Hosts>,
     id: String,
     keys: Mutex<HashMap<LocalActor, Arc<SigningKey>>>,
     slots: Arc<Semaphore>,
@@ -53,9 +57,10 @@ struct Worker {
 type Done = (Claimed, Outcome);
 
 impl Worker {
-    fn new(fed: Arc<Federation>) -> Worker {
+    fn new(fed: Arc<Federation>, hosts: Arc<Hosts>) -> Worker {
         Worker {
             fed,
+            hosts,
             id: uuid::Uuid::now_v7().to_string(),
             keys: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
@@ -181,11 +186,11 @@ impl Worker {
 
     async fn refresh_troubled(&self) {
         if let Ok(hosts) = queue::troubled_hosts(&self.fed.cx.db).await {
-            *self.fed.hosts.lock().expect("lock") = hosts.into_iter().collect();
+            self.hosts.reset(hosts);
         }
     }
 
-    async fn record(&self, finished: Vec<Done>) -> sqlx::Result<()> {
+    async fn record(&self, finished: Vec<Done>) -> crate::db::DbResult<()> {
         let now = self.fed.cx.clock.now_ms();
         let mut tx = self.fed.cx.db.begin().await?;
         let mut finished_ids = Vec::new();
@@ -214,7 +219,7 @@ impl Worker {
                             "inbox gone: followers removed"
                         );
                     }
-                    let was_troubled = self.fed.hosts.lock().expect("lock").remove(&c.host);
+                    let was_troubled = self.hosts.succeeded(&c.host);
                     if was_troubled {
                         queue::set_host_state(
                             &mut tx,
@@ -233,7 +238,7 @@ impl Worker {
                     let state = queue::host_state(&mut *tx, &c.host).await?;
                     let (next, down) = backoff::after_failure(&state, now, rand::random::<f64>());
                     queue::set_host_state(&mut tx, &c.host, &next, Some(error), None).await?;
-                    self.fed.hosts.lock().expect("lock").insert(c.host.clone());
+                    self.hosts.failed(&c.host);
                     if down {
                         let dropped = queue::drop_host(&mut tx, &c.host).await?;
                         tracing::warn!(

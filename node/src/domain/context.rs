@@ -80,13 +80,18 @@ impl Context {
 
     /// Begins a transaction: a unit of work whose writes (through the domain's functions)
     /// commit together.
-    pub async fn begin(&self) -> sqlx::Result<db::Tx> {
-        self.db.begin().await
+    pub async fn begin(&self) -> crate::error::Result<db::Tx> {
+        Ok(self.db.begin().await?)
+    }
+
+    /// Commits a transaction begun with [`Context::begin`].
+    pub async fn commit(&self, tx: db::Tx) -> crate::error::Result<()> {
+        Ok(tx.commit().await?)
     }
 
     /// The count of changes committed by every process on this database (PostgreSQL; see
     /// `http::freshness`).
-    pub async fn counted_changes(&self) -> sqlx::Result<i64> {
+    pub async fn counted_changes(&self) -> db::DbResult<i64> {
         db::changes(&self.db).await
     }
 

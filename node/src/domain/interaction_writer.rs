@@ -72,7 +72,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write(db: &Db, batch: &[Job]) -> sqlx::Result<()> {
+async fn write(db: &Db, batch: &[Job]) -> crate::db::DbResult<()> {
     let items: Vec<&Interaction> = batch.iter().map(|(i, _)| i).collect();
     crate::db::remote::insert_interactions(db, &items).await
 }

@@ -132,7 +132,7 @@ pub(crate) async fn store_new(
     merchant: &merchants::Merchant,
     products: &[Product],
     now: i64,
-) -> sqlx::Result<()> {
+) -> db::DbResult<()> {
     // SQLite's index is written from entries computed here; PostgreSQL computes its own.
     let entries: Vec<db::search_index::Entry> = match cx.db.backend() {
         db::Backend::Sqlite => products
@@ -200,7 +200,7 @@ pub async fn update(
 }
 
 /// A second live product with the same SKU in a shop: 409 naming `sku`.
-pub fn sku_conflict(e: sqlx::Error, fields: &ProductFields) -> Error {
+pub fn sku_conflict(e: db::DbError, fields: &ProductFields) -> Error {
     if db::is_unique_violation(&e) && fields.sku.is_some() {
         Error::Conflict {
             detail: format!(

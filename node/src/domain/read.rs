@@ -218,7 +218,7 @@ pub struct Subject {
 }
 
 /// The subject of an event, read on `conn` (the fan-out's transaction).
-pub async fn subject_in(conn: &mut sqlx::AnyConnection, e: &Event) -> Result<Option<Subject>> {
+pub async fn subject_in(conn: &mut db::Conn, e: &Event) -> Result<Option<Subject>> {
     let Some(merchant) = db::merchants::by_id(&mut *conn, e.merchant_id).await? else {
         return Ok(None);
     };

@@ -40,12 +40,6 @@ impl std::fmt::Display for MirrorError {
 
 impl std::error::Error for MirrorError {}
 
-impl From<sqlx::Error> for MirrorError {
-    fn from(e: sqlx::Error) -> MirrorError {
-        MirrorError::Storage(e.to_string())
-    }
-}
-
 impl From<crate::error::Error> for MirrorError {
     fn from(e: crate::error::Error) -> MirrorError {
         MirrorError::Storage(e.to_string())

@@ -24,7 +24,7 @@ use fetch::Fetcher;
 use signing::SigningKey;
 
 /// What ActivityPub needs beside the rules' context: the node actor's key, the signed fetcher,
-/// what is known of remote actors and hosts.
+/// what is known of remote actors.
 #[derive(Debug)]
 pub struct Federation {
     /// The rules' view of the node.
@@ -33,9 +33,6 @@ pub struct Federation {
     pub fetcher: Fetcher,
     /// The node actor's public key.
     pub node_public_pem: String,
-    /// Hosts with delivery failures on record, so that hearing from a healthy host costs no
-    /// query (kept by the delivery worker, refreshed from the database every minute).
-    pub hosts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Recently verified remote actors by key id, to check signatures without a query.
     actors: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, RemoteActor)>>,
     /// Key ids fetched recently, so that forged signatures naming a key cannot make the node
@@ -91,7 +88,6 @@ impl Federation {
             actors: Default::default(),
             key_fetches: Default::default(),
             backfills: Default::default(),
-            hosts: Default::default(),
             cx,
         })
     }
@@ -192,28 +188,4 @@ pub async fn signer_key(fed: &Federation, signer: LocalActor) -> anyhow::Result<
 /// Reads a fetched document as `T`, with a sentence when it does not fit.
 pub fn verify_doc<T: serde::de::DeserializeOwned>(doc: &serde_json::Value) -> Result<T, String> {
     serde_json::from_value(doc.clone()).map_err(|e| format!("unexpected document: {e}"))
-}
-
-/// Marks a host alive because it just talked to us (an inbox request from it).
-pub async fn host_answered(fed: &Federation, host: &str) -> sqlx::Result<()> {
-    if !fed.hosts.lock().expect("lock").contains(host) {
-        return Ok(());
-    }
-    use crate::db::queue;
-    let state = queue::host_state(fed.cx.db.pool(), host).await?;
-    if state.down_since.is_none() && state.failures == 0 {
-        return Ok(());
-    }
-    let mut tx = fed.cx.db.begin().await?;
-    queue::set_host_state(
-        &mut tx,
-        host,
-        &queue::HostState::default(),
-        None,
-        Some(fed.cx.clock.now_ms()),
-    )
-    .await?;
-    tx.commit().await?;
-    fed.hosts.lock().expect("lock").remove(host);
-    Ok(())
 }

@@ -51,7 +51,10 @@ async fn receive(node: Arc<Node>, inbox: Inbox, req: Request) -> Result<StatusCo
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         InboxError::new(Refusal::TooLarge, "an activity may be at most 1 MiB".into())
     })?;
-    inbox::receive(&node.fed, inbox, &parts, &body).await?;
+    if let Some(sender) = inbox::receive(&node.fed, inbox, &parts, &body).await? {
+        // The sender is alive: deliveries waiting for it may go now.
+        let _ = node.hosts.answered(&node.cx, &sender).await;
+    }
     Ok(StatusCode::ACCEPTED)
 }
 

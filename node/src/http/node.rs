@@ -23,6 +23,9 @@ pub struct Node {
     pub mail: crate::mail::Mailer,
     /// Generated shop pictures, drawn once each.
     pub avatars: crate::avatar::Cache,
+    /// The health of the hosts the node delivers to (the delivery worker's, shared: the inbox
+    /// hears from them).
+    pub hosts: Arc<crate::delivery::hosts::Hosts>,
 }
 
 impl Node {
@@ -43,6 +46,7 @@ impl Node {
             pages: super::cache::PageCache::new(cx.changes()),
             dumps: Default::default(),
             avatars: Default::default(),
+            hosts: Default::default(),
             mail,
             cx,
             fed,

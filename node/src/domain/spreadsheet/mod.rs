@@ -537,7 +537,7 @@ pub async fn recover(cx: &Context) -> Result<()> {
     Ok(())
 }
 
-fn conflict(e: sqlx::Error) -> Error {
+fn conflict(e: db::DbError) -> Error {
     if db::is_unique_violation(&e) {
         Error::Conflict {
             detail: "a SKU of the file is already another product's of this shop".into(),

@@ -26,7 +26,6 @@ pub async fn dispatch(
         _ => None,
     };
     if interaction::interaction_fast_path(fed, &v, target.as_ref(), now).await? {
-        let _ = crate::federation::host_answered(fed, &etal_protocol::ap::origin(&a.actor)).await;
         return Ok(());
     }
     let mut announced = announce::prepare(fed, &v).await?;
@@ -93,7 +92,7 @@ pub async fn dispatch(
         }
         _ => {}
     }
-    tx.commit().await?;
+    fed.cx.commit(tx).await?;
     if v.fresh {
         fed.cache_actor(&v.actor);
     }
@@ -106,7 +105,6 @@ pub async fn dispatch(
     if let Some((what, local)) = after.log {
         tracing::info!(follower = %a.actor, actor = local, "{what}");
     }
-    let _ = crate::federation::host_answered(fed, &etal_protocol::ap::origin(&a.actor)).await;
     if let Some(target) = after.backfill {
         mirror::spawn_backfill(fed.clone(), target);
     }

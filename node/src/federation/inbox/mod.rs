@@ -35,13 +35,14 @@ pub enum Inbox {
 }
 
 /// Receives a POST to an inbox: checks it, then handles it once. `Ok` means accepted (handled
-/// now, or seen before, or nothing to do).
+/// now, or seen before, or nothing to do), with the origin of the server that sent a verified
+/// activity (it is alive).
 pub async fn receive(
     fed: &Arc<Federation>,
     inbox: Inbox,
     parts: &Parts,
     body: &[u8],
-) -> Result<(), InboxError> {
+) -> Result<Option<String>, InboxError> {
     if let Inbox::Merchant(slug) = &inbox {
         match crate::domain::read::shop(&fed.cx, slug).await {
             Ok(Some(Found::Live(_))) => {}
@@ -65,9 +66,11 @@ pub async fn receive(
         // Acknowledged without effect (the deletion of an unknown actor).
         Err(e) if e.kind == Refusal::NothingToDo => {
             tracing::debug!(reason = e.reason, "inbox: nothing to do");
-            return Ok(());
+            return Ok(None);
         }
         Err(e) => return Err(e),
     };
-    handle::dispatch(fed, &inbox, verified).await
+    let sender = etal_protocol::ap::origin(&verified.activity.actor);
+    handle::dispatch(fed, &inbox, verified).await?;
+    Ok(Some(sender))
 }

@@ -78,8 +78,8 @@ impl From<SignatureError> for InboxError {
     }
 }
 
-impl From<sqlx::Error> for InboxError {
-    fn from(e: sqlx::Error) -> InboxError {
+impl From<crate::error::Error> for InboxError {
+    fn from(e: crate::error::Error) -> InboxError {
         InboxError::internal(e)
     }
 }
