@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use uuid::Uuid;
 
-use super::{time, AnyQuery, Lock, Tx};
+use super::{AnyQuery, Lock, Tx};
 use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 
 const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, postal_code, city, \
@@ -12,15 +12,12 @@ const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, pos
     version, created_at, updated_at, deleted_at";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Merchant> {
-    let id: String = row.try_get("id")?;
+    use super::column;
     let lat: Option<f64> = row.try_get("lat")?;
     let lon: Option<f64> = row.try_get("lon")?;
-    let hours: String = row.try_get("opening_hours")?;
     Ok(Merchant {
-        id: Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?,
-        slug: row
-            .try_get::<Option<String>, _>("slug")?
-            .unwrap_or_default(),
+        id: column::id(row, "id")?,
+        slug: column::text_or_empty(row, "slug")?,
         ap_id: row.try_get("ap_id")?,
         fields: MerchantFields {
             name: row.try_get("name")?,
@@ -36,15 +33,15 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Merchant> {
             phone: row.try_get("phone")?,
             email: row.try_get("email")?,
             website: row.try_get("website")?,
-            opening_hours: serde_json::from_str(&hours).unwrap_or_default(),
+            opening_hours: column::texts(row, "opening_hours")?,
             siret: row.try_get("siret")?,
-            indexable: row.try_get::<i64, _>("indexable")? != 0,
+            indexable: column::flag(row, "indexable")?,
         },
         public_key_pem: row.try_get("public_key_pem")?,
         version: row.try_get("version")?,
-        created_at: time(row.try_get("created_at")?),
-        updated_at: time(row.try_get("updated_at")?),
-        deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(time),
+        created_at: column::time(row, "created_at")?,
+        updated_at: column::time(row, "updated_at")?,
+        deleted_at: column::time_opt(row, "deleted_at")?,
     })
 }
 

@@ -347,6 +347,46 @@ pub(crate) fn uuid(s: &str) -> sqlx::Result<uuid::Uuid> {
     uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
+/// Reading the columns every table stores the same way (ids as text, flags as integers, lists
+/// as JSON, times as milliseconds).
+pub(crate) mod column {
+    use sqlx::any::AnyRow;
+    use sqlx::Row;
+
+    /// An id.
+    pub fn id(row: &AnyRow, name: &str) -> sqlx::Result<uuid::Uuid> {
+        super::uuid(&row.try_get::<String, _>(name)?)
+    }
+
+    /// A flag (0 or 1).
+    pub fn flag(row: &AnyRow, name: &str) -> sqlx::Result<bool> {
+        Ok(row.try_get::<i64, _>(name)? != 0)
+    }
+
+    /// A list of texts, stored as a JSON array (an unreadable one reads as empty).
+    pub fn texts(row: &AnyRow, name: &str) -> sqlx::Result<Vec<String>> {
+        Ok(serde_json::from_str(&row.try_get::<String, _>(name)?).unwrap_or_default())
+    }
+
+    /// A time.
+    pub fn time(row: &AnyRow, name: &str) -> sqlx::Result<chrono::DateTime<chrono::Utc>> {
+        Ok(super::time(row.try_get(name)?))
+    }
+
+    /// A time that may be absent.
+    pub fn time_opt(
+        row: &AnyRow,
+        name: &str,
+    ) -> sqlx::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(row.try_get::<Option<i64>, _>(name)?.map(super::time))
+    }
+
+    /// A text that may be absent, read as empty.
+    pub fn text_or_empty(row: &AnyRow, name: &str) -> sqlx::Result<String> {
+        Ok(row.try_get::<Option<String>, _>(name)?.unwrap_or_default())
+    }
+}
+
 pub use crate::clock::time;
 
 /// What a storage operation fails with.

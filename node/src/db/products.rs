@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::search;
 use super::search_index::{self, Which};
-use super::{time, AnyQuery, Db, Lock, Sql};
+use super::{AnyQuery, Db, Lock, Sql};
 use crate::model::product::{tag_key, tag_keys, ListQuery, Origin, Product, ProductFields};
 use etal_protocol::{Availability, Currency, Money, Unit};
 
@@ -19,16 +19,14 @@ use super::uuid;
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
     let bad = |what: &str| sqlx::Error::Decode(format!("stored {what} is invalid").into());
+    use super::column;
     let currency: String = row.try_get("currency")?;
-    let tags: String = row.try_get("tags")?;
     Ok(Product {
-        id: uuid(&row.try_get::<String, _>("id")?)?,
-        merchant_id: uuid(&row.try_get::<String, _>("merchant_id")?)?,
-        merchant_slug: row
-            .try_get::<Option<String>, _>("merchant_slug")?
-            .unwrap_or_default(),
+        id: column::id(row, "id")?,
+        merchant_id: column::id(row, "merchant_id")?,
+        merchant_slug: column::text_or_empty(row, "merchant_slug")?,
         ap_id: row.try_get("ap_id")?,
-        local: row.try_get::<i64, _>("local")? != 0,
+        local: column::flag(row, "local")?,
         url: row.try_get("url")?,
         fields: ProductFields {
             name: row.try_get("name")?,
@@ -43,15 +41,15 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
             stock: row.try_get("stock")?,
             gtin: row.try_get("gtin")?,
             category: row.try_get("category")?,
-            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            tags: column::texts(row, "tags")?,
             sku: row.try_get("sku")?,
         },
         images: vec![],
         version: row.try_get("version")?,
-        created_at: time(row.try_get("created_at")?),
-        updated_at: time(row.try_get("updated_at")?),
-        announced_at: row.try_get::<Option<i64>, _>("announced_at")?.map(time),
-        deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(time),
+        created_at: column::time(row, "created_at")?,
+        updated_at: column::time(row, "updated_at")?,
+        announced_at: column::time_opt(row, "announced_at")?,
+        deleted_at: column::time_opt(row, "deleted_at")?,
     })
 }
 
