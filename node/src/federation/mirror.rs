@@ -85,7 +85,7 @@ pub async fn is_followed(fed: &Federation, actor: &Url) -> crate::error::Result<
 /// followed node at a time.
 pub fn spawn_backfill(fed: Arc<Federation>, target: String) {
     if fed.cx.settings.aggregator {
-        // A harvested node's change feed is read instead (`harvest.rs`), much faster.
+        // A harvested node's change feed is read instead (`open_data::harvest`), much faster.
         let fed = fed.clone();
         let target2 = target.clone();
         tokio::spawn(async move {

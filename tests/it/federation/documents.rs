@@ -245,7 +245,10 @@ async fn a_product_is_a_note_mastodon_shows_with_commerce_data_aggregators_read(
         .map(|t| t.name.as_deref().unwrap())
         .collect();
     assert_eq!(tags, ["#boulangerie", "#levain", "#pain"]);
-    assert!(note.published.is_some() && note.updated.is_some());
+    // `updated` says a change made after the Create went out (the photo may have gone out
+    // with the Create or after it, as the worker ran), never one before `published`.
+    let published = note.published.unwrap();
+    assert!(note.updated.is_none_or(|u| u > published), "{note:?}");
     // FEP-0837 and schema.org, without reading HTML.
     assert_eq!(note.purpose.as_deref(), Some("offer"));
     let primary = note.publishes.unwrap();
@@ -310,6 +313,17 @@ async fn a_product_is_a_note_mastodon_shows_with_commerce_data_aggregators_read(
             "term {key} is defined"
         );
     }
+    // A change after the Create went out is an edit: the Note says when.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    t.patch(&format!("/api/v1/products/{id}"), json!({"price": "1.40"}))
+        .await;
+    let (_, _, doc) = ap_get(&t, &format!("/products/{id}")).await;
+    let note: ap::Note = serde_json::from_value(doc).unwrap();
+    assert!(
+        note.updated.is_some_and(|u| u > published),
+        "{:?}",
+        note.updated
+    );
 }
 
 #[tokio::test]
