@@ -253,14 +253,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let link = etal_node::domain::accounts::create_or_invite(
-                &node.cx,
-                &email,
-                shop,
-                shop.is_none(),
-            )
-            .await
-            .map_err(shown)?;
+            let link =
+                etal_node::domain::people::create_or_invite(&node.cx, &email, shop, shop.is_none())
+                    .await
+                    .map_err(shown)?;
             match link {
                 Some(link) => {
                     if node.mail.can_mail() {

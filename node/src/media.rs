@@ -222,7 +222,7 @@ pub fn store(img: DynamicImage, media_dir: &Path, id: Uuid) -> Result<Processed,
             height: h,
         });
     }
-    let blurhash = blurhash(&current.thumbnail(32, 32).to_rgb8(), 4, 3);
+    let blurhash = blurhash(&current.thumbnail(32, 32).to_rgba8(), 4, 3);
     Ok(Processed {
         width: variants[0].width,
         height: variants[0].height,
@@ -256,11 +256,10 @@ pub fn remove(media_dir: &Path, variants: &[Variant]) {
 }
 
 /// Encodes an image as a blurhash with `nx` × `ny` components (Mastodon keeps ≤ 5 each).
-pub fn blurhash(img: &image::RgbImage, nx: u32, ny: u32) -> String {
+pub fn blurhash(img: &image::RgbaImage, nx: u32, ny: u32) -> String {
     let (w, h) = img.dimensions();
-    let rgba = image::DynamicImage::ImageRgb8(img.clone()).into_rgba8();
     // Only fails for components outside 1..=9 or an empty image: neither happens here.
-    blurhash::encode(nx, ny, w, h, rgba.as_raw()).unwrap_or_default()
+    blurhash::encode(nx, ny, w, h, img.as_raw()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -269,7 +268,7 @@ mod tests {
 
     #[test]
     fn blurhash_of_a_flat_colour_is_stable() {
-        let img = image::RgbImage::from_pixel(8, 8, image::Rgb([255, 0, 0]));
+        let img = image::RgbaImage::from_pixel(8, 8, image::Rgba([255, 0, 0, 255]));
         let hash = blurhash(&img, 4, 3);
         assert_eq!(hash.len(), 1 + 1 + 4 + 2 * 11);
         // Size flag for 4×3, then the DC term: red (the reference encoders round black to 0

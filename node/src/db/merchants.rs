@@ -7,11 +7,12 @@ use uuid::Uuid;
 use super::{AnyQuery, Lock, Tx};
 use crate::model::merchant::{Address, Geo, Merchant, MerchantFields};
 
-const COLUMNS: &str = "id, slug, ap_id, name, description, category, street, postal_code, city, \
+pub(super) const COLUMNS: &str =
+    "id, slug, ap_id, name, description, category, street, postal_code, city, \
     insee_code, lat, lon, phone, email, website, opening_hours, siret, indexable, public_key_pem, \
     version, created_at, updated_at, deleted_at";
 
-fn from_row(row: &AnyRow) -> sqlx::Result<Merchant> {
+pub(super) fn from_row(row: &AnyRow) -> sqlx::Result<Merchant> {
     use super::column;
     let lat: Option<f64> = row.try_get("lat")?;
     let lon: Option<f64> = row.try_get("lon")?;
@@ -288,27 +289,6 @@ pub async fn indexable<'e>(
     .await
 }
 
-/// Shops of the open data, `limit` after the slug `after`, by slug: live, local, consenting
-/// to being listed (`indexable`).
-pub async fn open_data_page<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    after: Option<&str>,
-    limit: i64,
-) -> sqlx::Result<Vec<Merchant>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM merchants WHERE local=1 AND deleted_at IS NULL AND indexable=1 AND slug > $1 \
-         ORDER BY slug LIMIT $2"
-    );
-    sqlx::query(&sql)
-        .bind(after.unwrap_or("").to_string())
-        .bind(limit)
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
-}
-
 /// Local merchants by id, deleted ones included, in any order.
 pub async fn any_by_ids(db: &super::Db, ids: &[Uuid]) -> sqlx::Result<Vec<Merchant>> {
     if ids.is_empty() {
@@ -324,16 +304,4 @@ pub async fn any_by_ids(db: &super::Db, ids: &[Uuid]) -> sqlx::Result<Vec<Mercha
         .iter()
         .map(from_row)
         .collect()
-}
-
-/// The INSEE codes of the communes of the open data's shops, in order.
-pub async fn open_data_communes<'e>(
-    ex: impl Executor<'e, Database = Any>,
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT insee_code FROM merchants WHERE local=1 AND deleted_at IS NULL \
-         AND indexable=1 AND insee_code IS NOT NULL ORDER BY insee_code",
-    )
-    .fetch_all(ex)
-    .await
 }

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod merchants;
 pub mod mirror;
 pub mod moderation;
+pub mod open_data;
 pub mod outbox;
 pub mod products;
 pub mod queue;

@@ -10,14 +10,14 @@ use super::{AnyQuery, Db, Lock, Sql};
 use crate::model::product::{tag_key, tag_keys, ListQuery, Origin, Product, ProductFields};
 use etal_protocol::{Availability, Currency, Money, Unit};
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "p.id, p.merchant_id, COALESCE(m.slug, m.handle) AS merchant_slug, p.ap_id, p.local, p.url, p.name, p.description, \
     p.price_minor, p.currency, p.unit, p.availability, p.stock, p.gtin, p.category, p.tags, p.sku, \
     p.version, p.created_at, p.updated_at, p.announced_at, p.deleted_at";
 
 use super::uuid;
 
-fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
+pub(super) fn from_row(row: &AnyRow) -> sqlx::Result<Product> {
     let bad = |what: &str| sqlx::Error::Decode(format!("stored {what} is invalid").into());
     use super::column;
     let currency: String = row.try_get("currency")?;
@@ -474,65 +474,6 @@ pub async fn ids_of_shop<'e>(
     .await?;
     ids.iter()
         .map(|s| Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(e.into())))
-        .collect()
-}
-
-/// Products of the open data, `limit` after the id `after`, by id: live, local, of a live
-/// shop that consents to being listed (`indexable`).
-pub async fn open_data_page<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    after: Option<Uuid>,
-    limit: i64,
-) -> sqlx::Result<Vec<Product>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
-         WHERE p.id > $1 AND p.deleted_at IS NULL AND p.local=1 AND m.deleted_at IS NULL AND m.indexable=1 \
-         ORDER BY p.id LIMIT $2"
-    );
-    sqlx::query(&sql)
-        .bind(after.map_or_else(String::new, |a| a.to_string()))
-        .bind(limit)
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
-}
-
-/// What the open data's version depends on: how many local products and shops there are, and
-/// their latest changes (ms). Any write of a local product or shop, a consent given or withdrawn
-/// included, moves it.
-pub async fn open_data_version<'e>(
-    ex: impl Executor<'e, Database = Any>,
-) -> sqlx::Result<(i64, i64, i64, i64)> {
-    sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM products WHERE local=1), \
-                (SELECT COALESCE(MAX(updated_at), 0) FROM products WHERE local=1), \
-                (SELECT COUNT(*) FROM merchants WHERE local=1), \
-                (SELECT COALESCE(MAX(updated_at), 0) FROM merchants WHERE local=1)",
-    )
-    .fetch_one(ex)
-    .await
-}
-
-/// Of these products, those the open data shows (live, of a live shop that consents), in any
-/// order.
-pub async fn open_data_by_ids(db: &Db, ids: &[Uuid]) -> sqlx::Result<Vec<Product>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM products p JOIN merchants m ON m.id = p.merchant_id \
-         WHERE p.deleted_at IS NULL AND p.local=1 AND m.deleted_at IS NULL AND m.indexable=1 AND p.id IN ("
-    ));
-    sql.bind_list(ids.iter().map(|id| id.to_string()));
-    sql.push(")");
-    let (text, args) = sql.build();
-    sqlx::query_with(&text, args)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(from_row)
         .collect()
 }
 

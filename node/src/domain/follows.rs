@@ -34,9 +34,11 @@ pub async fn record_follow(
     Ok(())
 }
 
-/// The node's follow of `target` (an actor id), or of the Follow activity `target`, if any.
-pub async fn find(cx: &Context, target: &str) -> Result<Option<db::remote::Follow>> {
-    Ok(remote::follow(cx.db.pool(), target).await?)
+/// Whether the node follows `actor` (an actor id) and its follow was accepted.
+pub async fn is_accepted(cx: &Context, actor: &str) -> Result<bool> {
+    Ok(remote::follow(cx.db.pool(), actor).await?.is_some_and(|f| {
+        f.state == crate::model::remote::FollowState::Accepted && f.target == actor
+    }))
 }
 
 /// Whether the node's follow of `actor` is accepted, read in the caller's transaction.

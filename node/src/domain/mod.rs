@@ -17,6 +17,7 @@ pub mod mirror;
 pub mod moderation;
 pub mod open_data;
 pub mod passwords;
+pub mod people;
 pub mod product_input;
 pub mod products;
 pub mod read;

@@ -15,27 +15,27 @@ use crate::model::product::Product;
 
 /// What the files' contents depend on (counts and last changes), to tell when they change.
 pub async fn version(cx: &Context) -> Result<(i64, i64, i64, i64)> {
-    Ok(db::products::open_data_version(cx.db.pool()).await?)
+    Ok(db::open_data::version(cx.db.pool()).await?)
 }
 
 /// The INSEE codes of the communes of the listed shops, in order (DCAT's spatial coverage).
 pub async fn communes(cx: &Context) -> Result<Vec<String>> {
-    Ok(db::merchants::open_data_communes(cx.db.pool()).await?)
+    Ok(db::open_data::communes(cx.db.pool()).await?)
 }
 
 /// Listed shops by slug, after `after`.
 pub async fn shops_page(cx: &Context, after: Option<&str>, limit: i64) -> Result<Vec<Merchant>> {
-    Ok(db::merchants::open_data_page(cx.db.pool(), after, limit).await?)
+    Ok(db::open_data::merchants_page(cx.db.pool(), after, limit).await?)
 }
 
 /// Listed products by id, after `after`.
 pub async fn products_page(cx: &Context, after: Option<Uuid>, limit: i64) -> Result<Vec<Product>> {
-    Ok(db::products::open_data_page(cx.db.pool(), after, limit).await?)
+    Ok(db::open_data::products_page(cx.db.pool(), after, limit).await?)
 }
 
 /// Those of `ids` that are listed products.
 pub async fn products(cx: &Context, ids: &[Uuid]) -> Result<Vec<Product>> {
-    Ok(db::products::open_data_by_ids(&cx.db, ids).await?)
+    Ok(db::open_data::products_by_ids(&cx.db, ids).await?)
 }
 
 /// The photos of products, by product.

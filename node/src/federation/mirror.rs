@@ -14,7 +14,6 @@ use url::Url;
 use super::{from_ap, verify_doc};
 use crate::domain;
 use crate::federation::Federation;
-use crate::model::remote::FollowState;
 use etal_protocol::ap::{self, Activity, Actor, Object};
 
 /// Why an activity of a followed node could not be mirrored.
@@ -72,13 +71,6 @@ pub async fn describe(
         shops.insert(id.to_string(), shop_doc(fed, id).await?);
     }
     Ok(shops)
-}
-
-/// Whether the node follows `actor` (a node actor), its follow accepted.
-pub async fn is_followed(fed: &Federation, actor: &Url) -> crate::error::Result<bool> {
-    Ok(domain::follows::find(&fed.cx, actor.as_str())
-        .await?
-        .is_some_and(|f| f.state == FollowState::Accepted && f.target == actor.as_str()))
 }
 
 /// Walks a followed node's outbox in the background, newest activity first; one walk per
@@ -139,10 +131,7 @@ pub async fn backfill(fed: &Federation, target: &str) -> anyhow::Result<usize> {
             break;
         }
         // Unfollowed meanwhile: stop.
-        let following = domain::follows::find(&fed.cx, target)
-            .await?
-            .is_some_and(|f| f.state == FollowState::Accepted);
-        if !following {
+        if !domain::follows::is_accepted(&fed.cx, target).await? {
             tracing::info!(target, "backfill stopped: the node is no longer followed");
             return Ok(applied);
         }

@@ -103,7 +103,7 @@ fn cursor_of(head: Option<(i64, Uuid)>) -> String {
 /// The file as it is now: made again if the data changed since it was last made (or if it
 /// never was in this process).
 pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
-    let cursor = cursor_of(crate::domain::open_data::head(&node.cx).await?);
+    let cursor = cursor_of(open_data::head(&node.cx).await?);
     let mut slot = node.dumps.made[kind.index()].lock().await;
     if let Some(made) = slot.as_ref() {
         if made.cursor == cursor && made.path.exists() {
@@ -131,7 +131,7 @@ pub async fn current(node: &Arc<Node>, kind: Dump) -> Result<Made> {
 
 /// Makes a file from the database into `{data_dir}/open-data/`.
 async fn make(node: &Arc<Node>, kind: Dump, cursor: String) -> Result<Made> {
-    let (_, products_at, _, merchants_at) = crate::domain::open_data::version(&node.cx).await?;
+    let (_, products_at, _, merchants_at) = open_data::version(&node.cx).await?;
     let dir = node.cx.settings.data_dir.join("open-data");
     std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(e.into()))?;
     let path = dir.join(format!("{}.{}.gz", kind.name(), cursor.replace('.', "-")));

@@ -183,7 +183,7 @@ impl Rig {
             .id
             .to_string();
         let email = format!("staff{}@a.fr", self.n);
-        etal_node::domain::accounts::create_or_invite(
+        etal_node::domain::people::create_or_invite(
             &self.t.node.cx,
             &email,
             Some((shop.id, Role::Staff)),
@@ -191,7 +191,7 @@ impl Rig {
         )
         .await
         .unwrap();
-        let person = etal_node::domain::accounts::people(
+        let person = etal_node::domain::people::people(
             &self.t.node.cx,
             &etal_node::domain::authz::Caller::Operator,
             shop.id,

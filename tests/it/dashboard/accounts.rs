@@ -13,7 +13,7 @@ async fn an_invitation_sets_a_password_and_signs_in_once() {
     let shop = etal_node::domain::merchants::get(&t.node.cx, "fromagerie")
         .await
         .unwrap();
-    let link = etal_node::domain::accounts::create_or_invite(
+    let link = etal_node::domain::people::create_or_invite(
         &t.node.cx,
         " Claire@Fromagerie.FR ",
         Some((shop.id, Role::Owner)),

@@ -9,7 +9,6 @@ mod spreadsheet;
 
 use std::io::Cursor;
 
-use etal_node::domain::accounts as acc;
 use etal_node::model::account::Role;
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
@@ -238,7 +237,7 @@ pub async fn person(t: &TestNode, email: &str, shop: Option<(&str, Role)>, admin
         )),
         None => None,
     };
-    let link = acc::create_or_invite(&t.node.cx, email, merchant, admin)
+    let link = etal_node::domain::people::create_or_invite(&t.node.cx, email, merchant, admin)
         .await
         .unwrap()
         .expect("a new account gets an invitation");

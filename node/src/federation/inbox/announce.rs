@@ -42,7 +42,7 @@ pub(super) async fn prepare(
     let Some(inner) = announced(v) else {
         return Ok(None);
     };
-    if !mirror::is_followed(fed, &v.activity.actor)
+    if !domain::follows::is_accepted(&fed.cx, v.activity.actor.as_str())
         .await
         .map_err(InboxError::internal)?
     {

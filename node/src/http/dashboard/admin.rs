@@ -145,7 +145,9 @@ pub async fn create_shop(v: Visit, body: Bytes) -> Response {
     let Some(owner) = owner else {
         return Visit::done("/dashboard/admin", "saved");
     };
-    match accounts::invite(&v.node.cx, &caller, &owner, Some((m.id, Role::Owner))).await {
+    match crate::domain::people::invite(&v.node.cx, &caller, &owner, Some((m.id, Role::Owner)))
+        .await
+    {
         Ok(None) => Visit::done("/dashboard/admin", "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) => Visit::done("/dashboard/admin", "invited"),
@@ -220,7 +222,7 @@ async fn accounts_page(
     if flash.is_some() {
         d.flash = flash;
     }
-    let users = match accounts::users(&v.node.cx, &v.caller()).await {
+    let users = match crate::domain::people::users(&v.node.cx, &v.caller()).await {
         Ok(u) => u,
         Err(e) => return v.error(e),
     };
@@ -256,7 +258,7 @@ pub async fn invite_admin(v: Visit, body: Bytes) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    match accounts::invite(&v.node.cx, &v.caller(), f.get("email"), None).await {
+    match crate::domain::people::invite(&v.node.cx, &v.caller(), f.get("email"), None).await {
         Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
@@ -432,7 +434,7 @@ pub async fn reinvite(v: Visit, Path(id): Path<String>, body: Bytes) -> Response
     let Ok(id) = Uuid::parse_str(&id) else {
         return v.error(Error::NotFound("no such account".into()));
     };
-    match crate::domain::accounts::reinvite(&v.node.cx, &v.caller(), id).await {
+    match crate::domain::people::reinvite(&v.node.cx, &v.caller(), id).await {
         Ok(link) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) => Visit::done("/dashboard/admin/people", "invited"),
             Ok(Some(url)) => {

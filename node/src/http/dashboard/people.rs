@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::wares::{shop_dash, shop_for};
 use super::{Dash, Visit};
+use crate::domain::auth;
 use crate::domain::authz::Action;
-use crate::domain::{accounts, auth};
 use crate::error::Error;
 use crate::model::account::Role;
 use crate::model::merchant::Merchant;
@@ -49,7 +49,7 @@ async fn people_page(
     errors: Vec<String>,
 ) -> Response {
     let caller = v.caller();
-    let people = match accounts::people(&v.node.cx, &caller, m.id).await {
+    let people = match crate::domain::people::people(&v.node.cx, &caller, m.id).await {
         Ok(p) => p,
         Err(e) => return v.error(e),
     };
@@ -118,7 +118,9 @@ pub async fn invite(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
         Err(r) => return r,
     };
     let role = Role::parse(f.get("role")).unwrap_or(Role::Staff);
-    match accounts::invite(&v.node.cx, &v.caller(), f.get("email"), Some((m.id, role))).await {
+    match crate::domain::people::invite(&v.node.cx, &v.caller(), f.get("email"), Some((m.id, role)))
+        .await
+    {
         Ok(None) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "invited"),
         Ok(Some(link)) => match super::send_link(&v.node, v.lang, &link, true).await {
             Ok(None) if !v.node.mail.can_mail() => {
@@ -155,7 +157,7 @@ pub async fn remove_person(
     let Ok(user) = Uuid::parse_str(&user) else {
         return v.error(Error::NotFound("no such person".into()));
     };
-    match accounts::remove_person(&v.node.cx, &v.caller(), m.id, user).await {
+    match crate::domain::people::remove_person(&v.node.cx, &v.caller(), m.id, user).await {
         Ok(()) => Visit::done(&format!("/dashboard/shops/{slug}/people"), "deleted"),
         Err(e) => v.error(e),
     }
