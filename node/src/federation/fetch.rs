@@ -372,6 +372,24 @@ impl Fetcher {
 
     /// Resolves `user@host` (or `@user@host`) to an actor id through WebFinger.
     pub async fn webfinger(&self, handle: &str) -> Result<Url, FetchError> {
+        let (url, jrd) = self.webfinger_jrd(handle).await?;
+        jrd.links
+            .iter()
+            .find(|l| {
+                l.rel == "self"
+                    && l.kind
+                        .as_deref()
+                        .is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
+            })
+            .and_then(|l| l.href.as_deref())
+            .and_then(|h| Url::parse(h).ok())
+            .ok_or_else(|| FetchError::Invalid(url.to_string(), "no ActivityPub self link".into()))
+    }
+
+    /// GETs the WebFinger document of `user@host` (or `@user@host`), unsigned, with the same
+    /// limits as every other fetch (the address policy, 1 MiB, a JSON content type); returns
+    /// the URL asked and the document.
+    pub async fn webfinger_jrd(&self, handle: &str) -> Result<(Url, ap::Jrd), FetchError> {
         let handle = handle.trim_start_matches('@');
         let (_, host) = handle
             .split_once('@')
@@ -392,17 +410,7 @@ impl Fetcher {
         let doc = read_json_body(&url, res, DISCOVERY_TYPES).await?;
         let jrd: ap::Jrd = serde_json::from_value(doc)
             .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
-        jrd.links
-            .iter()
-            .find(|l| {
-                l.rel == "self"
-                    && l.kind
-                        .as_deref()
-                        .is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
-            })
-            .and_then(|l| l.href.as_deref())
-            .and_then(|h| Url::parse(h).ok())
-            .ok_or_else(|| FetchError::Invalid(url.to_string(), "no ActivityPub self link".into()))
+        Ok((url, jrd))
     }
 }
 

@@ -5,6 +5,7 @@ pub mod fetch;
 pub mod follows;
 pub mod from_ap;
 pub mod inbox;
+pub mod intents;
 pub mod json;
 pub mod mirror;
 pub mod outbox;

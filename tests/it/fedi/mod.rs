@@ -6,6 +6,12 @@
 //! captured in `protocol/tests/fixtures/gotosocial/`: keys at `{actor}/main-key` served as a
 //! stub of the actor, actors served only to signed GETs, 418 to requests without a User-Agent,
 //! NodeInfo 2.0 only, and activities signed `hs2019` over `(request-target) host date digest`.
+//! Or like Mitra (`FakeServer::start_mitra`) where it differs from Mastodon: the intents its
+//! WebFinger names.
+//!
+//! Its WebFinger names the templates of "follow from my server" as each does: Mastodon only
+//! OStatus's `subscribe` (`/authorize_interaction?uri={uri}`), Mitra the FEP-3b86 intents
+//! besides it, GoToSocial none (`FakeServer::set_intent_links` serves others).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -52,6 +58,8 @@ pub enum Flavour {
     Mastodon,
     /// GoToSocial's ways (see the module documentation).
     GoToSocial,
+    /// Mastodon's ways, but FEP-3b86 intents in its WebFinger.
+    Mitra,
 }
 
 /// How the fake's outbox pages link on.
@@ -81,6 +89,8 @@ pub(crate) struct Inner {
     outbox: Outbox,
     /// Discovery answers (WebFinger, NodeInfo links) padded to this many bytes.
     discovery_padding: usize,
+    /// WebFinger's template links instead of the flavour's (hostile tests).
+    intent_links: Option<Vec<Value>>,
     http: reqwest::Client,
 }
 
@@ -104,6 +114,11 @@ impl FakeServer {
     /// Starts a server that behaves like GoToSocial.
     pub async fn start_gotosocial() -> FakeServer {
         FakeServer::start_as(Flavour::GoToSocial).await
+    }
+
+    /// Starts a server that behaves like Mitra.
+    pub async fn start_mitra() -> FakeServer {
+        FakeServer::start_as(Flavour::Mitra).await
     }
 
     /// Starts a Mastodon-like server known by its address (`http://127.0.0.1:PORT`) rather
@@ -133,6 +148,7 @@ impl FakeServer {
                 hits: HashMap::new(),
                 outbox: Outbox::Loop,
                 discovery_padding: 0,
+                intent_links: None,
                 http: reqwest::Client::new(),
             })),
             mode,
@@ -171,7 +187,7 @@ impl FakeServer {
 
     fn key_id(&self, actor: &str) -> String {
         match self.flavour {
-            Flavour::Mastodon => format!("{actor}#main-key"),
+            Flavour::Mastodon | Flavour::Mitra => format!("{actor}#main-key"),
             Flavour::GoToSocial => format!("{actor}/main-key"),
         }
     }
@@ -458,6 +474,33 @@ impl FakeServer {
     /// Pads WebFinger and NodeInfo answers to `bytes`.
     pub fn set_discovery_padding(&self, bytes: usize) {
         self.inner.lock().unwrap().discovery_padding = bytes;
+    }
+
+    /// Makes WebFinger name `links` (each `{"rel": …, "template": …}`) instead of the
+    /// flavour's templates.
+    pub fn set_intent_links(&self, links: Vec<Value>) {
+        self.inner.lock().unwrap().intent_links = Some(links);
+    }
+
+    /// The template links WebFinger names, as the flavour's server does (or as told).
+    pub(crate) fn intent_links(&self) -> Vec<Value> {
+        if let Some(links) = self.inner.lock().unwrap().intent_links.clone() {
+            return links;
+        }
+        let base = &self.base;
+        match self.flavour {
+            Flavour::Mastodon => vec![json!({"rel": "http://ostatus.org/schema/1.0/subscribe",
+                                             "template": format!("{base}/authorize_interaction?uri={{uri}}")})],
+            Flavour::Mitra => vec![
+                json!({"rel": "http://ostatus.org/schema/1.0/subscribe",
+                       "template": format!("{base}/search?q={{uri}}")}),
+                json!({"rel": "https://w3id.org/fep/3b86/Object",
+                       "template": format!("{base}/intents/object?object={{object}}")}),
+                json!({"rel": "https://w3id.org/fep/3b86/Follow",
+                       "template": format!("{base}/intents/follow?object={{object}}")}),
+            ],
+            Flavour::GoToSocial => vec![],
+        }
     }
 
     fn hit(&self, path_and_query: &str) {

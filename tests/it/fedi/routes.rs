@@ -159,13 +159,12 @@ pub(super) async fn webfinger(
         .unwrap_or_default()
         .to_string();
     let padding = " ".repeat(s.inner.lock().unwrap().discovery_padding);
+    let mut links = vec![json!({"rel": "self", "type": "application/activity+json",
+                                "href": format!("{}/users/{name}", s.base)})];
+    links.extend(s.intent_links());
     (
         [("content-type", "application/jrd+json")],
-        format!(
-            "{}{padding}",
-            json!({"subject": resource, "links": [{"rel": "self", "type": "application/activity+json",
-                    "href": format!("{}/users/{name}", s.base)}]})
-        ),
+        format!("{}{padding}", json!({"subject": resource, "links": links})),
     )
 }
 

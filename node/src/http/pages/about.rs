@@ -1,6 +1,7 @@
 //! Who runs the node (`/about`), the follow box's redirect (`/follow`), oEmbed (`/oembed`).
 
 use super::*;
+use crate::federation::intents::{self, Intent};
 
 pub(super) async fn about(State(node): State<Arc<Node>>, headers: HeaderMap, uri: Uri) -> Response {
     let ask = Ask::new(&headers, uri.clone());
@@ -79,8 +80,14 @@ async fn about_page(node: &Node, ask: &Ask) -> Result<Response> {
     Ok(html(StatusCode::OK, &page))
 }
 
-/// `/follow?shop=…&server=…`: sends the visitor to their own server's page for following
-/// the shop (Mastodon's and most servers' `authorize_interaction`).
+/// `/follow?shop=…&server=…` (or `product=…` instead of `shop`): sends the visitor to their
+/// own server's page for following the shop (or opening the product).
+///
+/// `server` is the visitor's handle (`alice@mastodon.social`): their WebFinger's FEP-3b86
+/// intent template, else its OStatus `subscribe` template, is where they go; without one (or
+/// without an answer), a page says what to paste in their app's search box. A bare server
+/// name (`mastodon.social`, what the box first asked) still goes to Mastodon's
+/// `/authorize_interaction`.
 pub(super) async fn follow(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
@@ -88,32 +95,146 @@ pub(super) async fn follow(
     RawQuery(_): RawQuery,
 ) -> Response {
     let ask = Ask::new(&headers, uri.clone());
-    let result = async {
-        let slug = ask
-            .param("shop")
-            .ok_or_else(|| Error::Unreadable("shop: which shop to follow is missing".into()))?;
-        let m = merchants::get(&node.cx, slug).await?;
-        let server = ask.param("server").unwrap_or_default();
-        let host = server_host(server).ok_or_else(|| {
-            Error::Unreadable(format!(
-                "server: {server:?} is not a server name such as mastodon.social"
-            ))
-        })?;
-        let target = format!(
-            "https://{host}/authorize_interaction?uri={}",
-            url::form_urlencoded::byte_serialize(
-                node.cx.urls.merchant(&m.slug).as_str().as_bytes()
-            )
-            .collect::<String>()
-        );
-        Ok::<_, Error>(Redirect::to(&target).into_response())
-    }
-    .await;
-    match result {
+    match follow_answer(&node, &ask).await {
         Ok(r) => r,
         Err(e @ Error::Unreadable(_)) => e.into_response(),
         Err(e) => error_page(&node, &headers, uri, e),
     }
+}
+
+/// What the follow box is about.
+struct FollowTarget {
+    /// The shop's actor or the product's Note.
+    object: url::Url,
+    intent: Intent,
+    /// What to paste instead: the shop's handle, or the product's address.
+    address: String,
+    /// Its name, to link back to it.
+    name: String,
+}
+
+async fn follow_target(node: &Node, ask: &Ask) -> Result<FollowTarget> {
+    if let Some(id) = ask.param("product") {
+        let p = products::get(&node.cx, id).await?;
+        if !p.local {
+            return Err(Error::NotFound(format!("no product \"{id}\" here")));
+        }
+        crate::domain::read::live_shops(&node.cx, &[p.merchant_id])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Deleted("the shop of this product was deleted".into()))?;
+        let object = node.cx.urls.product(&p.id);
+        return Ok(FollowTarget {
+            address: object.to_string(),
+            object,
+            intent: Intent::Object,
+            name: p.fields.name,
+        });
+    }
+    let slug = ask
+        .param("shop")
+        .ok_or_else(|| Error::Unreadable("shop: which shop to follow is missing".into()))?;
+    let m = merchants::get(&node.cx, slug).await?;
+    Ok(FollowTarget {
+        object: node.cx.urls.merchant(&m.slug),
+        intent: Intent::Follow,
+        address: handle(node, &m.slug),
+        name: m.fields.name,
+    })
+}
+
+async fn follow_answer(node: &Node, ask: &Ask) -> Result<Response> {
+    let target = follow_target(node, ask).await?;
+    let server = ask.param("server").unwrap_or_default();
+    let typed = typed_address(server, node.fed.fetcher.allow_private()).ok_or_else(|| {
+        Error::Unreadable(format!(
+            "server: {server:?} is neither a fediverse address such as alice@mastodon.social \
+             nor a server name such as mastodon.social"
+        ))
+    })?;
+    let handle = match typed {
+        Typed::Server(host) => {
+            let to = format!(
+                "https://{host}/authorize_interaction?uri={}",
+                url::form_urlencoded::byte_serialize(target.object.as_str().as_bytes())
+                    .collect::<String>()
+            );
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Typed::Handle(handle) => handle,
+    };
+    match intents::intent_url(&node.fed, &handle, &target.object, target.intent).await {
+        Ok(Some(to)) => return Ok(Redirect::to(to.as_str()).into_response()),
+        Ok(None) => tracing::debug!(%handle, "follow box: no usable intent template"),
+        Err(e) => tracing::debug!(%handle, error = %e, "follow box: no WebFinger answer"),
+    }
+    Ok(paste_page(node, ask, target))
+}
+
+/// The page for servers without a way to follow from them (GoToSocial): what to paste in
+/// the app's search box.
+fn paste_page(node: &Node, ask: &Ask, target: FollowTarget) -> Response {
+    let t = texts(ask.lang);
+    let (heading, text) = match target.intent {
+        Intent::Follow => (t.follow_title, t.follow_paste_shop),
+        Intent::Object => (t.follow_paste_product_title, t.follow_paste_product),
+    };
+    let back_url = target.object.to_string();
+    let page = FollowPage {
+        head: Head {
+            title: format!("{heading} — {}", node.cx.site().name),
+            og_title: heading.to_string(),
+            description: text.to_string(),
+            canonical: back_url.clone(),
+            og_type: "website",
+            image: Some(site_image(node)),
+            noindex: true,
+            ..Head::default()
+        },
+        c: chrome(node, ask, &["site.js"]),
+        heading: heading.to_string(),
+        text: text.to_string(),
+        address: target.address,
+        back_url,
+        back_name: target.name,
+    };
+    let mut res = html(StatusCode::OK, &page);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// What someone typed in the follow box.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Typed {
+    /// Their handle, `alice@host` (without the `@` in front).
+    Handle(String),
+    /// Their server's name, as the box first asked: `mastodon.social`.
+    Server(String),
+}
+
+/// Reads what someone typed in the follow box: their handle (`alice@mastodon.social`,
+/// `@alice@mastodon.social`, `acct:alice@mastodon.social`) or their server's name
+/// (`mastodon.social`, `https://mastodon.social/`). A host without a dot
+/// (`localhost:8080`) is read only in a handle, and only if `single_label` (the node may
+/// fetch from private networks).
+pub fn typed_address(typed: &str, single_label: bool) -> Option<Typed> {
+    let t = typed.trim();
+    if t.starts_with("https://") || t.starts_with("http://") {
+        return server_host(t).map(Typed::Server);
+    }
+    let t = t.strip_prefix("acct:").unwrap_or(t);
+    let t = t.strip_prefix('@').unwrap_or(t);
+    let Some((user, host)) = t.split_once('@') else {
+        return server_host(t).map(Typed::Server);
+    };
+    let user_ok = !user.is_empty()
+        && user.len() <= 100
+        && user
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '~'));
+    let host = valid_host(host, !single_label)?;
+    user_ok.then(|| Typed::Handle(format!("{user}@{host}")))
 }
 
 /// The host of what someone typed as their server: `mastodon.social`,
@@ -126,7 +247,12 @@ pub fn server_host(typed: &str) -> Option<String> {
         .unwrap_or(t);
     let t = t.split('/').next().unwrap_or("");
     let t = t.rsplit('@').next().unwrap_or("");
-    let host = t.to_ascii_lowercase();
+    valid_host(t, true)
+}
+
+/// `host` (with a port, if any) lowercased, if it is a DNS name (with a dot, if `need_dot`).
+fn valid_host(host: &str, need_dot: bool) -> Option<String> {
+    let host = host.to_ascii_lowercase();
     let (name, port) = match host.split_once(':') {
         Some((n, p)) => (n, Some(p)),
         None => (host.as_str(), None),
@@ -139,7 +265,7 @@ pub fn server_host(typed: &str) -> Option<String> {
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
     let valid = name.len() <= 253
-        && name.contains('.')
+        && (name.contains('.') || !need_dot)
         && name.split('.').all(label_ok)
         && port.is_none_or(|p| p.parse::<u16>().is_ok());
     valid.then_some(host)
@@ -334,4 +460,57 @@ async fn open_data_page(node: &Node, ask: &Ask) -> Result<Response> {
         },
     };
     Ok(html(StatusCode::OK, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_follow_box_reads_handles_and_server_names() {
+        let handle = |h: &str| Some(Typed::Handle(h.into()));
+        let server = |h: &str| Some(Typed::Server(h.into()));
+        assert_eq!(
+            typed_address(" alice@Mastodon.Social ", false),
+            handle("alice@mastodon.social")
+        );
+        assert_eq!(
+            typed_address("@Alice_B@mastodon.social", false),
+            handle("Alice_B@mastodon.social")
+        );
+        assert_eq!(
+            typed_address("acct:alice@mastodon.social", false),
+            handle("alice@mastodon.social")
+        );
+        assert_eq!(
+            typed_address("mastodon.social", false),
+            server("mastodon.social")
+        );
+        assert_eq!(
+            typed_address("@mastodon.social", false),
+            server("mastodon.social")
+        );
+        assert_eq!(
+            typed_address("https://mastodon.social/", false),
+            server("mastodon.social")
+        );
+        assert_eq!(typed_address("alice@localhost:8080", false), None);
+        assert_eq!(
+            typed_address("alice@localhost:8080", true),
+            handle("alice@localhost:8080")
+        );
+        assert_eq!(typed_address("localhost:8080", true), None);
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "alice@",
+            "a/b@mastodon.social",
+            "alice@mastodon.social/x",
+            "alice@mastodon.social:99999",
+            "alice bob@mastodon.social",
+            "alice@bob@mastodon.social",
+        ] {
+            assert_eq!(typed_address(bad, true), None, "{bad}");
+        }
+    }
 }

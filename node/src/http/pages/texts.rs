@@ -76,6 +76,9 @@ pub struct Texts {
     pub breadcrumb: &'static str,
     pub tagged: &'static str,
     pub stock_left: &'static str,
+    pub follow_paste_shop: &'static str,
+    pub follow_paste_product_title: &'static str,
+    pub follow_paste_product: &'static str,
 }
 
 /// French.
@@ -126,8 +129,8 @@ pub const FR: Texts = Texts {
     follow_title: "Suivre ce commerce sur le fédivers",
     follow_handle: "Son adresse, à chercher depuis Mastodon ou toute autre application du fédivers :",
     follow_copy: "Copier",
-    follow_server: "Votre serveur",
-    follow_server_hint: "par exemple mastodon.social",
+    follow_server: "Votre adresse sur le fédivers",
+    follow_server_hint: "par exemple alice@mastodon.social",
     follow_go: "Suivre depuis mon serveur",
     results: "résultats",
     result_one: "résultat",
@@ -150,6 +153,9 @@ pub const FR: Texts = Texts {
     breadcrumb: "Fil d’Ariane",
     tagged: "Produits avec le mot-clé",
     stock_left: "en stock",
+    follow_paste_shop: "Pour le suivre, collez son adresse dans la recherche de votre application du fédivers :",
+    follow_paste_product_title: "Retrouver ce produit sur le fédivers",
+    follow_paste_product: "Pour le retrouver, collez son adresse dans la recherche de votre application du fédivers :",
 };
 
 /// English.
@@ -200,8 +206,8 @@ pub const EN: Texts = Texts {
     follow_title: "Follow this shop on the fediverse",
     follow_handle: "Its handle, to search for from Mastodon or any fediverse app:",
     follow_copy: "Copy",
-    follow_server: "Your server",
-    follow_server_hint: "for example mastodon.social",
+    follow_server: "Your address on the fediverse",
+    follow_server_hint: "for example alice@mastodon.social",
     follow_go: "Follow from my server",
     results: "results",
     result_one: "result",
@@ -224,6 +230,9 @@ pub const EN: Texts = Texts {
     breadcrumb: "Breadcrumb",
     tagged: "Products tagged",
     stock_left: "in stock",
+    follow_paste_shop: "To follow it, paste its handle into the search box of your fediverse app:",
+    follow_paste_product_title: "Find this product on the fediverse",
+    follow_paste_product: "To find it, paste its address into the search box of your fediverse app:",
 };
 
 /// The texts of a language.

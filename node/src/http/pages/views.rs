@@ -554,3 +554,18 @@ pub struct ErrorPage {
     pub heading: String,
     pub text: String,
 }
+
+/// What to paste in one's fediverse app when one's server offers no way to follow from it
+/// (`/follow`): the shop's handle, or the product's address.
+#[allow(missing_docs)] // Fields: what the template of the same name prints.
+#[derive(Template)]
+#[template(path = "follow.html")]
+pub struct FollowPage {
+    pub c: Chrome,
+    pub head: Head,
+    pub heading: String,
+    pub text: String,
+    pub address: String,
+    pub back_url: String,
+    pub back_name: String,
+}
