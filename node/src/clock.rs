@@ -29,6 +29,11 @@ impl ManualClock {
         Arc::new(ManualClock(AtomicI64::new(SystemClock.now_ms())))
     }
 
+    /// Sets the time (ms since the epoch).
+    pub fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+
     /// Moves forward by `ms`.
     pub fn advance(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);

@@ -100,6 +100,27 @@ pub struct Options {
     /// Sender of the node's e-mail [default: "NAME <noreply@HOST>"].
     #[arg(long, env = "ETAL_MAIL_FROM", global = true, value_name = "ADDRESS")]
     pub mail_from: Option<String>,
+    /// The town's time zone, in which opening hours and pick-up slots are read (an IANA
+    /// name) [default: Europe/Paris].
+    #[arg(long, env = "ETAL_TIME_ZONE", global = true, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+    /// Days a finished reservation keeps its customer's name, contact and note before they
+    /// are erased [default: 30].
+    #[arg(
+        long,
+        env = "ETAL_RESERVATION_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub reservation_retention_days: Option<u32>,
+    /// Reservations one client address may send in an hour [default: 30].
+    #[arg(
+        long,
+        env = "ETAL_RESERVATIONS_PER_CLIENT_HOUR",
+        global = true,
+        value_name = "N"
+    )]
+    pub reservations_per_client_hour: Option<u32>,
 }
 
 /// The keys of the optional TOML file.
@@ -123,6 +144,8 @@ struct FileOptions {
     tile_attribution: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    time_zone: Option<String>,
+    reservation_retention_days: Option<u32>,
 }
 
 /// Default of `--max-products-per-shop`: above the national catalogue (273,560 products)
@@ -168,7 +191,19 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// Sender of the node's mail.
     pub mail_from: String,
+    /// Where opening hours and pick-up slots are read.
+    pub time_zone: chrono_tz::Tz,
+    /// How long a finished reservation keeps its customer's details.
+    pub reservation_retention: std::time::Duration,
+    /// Most reservations one contact may have open at a time, all shops together.
+    pub max_open_reservations: i64,
 }
+
+/// Default of `--reservation-retention-days`.
+pub const DEFAULT_RESERVATION_RETENTION_DAYS: u32 = 30;
+
+/// Most reservations a contact may have open (requested, accepted or ready) at once.
+pub const MAX_OPEN_RESERVATIONS: i64 = 5;
 
 /// The licence of the node's open data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -289,6 +324,8 @@ pub struct Limits {
     pub body_grace: std::time::Duration,
     /// See [`Limits::min_body_rate`].
     pub body_deadline: std::time::Duration,
+    /// Reservations one client address may send in an hour.
+    pub reservations_per_client_hour: i64,
 }
 
 impl Default for Limits {
@@ -297,6 +334,7 @@ impl Default for Limits {
             header_timeout: std::time::Duration::from_secs(15),
             body_timeout: std::time::Duration::from_secs(30),
             max_connections: 4096,
+            reservations_per_client_hour: 30,
             max_connection_age: std::time::Duration::from_secs(600),
             max_connections_per_client: 64,
             // 4 KiB/s is slower than a phone on 2G; four 10 MB photos at 1.1 Mbit/s fit in
@@ -357,7 +395,27 @@ impl Settings {
             .clone()
             .or(file.mail_from)
             .unwrap_or_else(|| default_mail_from(&site.name, &public_url));
+        let zone = opts
+            .time_zone
+            .clone()
+            .or(file.time_zone)
+            .unwrap_or_else(|| "Europe/Paris".into());
+        let time_zone: chrono_tz::Tz = zone.parse().map_err(|_| {
+            anyhow::anyhow!("time zone {zone:?} is not an IANA name such as Europe/Paris")
+        })?;
+        let retention_days = opts
+            .reservation_retention_days
+            .or(file.reservation_retention_days)
+            .unwrap_or(DEFAULT_RESERVATION_RETENTION_DAYS);
+        if !(1..=3650).contains(&retention_days) {
+            bail!("--reservation-retention-days must be between 1 and 3650");
+        }
         Ok(Settings {
+            time_zone,
+            reservation_retention: std::time::Duration::from_secs(
+                u64::from(retention_days) * 86_400,
+            ),
+            max_open_reservations: MAX_OPEN_RESERVATIONS,
             smtp_url: opts.smtp_url.clone().or(file.smtp_url),
             mail_from,
             site,
@@ -389,7 +447,12 @@ impl Settings {
                 }
                 Some(s) => bail!("publish delay {s} must be between 0 and 3600 seconds"),
             },
-            limits: Limits::default(),
+            limits: Limits {
+                reservations_per_client_hour: i64::from(
+                    opts.reservations_per_client_hour.unwrap_or(30).max(1),
+                ),
+                ..Limits::default()
+            },
             aggregator: opts.aggregator.or(file.aggregator).unwrap_or(false),
             harvest_every: match opts.harvest_every.or(file.harvest_every) {
                 None => DEFAULT_HARVEST_EVERY,
@@ -412,6 +475,11 @@ impl Settings {
         Settings {
             listen: "127.0.0.1:0".into(),
             smtp_url: None,
+            time_zone: chrono_tz::Europe::Paris,
+            reservation_retention: std::time::Duration::from_secs(
+                u64::from(DEFAULT_RESERVATION_RETENTION_DAYS) * 86_400,
+            ),
+            max_open_reservations: MAX_OPEN_RESERVATIONS,
             mail_from: default_mail_from("Étal", &public_url),
             site: Site::new(&public_url, false),
             public_url,

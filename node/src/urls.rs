@@ -129,7 +129,12 @@ impl Urls {
         self.url(&format!("/{path}"))
     }
 
-    /// A REST resource under `/api/v1/`.
+    /// A reservation's status page (its id is its secret).
+    pub fn reservation(&self, id: &str) -> Url {
+        self.url(&format!("/reservations/{id}"))
+    }
+
+    /// The API's address of `path` (`/api/v1/{path}`).
     pub fn api(&self, path: &str) -> Url {
         self.url(&format!("/api/v1/{path}"))
     }

@@ -17,6 +17,7 @@ mod open_data;
 mod openapi;
 mod pages;
 mod procs;
+mod reservations;
 mod schemas;
 mod search_window;
 mod spec_examples;

@@ -17,6 +17,7 @@ pub mod products;
 pub mod queue;
 pub mod remote;
 pub mod replies;
+pub mod reservations;
 pub mod search;
 pub mod search_index;
 pub mod settings;

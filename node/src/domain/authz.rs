@@ -7,6 +7,7 @@
 //! | `EditShop`, `ReadAudience`, `AnswerReplies` | yes | yes | | yes | yes |
 //! | `EditProducts` | yes | yes | yes | yes | yes |
 //! | `ManagePeople`, `ManageTokens` | yes | yes | | | yes |
+//! | `HandleReservations` | yes | yes | yes | yes | yes |
 //!
 //! A shop token acts for its shop but cannot mint tokens or invite people: a leaked token
 //! stays one token. Anonymous callers get 401, others 403; a refused write changes nothing,
@@ -52,6 +53,8 @@ pub enum Action {
     ManagePeople(Uuid),
     /// Create and revoke a shop's API tokens.
     ManageTokens(Uuid),
+    /// See a shop's reservations and answer them.
+    HandleReservations(Uuid),
     /// The node itself: its follows, settings, domain blocks, moderation, accounts.
     RunNode,
 }
@@ -68,7 +71,8 @@ impl Action {
             | Action::ReadAudience(m)
             | Action::AnswerReplies(m)
             | Action::ManagePeople(m)
-            | Action::ManageTokens(m) => Some(m),
+            | Action::ManageTokens(m)
+            | Action::HandleReservations(m) => Some(m),
         }
     }
 
@@ -83,6 +87,7 @@ impl Action {
             Action::AnswerReplies(_) => "answer replies as this shop",
             Action::ManagePeople(_) => "manage this shop's people",
             Action::ManageTokens(_) => "manage this shop's API tokens",
+            Action::HandleReservations(_) => "handle this shop's reservations",
             Action::RunNode => "administer the node",
         }
     }
@@ -95,7 +100,10 @@ fn role_allows(role: Role, action: Action) -> bool {
             action,
             Action::CreateShop | Action::DeleteShop(_) | Action::SuspendShop(_) | Action::RunNode
         ),
-        Role::Staff => matches!(action, Action::EditProducts(_)),
+        Role::Staff => matches!(
+            action,
+            Action::EditProducts(_) | Action::HandleReservations(_)
+        ),
     }
 }
 
@@ -115,6 +123,7 @@ pub fn allow(caller: &Caller, action: Action) -> Result<()> {
                     action,
                     Action::EditShop(_)
                         | Action::EditProducts(_)
+                        | Action::HandleReservations(_)
                         | Action::ReadAudience(_)
                         | Action::AnswerReplies(_)
                 )

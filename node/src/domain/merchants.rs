@@ -95,8 +95,13 @@ pub async fn update(
     cx: &Context,
     who: &Caller,
     slug: &str,
-    patch: MerchantPatch,
+    mut patch: MerchantPatch,
 ) -> Result<Merchant> {
+    let reservations = patch.reservations.take();
+    let change = match &reservations {
+        Some(r) => Some(super::reservations::change_of(r)?),
+        None => None,
+    };
     let mut tx = cx.db.begin().await?;
     let current = live(
         db::merchants::by_slug_locked(&mut *tx, slug, cx.db.row_lock()).await?,
@@ -104,7 +109,14 @@ pub async fn update(
     )?;
     allow(who, Action::EditShop(current.id))?;
     let fields = patch.apply(slug, &current.fields)?;
+    if let Some(change) = &change {
+        super::reservations::save_settings(cx, &mut tx, current.id, change).await?;
+    }
     if fields == current.fields {
+        tx.commit().await?;
+        if change.is_some() {
+            cx.committed().await;
+        }
         return Ok(current);
     }
     let now = cx.clock.now_ms();

@@ -21,6 +21,7 @@ pub mod people;
 pub mod product_input;
 pub mod products;
 pub mod read;
+pub mod reservations;
 pub mod signups;
 pub mod site;
 pub mod sources;

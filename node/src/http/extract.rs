@@ -141,3 +141,22 @@ fn serde_urlencoded_like<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
     serde_json::from_value(serde_json::Value::Object(pairs))
         .map_err(|e| Error::Unreadable(format!("cannot read the query string: {e}")))
 }
+
+/// Who the client is, as rate limits count it (`http::guard::client_of`): the peer, or the
+/// address a reverse proxy on the node's machine forwards for.
+pub struct Client(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Client(match peer {
+            Some(peer) => crate::http::guard::client_of(&parts.headers, peer),
+            None => "unknown".into(),
+        }))
+    }
+}

@@ -125,6 +125,27 @@ pub struct MerchantPatch {
     #[schema(value_type = Option<bool>)]
     #[serde(default)]
     pub indexable: Patch<bool>,
+    /// Click & collect settings to change (only the shop's owners and the admin).
+    #[serde(default)]
+    pub reservations: Option<ReservationsPatch>,
+}
+
+/// Reservation settings in a merchant PATCH: fields present are set.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationsPatch {
+    /// Customers may reserve (off by default).
+    pub enabled: Option<bool>,
+    /// Minutes between a reservation and its earliest pick-up (0 to 10080; default 60).
+    pub preparation_minutes: Option<i64>,
+    /// Length of a pick-up slot in minutes (5 to 240; default 30).
+    pub slot_minutes: Option<i64>,
+    /// Reservations per slot (1 to 1000; default 4).
+    pub slot_capacity: Option<i64>,
+    /// Minutes after its slot before an uncollected reservation expires (0 to 10080; default 60).
+    pub grace_minutes: Option<i64>,
+    /// Ids of the shop's products that cannot be reserved (replaces the list; all can by default).
+    pub excluded_products: Option<Vec<String>>,
 }
 
 /// Address fields in a PATCH.

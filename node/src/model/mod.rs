@@ -12,4 +12,5 @@ pub mod outbox;
 pub mod patch;
 pub mod product;
 pub mod remote;
+pub mod reservation;
 pub mod search;

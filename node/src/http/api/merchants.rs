@@ -89,7 +89,10 @@ pub async fn get(
     Path(slug): Path<String>,
 ) -> Result<Json<MerchantView>> {
     let merchant = merchants::get(&node.cx, &slug).await?;
-    Ok(Json(MerchantView::new(merchant, &node.cx.urls)))
+    let settings = crate::domain::reservations::settings_of(&node.cx, merchant.id).await?;
+    let mut view = MerchantView::new(merchant, &node.cx.urls);
+    view.reservations = Some(settings);
+    Ok(Json(view))
 }
 
 /// Edits a shop (node admin, or the shop's own token).
@@ -114,7 +117,10 @@ pub async fn update(
     ApiJson(body): ApiJson<MerchantPatch>,
 ) -> Result<Json<MerchantView>> {
     let merchant = merchants::update(&node.cx, &who, &slug, body).await?;
-    Ok(Json(MerchantView::new(merchant, &node.cx.urls)))
+    let settings = crate::domain::reservations::settings_of(&node.cx, merchant.id).await?;
+    let mut view = MerchantView::new(merchant, &node.cx.urls);
+    view.reservations = Some(settings);
+    Ok(Json(view))
 }
 
 /// Deletes a shop and its products (node admin only). Its slug is never reused.

@@ -4,6 +4,7 @@ pub mod federation;
 pub mod images;
 pub mod merchants;
 pub mod products;
+pub mod reservations;
 pub mod search;
 pub mod views;
 
@@ -110,6 +111,8 @@ impl Modify for BearerAuth {
         images::upload, images::update, images::delete,
         categories,
         federation::follow, federation::list, federation::unfollow, federation::interactions,
+        reservations::create, reservations::get, reservations::of_shop, reservations::act,
+        reservations::slots,
     ),
     components(schemas(crate::http::problem::Problem, crate::http::problem::FieldError)),
     modifiers(&BearerAuth),
@@ -118,6 +121,7 @@ impl Modify for BearerAuth {
         (name = "products", description = "What the shops sell"),
         (name = "images", description = "Product photos"),
         (name = "categories", description = "The category taxonomy"),
+        (name = "reservations", description = "Click & collect: reserving, pick-up slots, the shop's answers"),
         (name = "federation", description = "Following other nodes; likes, boosts and replies from the fediverse"),
     )
 )]
@@ -137,6 +141,17 @@ pub fn router() -> Router<Arc<Node>> {
                 .delete(merchants::delete),
         )
         .route("/api/v1/merchants/{slug}/products", post(products::create))
+        .route(
+            "/api/v1/merchants/{slug}/reservations",
+            get(reservations::of_shop),
+        )
+        .route("/api/v1/merchants/{slug}/slots", get(reservations::slots))
+        .route("/api/v1/reservations", post(reservations::create))
+        .route("/api/v1/reservations/{id}", get(reservations::get))
+        .route(
+            "/api/v1/reservations/{id}/{action}",
+            post(reservations::act),
+        )
         .route("/api/v1/products", get(products::list))
         .route("/api/v1/search", get(search::search))
         .route(

@@ -44,6 +44,9 @@ pub struct MerchantView {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Click & collect settings (in the answers about one shop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<crate::model::reservation::ReservationSettings>,
 }
 
 impl MerchantView {
@@ -67,6 +70,7 @@ impl MerchantView {
             indexable: f.indexable,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            reservations: None,
         }
     }
 }

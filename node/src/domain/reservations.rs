@@ -1,0 +1,1038 @@
+//! Click & collect: the rules of reservations. Reserving holds the stock at once, in the same
+//! transaction that stores the reservation (so the last item goes to exactly one customer);
+//! every step that ends a line gives its quantity back; prices are frozen when reserved; slots
+//! are checked here, from the shop's opening hours in the town's time zone. Each step queues a
+//! notice (mail to the customer or the shop, or a message to a fediverse customer) in the
+//! step's own transaction; `delivery::notices` sends them.
+
+use base64::Engine;
+use chrono::{NaiveDate, TimeZone};
+use etal_protocol::Availability;
+use uuid::Uuid;
+
+use super::authz::{allow, Action, Caller};
+use super::Context;
+use crate::db;
+use crate::db::outbox;
+use crate::error::{Checks, Error, Result};
+use crate::model::merchant::Merchant;
+use crate::model::product::Product;
+pub use crate::model::reservation::{
+    Customer, Line, Notice, Reservation, ReservationSettings, Slot, Status, Step,
+};
+
+/// Most lines in one reservation.
+pub const MAX_LINES: usize = 30;
+/// Most units of one product in one reservation.
+pub const MAX_QUANTITY: i64 = 999;
+/// Reservations one contact may send in a day.
+pub const CONTACT_PER_DAY: i64 = 20;
+/// Days ahead a customer may pick up.
+pub const DAYS_AHEAD: i64 = 14;
+
+/// What a customer asks for (from the basket page, the API or an `Offer`).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The shop's slug.
+    pub merchant: String,
+    /// Product ids and quantities.
+    pub lines: Vec<(String, i64)>,
+    /// The slot's start, as typed (RFC 3339), or `None` for the first free slot (an `Offer`).
+    pub pickup: Option<String>,
+    /// Who asks.
+    pub customer: Customer,
+    /// A word to the shop.
+    pub note: Option<String>,
+    /// `fr` or `en`.
+    pub lang: String,
+    /// The `Offer` it comes from.
+    pub offer_id: Option<String>,
+    /// Who sends it: the client's address (or an `Offer`'s server), for the rate limit.
+    pub client: String,
+}
+
+/// What the shop answers.
+#[derive(Debug, Clone)]
+pub enum Act {
+    /// Accept every line, or the quantities given (a line's position → units).
+    Accept {
+        /// Units accepted per line, in order; `None` accepts all.
+        quantities: Option<Vec<i64>>,
+        /// A word to the customer.
+        message: Option<String>,
+    },
+    /// Decline.
+    Decline {
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Ready to collect.
+    Ready,
+    /// Collected.
+    Collected,
+    /// Cancelled by the customer.
+    Cancel,
+}
+
+impl Act {
+    /// How the API spells it.
+    pub fn parse(s: &str) -> Option<Act> {
+        Some(match s {
+            "accept" => Act::Accept {
+                quantities: None,
+                message: None,
+            },
+            "decline" => Act::Decline { reason: None },
+            "ready" => Act::Ready,
+            "collected" => Act::Collected,
+            "cancel" => Act::Cancel,
+            _ => return None,
+        })
+    }
+}
+
+/// A new reservation id: 144 random bits, base64url (24 characters).
+fn new_id() -> String {
+    let bytes: [u8; 18] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether `id` looks like a reservation id (before any query).
+pub fn plausible_id(id: &str) -> bool {
+    id.len() == 24
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// What limits and blocks match a customer by: the folded e-mail, the phone's digits, or the
+/// actor's id.
+pub fn contact_key(c: &Customer) -> String {
+    if let Some(a) = &c.actor {
+        return format!("actor:{a}");
+    }
+    if let Some(e) = &c.email {
+        return format!("email:{}", e.trim().to_lowercase());
+    }
+    if let Some(p) = &c.phone {
+        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+        let national = digits
+            .strip_prefix("33")
+            .map(|d| format!("0{d}"))
+            .unwrap_or(digits);
+        return format!("phone:{national}");
+    }
+    String::new()
+}
+
+/// A shop's settings (defaults, off, until its owner saves some).
+pub async fn settings_of(cx: &Context, merchant: Uuid) -> Result<ReservationSettings> {
+    Ok(
+        db::reservations::settings(cx.db.pool(), merchant, db::Lock::None)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// The changes a PATCH or the settings form asks for; absent fields are kept.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    /// On or off.
+    pub enabled: Option<bool>,
+    /// Minutes of preparation.
+    pub preparation_minutes: Option<i64>,
+    /// Slot length.
+    pub slot_minutes: Option<i64>,
+    /// Places per slot.
+    pub slot_capacity: Option<i64>,
+    /// Grace after a slot.
+    pub grace_minutes: Option<i64>,
+    /// Products not reservable.
+    pub excluded_products: Option<Vec<Uuid>>,
+}
+
+/// The change a merchant PATCH asks for.
+pub fn change_of(p: &crate::model::input::ReservationsPatch) -> Result<SettingsChange> {
+    let excluded = match &p.excluded_products {
+        None => None,
+        Some(ids) => {
+            let mut checks = Checks::default();
+            let mut out = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                match Uuid::parse_str(id) {
+                    Ok(u) => out.push(u),
+                    Err(_) => checks.add(
+                        format!("reservations.excluded_products[{i}]"),
+                        "is not a product id",
+                    ),
+                }
+            }
+            checks.finish()?;
+            Some(out)
+        }
+    };
+    Ok(SettingsChange {
+        enabled: p.enabled,
+        preparation_minutes: p.preparation_minutes,
+        slot_minutes: p.slot_minutes,
+        slot_capacity: p.slot_capacity,
+        grace_minutes: p.grace_minutes,
+        excluded_products: excluded,
+    })
+}
+
+/// Checks and applies a change of settings to the current ones.
+pub fn changed(current: &ReservationSettings, c: &SettingsChange) -> Result<ReservationSettings> {
+    let mut next = current.clone();
+    let mut checks = Checks::default();
+    let mut range = |field: &str, v: Option<i64>, lo: i64, hi: i64, slot: &mut i64| {
+        if let Some(v) = v {
+            if (lo..=hi).contains(&v) {
+                *slot = v;
+            } else {
+                checks.add(
+                    format!("reservations.{field}"),
+                    format!("must be between {lo} and {hi}"),
+                );
+            }
+        }
+    };
+    range(
+        "preparation_minutes",
+        c.preparation_minutes,
+        0,
+        7 * 24 * 60,
+        &mut next.preparation_minutes,
+    );
+    range(
+        "slot_minutes",
+        c.slot_minutes,
+        5,
+        240,
+        &mut next.slot_minutes,
+    );
+    range(
+        "slot_capacity",
+        c.slot_capacity,
+        1,
+        1000,
+        &mut next.slot_capacity,
+    );
+    range(
+        "grace_minutes",
+        c.grace_minutes,
+        0,
+        7 * 24 * 60,
+        &mut next.grace_minutes,
+    );
+    checks.finish()?;
+    if let Some(e) = c.enabled {
+        next.enabled = e;
+    }
+    if let Some(x) = &c.excluded_products {
+        let mut x = x.clone();
+        x.sort_unstable();
+        x.dedup();
+        next.excluded_products = x;
+    }
+    Ok(next)
+}
+
+/// Saves a shop's settings inside the caller's transaction (the merchant PATCH).
+pub async fn save_settings(
+    cx: &Context,
+    tx: &mut db::Tx,
+    merchant: Uuid,
+    change: &SettingsChange,
+) -> Result<ReservationSettings> {
+    let current = db::reservations::settings(&mut **tx, merchant, cx.db.row_lock())
+        .await?
+        .unwrap_or_default();
+    let next = changed(&current, change)?;
+    if next != current {
+        db::reservations::save_settings(tx, merchant, &next, cx.clock.now_ms()).await?;
+    }
+    Ok(next)
+}
+
+/// Changes a shop's settings (owners and the admin).
+pub async fn set_settings(
+    cx: &Context,
+    who: &Caller,
+    slug: &str,
+    change: &SettingsChange,
+) -> Result<ReservationSettings> {
+    let merchant = super::merchants::get(cx, slug).await?;
+    allow(who, Action::EditShop(merchant.id))?;
+    let mut tx = cx.begin().await?;
+    let next = save_settings(cx, &mut tx, merchant.id, change).await?;
+    tx.commit().await?;
+    // Pages show the "Réserver" button, or not.
+    cx.committed().await;
+    Ok(next)
+}
+
+/// Whether a product can be reserved now (for pages and documents).
+pub async fn reservable(cx: &Context, p: &Product) -> Result<bool> {
+    if !p.local || p.deleted_at.is_some() {
+        return Ok(false);
+    }
+    let s = settings_of(cx, p.merchant_id).await?;
+    Ok(s.reservable(p.id) && p.fields.availability != Availability::OutOfStock)
+}
+
+/// The slots of a shop's day, in the town's time zone: each opening range cut into slots of
+/// the shop's length, those ending after closing left out.
+pub fn day_slots(
+    hours: &[String],
+    tz: chrono_tz::Tz,
+    day: NaiveDate,
+    slot_minutes: i64,
+) -> Vec<(i64, i64)> {
+    use chrono::Datelike;
+    let (week, _) = crate::present::hours::week_of(hours);
+    let weekday = day.weekday().num_days_from_monday() as usize;
+    let mut out = Vec::new();
+    let Some(ranges) = week.get(weekday) else {
+        return out;
+    };
+    let step = slot_minutes.max(5);
+    for &(open, close) in ranges {
+        let open = i64::from(open);
+        let close = if close <= open as u16 {
+            24 * 60
+        } else {
+            i64::from(close)
+        };
+        let mut m = open;
+        while m + step <= close {
+            let local = day.and_hms_opt(0, 0, 0).expect("midnight") + chrono::Duration::minutes(m);
+            if let Some(at) = tz.from_local_datetime(&local).earliest() {
+                let start = at.timestamp_millis();
+                out.push((start, start + step * 60_000));
+            }
+            m += step;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The town's date of an instant.
+pub fn local_date(cx: &Context, ms: i64) -> NaiveDate {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&cx.settings.time_zone)
+        .date_naive()
+}
+
+/// The free slots of a shop on a day (none when reservations are off).
+pub async fn free_slots(cx: &Context, slug: &str, day: NaiveDate) -> Result<Vec<Slot>> {
+    let m = super::merchants::get(cx, slug).await?;
+    let s = settings_of(cx, m.id).await?;
+    if !s.enabled {
+        return Ok(vec![]);
+    }
+    let now = cx.clock.now_ms();
+    let slots = day_slots(
+        &m.fields.opening_hours,
+        cx.settings.time_zone,
+        day,
+        s.slot_minutes,
+    );
+    let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+        return Ok(vec![]);
+    };
+    let taken = db::reservations::taken_between(cx.db.pool(), m.id, first.0, last.0 + 1).await?;
+    let earliest = now + s.preparation_minutes * 60_000;
+    Ok(slots
+        .into_iter()
+        .filter(|(start, _)| *start >= earliest && *start <= now + DAYS_AHEAD * 86_400_000)
+        .map(|(start, end)| Slot {
+            start,
+            end,
+            left: s.slot_capacity
+                - taken
+                    .iter()
+                    .find(|(t, _)| *t == start)
+                    .map_or(0, |(_, n)| *n),
+        })
+        .filter(|s| s.left > 0)
+        .collect())
+}
+
+/// The free slots of the next days, as many as `at_most`, for the basket page.
+pub async fn next_slots(cx: &Context, slug: &str, at_most: usize) -> Result<Vec<Slot>> {
+    let today = local_date(cx, cx.clock.now_ms());
+    let mut out = Vec::new();
+    for d in 0..DAYS_AHEAD {
+        let day = today + chrono::Duration::days(d);
+        out.extend(free_slots(cx, slug, day).await?);
+        if out.len() >= at_most {
+            out.truncate(at_most);
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn parse_time(field: &str, text: &str) -> Result<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| invalid(field, "must be a time such as 2026-12-09T10:00:00+01:00"))
+}
+
+fn invalid(field: &str, message: &str) -> Error {
+    let mut c = Checks::default();
+    c.add(field, message);
+    c.finish().expect_err("one error")
+}
+
+fn conflict(field: &str, detail: String) -> Error {
+    Error::Conflict {
+        detail,
+        field: Some(field.into()),
+    }
+}
+
+/// Checks what can be checked before any transaction.
+fn precheck(r: &Request) -> Result<()> {
+    let mut checks = Checks::default();
+    if r.merchant.trim().is_empty() {
+        checks.required("merchant");
+    }
+    if r.lines.is_empty() {
+        checks.add("lines", "at least one line");
+    }
+    if r.lines.len() > MAX_LINES {
+        checks.add("lines", format!("at most {MAX_LINES} lines"));
+    }
+    for (i, (product, q)) in r.lines.iter().enumerate() {
+        if Uuid::parse_str(product).is_err() {
+            checks.add(format!("lines[{i}].product"), "is not a product id");
+        }
+        if !(1..=MAX_QUANTITY).contains(q) {
+            checks.add(
+                format!("lines[{i}].quantity"),
+                format!("must be between 1 and {MAX_QUANTITY}"),
+            );
+        }
+    }
+    let c = &r.customer;
+    if c.actor.is_none() {
+        let name = c.name.as_deref().unwrap_or("").trim();
+        if name.is_empty() {
+            checks.required("customer.name");
+        } else if name.chars().count() > 100 {
+            checks.add("customer.name", "at most 100 characters");
+        }
+        let email = c.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        let phone = c.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+        if email.is_none() && phone.is_none() {
+            checks.add(
+                "customer.email",
+                "an e-mail address or a phone number is needed",
+            );
+        }
+        if let Some(e) = email {
+            let ok = e.len() <= 200
+                && e.split_once('@').is_some_and(|(a, b)| {
+                    !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
+                })
+                && !e
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || ch == '<' || ch == '>');
+            if !ok {
+                checks.add("customer.email", "is not an e-mail address");
+            }
+        }
+        if let Some(p) = phone {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let ok = (8..=15).contains(&digits)
+                && p.chars()
+                    .all(|ch| ch.is_ascii_digit() || " +.-()".contains(ch));
+            if !ok {
+                checks.add("customer.phone", "is not a phone number");
+            }
+        }
+    }
+    if r.note.as_deref().is_some_and(|n| n.chars().count() > 1000) {
+        checks.add("note", "at most 1,000 characters");
+    }
+    if r.pickup.is_none() && r.offer_id.is_none() {
+        checks.required("pickup");
+    }
+    checks.finish()
+}
+
+fn clean(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Takes `units` of a product's stock (when it is tracked): `Ok(false)` when fewer are left.
+/// The last units taken make it out of stock, with an `Update` to its followers.
+async fn take_stock(
+    cx: &Context,
+    tx: &mut db::Tx,
+    p: &mut Product,
+    units: i64,
+    now: i64,
+) -> Result<bool> {
+    let Some(stock) = p.fields.stock else {
+        return Ok(true);
+    };
+    if stock < units {
+        return Ok(false);
+    }
+    set_stock(cx, tx, p, stock - units, now).await?;
+    Ok(true)
+}
+
+/// Gives `units` back to a product's stock (when tracked and the product still lives).
+async fn give_back(
+    cx: &Context,
+    tx: &mut db::Tx,
+    product: Uuid,
+    units: i64,
+    now: i64,
+) -> Result<()> {
+    if units <= 0 {
+        return Ok(());
+    }
+    let Some(mut p) = db::products::by_id(&mut **tx, product, cx.db.row_lock()).await? else {
+        return Ok(());
+    };
+    if p.deleted_at.is_some() {
+        return Ok(());
+    }
+    if let Some(stock) = p.fields.stock {
+        set_stock(cx, tx, &mut p, stock + units, now).await?;
+    }
+    Ok(())
+}
+
+/// Writes a new stock: at 0 the product is out of stock; back from 0, in stock again.
+async fn set_stock(
+    _cx: &Context,
+    tx: &mut db::Tx,
+    p: &mut Product,
+    stock: i64,
+    now: i64,
+) -> Result<()> {
+    let mut fields = p.fields.clone();
+    let was = fields.stock.unwrap_or(0);
+    fields.stock = Some(stock);
+    if stock == 0 && fields.availability == Availability::InStock {
+        fields.availability = Availability::OutOfStock;
+    } else if stock > 0 && was == 0 && fields.availability == Availability::OutOfStock {
+        fields.availability = Availability::InStock;
+    }
+    db::products::update(tx, p.id, &fields, now).await?;
+    if p.fields.announce_change_to(&fields) {
+        outbox::record(
+            tx,
+            now,
+            outbox::Verb::Update,
+            outbox::Kind::Product,
+            p.id,
+            p.merchant_id,
+        )
+        .await?;
+    }
+    p.fields = fields;
+    p.version += 1;
+    Ok(())
+}
+
+/// A shop as reservations need it: live, local, reservations on (its settings row locked).
+async fn open_shop(
+    cx: &Context,
+    tx: &mut db::Tx,
+    slug: &str,
+) -> Result<(Merchant, ReservationSettings)> {
+    let m = super::merchants::live(
+        db::merchants::by_slug_locked(&mut **tx, slug, db::Lock::None).await?,
+        slug,
+    )?;
+    let s = db::reservations::settings(&mut **tx, m.id, cx.db.row_lock())
+        .await?
+        .unwrap_or_default();
+    if !s.enabled {
+        return Err(conflict(
+            "merchant",
+            format!("the shop \"{slug}\" does not take reservations"),
+        ));
+    }
+    Ok((m, s))
+}
+
+/// Makes a reservation: checks the shop, the products, the slot and the stock, holds the
+/// stock and queues the notices, all in one transaction. A short line is a 409 naming it.
+pub async fn reserve(cx: &Context, r: Request) -> Result<Reservation> {
+    precheck(&r)?;
+    rate_limit(cx, &r).await?;
+    let mut tx = cx.begin().await?;
+    let made = reserve_in(cx, &mut tx, r).await?;
+    cx.commit(tx).await?;
+    cx.committed().await;
+    Ok(made)
+}
+
+/// At most so many reservations from one client an hour, and from one contact a day.
+pub async fn rate_limit(cx: &Context, r: &Request) -> Result<()> {
+    let now = cx.clock.now_ms();
+    let per_client = cx.settings.limits.reservations_per_client_hour;
+    let tries = db::accounts::add_failure(
+        cx.db.writer(),
+        &format!("reserve:{}", r.client),
+        now,
+        now - 3_600_000,
+    )
+    .await?;
+    if tries > per_client {
+        return Err(Error::TooManyAttempts {
+            detail: format!("at most {per_client} reservations an hour from one address"),
+            retry_after: 600,
+        });
+    }
+    let key = contact_key(&r.customer);
+    let tries = db::accounts::add_failure(
+        cx.db.writer(),
+        &format!("reservecontact:{key}"),
+        now,
+        now - 86_400_000,
+    )
+    .await?;
+    if tries > CONTACT_PER_DAY {
+        return Err(Error::TooManyAttempts {
+            detail: format!("at most {CONTACT_PER_DAY} reservations a day for one contact"),
+            retry_after: 3600,
+        });
+    }
+    Ok(())
+}
+
+/// [`reserve`] inside the caller's transaction (an `Offer` arriving in the inbox).
+pub async fn reserve_in(cx: &Context, tx: &mut db::Tx, r: Request) -> Result<Reservation> {
+    precheck(&r)?;
+    let now = cx.clock.now_ms();
+    let (m, settings) = open_shop(cx, tx, &r.merchant).await?;
+    let key = contact_key(&r.customer);
+    if db::reservations::blocked(tx, m.id, &key).await? {
+        return Err(Error::NotAllowed(
+            "this shop does not take reservations from you".into(),
+        ));
+    }
+    if db::reservations::open_of_contact(tx, &key).await? >= cx.settings.max_open_reservations {
+        return Err(conflict(
+            "customer",
+            format!(
+                "you already have {} reservations waiting: collect or cancel one first",
+                cx.settings.max_open_reservations
+            ),
+        ));
+    }
+    // One line per product, quantities added up, in the customer's order.
+    let mut wanted: Vec<(usize, Uuid, i64)> = Vec::new();
+    for (i, (product, q)) in r.lines.iter().enumerate() {
+        let id = Uuid::parse_str(product)
+            .map_err(|_| invalid(&format!("lines[{i}].product"), "is not a product id"))?;
+        match wanted.iter_mut().find(|w| w.1 == id) {
+            Some(w) => w.2 += q,
+            None => wanted.push((i, id, *q)),
+        }
+    }
+    let mut currency: Option<String> = None;
+    let mut lines = Vec::new();
+    for (i, id, q) in wanted {
+        let field = format!("lines[{i}].quantity");
+        let mut p = match db::products::by_id(&mut **tx, id, cx.db.row_lock()).await? {
+            Some(p) if p.deleted_at.is_none() && p.merchant_id == m.id && p.local => p,
+            _ => {
+                return Err(conflict(
+                    &format!("lines[{i}].product"),
+                    format!("no product {id} at this shop"),
+                ))
+            }
+        };
+        // Sold out by its stock: short (below), not unreservable.
+        let sold_out = p.fields.availability == Availability::OutOfStock
+            && p.fields.stock.is_none_or(|s| s > 0);
+        if !settings.reservable(p.id) || sold_out {
+            return Err(conflict(
+                &format!("lines[{i}].product"),
+                format!("\"{}\" cannot be reserved", p.fields.name),
+            ));
+        }
+        if q > MAX_QUANTITY {
+            return Err(invalid(
+                &field,
+                &format!("must be between 1 and {MAX_QUANTITY}"),
+            ));
+        }
+        let code = p.fields.price.currency.code().to_string();
+        if currency.as_ref().is_some_and(|c| *c != code) {
+            return Err(conflict(&field, "one currency per reservation".into()));
+        }
+        currency = Some(code);
+        let left = p.fields.stock;
+        if !take_stock(cx, tx, &mut p, q, now).await? {
+            return Err(conflict(
+                &field,
+                format!("only {} left of \"{}\"", left.unwrap_or(0), p.fields.name),
+            ));
+        }
+        lines.push(Line {
+            product_id: p.id,
+            name: p.fields.name.clone(),
+            unit: p.fields.unit.as_str().to_string(),
+            unit_price_minor: p.fields.price.minor,
+            quantity: q,
+            accepted: None,
+        });
+    }
+    let (start, end) = match &r.pickup {
+        Some(text) => {
+            let start = parse_time("pickup", text)?;
+            check_slot(cx, tx, &m, &settings, start, now).await?
+        }
+        None => first_slot(cx, tx, &m, &settings, now).await?,
+    };
+    let reservation = Reservation {
+        id: new_id(),
+        number: db::reservations::next_number(tx, m.id).await?,
+        merchant_id: m.id,
+        status: Status::Requested,
+        pickup_start: start,
+        pickup_end: end,
+        customer: Customer {
+            name: clean(&r.customer.name),
+            email: clean(&r.customer.email).map(|e| e.to_lowercase()),
+            phone: clean(&r.customer.phone),
+            actor: r.customer.actor.clone(),
+        },
+        offer_id: r.offer_id.clone(),
+        note: clean(&r.note),
+        message: None,
+        lang: if r.lang == "en" { "en" } else { "fr" }.into(),
+        currency: currency.unwrap_or_else(|| "EUR".into()),
+        lines,
+        created_at: now,
+        updated_at: now,
+        ended_at: None,
+        purged_at: None,
+    };
+    db::reservations::insert(tx, &reservation, &key).await?;
+    db::reservations::notice(tx, &reservation.id, Step::New, now).await?;
+    if reservation.customer.actor.is_none() {
+        db::reservations::notice(tx, &reservation.id, Step::Status(Status::Requested), now).await?;
+    }
+    Ok(reservation)
+}
+
+/// Checks a slot the customer chose: one of the shop's slots, after the preparation delay,
+/// within the days ahead, with a place left.
+async fn check_slot(
+    cx: &Context,
+    tx: &mut db::Tx,
+    m: &Merchant,
+    s: &ReservationSettings,
+    start: i64,
+    now: i64,
+) -> Result<(i64, i64)> {
+    let day = local_date(cx, start);
+    let slot = day_slots(&m.fields.opening_hours, cx.settings.time_zone, day, s.slot_minutes)
+        .into_iter()
+        .find(|(st, _)| *st == start)
+        .ok_or_else(|| {
+            conflict(
+                "pickup",
+                "the shop has no pick-up slot starting then: choose one of its slots (GET /api/v1/merchants/{slug}/slots)".into(),
+            )
+        })?;
+    if start < now + s.preparation_minutes * 60_000 {
+        return Err(conflict(
+            "pickup",
+            format!(
+                "too soon: the shop needs {} minutes to prepare",
+                s.preparation_minutes
+            ),
+        ));
+    }
+    if start > now + DAYS_AHEAD * 86_400_000 {
+        return Err(conflict(
+            "pickup",
+            format!("too far ahead: at most {DAYS_AHEAD} days"),
+        ));
+    }
+    if db::reservations::taken_in_slot(tx, m.id, start).await? >= s.slot_capacity {
+        return Err(conflict(
+            "pickup",
+            "this slot is full: choose another".into(),
+        ));
+    }
+    Ok(slot)
+}
+
+/// The first slot with a place (an `Offer` names none).
+async fn first_slot(
+    cx: &Context,
+    tx: &mut db::Tx,
+    m: &Merchant,
+    s: &ReservationSettings,
+    now: i64,
+) -> Result<(i64, i64)> {
+    let today = local_date(cx, now);
+    for d in 0..DAYS_AHEAD {
+        let day = today + chrono::Duration::days(d);
+        for (start, end) in day_slots(
+            &m.fields.opening_hours,
+            cx.settings.time_zone,
+            day,
+            s.slot_minutes,
+        ) {
+            if start >= now + s.preparation_minutes * 60_000
+                && db::reservations::taken_in_slot(tx, m.id, start).await? < s.slot_capacity
+            {
+                return Ok((start, end));
+            }
+        }
+    }
+    Err(conflict(
+        "pickup",
+        "the shop has no free pick-up slot in the next two weeks".into(),
+    ))
+}
+
+/// A reservation by its id, as the customer (who holds the id) or the shop sees it.
+pub async fn get(cx: &Context, id: &str) -> Result<Reservation> {
+    if !plausible_id(id) {
+        return Err(Error::NotFound("no such reservation".into()));
+    }
+    let mut conn = cx.db.pool().acquire().await?;
+    db::reservations::by_id(&mut conn, id, db::Lock::None)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such reservation".into()))
+}
+
+/// A shop's reservations for its people, newest first.
+pub async fn of_shop(
+    cx: &Context,
+    who: &Caller,
+    slug: &str,
+    status: Option<Status>,
+) -> Result<(Merchant, Vec<Reservation>)> {
+    let m = super::merchants::get(cx, slug).await?;
+    allow(who, Action::HandleReservations(m.id))?;
+    let mut conn = cx.db.pool().acquire().await?;
+    let list = db::reservations::of_shop(&mut conn, m.id, status, 200).await?;
+    Ok((m, list))
+}
+
+/// New reservations waiting at the shops a person handles (the dashboard's badge).
+pub async fn waiting(cx: &Context, shops: &[Uuid]) -> Result<i64> {
+    Ok(db::reservations::requested_count(cx.db.pool(), shops).await?)
+}
+
+/// Applies a step. The customer (who holds the id) may cancel until it is ready; the shop's
+/// people and tokens do the rest. Steps that end lines give their stock back.
+pub async fn act(cx: &Context, who: &Caller, id: &str, act: Act) -> Result<Reservation> {
+    if !plausible_id(id) {
+        return Err(Error::NotFound("no such reservation".into()));
+    }
+    let mut tx = cx.begin().await?;
+    let Some(mut r) = db::reservations::by_id(&mut tx, id, cx.db.row_lock()).await? else {
+        return Err(Error::NotFound("no such reservation".into()));
+    };
+    if !matches!(act, Act::Cancel) {
+        allow(who, Action::HandleReservations(r.merchant_id))?;
+    }
+    let now = cx.clock.now_ms();
+    let from = r.status;
+    let refuse = |what: &str| {
+        Err(conflict(
+            "status",
+            format!("a reservation {} cannot be {what}", from.as_str()),
+        ))
+    };
+    let mut give: Vec<(Uuid, i64)> = Vec::new();
+    let to = match &act {
+        Act::Accept {
+            quantities,
+            message,
+        } => {
+            if from != Status::Requested {
+                return refuse("accepted");
+            }
+            if let Some(q) = quantities {
+                let mut checks = Checks::default();
+                if q.len() != r.lines.len() {
+                    checks.add("quantities", format!("one per line: {}", r.lines.len()));
+                }
+                for (i, (n, l)) in q.iter().zip(&r.lines).enumerate() {
+                    if *n < 0 || *n > l.quantity {
+                        checks.add(
+                            format!("quantities[{i}]"),
+                            format!("must be between 0 and {}", l.quantity),
+                        );
+                    }
+                }
+                checks.finish()?;
+            }
+            for (i, l) in r.lines.iter_mut().enumerate() {
+                let n = quantities.as_ref().map_or(l.quantity, |q| q[i]);
+                give.push((l.product_id, l.quantity - n));
+                l.accepted = Some(n);
+            }
+            r.message = clean(message);
+            if r.lines.iter().all(|l| l.accepted == Some(0)) {
+                Status::Declined
+            } else {
+                Status::Accepted
+            }
+        }
+        Act::Decline { reason } => {
+            if !matches!(from, Status::Requested | Status::Accepted) {
+                return refuse("declined");
+            }
+            for l in &r.lines {
+                give.push((l.product_id, l.held()));
+            }
+            r.message = clean(reason);
+            Status::Declined
+        }
+        Act::Ready => {
+            if !matches!(from, Status::Requested | Status::Accepted) {
+                return refuse("made ready");
+            }
+            for l in &mut r.lines {
+                l.accepted.get_or_insert(l.quantity);
+            }
+            Status::Ready
+        }
+        Act::Collected => {
+            if !matches!(from, Status::Accepted | Status::Ready) {
+                return refuse("collected");
+            }
+            Status::Collected
+        }
+        Act::Cancel => {
+            if !matches!(from, Status::Requested | Status::Accepted) {
+                return refuse("cancelled");
+            }
+            for l in &r.lines {
+                give.push((l.product_id, l.held()));
+            }
+            Status::Cancelled
+        }
+    };
+    for (product, units) in give {
+        give_back(cx, &mut tx, product, units, now).await?;
+    }
+    r.status = to;
+    if !to.open() {
+        r.ended_at = Some(now);
+    }
+    r.updated_at = now;
+    db::reservations::save_step(&mut tx, &r, now).await?;
+    db::reservations::notice(&mut tx, &r.id, Step::Status(to), now).await?;
+    cx.commit(tx).await?;
+    cx.committed().await;
+    Ok(r)
+}
+
+/// Blocks the customer of a reservation at its shop: their new reservations are refused.
+pub async fn block_customer(cx: &Context, who: &Caller, id: &str) -> Result<()> {
+    let r = get(cx, id).await?;
+    allow(who, Action::HandleReservations(r.merchant_id))?;
+    let key = contact_key(&r.customer);
+    if key.is_empty() {
+        return Err(conflict(
+            "customer",
+            "this reservation's contact was already erased".into(),
+        ));
+    }
+    let mut tx = cx.begin().await?;
+    db::reservations::block(&mut tx, r.merchant_id, &key, cx.clock.now_ms()).await?;
+    cx.commit(tx).await?;
+    Ok(())
+}
+
+/// Expires the reservations not collected by the end of their slot plus their shop's grace
+/// (their stock comes back), and erases the customers' details of those that ended longer ago
+/// than the retention. Returns how many were expired and purged.
+pub async fn sweep(cx: &Context) -> Result<(usize, u64)> {
+    let now = cx.clock.now_ms();
+    let due = {
+        let mut conn = cx.db.pool().acquire().await?;
+        db::reservations::overdue(&mut conn, now, 500).await?
+    };
+    let mut expired = 0;
+    for id in due {
+        let mut tx = cx.begin().await?;
+        let Some(mut r) = db::reservations::by_id(&mut tx, &id, cx.db.row_lock()).await? else {
+            continue;
+        };
+        if !r.status.open() {
+            continue;
+        }
+        for l in &r.lines {
+            give_back(cx, &mut tx, l.product_id, l.held(), now).await?;
+        }
+        r.status = Status::Expired;
+        r.ended_at = Some(now);
+        db::reservations::save_step(&mut tx, &r, now).await?;
+        db::reservations::notice(&mut tx, &r.id, Step::Status(Status::Expired), now).await?;
+        cx.commit(tx).await?;
+        expired += 1;
+    }
+    if expired > 0 {
+        cx.committed().await;
+    }
+    let retention =
+        i64::try_from(cx.settings.reservation_retention.as_millis()).unwrap_or(i64::MAX);
+    let mut tx = cx.begin().await?;
+    let purged = db::reservations::purge(&mut tx, now.saturating_sub(retention), now).await?;
+    cx.commit(tx).await?;
+    Ok((expired, purged))
+}
+
+/// Notices due now, for `delivery::notices`.
+pub async fn due_notices(cx: &Context, limit: i64) -> Result<Vec<Notice>> {
+    Ok(db::reservations::due_notices(cx.db.pool(), cx.clock.now_ms(), limit).await?)
+}
+
+/// Takes a notice to send it: false when another process has it. Untaken again after
+/// `retry_ms` unless [`notice_done`] is called.
+pub async fn take_notice(cx: &Context, n: &Notice, retry_ms: i64) -> Result<bool> {
+    let now = cx.clock.now_ms();
+    Ok(db::reservations::take_notice(cx.db.writer(), n.seq, now, now + retry_ms).await?)
+}
+
+/// Marks a notice sent or given up.
+pub async fn notice_done(cx: &Context, n: &Notice) -> Result<()> {
+    Ok(db::reservations::notice_done(cx.db.writer(), n.seq, cx.clock.now_ms()).await?)
+}
+
+/// Where the shop's notices of new reservations go: its own address and its people's.
+pub async fn shop_addresses(cx: &Context, merchant: Uuid) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let people = db::accounts::people(cx.db.pool(), merchant).await?;
+    for p in people {
+        if !out.contains(&p.email) {
+            out.push(p.email);
+        }
+    }
+    if out.is_empty() {
+        if let Some(m) = super::read::shop_by_id(cx, merchant).await? {
+            if let Some(e) = m.fields.email {
+                out.push(e);
+            }
+        }
+    }
+    Ok(out)
+}
