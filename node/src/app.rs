@@ -84,6 +84,8 @@ impl App {
             "Étal node listening"
         );
         let worker = crate::delivery::spawn(self.node.fed.clone(), self.node.hosts.clone());
+        let notices =
+            crate::delivery::notices::spawn(self.node.fed.clone(), self.node.mail.clone());
         let harvester = self
             .node
             .cx
@@ -98,6 +100,7 @@ impl App {
             .await
             .context("server error");
         worker.abort();
+        notices.abort();
         if let Some(h) = harvester {
             h.abort();
         }

@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod fanout;
 pub mod hosts;
+pub mod notices;
 pub mod sender;
 
 use std::collections::HashMap;

@@ -244,3 +244,12 @@ pub async fn subject(cx: &Context, e: &Event) -> Result<Option<Subject>> {
     let mut conn = cx.db.pool().acquire().await?;
     subject_in(&mut conn, e).await
 }
+
+/// Live local products by id (a basket's), in no order.
+pub async fn products_by_ids(cx: &Context, ids: &[Uuid]) -> Result<Vec<Product>> {
+    Ok(db::products::by_ids(&cx.db, ids)
+        .await?
+        .into_iter()
+        .filter(|p| p.local && p.deleted_at.is_none())
+        .collect())
+}

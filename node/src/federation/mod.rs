@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod intents;
 pub mod json;
 pub mod mirror;
+pub mod offers;
 pub mod outbox;
 pub mod replies;
 pub mod sanitize;

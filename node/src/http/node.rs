@@ -20,7 +20,7 @@ pub struct Node {
     /// The open data files made so far (kept on disk until the data changes).
     pub dumps: super::dumps::Dumps,
     /// Sends invitations and password resets.
-    pub mail: crate::mail::Mailer,
+    pub mail: Arc<crate::mail::Mailer>,
     /// Generated shop pictures, drawn once each.
     pub avatars: crate::avatar::Cache,
     /// The health of the hosts the node delivers to (the delivery worker's, shared: the inbox
@@ -39,7 +39,10 @@ impl Node {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Node> {
-        let mail = crate::mail::Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from)?;
+        let mail = Arc::new(crate::mail::Mailer::new(
+            settings.smtp_url.as_deref(),
+            &settings.mail_from,
+        )?);
         let cx = Arc::new(Context::open_with_clock(settings, clock).await?);
         let fed = Arc::new(Federation::new(cx.clone()).await?);
         Ok(Node {

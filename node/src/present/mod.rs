@@ -2,6 +2,7 @@
 //! HTML too): escaping, prices as French shoppers read them.
 
 pub mod hours;
+pub mod reservation;
 
 use etal_protocol::Money;
 

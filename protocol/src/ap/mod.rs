@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod actor;
+pub mod agreement;
 pub mod collection;
 pub mod context;
 pub mod discovery;
@@ -14,6 +15,7 @@ pub mod object;
 
 pub use activity::{Activity, ActivityType, Object, ObjectRef};
 pub use actor::{Actor, ActorType, Endpoints, PropertyValue, PublicKey};
+pub use agreement::{Agreement, Amount, Commitment};
 pub use collection::{OrderedCollection, OrderedCollectionPage};
 pub use discovery::{Jrd, JrdLink, NodeInfo, NodeInfoLinks};
 pub use object::{

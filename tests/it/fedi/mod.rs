@@ -524,3 +524,50 @@ impl FakeServer {
         format!("{}/{what}/{}", self.base, uuid::Uuid::now_v7())
     }
 }
+
+impl FakeServer {
+    /// Sends, as `name`, a FEP-0837 `Offer` shaped as Mitra sends them: an `Agreement` that
+    /// stipulates `quantity` of the product `note`'s primary intent (in `unit`), and, when
+    /// given, `price` as the reciprocal commitment. Returns the Offer's id and the answer's
+    /// status.
+    pub async fn offer(
+        &self,
+        name: &str,
+        shop: &str,
+        note: &str,
+        unit: &str,
+        quantity: &str,
+        price: Option<&str>,
+    ) -> (String, u16) {
+        let id = self.new_id("offers");
+        let mut agreement = serde_json::json!({
+            "type": "Agreement",
+            "stipulates": {
+                "type": "Commitment",
+                "satisfies": format!("{note}#primary"),
+                "resourceQuantity": {"hasUnit": unit, "hasNumericalValue": quantity},
+            },
+        });
+        if let Some(p) = price {
+            agreement["stipulatesReciprocal"] = serde_json::json!({
+                "type": "Commitment",
+                "satisfies": format!("{note}#reciprocal"),
+                "resourceQuantity": {"vf:hasUnit": "one", "vf:hasNumericalValue": p},
+            });
+        }
+        let offer = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/activitystreams",
+                         {"vf": "https://w3id.org/valueflows/ont/vf#", "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
+                          "Agreement": "vf:Agreement", "Commitment": "vf:Commitment", "stipulates": "vf:stipulates",
+                          "stipulatesReciprocal": "vf:stipulatesReciprocal", "satisfies": {"@id": "vf:satisfies", "@type": "@id"},
+                          "resourceQuantity": "vf:resourceQuantity", "hasUnit": "om2:hasUnit", "hasNumericalValue": "om2:hasNumericalValue"}],
+            "id": id,
+            "type": "Offer",
+            "actor": self.actor(name),
+            "to": shop,
+            "object": agreement,
+        });
+        let (status, _) = self.post(name, &format!("{shop}/inbox"), &offer).await;
+        (id, status)
+    }
+}

@@ -3,6 +3,9 @@
 //! expiries, the race for the last item, and the purge of customers' details.
 
 mod flow;
+mod mails;
+mod offers;
+mod pages;
 mod race;
 
 use std::sync::Arc;

@@ -28,6 +28,9 @@ pub async fn dispatch(
     if interaction::interaction_fast_path(fed, &v, target.as_ref(), now).await? {
         return Ok(());
     }
+    if a.kind == ActivityType::Offer {
+        return offer(fed, &v, now).await;
+    }
     let mut announced = announce::prepare(fed, &v).await?;
     let product = match &target {
         Some(t) => local_product(fed, t).await?,
@@ -118,4 +121,39 @@ struct After {
     log: Option<(&'static str, String)>,
     /// Mirrored shops or products changed (pages kept rendered must be forgotten).
     mirrored: bool,
+}
+
+/// An `Offer` (FEP-0837): a reservation in its own transaction, or, when it cannot be made,
+/// a `Reject` saying why and nothing else stored.
+async fn offer(fed: &std::sync::Arc<Federation>, v: &Verified, now: i64) -> Result<(), InboxError> {
+    let a = &v.activity;
+    let mut tx = fed.cx.begin().await?;
+    if !audience::first_receipt(&mut tx, a.id.as_str(), now)
+        .await
+        .map_err(InboxError::internal)?
+    {
+        return Ok(());
+    }
+    if v.fresh {
+        audience::save_actor(&mut tx, &v.actor)
+            .await
+            .map_err(InboxError::internal)?;
+    }
+    fed.cx.commit(tx).await?;
+    if v.fresh {
+        fed.cache_actor(&v.actor);
+    }
+    match crate::federation::offers::offer(fed, a, &v.actor).await {
+        Ok(r) => {
+            tracing::info!(customer = %a.actor, reservation = r.number, "offer reserved");
+            Ok(())
+        }
+        Err(crate::error::Error::Internal(e)) => Err(InboxError::internal(e)),
+        Err(e) => {
+            tracing::info!(customer = %a.actor, reason = %e, "offer rejected");
+            crate::federation::offers::reject(fed, a, &v.actor, &e.to_string())
+                .await
+                .map_err(|e| InboxError::internal(anyhow::anyhow!("{e}")))
+        }
+    }
 }

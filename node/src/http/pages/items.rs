@@ -132,6 +132,28 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
         .pop()
         .ok_or_else(|| Error::Deleted("the shop of this product was deleted".into()))?;
     let f = &p.fields;
+    let reserve = crate::domain::reservations::reservable(&node.cx, &p)
+        .await?
+        .then(|| ReserveBox {
+            product: p.id.to_string(),
+            max: f.stock.unwrap_or(999).clamp(1, 999),
+            lang: match lang {
+                Lang::Fr => "fr",
+                Lang::En => "en",
+            },
+            quantity: match lang {
+                Lang::Fr => "Quantité",
+                Lang::En => "Quantity",
+            },
+            button: match lang {
+                Lang::Fr => "Réserver",
+                Lang::En => "Reserve",
+            },
+            hint: match lang {
+                Lang::Fr => "Retrait en boutique, paiement sur place.",
+                Lang::En => "Collect at the shop, pay there.",
+            },
+        });
     let url = node.cx.urls.product(&p.id).to_string();
     let mut crumbs = vec![home_crumb(node, t)];
     crumbs.push((
@@ -220,6 +242,7 @@ async fn product_page(node: &Node, ask: &Ask, id: &str) -> Result<Response> {
             handle: handle(node, &m.slug),
             slug: m.slug.clone(),
         },
+        reserve,
     };
     Ok(html(StatusCode::OK, &page))
 }

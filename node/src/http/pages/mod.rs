@@ -7,6 +7,7 @@
 
 mod about;
 pub mod assets;
+mod basket;
 pub mod cards;
 mod catalog;
 pub mod feeds;
@@ -70,6 +71,7 @@ pub fn router(node: Arc<Node>) -> Router<Arc<Node>> {
     Router::new()
         .merge(pages)
         .route("/follow", get(about::follow))
+        .merge(basket::router())
         .merge(assets::router())
         .merge(cards::router())
 }

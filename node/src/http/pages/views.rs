@@ -508,6 +508,24 @@ pub struct ProductPage {
     pub hours: Vec<String>,
     pub phone: Option<(String, String)>,
     pub follow: FollowBox,
+    /// The "Réserver" form, when the product can be reserved.
+    pub reserve: Option<ReserveBox>,
+}
+
+/// The product page's "Réserver" form: a quantity, posted to `/basket`.
+pub struct ReserveBox {
+    /// Product id.
+    pub product: String,
+    /// Most units (the stock, when tracked).
+    pub max: i64,
+    /// `fr` or `en`.
+    pub lang: &'static str,
+    /// "Quantité".
+    pub quantity: &'static str,
+    /// "Réserver".
+    pub button: &'static str,
+    /// "Payé en boutique, au retrait".
+    pub hint: &'static str,
 }
 
 /// The open data: what the files are and how to harvest them.
