@@ -1036,3 +1036,12 @@ pub async fn shop_addresses(cx: &Context, merchant: Uuid) -> Result<Vec<String>>
     }
     Ok(out)
 }
+
+/// A shop's products (id and name), for choosing which can be reserved: at most 2,000.
+pub async fn shop_products(cx: &Context, merchant: Uuid) -> Result<Vec<(Uuid, String)>> {
+    Ok(db::products::of_shop(cx.db.pool(), merchant, None, 2000)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.fields.name))
+        .collect())
+}

@@ -2,6 +2,7 @@
 //! checked on the server, prices frozen, stock given back by declines, cancellations and
 //! expiries, the race for the last item, and the purge of customers' details.
 
+mod dashboard;
 mod flow;
 mod mails;
 mod offers;

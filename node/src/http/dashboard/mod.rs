@@ -19,6 +19,7 @@ mod moderation;
 mod people;
 mod product;
 mod profile;
+mod reservations;
 mod sheets;
 mod shop;
 mod signup;
@@ -126,6 +127,18 @@ pub fn router() -> Router<Arc<Node>> {
             post(people::remove_person),
         )
         .route("/dashboard/shops/{slug}/tokens", post(people::create_token))
+        .route(
+            "/dashboard/shops/{slug}/reservations",
+            get(reservations::list),
+        )
+        .route(
+            "/dashboard/shops/{slug}/reservations/settings",
+            get(reservations::settings).post(reservations::save_settings),
+        )
+        .route(
+            "/dashboard/shops/{slug}/reservations/{id}/{action}",
+            post(reservations::act),
+        )
         .route(
             "/dashboard/shops/{slug}/tokens/{id}/revoke",
             post(people::revoke_token),
@@ -328,6 +341,9 @@ pub struct Dash {
     errors: Vec<String>,
     scripts: Vec<String>,
     styles: Vec<String>,
+    /// New reservations at the person's shops, and where to see them.
+    waiting: i64,
+    waiting_url: String,
 }
 
 /// The shop whose pages are open.

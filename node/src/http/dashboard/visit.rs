@@ -32,6 +32,9 @@ pub struct Visit {
     pub(super) client: String,
     /// The pre-sign-in CSRF token, and whether its cookie must be set.
     pub(super) anon_csrf: (String, bool),
+    /// New reservations at the person's shops (the badge), and the page listing them.
+    pub(super) waiting: i64,
+    pub(super) waiting_url: String,
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -90,7 +93,26 @@ impl Visit {
             ),
         };
         let client = client_of(&headers, peer.map(|c| c.0));
+        // The badge of new reservations, on every page of the signed-in.
+        let (waiting, waiting_url) = match &session {
+            Some(s) if !s.user.memberships.is_empty() => {
+                let shops: Vec<_> = s.user.memberships.iter().map(|m| m.merchant_id).collect();
+                let n = crate::domain::reservations::waiting(&node.cx, &shops)
+                    .await
+                    .map_err(|e| Visit::bare_error(lang, e))?;
+                (
+                    n,
+                    format!(
+                        "/dashboard/shops/{}/reservations",
+                        s.user.memberships[0].slug
+                    ),
+                )
+            }
+            _ => (0, String::new()),
+        };
         Ok(Visit {
+            waiting,
+            waiting_url,
             node,
             lang,
             uri,
@@ -226,6 +248,8 @@ impl Visit {
             errors: vec![],
             scripts: vec![],
             styles: vec![],
+            waiting: self.waiting,
+            waiting_url: self.waiting_url.clone(),
         }
     }
 
