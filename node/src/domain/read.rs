@@ -215,6 +215,8 @@ pub struct Subject {
     pub merchant: Merchant,
     /// The product, for a product's event (`None` if it is no longer stored at all).
     pub product: Option<Product>,
+    /// Whether the product can be reserved now (its Note then ends with a "Réserver" link).
+    pub reservable: bool,
 }
 
 /// The subject of an event, read on `conn` (the fan-out's transaction).
@@ -236,7 +238,15 @@ pub async fn subject_in(conn: &mut db::Conn, e: &Event) -> Result<Option<Subject
         }
         crate::model::outbox::Kind::Merchant => None,
     };
-    Ok(Some(Subject { merchant, product }))
+    let reservable = match &product {
+        Some(p) => super::reservations::reservable_in(&mut *conn, p).await?,
+        None => false,
+    };
+    Ok(Some(Subject {
+        merchant,
+        product,
+        reservable,
+    }))
 }
 
 /// The subject of an event (for the outbox collections and `/activities/{id}`).

@@ -274,11 +274,19 @@ pub async fn set_settings(
 
 /// Whether a product can be reserved now (for pages and documents).
 pub async fn reservable(cx: &Context, p: &Product) -> Result<bool> {
-    if !p.local || p.deleted_at.is_some() {
+    let mut conn = cx.db.pool().acquire().await?;
+    reservable_in(&mut conn, p).await
+}
+
+/// [`reservable`], read on `conn`.
+pub async fn reservable_in(conn: &mut db::Conn, p: &Product) -> Result<bool> {
+    if !p.local || p.deleted_at.is_some() || p.fields.availability == Availability::OutOfStock {
         return Ok(false);
     }
-    let s = settings_of(cx, p.merchant_id).await?;
-    Ok(s.reservable(p.id) && p.fields.availability != Availability::OutOfStock)
+    let s = db::reservations::settings(&mut *conn, p.merchant_id, db::Lock::None)
+        .await?
+        .unwrap_or_default();
+    Ok(s.reservable(p.id))
 }
 
 /// The slots of a shop's day, in the town's time zone: each opening range cut into slots of

@@ -19,7 +19,11 @@ fn activity_type(verb: Verb) -> ActivityType {
 /// (`domain::read::subject`). `None` when there is nothing to say any more (a product created
 /// then deleted before fan-out).
 pub fn render_event(fed: &Federation, e: &Event, subject: Option<Subject>) -> Option<Activity> {
-    let Subject { merchant, product } = subject?;
+    let Subject {
+        merchant,
+        product,
+        reservable,
+    } = subject?;
     let urls = &fed.cx.urls;
     let actor = urls.merchant(&merchant.slug);
     let followers = urls.merchant_part(&merchant.slug, "followers");
@@ -36,7 +40,7 @@ pub fn render_event(fed: &Federation, e: &Event, subject: Option<Subject>) -> Op
                 if p.deleted_at.is_some() {
                     return None;
                 }
-                let note = to_ap::product_note(urls, &merchant, &p, false);
+                let note = to_ap::product_note(urls, &merchant, &p, false, reservable);
                 (activity_type(verb), Object::Note(Box::new(note)))
             }
         }

@@ -207,7 +207,13 @@ pub fn node_actor(urls: &Urls, public_pem: &str) -> Actor {
 pub const NODE_USERNAME: &str = "etal";
 
 /// A product as a `Note` Mastodon shows well, carrying FEP-0837 and schema.org terms.
-pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) -> Note {
+pub fn product_note(
+    urls: &Urls,
+    m: &Merchant,
+    p: &Product,
+    with_context: bool,
+    reservable: bool,
+) -> Note {
     let f = &p.fields;
     let id = urls.product(&p.id);
     let tags = hashtags(p);
@@ -238,6 +244,13 @@ pub fn product_note(urls: &Urls, m: &Merchant, p: &Product, with_context: bool) 
             })
             .collect();
         content.push_str(&format!("<p>{}</p>", links.join(" ")));
+    }
+    if reservable {
+        // Two taps from a timeline to the product's reserve form.
+        content.push_str(&format!(
+            "<p><a href=\"{}#reserver\">Réserver</a></p>",
+            esc(&id)
+        ));
     }
     let (unit_name, unit_amount) = f.unit.om2();
     Note {

@@ -86,10 +86,13 @@ pub async fn product_document(node: &Node, id: &str) -> Response {
                 StatusCode::GONE,
                 &to_ap::tombstone(&node.cx.urls.product(&pid), "Note", at, true),
             )),
-            Some(Found::Live((p, m))) => Ok(ap_response(
-                StatusCode::OK,
-                &to_ap::product_note(&node.cx.urls, &m, &p, true),
-            )),
+            Some(Found::Live((p, m))) => {
+                let reservable = crate::domain::reservations::reservable(&node.cx, &p).await?;
+                Ok(ap_response(
+                    StatusCode::OK,
+                    &to_ap::product_note(&node.cx.urls, &m, &p, true, reservable),
+                ))
+            }
             None => Err(Error::NotFound(format!("no product \"{id}\""))),
         }
     }
@@ -297,14 +300,18 @@ async fn merchant_featured(
         },
     )
     .await?;
+    let settings = crate::domain::reservations::settings_of(&node.cx, m.id).await?;
     let notes: Vec<ObjectRef> = items
         .iter()
         .map(|p| {
+            let reservable = settings.reservable(p.id)
+                && p.fields.availability != etal_protocol::Availability::OutOfStock;
             ObjectRef::Object(Box::new(Object::Note(Box::new(to_ap::product_note(
                 &node.cx.urls,
                 &m,
                 p,
                 false,
+                reservable,
             )))))
         })
         .collect();

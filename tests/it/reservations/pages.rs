@@ -42,7 +42,7 @@ async fn a_visitor_reserves_from_the_product_page_and_follows_it_on_the_status_p
         .await
         .unwrap();
     assert!(
-        page.contains(r#"<form action="/basket" method="post" class="reserve">"#),
+        page.contains(r#"<form action="/basket" method="post" class="reserve" id="reserver">"#),
         "{page}"
     );
     assert!(page.contains("Réserver"));
@@ -160,4 +160,42 @@ async fn a_visitor_reserves_from_the_product_page_and_follows_it_on_the_status_p
         .await
         .unwrap();
     assert_eq!(none.status(), 404);
+}
+
+#[tokio::test]
+async fn a_reservable_products_note_ends_with_a_reserve_link_to_its_page() {
+    let (t, _clock) = shop_taking_reservations(|_| {}).await;
+    let bread = product(&t, "Pain", "1.10", Some(4)).await;
+    let note = |t: &crate::harness::TestNode| {
+        let url = format!("{}/products/{bread}", t.url);
+        let client = t.client.clone();
+        async move {
+            let doc: serde_json::Value = client
+                .get(&url)
+                .header("accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            doc["content"].as_str().unwrap().to_string()
+        }
+    };
+    let content = note(&t).await;
+    assert!(
+        content.ends_with(&format!(
+            r##"<p><a href="{}/products/{bread}#reserver">Réserver</a></p>"##,
+            t.url
+        )),
+        "{content}"
+    );
+    let off = t
+        .patch(
+            "/api/v1/merchants/boulangerie",
+            serde_json::json!({"reservations": {"enabled": false}}),
+        )
+        .await;
+    assert_eq!(off.status, 200);
+    assert!(!note(&t).await.contains("Réserver"));
 }
