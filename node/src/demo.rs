@@ -410,6 +410,13 @@ pub async fn seed(cx: &Context) -> anyhow::Result<()> {
         let merchant = merchants::insert(cx, &mut tx, shop.slug.to_string(), fields(shop), keys)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The demo shops take reservations, so that click & collect can be tried at once.
+        let reservations = crate::model::reservation::ReservationSettings {
+            enabled: true,
+            ..Default::default()
+        };
+        db::reservations::save_settings(&mut tx, merchant.id, &reservations, cx.clock.now_ms())
+            .await?;
         for (item, (image_id, photo)) in shop.products.iter().zip(photos) {
             let product = products::insert(cx, &mut tx, &merchant, product_fields(item)?)
                 .await

@@ -51,6 +51,8 @@ fn etal(dir: &std::path::Path, port: u16) -> Command {
         .env("ETAL_ALLOW_PRIVATE_NETWORKS", "1")
         // The benchmarks time fan-out itself, not the hold of new objects' Creates.
         .env("ETAL_PUBLISH_DELAY", "0")
+        // Every benchmark client is one address: no rate limit on reservations.
+        .env("ETAL_RESERVATIONS_PER_CLIENT_HOUR", "100000000")
         .env("RUST_LOG", "error");
     c
 }

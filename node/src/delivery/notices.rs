@@ -121,27 +121,27 @@ fn when(fed: &Federation, r: &Reservation, lang: Lang) -> String {
 /// The customer's e-mail of a step, in their language: what happened, the lines, the total,
 /// the shop's word, where to collect, and the status page.
 pub fn to_customer(fed: &Federation, r: &Reservation, shop: &Merchant) -> (String, String) {
-    let lang = words::lang_of(r);
+    let lang = words::lang_of(&r.lang);
     let when = when(fed, r, lang);
     let subject = match lang {
         Lang::Fr => format!(
             "{} — réservation n° {} {}",
             shop.fields.name,
             r.number,
-            words::status_name(lang, r.status)
+            words::status_name(lang, r.status.as_str())
         ),
         Lang::En => format!(
             "{} — reservation no. {} {}",
             shop.fields.name,
             r.number,
-            words::status_name(lang, r.status)
+            words::status_name(lang, r.status.as_str())
         ),
     };
     let mut body = vec![
-        words::step_sentence(lang, r, &shop.fields.name, &when),
+        words::step_sentence(lang, &r.told(), &shop.fields.name, &when),
         String::new(),
     ];
-    body.extend(words::lines(lang, r));
+    body.extend(words::lines(lang, &r.told()));
     body.push(match lang {
         Lang::Fr => format!(
             "Total : {} (à régler en boutique)",
@@ -152,7 +152,7 @@ pub fn to_customer(fed: &Federation, r: &Reservation, shop: &Merchant) -> (Strin
             words::amount(lang, r.total_minor(), &r.currency)
         ),
     });
-    if let Some(w) = words::shop_word(lang, r) {
+    if let Some(w) = words::shop_word(lang, &r.told()) {
         body.push(String::new());
         body.push(w);
     }
@@ -197,7 +197,7 @@ pub fn to_shop(fed: &Federation, r: &Reservation, shop: &Merchant) -> (String, S
         ),
         String::new(),
     ];
-    body.extend(words::lines(lang, r));
+    body.extend(words::lines(lang, &r.told()));
     body.push(format!(
         "Total : {}",
         words::amount(lang, r.total_minor(), &r.currency)

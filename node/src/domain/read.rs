@@ -239,7 +239,7 @@ pub async fn subject_in(conn: &mut db::Conn, e: &Event) -> Result<Option<Subject
         crate::model::outbox::Kind::Merchant => None,
     };
     let reservable = match &product {
-        Some(p) => super::reservations::reservable_in(&mut *conn, p).await?,
+        Some(p) => reservable_in(&mut *conn, p).await?,
         None => false,
     };
     Ok(Some(Subject {
@@ -262,4 +262,19 @@ pub async fn products_by_ids(cx: &Context, ids: &[Uuid]) -> Result<Vec<Product>>
         .into_iter()
         .filter(|p| p.local && p.deleted_at.is_none())
         .collect())
+}
+
+/// Whether a product can be reserved now: a live local product, not out of stock, of a shop
+/// taking reservations that did not exclude it (its Note then ends with a "Réserver" link).
+pub async fn reservable_in(conn: &mut db::Conn, p: &Product) -> Result<bool> {
+    if !p.local
+        || p.deleted_at.is_some()
+        || p.fields.availability == etal_protocol::Availability::OutOfStock
+    {
+        return Ok(false);
+    }
+    let s = db::reservations::settings(&mut *conn, p.merchant_id, db::Lock::None)
+        .await?
+        .unwrap_or_default();
+    Ok(s.reservable(p.id))
 }

@@ -125,6 +125,17 @@ pub fn contact_key(c: &Customer) -> String {
     String::new()
 }
 
+/// A live shop by slug (404, or 410 once deleted).
+async fn shop(cx: &Context, slug: &str) -> Result<Merchant> {
+    match super::read::shop(cx, slug).await? {
+        Some(super::read::Found::Live(m)) => Ok(m),
+        Some(super::read::Found::Deleted(_)) => {
+            Err(Error::Deleted(format!("the shop \"{slug}\" was deleted")))
+        }
+        None => Err(Error::NotFound(format!("no shop \"{slug}\""))),
+    }
+}
+
 /// A shop's settings (defaults, off, until its owner saves some).
 pub async fn settings_of(cx: &Context, merchant: Uuid) -> Result<ReservationSettings> {
     Ok(
@@ -262,7 +273,7 @@ pub async fn set_settings(
     slug: &str,
     change: &SettingsChange,
 ) -> Result<ReservationSettings> {
-    let merchant = super::merchants::get(cx, slug).await?;
+    let merchant = shop(cx, slug).await?;
     allow(who, Action::EditShop(merchant.id))?;
     let mut tx = cx.begin().await?;
     let next = save_settings(cx, &mut tx, merchant.id, change).await?;
@@ -275,18 +286,7 @@ pub async fn set_settings(
 /// Whether a product can be reserved now (for pages and documents).
 pub async fn reservable(cx: &Context, p: &Product) -> Result<bool> {
     let mut conn = cx.db.pool().acquire().await?;
-    reservable_in(&mut conn, p).await
-}
-
-/// [`reservable`], read on `conn`.
-pub async fn reservable_in(conn: &mut db::Conn, p: &Product) -> Result<bool> {
-    if !p.local || p.deleted_at.is_some() || p.fields.availability == Availability::OutOfStock {
-        return Ok(false);
-    }
-    let s = db::reservations::settings(&mut *conn, p.merchant_id, db::Lock::None)
-        .await?
-        .unwrap_or_default();
-    Ok(s.reservable(p.id))
+    super::read::reservable_in(&mut conn, p).await
 }
 
 /// The slots of a shop's day, in the town's time zone: each opening range cut into slots of
@@ -337,7 +337,7 @@ pub fn local_date(cx: &Context, ms: i64) -> NaiveDate {
 
 /// The free slots of a shop on a day (none when reservations are off).
 pub async fn free_slots(cx: &Context, slug: &str, day: NaiveDate) -> Result<Vec<Slot>> {
-    let m = super::merchants::get(cx, slug).await?;
+    let m = shop(cx, slug).await?;
     let s = settings_of(cx, m.id).await?;
     if !s.enabled {
         return Ok(vec![]);
@@ -562,10 +562,10 @@ async fn open_shop(
     tx: &mut db::Tx,
     slug: &str,
 ) -> Result<(Merchant, ReservationSettings)> {
-    let m = super::merchants::live(
-        db::merchants::by_slug_locked(&mut **tx, slug, db::Lock::None).await?,
-        slug,
-    )?;
+    let m = db::merchants::by_slug_locked(&mut **tx, slug, db::Lock::None)
+        .await?
+        .filter(|m| m.deleted_at.is_none())
+        .ok_or_else(|| Error::NotFound(format!("no shop \"{slug}\"")))?;
     let s = db::reservations::settings(&mut **tx, m.id, cx.db.row_lock())
         .await?
         .unwrap_or_default();
@@ -834,7 +834,7 @@ pub async fn of_shop(
     slug: &str,
     status: Option<Status>,
 ) -> Result<(Merchant, Vec<Reservation>)> {
-    let m = super::merchants::get(cx, slug).await?;
+    let m = shop(cx, slug).await?;
     allow(who, Action::HandleReservations(m.id))?;
     let mut conn = cx.db.pool().acquire().await?;
     let list = db::reservations::of_shop(&mut conn, m.id, status, 200).await?;

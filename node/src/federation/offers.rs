@@ -324,7 +324,7 @@ fn message(
     step: Status,
 ) -> Value {
     let urls = &fed.cx.urls;
-    let lang = words::lang_of(r);
+    let lang = words::lang_of(&r.lang);
     let when = words::slot(
         lang,
         fed.cx.settings.time_zone,
@@ -335,14 +335,14 @@ fn message(
     r.status = step;
     let mut parts = vec![present::esc(&words::step_sentence(
         lang,
-        &r,
+        &r.told(),
         &shop.fields.name,
         &when,
     ))];
     if matches!(step, Status::Accepted | Status::Ready) {
-        parts.extend(words::lines(lang, &r).iter().map(present::esc));
+        parts.extend(words::lines(lang, &r.told()).iter().map(present::esc));
     }
-    if let Some(w) = words::shop_word(lang, &r) {
+    if let Some(w) = words::shop_word(lang, &r.told()) {
         parts.push(present::esc(&w));
     }
     let status = urls.reservation(&r.id);

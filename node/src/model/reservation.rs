@@ -187,6 +187,27 @@ impl Reservation {
             .sum()
     }
 
+    /// What the words of `present::reservation` need of it.
+    pub fn told(&self) -> crate::present::reservation::Told<'_> {
+        crate::present::reservation::Told {
+            number: self.number,
+            status: self.status.as_str(),
+            partly: self.partly_accepted(),
+            message: self.message.as_deref(),
+            currency: &self.currency,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| crate::present::reservation::LineTold {
+                    name: &l.name,
+                    unit_price_minor: l.unit_price_minor,
+                    quantity: l.quantity,
+                    accepted: l.accepted,
+                })
+                .collect(),
+        }
+    }
+
     /// Whether the shop took away or reduced some lines when it accepted.
     pub fn partly_accepted(&self) -> bool {
         self.lines

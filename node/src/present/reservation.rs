@@ -4,31 +4,68 @@
 use chrono::TimeZone;
 
 use super::Lang;
-use crate::model::reservation::{Reservation, Status};
 
-/// A status's name for people.
-pub fn status_name(lang: Lang, s: Status) -> &'static str {
-    match (lang, s) {
-        (Lang::Fr, Status::Requested) => "envoyée, en attente de la boutique",
-        (Lang::Fr, Status::Accepted) => "acceptée",
-        (Lang::Fr, Status::Declined) => "refusée",
-        (Lang::Fr, Status::Ready) => "prête à retirer",
-        (Lang::Fr, Status::Collected) => "retirée",
-        (Lang::Fr, Status::Cancelled) => "annulée",
-        (Lang::Fr, Status::Expired) => "expirée",
-        (Lang::En, Status::Requested) => "sent, waiting for the shop",
-        (Lang::En, Status::Accepted) => "accepted",
-        (Lang::En, Status::Declined) => "declined",
-        (Lang::En, Status::Ready) => "ready to collect",
-        (Lang::En, Status::Collected) => "collected",
-        (Lang::En, Status::Cancelled) => "cancelled",
-        (Lang::En, Status::Expired) => "expired",
+/// What the words need of a reservation (`model::reservation::Reservation::told`).
+#[derive(Debug, Clone)]
+pub struct Told<'a> {
+    /// Its short number.
+    pub number: i64,
+    /// Its status, as the API spells it (`requested`, `accepted`…).
+    pub status: &'static str,
+    /// Whether the shop took some lines away or reduced them.
+    pub partly: bool,
+    /// The shop's word.
+    pub message: Option<&'a str>,
+    /// ISO 4217 currency.
+    pub currency: &'a str,
+    /// Its lines.
+    pub lines: Vec<LineTold<'a>>,
+}
+
+/// A line, as the words need it.
+#[derive(Debug, Clone)]
+pub struct LineTold<'a> {
+    /// Product name.
+    pub name: &'a str,
+    /// Price per unit, minor units.
+    pub unit_price_minor: i64,
+    /// Units asked.
+    pub quantity: i64,
+    /// Units the shop accepted.
+    pub accepted: Option<i64>,
+}
+
+impl LineTold<'_> {
+    fn held(&self) -> i64 {
+        self.accepted.unwrap_or(self.quantity)
     }
 }
 
-/// The language a reservation was made in.
-pub fn lang_of(r: &Reservation) -> Lang {
-    if r.lang == "en" {
+/// A status's name for people.
+pub fn status_name(lang: Lang, s: &str) -> &'static str {
+    match (lang, s) {
+        (Lang::Fr, "requested") => "envoyée, en attente de la boutique",
+        (Lang::Fr, "accepted") => "acceptée",
+        (Lang::Fr, "declined") => "refusée",
+        (Lang::Fr, "ready") => "prête à retirer",
+        (Lang::Fr, "collected") => "retirée",
+        (Lang::Fr, "cancelled") => "annulée",
+        (Lang::Fr, "expired") => "expirée",
+        (Lang::En, "requested") => "sent, waiting for the shop",
+        (Lang::En, "accepted") => "accepted",
+        (Lang::En, "declined") => "declined",
+        (Lang::En, "ready") => "ready to collect",
+        (Lang::En, "collected") => "collected",
+        (Lang::En, "cancelled") => "cancelled",
+        (Lang::En, "expired") => "expired",
+        (Lang::Fr, _) => "inconnue",
+        (Lang::En, _) => "unknown",
+    }
+}
+
+/// The language a reservation was made in (`fr` or `en`).
+pub fn lang_of(lang: &str) -> Lang {
+    if lang == "en" {
         Lang::En
     } else {
         Lang::Fr
@@ -121,12 +158,12 @@ pub fn amount(lang: Lang, minor: i64, currency: &str) -> String {
 
 /// Each line in words: `2 × Pain de campagne (2,50 € l'unité) = 5,00 €`, with what the shop
 /// accepted when it took some away.
-pub fn lines(lang: Lang, r: &Reservation) -> Vec<String> {
+pub fn lines(lang: Lang, r: &Told) -> Vec<String> {
     r.lines
         .iter()
         .map(|l| {
-            let unit = amount(lang, l.unit_price_minor, &r.currency);
-            let total = amount(lang, l.unit_price_minor * l.held(), &r.currency);
+            let unit = amount(lang, l.unit_price_minor, r.currency);
+            let total = amount(lang, l.unit_price_minor * l.held(), r.currency);
             let changed = match (lang, l.accepted) {
                 (Lang::Fr, Some(0)) => " — retiré par la boutique".to_string(),
                 (Lang::En, Some(0)) => " — taken away by the shop".to_string(),
@@ -153,63 +190,64 @@ pub fn lines(lang: Lang, r: &Reservation) -> Vec<String> {
 }
 
 /// What a step tells the customer, in one sentence.
-pub fn step_sentence(lang: Lang, r: &Reservation, shop: &str, when: &str) -> String {
+pub fn step_sentence(lang: Lang, r: &Told, shop: &str, when: &str) -> String {
     let n = r.number;
     match (lang, r.status) {
-        (Lang::Fr, Status::Requested) => format!(
+        (Lang::Fr, "requested") => format!(
             "Votre réservation n° {n} chez {shop} est envoyée. La boutique va y répondre ; retrait prévu {when}."
         ),
-        (Lang::En, Status::Requested) => format!(
+        (Lang::En, "requested") => format!(
             "Your reservation no. {n} at {shop} is sent. The shop will answer it; pick-up planned {when}."
         ),
-        (Lang::Fr, Status::Accepted) if r.partly_accepted() => format!(
+        (Lang::Fr, "accepted") if r.partly => format!(
             "{shop} accepte une partie de votre réservation n° {n} ; à retirer {when}."
         ),
-        (Lang::En, Status::Accepted) if r.partly_accepted() => format!(
+        (Lang::En, "accepted") if r.partly => format!(
             "{shop} accepts part of your reservation no. {n}; to collect {when}."
         ),
-        (Lang::Fr, Status::Accepted) => {
+        (Lang::Fr, "accepted") => {
             format!("{shop} accepte votre réservation n° {n} ; à retirer {when}.")
         }
-        (Lang::En, Status::Accepted) => {
+        (Lang::En, "accepted") => {
             format!("{shop} accepts your reservation no. {n}; to collect {when}.")
         }
-        (Lang::Fr, Status::Declined) => {
+        (Lang::Fr, "declined") => {
             format!("{shop} ne peut pas honorer votre réservation n° {n}.")
         }
-        (Lang::En, Status::Declined) => {
+        (Lang::En, "declined") => {
             format!("{shop} cannot take your reservation no. {n}.")
         }
-        (Lang::Fr, Status::Ready) => {
+        (Lang::Fr, "ready") => {
             format!("Votre réservation n° {n} est prête chez {shop} : à retirer {when}.")
         }
-        (Lang::En, Status::Ready) => {
+        (Lang::En, "ready") => {
             format!("Your reservation no. {n} is ready at {shop}: collect it {when}.")
         }
-        (Lang::Fr, Status::Collected) => {
+        (Lang::Fr, "collected") => {
             format!("Votre réservation n° {n} a été retirée chez {shop}. Merci !")
         }
-        (Lang::En, Status::Collected) => {
+        (Lang::En, "collected") => {
             format!("Your reservation no. {n} was collected at {shop}. Thank you!")
         }
-        (Lang::Fr, Status::Cancelled) => {
+        (Lang::Fr, "cancelled") => {
             format!("Votre réservation n° {n} chez {shop} est annulée.")
         }
-        (Lang::En, Status::Cancelled) => {
+        (Lang::En, "cancelled") => {
             format!("Your reservation no. {n} at {shop} is cancelled.")
         }
-        (Lang::Fr, Status::Expired) => format!(
+        (Lang::Fr, "expired") => format!(
             "Votre réservation n° {n} chez {shop} a expiré : elle n’a pas été retirée à temps."
         ),
-        (Lang::En, Status::Expired) => format!(
+        (Lang::En, "expired") => format!(
             "Your reservation no. {n} at {shop} expired: it was not collected in time."
         ),
+        (_, other) => format!("{n}: {other}"),
     }
 }
 
 /// The shop's word with its answer, introduced.
-pub fn shop_word(lang: Lang, r: &Reservation) -> Option<String> {
-    r.message.as_ref().map(|m| match lang {
+pub fn shop_word(lang: Lang, r: &Told) -> Option<String> {
+    r.message.map(|m| match lang {
         Lang::Fr => format!("Message de la boutique : {m}"),
         Lang::En => format!("The shop says: {m}"),
     })

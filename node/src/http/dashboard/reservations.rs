@@ -133,7 +133,7 @@ fn row(v: &Visit, r: &reservations::Reservation) -> Row {
     Row {
         id: r.id.clone(),
         number: r.number,
-        status: words::status_name(lang, r.status).to_string(),
+        status: words::status_name(lang, r.status.as_str()).to_string(),
         open_new: r.status == Status::Requested,
         can_ready: matches!(r.status, Status::Requested | Status::Accepted),
         can_collect: matches!(r.status, Status::Accepted | Status::Ready),
@@ -145,7 +145,7 @@ fn row(v: &Visit, r: &reservations::Reservation) -> Row {
             .enumerate()
             .map(|(i, l)| (i, l.name.clone(), l.quantity))
             .collect(),
-        line_words: words::lines(lang, r),
+        line_words: words::lines(lang, &r.told()),
         total: words::amount(lang, r.total_minor(), &r.currency),
         contact: [&c.name, &c.email, &c.phone, &c.actor]
             .into_iter()

@@ -558,7 +558,7 @@ async fn render_status(node: &Node, ask: &Ask, r: &Reservation) -> Result<Respon
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let name = words::status_name(lang, *s);
+            let name = words::status_name(lang, s.as_str());
             let mut c = name.chars();
             let name = c
                 .next()
@@ -592,17 +592,17 @@ async fn render_status(node: &Node, ask: &Ask, r: &Reservation) -> Result<Respon
             ..Head::default()
         },
         c: chrome(node, ask, &[]),
-        sentence: words::step_sentence(lang, r, &m.fields.name, &when),
+        sentence: words::step_sentence(lang, &r.told(), &m.fields.name, &when),
         heading,
         steps,
-        lines: words::lines(lang, r),
+        lines: words::lines(lang, &r.told()),
         total: format!(
             "{} : {}",
             w.total,
             words::amount(lang, r.total_minor(), &r.currency)
         ),
         pay: w.pay,
-        message: words::shop_word(lang, r),
+        message: words::shop_word(lang, &r.told()),
         shop_url: node.cx.urls.merchant(&m.slug).to_string(),
         shop_address: address_line(&m),
         phone: m.fields.phone.as_deref().map(views::phone),
