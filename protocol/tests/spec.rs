@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use etal_protocol::ap::{
-    Activity, Actor, Jrd, NodeInfo, NodeInfoLinks, Note, Object, OrderedCollection,
+    Activity, Actor, Agreement, Jrd, NodeInfo, NodeInfoLinks, Note, Object, OrderedCollection,
     OrderedCollectionPage, Tombstone,
 };
 use serde::de::DeserializeOwned;
@@ -76,9 +76,31 @@ fn validator(name: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("schema {name}: {e}"))
 }
 
+/// `doc` with its audiences (`to`, `cc`, at any depth) as the types write them: an array, and
+/// absent when empty. A single IRI and a one-element array are the same audience, and so are
+/// an empty array and none.
+fn audiences_as_written(doc: &Value) -> Value {
+    match doc {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter_map(|(k, v)| match (k.as_str(), v) {
+                    ("to" | "cc", Value::String(_)) => {
+                        Some((k.clone(), Value::Array(vec![v.clone()])))
+                    }
+                    ("to" | "cc", Value::Array(a)) if a.is_empty() => None,
+                    _ => Some((k.clone(), audiences_as_written(v))),
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(audiences_as_written).collect()),
+        other => other.clone(),
+    }
+}
+
 fn round_trip<T: DeserializeOwned + Serialize>(doc: &Value, what: &str) {
     let typed: T = serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{what}: {e}"));
     let back = serde_json::to_value(&typed).unwrap();
+    let doc = &audiences_as_written(doc);
     if back != *doc {
         let lost: Vec<String> = doc
             .as_object()
@@ -114,6 +136,27 @@ fn every_spec_example_validates_and_round_trips() {
             "nodeinfo-links" => round_trip::<NodeInfoLinks>(doc, &what),
             "nodeinfo" => round_trip::<NodeInfo>(doc, &what),
             "open-data/changes" => round_trip::<etal_protocol::open_data::ChangePage>(doc, &what),
+            // An order: the Agreement is not an object type of `Object`; it is read as an
+            // `Agreement`, as `federation::offers` reads it.
+            "activity-offer" => {
+                round_trip::<Activity>(doc, &what);
+                round_trip::<Agreement>(&doc["object"], &format!("{what}, its Agreement"));
+            }
+            // The node writes `result` and `summary` beside the typed activity
+            // (`federation::offers`): each part goes through its own type.
+            "activity-accept-offer" | "activity-reject" => {
+                let mut activity = doc.clone();
+                let result = activity.as_object_mut().unwrap().remove("result");
+                let summary = activity.as_object_mut().unwrap().remove("summary");
+                round_trip::<Activity>(&activity, &what);
+                if let Some(result) = result {
+                    round_trip::<Agreement>(&result, &format!("{what}, its result"));
+                }
+                assert!(
+                    summary.is_none_or(|s| s.is_string()),
+                    "{what}: summary is text"
+                );
+            }
             s if s.starts_with("activity-") => {
                 round_trip::<Activity>(doc, &what);
                 // The object is read as the typed document it is, not kept as loose JSON.
@@ -141,6 +184,10 @@ fn every_spec_example_validates_and_round_trips() {
         "activity-accept",
         "activity-undo",
         "activity-like",
+        "activity-offer",
+        "activity-accept-offer",
+        "activity-reject",
+        "activity-create-message",
         "ordered-collection",
         "ordered-collection-page",
         "webfinger",
@@ -190,6 +237,87 @@ fn schemas_refuse_what_receivers_would_mishandle() {
     assert!(
         !validator("merchant-actor").is_valid(&no_consent),
         "consent is always stated"
+    );
+
+    // Orders: the answers are direct, the prices decimal strings.
+    let example = |name: &str| {
+        examples()
+            .into_iter()
+            .find(|(s, _, _)| s == name)
+            .unwrap_or_else(|| panic!("the spec shows a {name}"))
+            .1
+    };
+    let public = Value::from("https://www.w3.org/ns/activitystreams#Public");
+    let message = example("activity-create-message");
+    let v = validator("activity-create-message");
+    assert!(v.is_valid(&message));
+    let mut shown = message.clone();
+    shown["object"]["to"]
+        .as_array_mut()
+        .unwrap()
+        .push(public.clone());
+    assert!(!v.is_valid(&shown), "a message is not public");
+    let mut shown = message.clone();
+    shown["cc"] = serde_json::json!([public]);
+    assert!(!v.is_valid(&shown), "a message's Create is not public");
+    let mut followers = message.clone();
+    followers["object"]["cc"] =
+        serde_json::json!(["https://rambouillet.example/shops/boulangerie-martin/followers"]);
+    assert!(
+        !v.is_valid(&followers),
+        "a message does not go to followers"
+    );
+    let accept = example("activity-accept-offer");
+    let v = validator("activity-accept-offer");
+    assert!(v.is_valid(&accept));
+    let mut float = accept.clone();
+    float["result"]["stipulatesReciprocal"]["resourceQuantity"]["hasNumericalValue"] =
+        serde_json::json!(2.6);
+    assert!(!v.is_valid(&float), "the total is a decimal string");
+    let mut shown = accept.clone();
+    shown["to"] = serde_json::json!([public]);
+    assert!(!v.is_valid(&shown), "an Accept of an order is not public");
+    let mut unfinished = accept.clone();
+    unfinished["result"].as_object_mut().unwrap().remove("id");
+    assert!(!v.is_valid(&unfinished), "a finalized Agreement has its id");
+
+    // What the node reads in an Offer, as leniently as it reads it.
+    let offer = example("activity-offer");
+    let v = validator("activity-offer");
+    assert!(v.is_valid(&offer));
+    let mut prefixed = offer.clone();
+    let agreement = prefixed["object"].as_object_mut().unwrap();
+    let primary = agreement.remove("stipulates").unwrap();
+    agreement.insert(
+        "vf:stipulates".into(),
+        serde_json::json!({
+            "type": "Commitment",
+            "vf:satisfies": primary["satisfies"],
+            "vf:resourceQuantity": {"om2:hasUnit": "one", "vf:hasNumericalValue": 2}
+        }),
+    );
+    assert!(
+        v.is_valid(&prefixed),
+        "prefixed terms and JSON numbers are read"
+    );
+    let read: Agreement = serde_json::from_value(prefixed["object"].clone()).unwrap();
+    assert_eq!(
+        read.stipulates.resource_quantity.number().as_deref(),
+        Some("2")
+    );
+    let mut by_id = offer.clone();
+    by_id["object"] = Value::from("https://mitra.example/agreements/1");
+    assert!(!v.is_valid(&by_id), "the Agreement is embedded");
+    let mut elsewhere = offer.clone();
+    let note = offer["object"]["stipulates"]["satisfies"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("#primary")
+        .to_string();
+    elsewhere["object"]["stipulates"]["satisfies"] = Value::from(note);
+    assert!(
+        !v.is_valid(&elsewhere),
+        "a Commitment satisfies the primary intent"
     );
 }
 

@@ -2,15 +2,17 @@
 //! run of the demo town are compared with the spec's text, and the documents the spec shows
 //! other servers sending are sent to the node, which must take them.
 //!
-//! The run: node "rambouillet" with the demo town, node "chartres", and a Mastodon-like server
-//! where alice lives, each behind a recording proxy (what crosses the wire is kept). Their
-//! addresses are written `https://rambouillet.example`, `https://chartres.example` and
-//! `https://mastodon.example` in the spec. What differs from one run to the next (ids, times,
+//! The run: node "rambouillet" with the demo town, node "chartres", a Mastodon-like server
+//! where alice lives and a Mitra-like server where bob lives; the nodes are each behind a
+//! recording proxy (what crosses the wire is kept). Their addresses are written
+//! `https://rambouillet.example`, `https://chartres.example`, `https://mastodon.example` and
+//! `https://mitra.example` in the spec. What differs from one run to the next (ids, times,
 //! keys, the counter of a feed cursor) is compared by its shape: the same id wherever the
 //! spec repeats it.
 //!
 //! `ETAL_WRITE_SPEC=1 cargo test --test it spec_examples` writes this run's documents into
-//! the spec instead, for a change of what the node serves.
+//! the spec instead, for a change of what the node serves: the examples that changed, keeping
+//! the spec's ids, times and keys where the run's stand for the same.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -147,6 +149,15 @@ impl Names {
         self.pairs.push((host.to_string(), spec_host.to_string()));
     }
 
+    /// The handle `@user@localhost` (a mention names its host without the port) written as
+    /// `@user@{spec_host}`.
+    fn handle(&mut self, user: &str, spec_host: &str) {
+        self.pairs.push((
+            format!("\"@{user}@localhost\""),
+            format!("\"@{user}@{spec_host}\""),
+        ));
+    }
+
     /// A document of the run as the spec writes it.
     fn to_spec(&self, doc: &Value) -> Value {
         let mut text = doc.to_string();
@@ -166,9 +177,9 @@ impl Names {
     }
 }
 
-/// A document with what differs from run to run replaced by its shape: UUIDs by the order
-/// they first appear in, times, keys and feed counters by a mark, a photo's folder by its
-/// place.
+/// A document with what differs from run to run replaced by its shape: UUIDs and
+/// reservation ids by the order they first appear in, times, keys and feed counters by a
+/// mark, a photo's folder by its place.
 fn shape(doc: &Value) -> Value {
     fn walk(v: &Value, ids: &mut HashMap<String, usize>) -> Value {
         match v {
@@ -193,12 +204,9 @@ fn shape_text(s: &str, ids: &mut HashMap<String, usize>) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < s.len() {
-        let candidate = s.get(i..i + 36).filter(|c| {
-            c.as_bytes()[8] == b'-' && c.as_bytes()[13] == b'-' && uuid::Uuid::parse_str(c).is_ok()
-        });
-        if let Some(candidate) = candidate {
-            // A feed cursor's counter before it: `SEQ.UUID`.
-            if let Some(head) = out.strip_suffix('.') {
+        if let Some(len) = id_at(s, i) {
+            // A feed cursor's counter before a UUID: `SEQ.UUID`.
+            if let Some(head) = out.strip_suffix('.').filter(|_| len == 36) {
                 let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
                 if digits > 0 {
                     out.truncate(head.len() - digits);
@@ -206,9 +214,9 @@ fn shape_text(s: &str, ids: &mut HashMap<String, usize>) -> String {
                 }
             }
             let n = ids.len();
-            let n = *ids.entry(candidate.to_string()).or_insert(n);
+            let n = *ids.entry(s[i..i + len].to_string()).or_insert(n);
             out.push_str(&format!("<id{n}>"));
-            i += 36;
+            i += len;
             continue;
         }
         let ch = s[i..].chars().next().unwrap();
@@ -230,6 +238,122 @@ fn shape_text(s: &str, ids: &mut HashMap<String, usize>) -> String {
     }
     shaped.push_str(rest);
     shaped
+}
+
+/// The length of the id that starts at byte `i` of `s`, if one does: a UUID, or a
+/// reservation's id (24 base64url characters after `/reservations/`).
+fn id_at(s: &str, i: usize) -> Option<usize> {
+    let uuid = s.get(i..i + 36).is_some_and(|c| {
+        c.as_bytes()[8] == b'-' && c.as_bytes()[13] == b'-' && uuid::Uuid::parse_str(c).is_ok()
+    });
+    if uuid {
+        return Some(36);
+    }
+    let reservation = s[..i].ends_with("/reservations/")
+        && s.get(i..i + 24).is_some_and(|c| {
+            c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    reservation.then_some(24)
+}
+
+/// Calls `f` on every string value of `doc`, and returns `doc` with what `f` returns instead.
+fn map_strings(doc: &Value, f: &mut impl FnMut(&str) -> String) -> Value {
+    match doc {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), map_strings(v, f)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| map_strings(v, f)).collect()),
+        Value::String(s) => Value::String(f(s)),
+        other => other.clone(),
+    }
+}
+
+fn is_key(s: &str) -> bool {
+    s.starts_with("-----BEGIN")
+}
+
+fn is_time(s: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
+/// What in a document differs from run to run, in order: its ids (each once), its times and
+/// its keys.
+fn variables(doc: &Value) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut ids, mut times, mut keys) = (Vec::<String>::new(), vec![], vec![]);
+    map_strings(doc, &mut |s| {
+        if is_key(s) {
+            keys.push(s.to_string());
+        } else if is_time(s) {
+            times.push(s.to_string());
+        } else {
+            let mut i = 0;
+            while i < s.len() {
+                match id_at(s, i) {
+                    Some(len) => {
+                        if !ids.iter().any(|x| *x == s[i..i + len]) {
+                            ids.push(s[i..i + len].to_string());
+                        }
+                        i += len;
+                    }
+                    None => i += s[i..].chars().next().unwrap().len_utf8(),
+                }
+            }
+        }
+        String::new()
+    });
+    (ids, times, keys)
+}
+
+/// A document of the run, as the spec writes it, with the spec's own values where the run's
+/// differ only because it is another run: the ids `ids` maps (the run's to the spec's), and
+/// the times and keys of `example`, in their order, when `doc` has as many. Writing an example
+/// again then changes only what changed.
+fn as_written_before(doc: &Value, example: &Value, ids: &HashMap<String, String>) -> Value {
+    let (_, old_times, old_keys) = variables(example);
+    let (_, times, keys) = variables(doc);
+    let (mut t, mut k) = (0, 0);
+    map_strings(doc, &mut |s| {
+        if is_key(s) {
+            k += 1;
+            return if keys.len() == old_keys.len() {
+                old_keys[k - 1].clone()
+            } else {
+                s.to_string()
+            };
+        }
+        if is_time(s) {
+            t += 1;
+            return if times.len() == old_times.len() {
+                old_times[t - 1].clone()
+            } else {
+                s.to_string()
+            };
+        }
+        let mut out = s.to_string();
+        for (run, spec) in ids {
+            out = out.replace(run.as_str(), spec);
+        }
+        // A photo's folder is the last two characters of its id.
+        let mut fixed = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find("/media/i/") {
+            let folder = at + "/media/i/".len();
+            fixed.push_str(&rest[..folder]);
+            rest = &rest[folder..];
+            let id = rest
+                .get(3..39)
+                .filter(|c| rest.get(2..3) == Some("/") && uuid::Uuid::parse_str(c).is_ok());
+            if let Some(id) = id {
+                fixed.push_str(&id[34..]);
+                rest = &rest[2..];
+            }
+        }
+        fixed.push_str(rest);
+        fixed
+    })
 }
 
 /// Waits until `f` finds something.
@@ -281,10 +405,16 @@ async fn every_example_is_what_the_node_serves() {
     let (b, b_wire, _b_dir) = node_behind_wire(false).await;
     let masto = FakeServer::start().await;
     let alice = masto.actor("alice");
+    let mitra = FakeServer::start_mitra().await;
+    mitra.actor("bob");
     let mut names = Names { pairs: vec![] };
     names.add(&a.url, "https://rambouillet.example");
     names.add(&b.url, "https://chartres.example");
     names.add(&masto.base, "https://mastodon.example");
+    names.add(&mitra.base, "https://mitra.example");
+    // A mention names its host without the port: each person's server, as the spec writes it.
+    names.handle("alice", "mastodon.example");
+    names.handle("bob", "mitra.example");
     let baguette = product_id(&a, "Baguette tradition").await;
     // The documents the spec shows other servers sending, as this run's would be: its
     // addresses, and this run's baguette where the spec's product Note is.
@@ -490,45 +620,45 @@ async fn every_example_is_what_the_node_serves() {
         b_wire.posted("/actor/inbox").first().cloned()
     })
     .await;
-    served.insert(24, follow);
+    served.insert(28, follow);
     let accepted = wait_for("chartres's Accept", || {
         a_wire.posted("/actor/inbox").first().cloned()
     })
     .await;
-    served.insert(25, accepted);
+    served.insert(29, accepted);
     a.drain().await;
-    served.insert(21, get(&a.url, "/actor/following", AP).await.1);
+    served.insert(25, get(&a.url, "/actor/following", AP).await.1);
 
     // Collections.
     served.insert(
-        16,
+        20,
         get(&a.url, "/shops/boulangerie-martin/outbox", AP).await.1,
     );
     served.insert(
-        17,
+        21,
         get(&a.url, "/shops/boulangerie-martin/outbox?page=true", AP)
             .await
             .1,
     );
-    served.insert(18, get(&a.url, "/actor/outbox?page=true", AP).await.1);
+    served.insert(22, get(&a.url, "/actor/outbox?page=true", AP).await.1);
     served.insert(
-        19,
+        23,
         get(&a.url, "/shops/boulangerie-martin/followers", AP)
             .await
             .1,
     );
     served.insert(
-        20,
+        24,
         get(&a.url, "/shops/boulangerie-martin/featured", AP)
             .await
             .1,
     );
     let (status, gone) = get(&a.url, &format!("/products/{eclair}"), AP).await;
     assert_eq!(status, 410);
-    served.insert(22, gone);
+    served.insert(26, gone);
     let (status, gone) = get(&a.url, "/shops/mercerie-du-chateau", AP).await;
     assert_eq!(status, 410);
-    served.insert(23, gone);
+    served.insert(27, gone);
 
     etal_node::federation::follows::unfollow(&a.node.fed, &format!("{}/actor", b.url))
         .await
@@ -540,20 +670,82 @@ async fn every_example_is_what_the_node_serves() {
             .find(|d| d["type"] == "Undo")
     })
     .await;
-    served.insert(26, undo);
+    served.insert(30, undo);
 
     // The change feed since the cursor taken before the changes.
     served.insert(
-        27,
+        31,
         get(&a.url, &format!("/open-data/changes?since={cursor}"), "*/*")
             .await
             .1,
     );
 
-    let inbound_only = [10, 12, 13, 14];
+    // Last, bob orders by Offer from his Mitra server (the spec's §6.8): the shop takes
+    // reservations; his Offer, as the spec shows it, becomes a reservation, which the shop
+    // accepts and marks collected; an Offer at the wrong price is rejected.
+    let on = a
+        .patch(
+            "/api/v1/merchants/boulangerie-martin",
+            json!({"reservations": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    let (status, body) = mitra.post("bob", &inbox, &inbound(16)).await;
+    assert_eq!(status, 202, "the spec's Offer: {body}");
+    let admin = a.admin.clone();
+    let list = a
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/merchants/boulangerie-martin/reservations",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let reservation = list.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the Offer's reservation: {}", list.body))
+        .to_string();
+    let step = |step: &'static str| {
+        let path = format!("/api/v1/reservations/{reservation}/{step}");
+        let (a, admin) = (&a, &admin);
+        async move {
+            let r = a
+                .call(reqwest::Method::POST, &path, Some(admin), None)
+                .await;
+            assert_eq!(r.status, 200, "{step}: {}", r.body);
+        }
+    };
+    step("accept").await;
+    let accept = wait_for("the Accept of the Offer", || {
+        mitra.of_type("Accept").first().map(|r| r.activity.clone())
+    })
+    .await;
+    served.insert(17, accept);
+    step("collected").await;
+    let message = wait_for("the message of the collection", || {
+        mitra.of_type("Create").first().map(|r| r.activity.clone())
+    })
+    .await;
+    served.insert(18, message);
+    let (_, status) = mitra
+        .offer("bob", &shop, &run_product, "one", "2", Some("2.00"))
+        .await;
+    assert_eq!(status, 202, "the Offer at the wrong price");
+    let reject = wait_for("the Reject", || {
+        mitra.of_type("Reject").first().map(|r| r.activity.clone())
+    })
+    .await;
+    served.insert(19, reject);
+    assert_eq!(
+        mitra.received().len(),
+        3,
+        "bob hears the Accept, the message and the Reject, and nothing else"
+    );
+
+    let inbound_only = [10, 12, 13, 14, 16];
     assert_eq!(
         found.len(),
-        28,
+        32,
         "the examples of the spec, as this test knows them"
     );
     for (i, (name, _, _)) in found.iter().enumerate() {
@@ -564,19 +756,38 @@ async fn every_example_is_what_the_node_serves() {
     }
 
     if std::env::var("ETAL_WRITE_SPEC").is_ok_and(|v| v == "1") {
+        // Only the examples whose shape changed are written, and with the ids, times and keys
+        // the spec already uses wherever the run's stand for the same: the run's ids are
+        // matched with the spec's in their order in every example that has as many.
+        let mut ids: HashMap<String, String> = HashMap::new();
+        for (i, (_, example, _)) in found.iter().enumerate() {
+            let Some(doc) = served.get(&i) else { continue };
+            let (run, spec) = (variables(&names.to_spec(doc)).0, variables(example).0);
+            if run.len() == spec.len() {
+                for (r, s) in run.into_iter().zip(spec) {
+                    ids.entry(r).or_insert(s);
+                }
+            }
+        }
         let mut text = spec.clone();
-        for (i, (_, _, range)) in found.iter().enumerate().rev() {
-            if let Some(doc) = served.get(&i) {
-                let pretty = serde_json::to_string_pretty(&names.to_spec(doc)).unwrap();
+        for (i, (_, example, range)) in found.iter().enumerate().rev() {
+            let Some(doc) = served.get(&i) else { continue };
+            let doc = names.to_spec(doc);
+            if shape(&doc) != shape(example) {
+                let doc = as_written_before(&doc, example, &ids);
+                let pretty = serde_json::to_string_pretty(&doc).unwrap();
                 text.replace_range(range.clone(), &pretty);
             }
         }
         // What other servers send in the spec names the product of the spec's Note.
         let old_product = found[5].1["id"].as_str().unwrap();
-        let new_product = names.to_spec(&served[&5])["id"]
+        let run_product = names.to_spec(&served[&5])["id"]
             .as_str()
             .unwrap()
             .to_string();
+        let new_product = ids
+            .iter()
+            .fold(run_product, |p, (run, spec)| p.replace(run.as_str(), spec));
         let text = text.replace(old_product, &new_product);
         std::fs::write(&spec_path, text).unwrap();
         return;

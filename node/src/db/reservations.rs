@@ -387,7 +387,7 @@ pub async fn overdue(conn: &mut Conn, now: i64, limit: i64) -> DbResult<Vec<Stri
 pub async fn purge(tx: &mut Tx, before: i64, now: i64) -> DbResult<u64> {
     let done = sqlx::query(
         "UPDATE reservations SET customer_name=NULL, customer_email=NULL, customer_phone=NULL, \
-         customer_actor=NULL, note=NULL, contact_key='', purged_at=$2 \
+         customer_actor=NULL, offer_id=NULL, note=NULL, contact_key='', purged_at=$2 \
          WHERE ended_at IS NOT NULL AND ended_at < $1 AND purged_at IS NULL",
     )
     .bind(before)

@@ -117,9 +117,9 @@ fn check_price(price: &Money, units: i64, r: &Commitment) -> Result<()> {
     Ok(())
 }
 
-/// Reads an `Offer` received from `actor` and makes its reservation; `Err` says why it is
-/// refused (nothing is stored then, and the caller answers `Reject`).
-pub async fn offer(fed: &Federation, a: &Activity, actor: &RemoteActor) -> Result<Reservation> {
+/// Reads an `Offer` received from `actor` into the reservation it asks for, checked against
+/// the product as published; `Err` says why it is refused (the caller answers `Reject`).
+pub async fn read(fed: &Federation, a: &Activity, actor: &RemoteActor) -> Result<Request> {
     let agreement: Agreement = match a.object.object() {
         Some(Object::Other(v)) => serde_json::from_value(v.clone())
             .map_err(|e| refuse(format!("the offer's object is not an Agreement: {e}")))?,
@@ -148,11 +148,17 @@ pub async fn offer(fed: &Federation, a: &Activity, actor: &RemoteActor) -> Resul
         offer_id: Some(a.id.to_string()),
         client: etal_protocol::ap::origin(&a.actor),
     };
-    reservations::reserve(&fed.cx, request).await
+    Ok(request)
 }
 
-/// Queues a `Reject` of an `Offer`, saying why.
-pub async fn reject(fed: &Federation, a: &Activity, actor: &RemoteActor, why: &str) -> Result<()> {
+/// Queues, in the caller's transaction, a `Reject` of an `Offer`, saying why.
+pub async fn reject(
+    fed: &Federation,
+    tx: &mut crate::domain::Tx,
+    a: &Activity,
+    actor: &RemoteActor,
+    why: &str,
+) -> Result<()> {
     let (url, local) = answering_actor(fed, a).await;
     let mut reject = to_ap::direct(
         to_ap::new_activity_id(&fed.cx.urls),
@@ -163,8 +169,10 @@ pub async fn reject(fed: &Federation, a: &Activity, actor: &RemoteActor, why: &s
     );
     reject.context = ap::context::basic();
     let mut doc = serde_json::to_value(&reject).map_err(|e| Error::Internal(e.into()))?;
-    doc["summary"] = json!(why);
-    enqueue(fed, local, &doc, actor).await
+    doc["summary"] = json!(present::esc(why));
+    let body = serde_json::to_string(&doc).map_err(|e| Error::Internal(e.into()))?;
+    let id = doc["id"].as_str().unwrap_or_default().to_string();
+    audience::answer(tx, local, &id, &body, &actor.inbox, fed.cx.clock.now_ms()).await
 }
 
 /// Who answers an `Offer`: the shop of the product it names, or the shop it is addressed to,
@@ -253,7 +261,11 @@ pub fn agreement(fed: &Federation, r: &Reservation, shop: &Merchant) -> Agreemen
                 has_numerical_value: json!(total.amount_string()),
             },
         }),
-        url: Some(id),
+        url: Some(ap::Link {
+            kind: "Link".into(),
+            href: id,
+            media_type: Some("text/html".into()),
+        }),
     }
 }
 
@@ -301,7 +313,7 @@ pub async fn tell(fed: &Federation, r: &Reservation, step: Status) -> Result<()>
             );
             let mut doc = serde_json::to_value(&reject).map_err(|e| Error::Internal(e.into()))?;
             if let Some(m) = &r.message {
-                doc["summary"] = json!(m);
+                doc["summary"] = json!(present::esc(m));
             }
             enqueue(fed, local, &doc, &actor).await?;
         }
@@ -333,7 +345,7 @@ fn message(
     );
     let mut r = r.clone();
     r.status = step;
-    let mut parts = vec![present::esc(&words::step_sentence(
+    let mut parts = vec![present::esc(words::step_sentence(
         lang,
         &r.told(),
         &shop.fields.name,

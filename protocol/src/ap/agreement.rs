@@ -34,9 +34,23 @@ pub struct Agreement {
         skip_serializing_if = "Option::is_none"
     )]
     pub stipulates_reciprocal: Option<Commitment>,
-    /// A page about it (the reservation's status page).
+    /// A page about it (the reservation's status page), as a `Link` (Mitra reads it so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<Url>,
+    pub url: Option<Link>,
+}
+
+/// A `Link`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    /// `Link`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where.
+    pub href: Url,
+    /// What is there (`text/html`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
 }
 
 /// A `Commitment`: an amount of what an intent offers.

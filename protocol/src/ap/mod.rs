@@ -15,7 +15,7 @@ pub mod object;
 
 pub use activity::{Activity, ActivityType, Object, ObjectRef};
 pub use actor::{Actor, ActorType, Endpoints, PropertyValue, PublicKey};
-pub use agreement::{Agreement, Amount, Commitment};
+pub use agreement::{Agreement, Amount, Commitment, Link};
 pub use collection::{OrderedCollection, OrderedCollectionPage};
 pub use discovery::{Jrd, JrdLink, NodeInfo, NodeInfoLinks};
 pub use object::{

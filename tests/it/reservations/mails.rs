@@ -29,7 +29,7 @@ async fn the_customer_hears_of_every_step_in_their_language_and_the_shop_of_each
         .await;
     assert_eq!(a.status, 201, "{}", a.body);
     let id = a.body["id"].as_str().unwrap().to_string();
-    let mut got = vec![next(&mut inbox).await, next(&mut inbox).await];
+    let mut got = [next(&mut inbox).await, next(&mut inbox).await];
     got.sort_by_key(|m| !m.contains("To: contact@boulangerie.example"));
     let (shop, customer) = (&got[0], &got[1]);
     assert!(shop.contains("Nouvelle r"), "{shop}");

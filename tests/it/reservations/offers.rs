@@ -66,6 +66,11 @@ async fn an_offer_becomes_a_reservation_and_the_customer_hears_every_answer() {
     assert_eq!(result["type"], "Agreement");
     assert_eq!(result["id"], agreement);
     assert_eq!(result["attributedTo"], shop);
+    // Mitra reads an Agreement's url as a Link.
+    assert_eq!(
+        result["url"],
+        json!({"type": "Link", "href": agreement, "mediaType": "text/html"})
+    );
     assert_eq!(result["stipulates"]["id"], format!("{agreement}#primary"));
     assert_eq!(result["stipulates"]["satisfies"], format!("{note}#primary"));
     assert_eq!(
@@ -130,7 +135,7 @@ async fn offers_asking_too_much_at_the_wrong_price_or_for_what_is_not_reservable
     for (product, unit, quantity, price, why) in [
         (&bread, "one", "4", Some("10.00"), "only 3 left"),
         (&bread, "one", "2", Some("4.00"), "as published"),
-        (&bread, "kilogram", "2", None, "must be in \"one\""),
+        (&bread, "kilogram", "2", None, "must be in &quot;one&quot;"),
         (&bread, "one", "1.5", None, "whole number"),
         (&cake, "one", "1", None, "cannot be reserved"),
     ] {
@@ -166,4 +171,33 @@ async fn offers_asking_too_much_at_the_wrong_price_or_for_what_is_not_reservable
     ] {
         assert_eq!(before.get(table), after.get(table), "{table} changed");
     }
+}
+
+#[tokio::test]
+async fn an_offer_refused_for_a_reason_the_shop_typed_says_it_escaped() {
+    let (t, _clock) = shop_taking_reservations(|_| {}).await;
+    let odd = product(&t, "<b>Pain</b> & co", "1.00", Some(1)).await;
+    let shop = format!("{}/shops/boulangerie", t.url);
+    let fake = FakeServer::start_mitra().await;
+    let (id, _) = fake
+        .offer(
+            "carol",
+            &shop,
+            &format!("{}/products/{odd}", t.url),
+            "one",
+            "5",
+            None,
+        )
+        .await;
+    let got = fake
+        .wait_for("the Reject", 20, |r| {
+            r.iter().any(|x| x.activity["type"] == "Reject")
+        })
+        .await;
+    let reject = got.iter().find(|x| x.activity["object"] == id).unwrap();
+    let summary = reject.activity["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("&lt;b&gt;Pain&lt;/b&gt; &amp; co"),
+        "{summary}"
+    );
 }

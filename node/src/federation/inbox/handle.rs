@@ -123,10 +123,56 @@ struct After {
     mirrored: bool,
 }
 
-/// An `Offer` (FEP-0837): a reservation in its own transaction, or, when it cannot be made,
-/// a `Reject` saying why and nothing else stored.
+/// An `Offer` (FEP-0837): read and checked before any transaction, then the reservation in
+/// the same transaction as the activity's receipt (a fault rolls both back, and the sender's
+/// retry is not taken for a duplicate); when it cannot be made, a `Reject` saying why, and
+/// nothing else stored.
 async fn offer(fed: &std::sync::Arc<Federation>, v: &Verified, now: i64) -> Result<(), InboxError> {
+    use crate::error::Error;
+    use crate::federation::offers;
     let a = &v.activity;
+    let checked = match offers::read(fed, a, &v.actor).await {
+        Ok(request) => crate::domain::reservations::rate_limit(&fed.cx, &request)
+            .await
+            .map(|()| request),
+        Err(e) => Err(e),
+    };
+    let refusal = match checked {
+        Err(Error::Internal(e)) => return Err(InboxError::internal(e)),
+        Err(e) => Some(e),
+        Ok(request) => {
+            let mut tx = fed.cx.begin().await?;
+            if !audience::first_receipt(&mut tx, a.id.as_str(), now)
+                .await
+                .map_err(InboxError::internal)?
+            {
+                return Ok(());
+            }
+            if v.fresh {
+                audience::save_actor(&mut tx, &v.actor)
+                    .await
+                    .map_err(InboxError::internal)?;
+            }
+            match crate::domain::reservations::reserve_in(&fed.cx, &mut tx, request).await {
+                Ok(r) => {
+                    fed.cx.commit(tx).await?;
+                    fed.cx.committed().await;
+                    if v.fresh {
+                        fed.cache_actor(&v.actor);
+                    }
+                    tracing::info!(customer = %a.actor, reservation = r.number, "offer reserved");
+                    return Ok(());
+                }
+                Err(Error::Internal(e)) => return Err(InboxError::internal(e)),
+                // Rolled back: the refusal is stored alone, below.
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Some(e)
+                }
+            }
+        }
+    };
+    let why = refusal.map(|e| e.to_string()).unwrap_or_default();
     let mut tx = fed.cx.begin().await?;
     if !audience::first_receipt(&mut tx, a.id.as_str(), now)
         .await
@@ -139,21 +185,14 @@ async fn offer(fed: &std::sync::Arc<Federation>, v: &Verified, now: i64) -> Resu
             .await
             .map_err(InboxError::internal)?;
     }
+    offers::reject(fed, &mut tx, a, &v.actor, &why)
+        .await
+        .map_err(|e| InboxError::internal(anyhow::anyhow!("{e}")))?;
     fed.cx.commit(tx).await?;
+    fed.cx.queued();
     if v.fresh {
         fed.cache_actor(&v.actor);
     }
-    match crate::federation::offers::offer(fed, a, &v.actor).await {
-        Ok(r) => {
-            tracing::info!(customer = %a.actor, reservation = r.number, "offer reserved");
-            Ok(())
-        }
-        Err(crate::error::Error::Internal(e)) => Err(InboxError::internal(e)),
-        Err(e) => {
-            tracing::info!(customer = %a.actor, reason = %e, "offer rejected");
-            crate::federation::offers::reject(fed, a, &v.actor, &e.to_string())
-                .await
-                .map_err(|e| InboxError::internal(anyhow::anyhow!("{e}")))
-        }
-    }
+    tracing::info!(customer = %a.actor, reason = why, "offer rejected");
+    Ok(())
 }
