@@ -6,13 +6,19 @@
 // node must run with --allow-private-networks (so that it talks to the fake follower on
 // loopback) and a short --publish-delay (a new product's Create is awaited here).
 //
-// Three incognito contexts of a phone-sized headless Chromium:
+// Incognito contexts of a phone-sized headless Chromium:
 //   - signed out: /login (and a wrong password), /account/reset, /dashboard sending to /login;
 //   - the shop owner: invitation link → password chosen → the shop's products → "new product",
 //     a photo picked, name and price typed → the list shows it → its edit page and public page;
 //     a fake fediverse account (fediverse.mjs) that followed the shop beforehand must receive
 //     the product's Create(Note) with its photo; "Épuisé" on it; every other shop page; sign
 //     out and back in with the login form;
+//   - click & collect (#21): a customer without an account reserves 2 units of a demo product of
+//     the shop (product page → /basket, sent once without consent: the error box, the name
+//     kept; then with the first slot, name, e-mail and consent → /reservations/{id}, "envoyée",
+//     noindex); the owner, signed in again with the login form, sees the badge ("(1)" in the
+//     title), accepts ("Tout accepter"), then "Prête", then "Retirée", the customer's status
+//     page following each step; the reservations' settings page;
 //   - a node admin: invitation link → password → the admin pages (and any other page the
 //     admin menu or the shop menu links to).
 // Every page gets a full-page screenshot, an axe-core audit (WCAG 2.1 A and AA), structure
@@ -482,7 +488,7 @@ async function owner(browser, alice, photo) {
   const context = await browser.createBrowserContext();
   const tab = await openTab(context, 'owner');
   const { page } = tab;
-  const out = { slug: shopArg || null, productId: null };
+  const out = { slug: shopArg || null, productId: null, email: '' };
   try {
     let email = '';
     let landed = null;
@@ -493,6 +499,7 @@ async function owner(browser, alice, photo) {
       check('owner: signed in', false, 'the welcome step failed; the owner checks are skipped');
       return out;
     }
+    out.email = email;
 
     // The owner of one shop lands on that shop's products.
     const at = new URL(page.url());
@@ -809,6 +816,7 @@ async function owner(browser, alice, photo) {
       const res = await tapAndWait(tab, await page.$('main form button[type=submit]'));
       check('sign in: the login form leads back to the shop (next=)', new URL(page.url()).pathname === shopPath, page.url());
       check('sign in: answers 200', res?.status() === 200 && back?.status() === 200, `got ${res?.status()}`);
+      out.email = email;
     });
   } finally {
     await context.close();
@@ -820,6 +828,330 @@ async function owner(browser, alice, photo) {
 function mentions(object, name) {
   const plain = (s) => String(s || '').replace(/<[^>]*>/g, ' ').replace(/&#39;|&#x27;|&apos;/g, "'").replace(/&amp;/g, '&');
   return [object.content, object.name, object.publishes?.name, object.summary].some((s) => plain(s).includes(name));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Click & collect (#21): a customer without an account reserves 2 units of a demo product of
+// the shop, on the phone, with plain HTML forms (product page → /basket → /reservations/{id});
+// a basket sent without consent first comes back with its errors and what was typed. The
+// shop's owner, signed in with the password chosen in owner(), sees the badge of the new
+// reservation, accepts it ("Tout accepter"), marks it ready ("Prête") then collected
+// ("Retirée"); the customer's status page follows each step.
+
+const CUSTOMER = { name: 'Camille Lefèvre-Durand', email: 'camille@client.example' };
+
+/** Minor units of an API price ("3.20" → 320). */
+function cents(price) {
+  const [units, frac = ''] = String(price).split('.');
+  return Number(units) * 100 + Number((frac + '00').slice(0, 2));
+}
+
+/** 640 → "6,40", as French prices read. */
+function frenchAmount(minor) {
+  return `${Math.floor(minor / 100)},${String(minor % 100).padStart(2, '0')}`;
+}
+
+/** Text with its spaces (no-break and narrow no-break included) as single plain spaces. */
+function flat(text) {
+  return String(text || '').replace(/[\s\u00a0\u202f]+/g, ' ').trim();
+}
+
+/** A demo product of the shop whose page has the Réserver form for at least 2 units. */
+async function reservableProduct(slug) {
+  const list = await getJson(`/api/v1/products?merchant=${encodeURIComponent(slug)}`);
+  const items = (list.items || []).filter((p) => p.name !== PRODUCT_NAME && p.availability !== 'out_of_stock');
+  const seen = [];
+  for (const p of items) {
+    const res = await fetch(abs(`/products/${p.id}`), { headers: { Accept: 'text/html', 'Accept-Language': 'fr' } });
+    const html = await res.text();
+    const max = /<input id="quantity"[^>]*\bmax="(\d+)"/.exec(html);
+    seen.push(`${p.name}: ${res.status}${html.includes('id="reserver"') ? ', form' : ', no form'}${max ? ` max ${max[1]}` : ''}`);
+    if (res.status === 200 && html.includes('id="reserver"') && max && Number(max[1]) >= 2) return { product: p, seen };
+  }
+  return { product: null, seen };
+}
+
+/** WCAG 1.4.10 as the issue words it: nothing scrolls sideways on a 390 px wide phone. */
+async function noSideways(tab, name) {
+  const w = await tab.page.evaluate(() => document.documentElement.scrollWidth);
+  check(`${name}: no horizontal scroll at ${PHONE.width} px (documentElement.scrollWidth <= ${PHONE.width})`,
+    w <= PHONE.width, `scrollWidth=${w}`);
+}
+
+/** What the reservation's status page says. */
+function statusFacts(page) {
+  return page.evaluate(() => {
+    const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+    return {
+      steps: [...document.querySelectorAll('main ol.steps > li')].map(t),
+      current: [...document.querySelectorAll('main ol.steps > li[aria-current="step"]')].map(t),
+      robots: [...document.querySelectorAll('meta[name="robots"]')].map((m) => m.getAttribute('content')),
+      cancel: Boolean(document.querySelector('main form[action$="/cancel"][method="post"] button[type=submit]')),
+      sentence: t(document.querySelector('main .notice[role=status]')),
+      lines: [...document.querySelectorAll('main ul.basket > li')].map(t),
+    };
+  });
+}
+
+/** The customer's tab reloads the status page; its current step must contain `word`. */
+async function statusShows(tab, name, statusPath, word) {
+  const res = await visit(tab, statusPath);
+  await audit(tab, name, res);
+  await noSideways(tab, name);
+  const f = await statusFacts(tab.page);
+  check(`${name}: exactly one step is the current one (li[aria-current=step])`, f.current.length === 1, JSON.stringify(f.steps));
+  check(`${name}: the current step says "${word}"`, f.current.length === 1 && f.current[0].toLowerCase().includes(word),
+    `current: ${JSON.stringify(f.current)}; sentence: ${f.sentence}`);
+  check(`${name}: <meta name="robots" content="noindex">`, f.robots.includes('noindex'), JSON.stringify(f.robots));
+  return f;
+}
+
+async function clickAndCollect(browser, ownerEmail, slug) {
+  if (!check('reserve: a shop to reserve at', slug, slug || 'no shop slug')) return;
+  const found = await step('reserve: a reservable demo product', async () => {
+    const r = await reservableProduct(slug);
+    check(`reserve: a product of ${slug} has the Réserver form for 2 units or more`, r.product,
+      r.product ? `${r.product.name} (${r.product.price} ${r.product.currency || ''})` : r.seen.join('; ') || 'no product');
+    return r.product;
+  });
+  if (!found) return;
+  const product = found;
+
+  const customerContext = await browser.createBrowserContext();
+  const shopContext = await browser.createBrowserContext();
+  const customer = await openTab(customerContext, 'customer');
+  const shop = await openTab(shopContext, 'shop');
+  const sendForm = 'main form[action="/basket/send"]';
+  let statusPath = null;
+  let reservationId = null;
+  try {
+    // 1. The product page: 2 units, Réserver.
+    const onProduct = await step('reserve-product: visit', async () => {
+      const res = await visit(customer, `/products/${product.id}`);
+      await audit(customer, 'reserve-product', res);
+      await noSideways(customer, 'reserve-product');
+      const form = await customer.page.evaluate(() => {
+        const f = document.querySelector('form.reserve#reserver');
+        return f && {
+          method: f.getAttribute('method'),
+          action: f.getAttribute('action'),
+          quantity: f.querySelector('input#quantity[name=quantity]')?.value ?? null,
+          label: Boolean(document.querySelector('label[for=quantity]')),
+          submit: f.querySelector('button[type=submit]')?.textContent.trim() ?? null,
+        };
+      });
+      return check('reserve-product: form.reserve#reserver posts to /basket with #quantity (labelled) and a submit button',
+        form && form.method === 'post' && form.action === '/basket' && form.quantity !== null && form.label && form.submit,
+        JSON.stringify(form));
+    });
+    if (!onProduct) return;
+
+    const price = cents(product.price);
+    const inBasket = await step('basket: reserve 2 units', async () => {
+      const { page } = customer;
+      await page.$eval('#quantity', (i) => { i.value = ''; });
+      await page.type('#quantity', '2');
+      const res = await tapAndWait(customer, await page.$('#reserver button[type=submit]'));
+      if (!check('basket: "Réserver" leads to /basket', new URL(page.url()).pathname === '/basket', page.url())) return false;
+      await audit(customer, 'basket', res);
+      await noSideways(customer, 'basket');
+      const b = await page.evaluate((id) => {
+        const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+        return {
+          lines: document.querySelectorAll('main ul.basket > li').length,
+          name: t(document.querySelector('main ul.basket > li a')),
+          quantity: document.getElementById(`q-${id}`)?.value ?? null,
+          total: t(document.querySelector('main > .bigprice, main .bigprice')),
+          slots: [...document.querySelectorAll('select#pickup option')].map((o) => o.value),
+          missing: ['pickup', 'name', 'email', 'phone', 'note', 'consent'].filter((x) => !document.getElementById(x)),
+          unlabelled: ['pickup', 'name', 'email', 'phone', 'note', 'consent'].filter((x) => !document.querySelector(`label[for="${x}"]`)),
+          consent: document.getElementById('consent')?.type,
+        };
+      }, product.id);
+      check('basket: one line, the product, quantity 2', b.lines === 1 && b.name === product.name && b.quantity === '2',
+        JSON.stringify({ lines: b.lines, name: b.name, quantity: b.quantity }));
+      check(`basket: the total is 2 × ${product.price} = ${frenchAmount(2 * price)}`, b.total.includes(frenchAmount(2 * price)), b.total);
+      check('basket: #pickup, #name, #email, #phone, #note and checkbox #consent, each with its label',
+        b.missing.length === 0 && b.unlabelled.length === 0 && b.consent === 'checkbox',
+        `missing ${JSON.stringify(b.missing)}, unlabelled ${JSON.stringify(b.unlabelled)}, #consent type ${b.consent}`);
+      return check('basket: select#pickup offers slots', b.slots.length > 0 && b.slots[0] !== '',
+        `${b.slots.length} slot(s)${b.slots.length ? `, first ${b.slots[0]}` : ''}`);
+    });
+    if (!inBasket) return;
+
+    // 3. Bad input: the basket sent without consent.
+    await step('basket-error: sent without consent', async () => {
+      const { page } = customer;
+      const first = await page.$eval('#pickup', (s) => s.options[0].value);
+      await page.select('#pickup', first);
+      await page.type('#name', CUSTOMER.name);
+      await page.type('#email', CUSTOMER.email);
+      const valid = await page.$eval(sendForm, (f) => f.checkValidity());
+      check('basket-error: the browser itself holds the form back without consent (#consent required)', !valid);
+      // A browser that does not check forms (or a hand-made POST) reaches the node: it must refuse too.
+      await page.$eval(sendForm, (f) => { f.noValidate = true; });
+      const res = await tapAndWait(customer, await page.$(`${sendForm} button[type=submit]`),
+        { status: 422, mainUrl: abs('/basket/send') });
+      const e = await page.evaluate(() => ({
+        errors: (document.querySelector('main .errors')?.textContent || '').replace(/[\s\u00a0\u202f]+/g, ' ').trim(),
+        role: document.querySelector('main .errors')?.getAttribute('role') ?? null,
+        name: document.getElementById('name')?.value ?? null,
+        email: document.getElementById('email')?.value ?? null,
+        lines: document.querySelectorAll('main ul.basket > li').length,
+      }));
+      check('basket-error: comes back with an error box (.errors)', e.errors, e.errors || 'no .errors');
+      check('basket-error: the error box is announced (role=alert)', e.role === 'alert', `role=${e.role}`);
+      check('basket-error: the error names the consent', /cochez|case|consent/i.test(e.errors), e.errors);
+      check('basket-error: the typed name and e-mail are kept', e.name === CUSTOMER.name && e.email === CUSTOMER.email,
+        JSON.stringify({ name: e.name, email: e.email }));
+      check('basket-error: the basket still holds its line', e.lines === 1, `${e.lines} line(s)`);
+      await audit(customer, 'basket-error', res, { status: 422 });
+      await noSideways(customer, 'basket-error');
+    });
+
+    // 1 (end). The first slot, name, e-mail, consent: sent.
+    await step('reservation-sent: send the basket', async () => {
+      const { page } = customer;
+      if (!(await page.$(sendForm))) await visit(customer, '/basket');
+      const first = await page.$eval('#pickup', (s) => s.options[0].value);
+      await page.select('#pickup', first);
+      for (const [id, value] of [['name', CUSTOMER.name], ['email', CUSTOMER.email]]) {
+        if ((await page.$eval(`#${id}`, (i) => i.value)) !== value) {
+          await page.$eval(`#${id}`, (i) => { i.value = ''; });
+          await page.type(`#${id}`, value);
+        }
+      }
+      const box = await page.$('#consent');
+      await box.tap().catch(() => box.click());
+      if (!(await box.evaluate((c) => c.checked))) await box.click();
+      check('reservation-sent: the consent box is ticked', await box.evaluate((c) => c.checked));
+      check('reservation-sent: the form is now valid for the browser', await page.$eval(sendForm, (f) => f.checkValidity()));
+      const res = await tapAndWait(customer, await page.$(`${sendForm} button[type=submit]`));
+      const m = new URL(page.url()).pathname.match(/^\/reservations\/([A-Za-z0-9_-]+)$/);
+      if (!check('reservation-sent: sending leads to /reservations/{id}', m, page.url())) {
+        const errors = await page.$eval('main .errors', (x) => x.textContent.replace(/\s+/g, ' ').trim()).catch(() => '');
+        if (errors) note(`the basket page says: ${errors}`);
+        return;
+      }
+      reservationId = m[1];
+      statusPath = m[0];
+      await audit(customer, 'reservation-sent', res);
+      await noSideways(customer, 'reservation-sent');
+      const f = await statusFacts(page);
+      check('reservation-sent: an ol.steps whose current step (li[aria-current=step]) says "envoyée"',
+        f.current.length === 1 && f.current[0].toLowerCase().includes('envoyée'), JSON.stringify({ steps: f.steps, current: f.current }));
+      check('reservation-sent: the page says the reservation is sent ("envoyée")', f.sentence.toLowerCase().includes('envoyée'), f.sentence);
+      check('reservation-sent: <meta name="robots" content="noindex">', f.robots.includes('noindex'), JSON.stringify(f.robots));
+      check('reservation-sent: a cancel button (form posting to …/cancel)', f.cancel);
+      check('reservation-sent: lists the product, 2 units', f.lines.length === 1 && f.lines[0].includes(product.name) && /\b2\b/.test(f.lines[0]),
+        JSON.stringify(f.lines));
+      const basketCookie = (await page.cookies(abs('/basket'))).find((c) => c.name === 'etal_basket');
+      check('reservation-sent: the basket is emptied (no etal_basket cookie left)', !basketCookie, basketCookie ? basketCookie.value : '');
+    });
+    if (!reservationId) return;
+
+    // 2. The shop.
+    if (!check('res-owner: the owner\'s account is known (from the owner journey)', ownerEmail,
+      ownerEmail || 'the owner journey did not sign in; the shop\'s side of click & collect is skipped')) return;
+    const { page } = shop;
+    const listPath = `/dashboard/shops/${slug}/reservations`;
+    const signedIn = await step('res-owner: sign in', async () => {
+      await visit(shop, '/login');
+      await page.type('#email', ownerEmail);
+      await page.type('#password', PASSWORD);
+      await tapAndWait(shop, await page.$('main form button[type=submit]'));
+      return check('res-owner: the owner signs in with the login form', new URL(page.url()).pathname.startsWith('/dashboard'), page.url());
+    });
+    if (!signedIn) return;
+
+    const onList = await step('res-badge: visit /dashboard', async () => {
+      const res = await visit(shop, '/dashboard');
+      await audit(shop, 'res-badge', res);
+      const f = await page.evaluate(() => ({
+        title: document.title,
+        href: document.querySelector('a.badge[href]')?.getAttribute('href') ?? null,
+        text: (document.querySelector('a.badge')?.textContent || '').replace(/\s+/g, ' ').trim(),
+      }));
+      check('res-badge: the page title starts with "(1)"', f.title.startsWith('(1)'), JSON.stringify(f.title));
+      if (!check('res-badge: a .badge link to the new reservation', f.href, JSON.stringify(f))) return false;
+      check('res-badge: the badge says 1 new reservation', /^1\b/.test(f.text) && /réservation/.test(f.text), f.text);
+      const res2 = await tapAndWait(shop, await page.$('a.badge[href]'));
+      return check(`res-list-new: the badge leads to ${listPath}`, new URL(page.url()).pathname === listPath, page.url())
+        && res2;
+    });
+    if (!onList) return;
+
+    const actionPath = (what) => `${listPath}/${reservationId}/${what}`;
+    const button = (what) => page.$(`main form[method=post][action="${actionPath(what)}"] button[type=submit]`);
+    const press = async (name, what, label) => {
+      const b = await button(what);
+      if (!check(`${name}: a "${label}" button for the reservation`, b, b ? '' : `no form posting to ${actionPath(what)}`)) return false;
+      const text = await b.evaluate((x) => x.textContent.replace(/\s+/g, ' ').trim());
+      check(`${name}: the button reads "${label}"`, text.startsWith(label), text);
+      const res = await tapAndWait(shop, b);
+      const at = new URL(page.url());
+      check(`${name}: "${label}" leads back to the list (?done=saved)`,
+        at.pathname === listPath && at.searchParams.get('done') === 'saved', page.url());
+      await audit(shop, name, res);
+      return true;
+    };
+
+    await step('res-list-new: the list', async () => {
+      await audit(shop, 'res-list-new', onList);
+      const f = await page.evaluate((id) => {
+        const form = document.querySelector(`main form[action$="/reservations/${id}/accept"]`);
+        const card = form?.closest('article.reservation');
+        return {
+          cards: document.querySelectorAll('main article.reservation').length,
+          card: card ? card.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : null,
+          settings: Boolean(document.querySelector('main a[href$="/reservations/settings"]')),
+          current: document.querySelector('nav.tabs a[aria-current=page]')?.getAttribute('href') ?? null,
+        };
+      }, reservationId);
+      check('res-list-new: the new reservation is listed with the customer\'s name, e-mail and the product',
+        f.card && f.card.includes(CUSTOMER.name) && f.card.includes(CUSTOMER.email) && f.card.includes(product.name),
+        f.card ? f.card.slice(0, 200) : `${f.cards} card(s), none for ${reservationId}`);
+      check('res-list-new: its tab is marked aria-current=page', f.current === listPath, `current=${f.current}`);
+      check('res-list-new: links to the settings (owner)', f.settings);
+    });
+
+    if (await step('res-list-accepted: "Tout accepter"', () => press('res-list-accepted', 'accept', 'Tout accepter'))) {
+      const after = await page.evaluate(() => ({ title: document.title, badge: Boolean(document.querySelector('a.badge')) }));
+      check('res-list-accepted: no badge left, the title no longer starts with "(1)"', !after.badge && !after.title.startsWith('('),
+        JSON.stringify(after));
+      await step('reservation-accepted: status page', () => statusShows(customer, 'reservation-accepted', statusPath, 'acceptée'));
+    }
+    if (await step('res-list-ready: "Prête"', () => press('res-list-ready', 'ready', 'Prête'))) {
+      await step('reservation-ready: status page', () => statusShows(customer, 'reservation-ready', statusPath, 'prête'));
+    }
+    if (await step('res-list-collected: "Retirée"', () => press('res-list-collected', 'collected', 'Retirée'))) {
+      check('res-list-collected: no answer left to give (accept, ready, collected buttons gone)',
+        !(await button('accept')) && !(await button('ready')) && !(await button('collected')));
+      await step('reservation-collected: status page', async () => {
+        const f = await statusShows(customer, 'reservation-collected', statusPath, 'retirée');
+        check('reservation-collected: no cancel button any more', !f.cancel);
+        check('reservation-collected: the last step is the current one', f.steps.length > 0 && f.current[0] === f.steps[f.steps.length - 1],
+          JSON.stringify(f.steps));
+      });
+    }
+
+    await step('res-settings: visit', async () => {
+      const link = await page.$('main a[href$="/reservations/settings"]');
+      const res = link ? await tapAndWait(shop, link) : await visit(shop, `${listPath}/settings`);
+      check(`res-settings: URL is ${listPath}/settings`, new URL(page.url()).pathname === `${listPath}/settings`, page.url());
+      await audit(shop, 'res-settings', res);
+      const f = await page.evaluate((id) => ({
+        enabled: document.getElementById('enabled')?.checked ?? null,
+        numbers: ['preparation_minutes', 'slot_minutes', 'slot_capacity', 'grace_minutes'].filter((x) => !document.getElementById(x)),
+        product: document.getElementById(`p-${id}`)?.checked ?? null,
+      }), product.id);
+      check('res-settings: reservations on (#enabled ticked), the four numbers, the reserved product ticked',
+        f.enabled === true && f.numbers.length === 0 && f.product === true, JSON.stringify(f));
+    });
+  } finally {
+    await customerContext.close().catch(() => {});
+    await shopContext.close().catch(() => {});
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -900,8 +1232,10 @@ async function main() {
     });
 
     await step('signed out', () => signedOut(browser));
-    if (photo) await step('owner', () => owner(browser, alice, photo));
+    let ownerOut = null;
+    if (photo) ownerOut = await step('owner', () => owner(browser, alice, photo));
     else check('owner: a photo to upload', false, 'the owner journey needs one');
+    await step('click & collect', () => clickAndCollect(browser, ownerOut?.email || '', ownerOut?.slug || shopArg || null));
     await step('admin', () => admin(browser));
   } finally {
     if (browser) await browser.close().catch(() => {});

@@ -2,7 +2,8 @@
 # Browser checks of the public pages and of the dashboard: starts a demo node on a free port of
 # 127.0.0.1 with an empty data folder, runs run.mjs (public pages) against it, then invites a
 # shop owner and a node admin with `etal admin user create` and runs dashboard.mjs (their
-# dashboard, with a fake fediverse follower of the shop: fediverse.mjs), and stops the node
+# dashboard, with a fake fediverse follower of the shop: fediverse.mjs; then a customer without an
+# account reserves at the owner's demo shop, click & collect, and the owner answers), and stops the node
 # whatever happens. Both scripts always run; the exit code is 1 when either failed.
 #
 #   tests/browser/run.sh                 # uses target/debug/etal

@@ -200,6 +200,7 @@ impl Reservation {
                 .iter()
                 .map(|l| crate::present::reservation::LineTold {
                     name: &l.name,
+                    unit: &l.unit,
                     unit_price_minor: l.unit_price_minor,
                     quantity: l.quantity,
                     accepted: l.accepted,

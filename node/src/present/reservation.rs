@@ -27,6 +27,8 @@ pub struct Told<'a> {
 pub struct LineTold<'a> {
     /// Product name.
     pub name: &'a str,
+    /// Its unit of sale as stored (`piece`, `kg`…).
+    pub unit: &'a str,
     /// Price per unit, minor units.
     pub unit_price_minor: i64,
     /// Units asked.
@@ -162,7 +164,16 @@ pub fn lines(lang: Lang, r: &Told) -> Vec<String> {
     r.lines
         .iter()
         .map(|l| {
-            let unit = amount(lang, l.unit_price_minor, r.currency);
+            let c = etal_protocol::Currency::from_code(r.currency)
+                .unwrap_or(etal_protocol::Currency::EUR);
+            let unit = super::price_per_unit(
+                &etal_protocol::Money {
+                    minor: l.unit_price_minor,
+                    currency: c,
+                },
+                etal_protocol::Unit::parse(l.unit).unwrap_or(etal_protocol::Unit::Piece),
+                lang,
+            );
             let total = amount(lang, l.unit_price_minor * l.held(), r.currency);
             let changed = match (lang, l.accepted) {
                 (Lang::Fr, Some(0)) => " — retiré par la boutique".to_string(),
@@ -176,14 +187,9 @@ pub fn lines(lang: Lang, r: &Told) -> Vec<String> {
                 _ => String::new(),
             };
             match lang {
-                Lang::Fr => format!(
-                    "{} × {} ({unit} l’unité) = {total}{changed}",
-                    l.quantity, l.name
-                ),
-                Lang::En => format!(
-                    "{} × {} ({unit} each) = {total}{changed}",
-                    l.quantity, l.name
-                ),
+                Lang::Fr | Lang::En => {
+                    format!("{} × {} ({unit}) = {total}{changed}", l.quantity, l.name)
+                }
             }
         })
         .collect()

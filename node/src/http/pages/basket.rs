@@ -430,10 +430,11 @@ async fn basket_page(
         errors: errors
             .into_iter()
             .map(|(f, m)| {
-                if f.is_empty() {
+                let label = field_label(&w, &f);
+                if label.is_empty() {
                     m
                 } else {
-                    format!("{}: {m}", field_label(&w, &f))
+                    format!("{label} : {m}")
                 }
             })
             .collect(),
@@ -451,7 +452,7 @@ fn field_label(w: &Words, field: &str) -> String {
         "customer.phone" => w.phone.to_string(),
         "pickup" => w.slot.to_string(),
         "note" => w.note.to_string(),
-        "consent" => "✓".to_string(),
+        "consent" => String::new(),
         f if f.starts_with("lines") => w.quantity.to_string(),
         f => f.to_string(),
     }
