@@ -130,7 +130,10 @@ async fn a_visitor_reserves_from_the_product_page_and_follows_it_on_the_status_p
     let html = status.text().await.unwrap();
     assert!(html.contains("Réservation n° 1"), "{html}");
     assert!(html.contains(r#"aria-current="step""#));
-    assert!(html.contains("2 × Pain aux noix (3,40 € / pièce) = 6,80 €"), "{html}");
+    assert!(
+        html.contains("2 × Pain aux noix (3,40 € / pièce) = 6,80 €"),
+        "{html}"
+    );
     assert!(html.contains("Annuler la réservation"));
 
     let cancelled = web
