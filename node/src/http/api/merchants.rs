@@ -46,10 +46,13 @@ pub async fn create(
 ) -> Result<Response> {
     let merchant = merchants::create(&node.cx, &who, body).await?;
     let location = node.cx.urls.api(&format!("merchants/{}", merchant.slug));
+    let settings = crate::domain::reservations::settings_of(&node.cx, merchant.id).await?;
+    let mut view = MerchantView::new(merchant, &node.cx.urls);
+    view.reservations = Some(settings);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location.to_string())],
-        Json(MerchantView::new(merchant, &node.cx.urls)),
+        Json(view),
     )
         .into_response())
 }
