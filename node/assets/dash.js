@@ -41,3 +41,40 @@
     });
   }
 })();
+
+// "Encaisser un bon": where the browser can read QR codes (BarcodeDetector), the camera fills
+// the code in; elsewhere the code is typed, as without JavaScript.
+(function () {
+  var button = document.getElementById('scan');
+  var video = document.getElementById('scan-video');
+  var field = document.getElementById('code');
+  var form = document.getElementById('code-form');
+  if (!button || !video || !field || !form || !('BarcodeDetector' in window) || !navigator.mediaDevices) {
+    return;
+  }
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } }).then(function (stream) {
+      video.srcObject = stream;
+      video.hidden = false;
+      video.play();
+      var stop = function () {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        video.hidden = true;
+      };
+      var look = function () {
+        detector.detect(video).then(function (found) {
+          if (found.length > 0 && found[0].rawValue) {
+            stop();
+            field.value = found[0].rawValue;
+            form.submit();
+          } else {
+            setTimeout(look, 250);
+          }
+        }).catch(function () { setTimeout(look, 500); });
+      };
+      look();
+    }).catch(function () { field.focus(); });
+  });
+})();

@@ -21,3 +21,4 @@ mod reservations;
 mod schemas;
 mod search_window;
 mod spec_examples;
+mod vouchers;

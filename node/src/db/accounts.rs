@@ -560,3 +560,20 @@ pub async fn delete_device(tx: &mut Tx, token_hash: &str) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// The failures on record for `key` in the window that began after `since` (see
+/// [`add_failure`]).
+pub async fn recent_failures<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    key: &str,
+    since: i64,
+) -> sqlx::Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT failures FROM login_throttle WHERE key=$1 AND updated_at >= $2",
+    )
+    .bind(key.to_string())
+    .bind(since)
+    .fetch_optional(ex)
+    .await?
+    .unwrap_or(0))
+}

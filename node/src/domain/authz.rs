@@ -7,7 +7,7 @@
 //! | `EditShop`, `ReadAudience`, `AnswerReplies` | yes | yes | | yes | yes |
 //! | `EditProducts` | yes | yes | yes | yes | yes |
 //! | `ManagePeople`, `ManageTokens` | yes | yes | | | yes |
-//! | `HandleReservations` | yes | yes | yes | yes | yes |
+//! | `HandleReservations`, `RedeemVouchers` | yes | yes | yes | yes | yes |
 //!
 //! A shop token acts for its shop but cannot mint tokens or invite people: a leaked token
 //! stays one token. Anonymous callers get 401, others 403; a refused write changes nothing,
@@ -55,6 +55,8 @@ pub enum Action {
     ManageTokens(Uuid),
     /// See a shop's reservations and answer them.
     HandleReservations(Uuid),
+    /// Read and redeem town vouchers at a shop.
+    RedeemVouchers(Uuid),
     /// The node itself: its follows, settings, domain blocks, moderation, accounts.
     RunNode,
 }
@@ -72,7 +74,8 @@ impl Action {
             | Action::AnswerReplies(m)
             | Action::ManagePeople(m)
             | Action::ManageTokens(m)
-            | Action::HandleReservations(m) => Some(m),
+            | Action::HandleReservations(m)
+            | Action::RedeemVouchers(m) => Some(m),
         }
     }
 
@@ -88,6 +91,7 @@ impl Action {
             Action::ManagePeople(_) => "manage this shop's people",
             Action::ManageTokens(_) => "manage this shop's API tokens",
             Action::HandleReservations(_) => "handle this shop's reservations",
+            Action::RedeemVouchers(_) => "take vouchers at this shop",
             Action::RunNode => "administer the node",
         }
     }
@@ -102,7 +106,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         ),
         Role::Staff => matches!(
             action,
-            Action::EditProducts(_) | Action::HandleReservations(_)
+            Action::EditProducts(_) | Action::HandleReservations(_) | Action::RedeemVouchers(_)
         ),
     }
 }
@@ -124,6 +128,7 @@ pub fn allow(caller: &Caller, action: Action) -> Result<()> {
                     Action::EditShop(_)
                         | Action::EditProducts(_)
                         | Action::HandleReservations(_)
+                        | Action::RedeemVouchers(_)
                         | Action::ReadAudience(_)
                         | Action::AnswerReplies(_)
                 )

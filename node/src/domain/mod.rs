@@ -26,6 +26,8 @@ pub mod signups;
 pub mod site;
 pub mod sources;
 pub mod spreadsheet;
+pub mod voucher_code;
+pub mod vouchers;
 
 pub use crate::db::Tx;
 pub use crate::model::patch::Patch;

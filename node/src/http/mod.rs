@@ -10,6 +10,7 @@ pub mod extract;
 pub mod freshness;
 pub mod guard;
 pub mod inbox;
+pub mod mails;
 pub mod negotiation;
 pub mod node;
 pub mod open_data;

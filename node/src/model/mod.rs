@@ -14,3 +14,4 @@ pub mod product;
 pub mod remote;
 pub mod reservation;
 pub mod search;
+pub mod voucher;

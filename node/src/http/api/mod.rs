@@ -7,6 +7,7 @@ pub mod products;
 pub mod reservations;
 pub mod search;
 pub mod views;
+pub mod vouchers;
 
 use std::sync::Arc;
 
@@ -113,6 +114,9 @@ impl Modify for BearerAuth {
         federation::follow, federation::list, federation::unfollow, federation::interactions,
         reservations::create, reservations::get, reservations::of_shop, reservations::act,
         reservations::slots,
+        vouchers::create, vouchers::list, vouchers::issue, vouchers::read, vouchers::redeem,
+        vouchers::cancel, vouchers::reimbursements, vouchers::reimbursements_csv,
+        vouchers::reimbursements_xlsx, vouchers::answer, vouchers::entitled,
     ),
     components(schemas(crate::http::problem::Problem, crate::http::problem::FieldError)),
     modifiers(&BearerAuth),
@@ -121,6 +125,7 @@ impl Modify for BearerAuth {
         (name = "products", description = "What the shops sell"),
         (name = "images", description = "Product photos"),
         (name = "categories", description = "The category taxonomy"),
+        (name = "vouchers", description = "Town vouchers: campaigns, vouchers, redemptions in the shops, reimbursements"),
         (name = "reservations", description = "Click & collect: reserving, pick-up slots, the shop's answers"),
         (name = "federation", description = "Following other nodes; likes, boosts and replies from the fediverse"),
     )
@@ -147,6 +152,43 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route("/api/v1/merchants/{slug}/slots", get(reservations::slots))
         .route("/api/v1/reservations", post(reservations::create))
+        .route(
+            "/api/v1/voucher-campaigns",
+            post(vouchers::create).get(vouchers::list),
+        )
+        .route(
+            "/api/v1/voucher-campaigns/{id}/vouchers",
+            post(vouchers::issue),
+        )
+        .route(
+            "/api/v1/voucher-campaigns/{id}/reimbursements",
+            get(vouchers::reimbursements),
+        )
+        .route(
+            "/api/v1/voucher-campaigns/{id}/reimbursements.csv",
+            get(vouchers::reimbursements_csv),
+        )
+        .route(
+            "/api/v1/voucher-campaigns/{id}/reimbursements.xlsx",
+            get(vouchers::reimbursements_xlsx),
+        )
+        .route(
+            "/api/v1/voucher-campaigns/{id}/merchants/{slug}/{answer}",
+            post(vouchers::answer),
+        )
+        .route(
+            "/api/v1/voucher-campaigns/{id}/entitled",
+            post(vouchers::entitled),
+        )
+        .route("/api/v1/vouchers/{code}", get(vouchers::read))
+        .route(
+            "/api/v1/vouchers/{code}/redemptions",
+            post(vouchers::redeem),
+        )
+        .route(
+            "/api/v1/voucher-redemptions/{id}/cancel",
+            post(vouchers::cancel),
+        )
         .route("/api/v1/reservations/{id}", get(reservations::get))
         .route(
             "/api/v1/reservations/{id}/{action}",

@@ -24,6 +24,7 @@ mod sheets;
 mod shop;
 mod signup;
 mod visit;
+mod vouchers;
 mod wares;
 pub mod words;
 
@@ -130,6 +131,30 @@ pub fn router() -> Router<Arc<Node>> {
         .route(
             "/dashboard/shops/{slug}/reservations",
             get(reservations::list),
+        )
+        .route(
+            "/dashboard/shops/{slug}/vouchers",
+            get(vouchers::page).post(vouchers::redeem),
+        )
+        .route(
+            "/dashboard/shops/{slug}/vouchers/redemptions/{id}/cancel",
+            post(vouchers::cancel),
+        )
+        .route(
+            "/dashboard/shops/{slug}/vouchers/campaigns/{id}/{what}",
+            post(vouchers::answer),
+        )
+        .route(
+            "/dashboard/admin/vouchers",
+            get(vouchers::admin_list).post(vouchers::admin_create),
+        )
+        .route(
+            "/dashboard/admin/vouchers/{id}",
+            get(vouchers::admin_campaign),
+        )
+        .route(
+            "/dashboard/admin/vouchers/{id}/{what}",
+            get(vouchers::admin_export).post(vouchers::admin_act),
         )
         .route(
             "/dashboard/shops/{slug}/reservations/settings",

@@ -14,6 +14,7 @@ pub mod feeds;
 mod items;
 pub mod texts;
 pub mod views;
+mod vouchers;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn router(node: Arc<Node>) -> Router<Arc<Node>> {
         .merge(pages)
         .route("/follow", get(about::follow))
         .merge(basket::router())
+        .merge(vouchers::router())
         .merge(assets::router())
         .merge(cards::router())
 }

@@ -1,0 +1,587 @@
+//! Town vouchers in the dashboard. For a shop: "Encaisser un bon" (scan the QR code with the
+//! phone's camera where the browser can, or type the code; see the balance; take the sale's
+//! amount; cancel within 15 minutes) and the campaigns it is invited to (owners accept or
+//! leave). For the admin: campaigns with their live figures, issuing vouchers, the list of
+//! entitled addresses, payments, and what the town owes each shop with its exports.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::wares::{shop_dash, shop_for};
+use super::{Dash, Visit};
+use crate::domain::authz::Action;
+use crate::domain::voucher_code;
+use crate::domain::vouchers::{self, CampaignInput, ShopState};
+use crate::error::Error;
+use crate::model::merchant::Merchant;
+use crate::present::{self, Lang};
+
+fn euros(lang: Lang, minor: i64) -> String {
+    present::price(
+        &etal_protocol::Money {
+            minor,
+            currency: etal_protocol::Currency::EUR,
+        },
+        lang,
+    )
+}
+
+fn day(v: &Visit, ms: i64) -> String {
+    use chrono::TimeZone;
+    v.node
+        .cx
+        .settings
+        .time_zone
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// What a code read shows.
+pub struct Read {
+    code: String,
+    campaign: String,
+    balance: String,
+    until: String,
+    usable: bool,
+    problem: Option<String>,
+}
+
+/// A redemption just made.
+pub struct Taken {
+    id: String,
+    amount: String,
+    balance: String,
+}
+
+#[derive(Template)]
+#[template(path = "dash/vouchers.html")]
+struct ShopPage {
+    d: Dash,
+    title: &'static str,
+    slug: String,
+    fr: bool,
+    typed: String,
+    read: Option<Read>,
+    taken: Option<Taken>,
+    invitations: Vec<(String, String, String, bool)>,
+    owner: bool,
+}
+
+async fn shop_page(
+    v: &Visit,
+    m: &Merchant,
+    status: StatusCode,
+    typed: String,
+    read: Option<Read>,
+    taken: Option<Taken>,
+    errors: Vec<String>,
+) -> Response {
+    let caller = v.caller();
+    let campaigns = match vouchers::campaigns_of_shop(&v.node.cx, &caller, m).await {
+        Ok(c) => c,
+        Err(e) => return v.error(e),
+    };
+    let owner = crate::domain::authz::allow(&caller, Action::EditShop(m.id)).is_ok();
+    let lang = v.lang;
+    let mut d = shop_dash(v, m, "vouchers");
+    d.errors = errors;
+    d.scripts.push(crate::http::pages::assets::url("dash.js"));
+    v.render(
+        status,
+        &ShopPage {
+            d,
+            title: match lang {
+                Lang::Fr => "Encaisser un bon",
+                Lang::En => "Take a voucher",
+            },
+            slug: m.slug.clone(),
+            fr: lang == Lang::Fr,
+            typed,
+            read,
+            taken,
+            invitations: campaigns
+                .into_iter()
+                .map(|(c, s)| {
+                    let state = match (lang, s) {
+                        (Lang::Fr, ShopState::Invited) => "invitée",
+                        (Lang::Fr, ShopState::Accepted) => "participe",
+                        (Lang::Fr, ShopState::Left) => "ne participe pas",
+                        (Lang::En, ShopState::Invited) => "invited",
+                        (Lang::En, ShopState::Accepted) => "taking part",
+                        (Lang::En, ShopState::Left) => "not taking part",
+                    };
+                    (
+                        c.id.to_string(),
+                        c.name,
+                        state.to_string(),
+                        s == ShopState::Accepted,
+                    )
+                })
+                .collect(),
+            owner,
+        },
+    )
+}
+
+/// `GET /dashboard/shops/{slug}/vouchers[?code=…]`: the form, or a code read.
+pub async fn page(v: Visit, Path(slug): Path<String>) -> Response {
+    let m = match shop_for(&v, &slug, Action::RedeemVouchers).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let typed = v
+        .uri
+        .query()
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "code")
+                .map(|(_, c)| c.into_owned())
+        })
+        .unwrap_or_default();
+    if typed.trim().is_empty() {
+        return shop_page(&v, &m, StatusCode::OK, String::new(), None, None, vec![]).await;
+    }
+    let lang = v.lang;
+    match vouchers::lookup(&v.node.cx, &v.caller(), &typed, Some(&m), &v.client).await {
+        Ok((voucher, c)) => {
+            let expired = v.node.cx.clock.now_ms() > c.valid_until;
+            let problem = if expired {
+                Some(match lang {
+                    Lang::Fr => "Ce bon a expiré.".to_string(),
+                    Lang::En => "This voucher expired.".to_string(),
+                })
+            } else if !voucher.issued {
+                Some(match lang {
+                    Lang::Fr => "Ce bon n’est pas encore payé.".to_string(),
+                    Lang::En => "This voucher is not paid yet.".to_string(),
+                })
+            } else if voucher.balance_minor == 0 {
+                Some(match lang {
+                    Lang::Fr => "Ce bon est entièrement dépensé.".to_string(),
+                    Lang::En => "This voucher is spent.".to_string(),
+                })
+            } else {
+                None
+            };
+            let read = Read {
+                code: voucher_code::display(&voucher.code),
+                campaign: c.name.clone(),
+                balance: euros(lang, voucher.balance_minor),
+                until: day(&v, c.valid_until),
+                usable: problem.is_none(),
+                problem,
+            };
+            shop_page(&v, &m, StatusCode::OK, typed, Some(read), None, vec![]).await
+        }
+        Err(
+            e @ (Error::Invalid(_)
+            | Error::NotFound(_)
+            | Error::NotAllowed(_)
+            | Error::TooManyAttempts { .. }),
+        ) => {
+            let lines = v.error_lines(&e);
+            let status = crate::http::problem::status_of(&e);
+            shop_page(&v, &m, status, typed, None, None, lines).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/shops/{slug}/vouchers`: takes the amount from the voucher.
+pub async fn redeem(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response {
+    let m = match shop_for(&v, &slug, Action::RedeemVouchers).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let amount = f.get("amount").trim().replace(',', ".");
+    match vouchers::redeem(
+        &v.node.cx,
+        &v.caller(),
+        f.get("code"),
+        &slug,
+        &amount,
+        &v.client,
+    )
+    .await
+    {
+        Ok((r, balance, _)) => {
+            let taken = Taken {
+                id: r.id.to_string(),
+                amount: euros(v.lang, r.amount_minor),
+                balance: euros(v.lang, balance),
+            };
+            shop_page(
+                &v,
+                &m,
+                StatusCode::OK,
+                String::new(),
+                None,
+                Some(taken),
+                vec![],
+            )
+            .await
+        }
+        Err(
+            e @ (Error::Invalid(_)
+            | Error::NotFound(_)
+            | Error::NotAllowed(_)
+            | Error::Conflict { .. }
+            | Error::Deleted(_)
+            | Error::TooManyAttempts { .. }),
+        ) => {
+            let lines = v.error_lines(&e);
+            let status = crate::http::problem::status_of(&e);
+            shop_page(&v, &m, status, f.get("code").to_string(), None, None, lines).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/shops/{slug}/vouchers/redemptions/{id}/cancel`.
+pub async fn cancel(v: Visit, Path((slug, id)): Path<(String, String)>, body: Bytes) -> Response {
+    let m = match shop_for(&v, &slug, Action::RedeemVouchers).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    match vouchers::cancel_redemption(&v.node.cx, &v.caller(), &id).await {
+        Ok(_) => Visit::done(&format!("/dashboard/shops/{slug}/vouchers"), "saved"),
+        Err(e @ (Error::Conflict { .. } | Error::NotFound(_))) => {
+            let lines = v.error_lines(&e);
+            shop_page(
+                &v,
+                &m,
+                StatusCode::CONFLICT,
+                String::new(),
+                None,
+                None,
+                lines,
+            )
+            .await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `POST /dashboard/shops/{slug}/vouchers/campaigns/{id}/{accept|leave}` (owners).
+pub async fn answer(
+    v: Visit,
+    Path((slug, id, what)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let m = match shop_for(&v, &slug, Action::EditShop).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Err(r) = v.form(&body) {
+        return r;
+    }
+    let accept = what == "accept";
+    match vouchers::answer_invitation(&v.node.cx, &v.caller(), &id, &m, accept).await {
+        Ok(()) => Visit::done(&format!("/dashboard/shops/{slug}/vouchers"), "saved"),
+        Err(e) => v.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dash/voucher_campaigns.html")]
+struct AdminList {
+    d: Dash,
+    title: &'static str,
+    fr: bool,
+    rows: Vec<(String, String, String, String, String, i64)>,
+}
+
+/// `GET /dashboard/admin/vouchers`: campaigns and their figures, and the form of a new one.
+pub async fn admin_list(v: Visit) -> Response {
+    admin_list_page(&v, StatusCode::OK, vec![]).await
+}
+
+async fn admin_list_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> Response {
+    if let Err(r) = v.signed() {
+        return r;
+    }
+    let all = match vouchers::campaigns(&v.node.cx, &v.caller()).await {
+        Ok(a) => a,
+        Err(e) => return v.error(e),
+    };
+    let lang = v.lang;
+    let mut d = v.dash("vouchers");
+    d.admin_tabs = true;
+    d.errors = errors;
+    v.render(
+        status,
+        &AdminList {
+            d,
+            title: match lang {
+                Lang::Fr => "Bons d’achat",
+                Lang::En => "Vouchers",
+            },
+            fr: lang == Lang::Fr,
+            rows: all
+                .into_iter()
+                .map(|(c, f)| {
+                    (
+                        c.id.to_string(),
+                        c.name,
+                        euros(lang, f.issued_minor),
+                        euros(lang, f.spent_minor),
+                        euros(lang, f.left_minor),
+                        f.budget_left,
+                    )
+                })
+                .collect(),
+        },
+    )
+}
+
+/// `POST /dashboard/admin/vouchers`: a new campaign.
+pub async fn admin_create(v: Visit, body: Bytes) -> Response {
+    if let Err(r) = v.signed() {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let split = |s: &str| -> Vec<String> {
+        s.split([',', ' ', '\n', ';'])
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    let input = CampaignInput {
+        name: f.get("name").into(),
+        face_value: f.get("face_value").replace(',', "."),
+        price: f.get("price").replace(',', "."),
+        quantity: f.get("quantity").trim().parse().unwrap_or(0),
+        issue_from: f.get("issue_from").into(),
+        issue_until: f.get("issue_until").into(),
+        valid_until: f.get("valid_until").into(),
+        eligibility: f.get("eligibility").into(),
+        postal_codes: split(f.get("postal_codes")),
+        merchants: split(f.get("merchants")),
+    };
+    match vouchers::create_campaign(&v.node.cx, &v.caller(), input).await {
+        Ok(c) => Visit::done(&format!("/dashboard/admin/vouchers/{}", c.id), "created"),
+        Err(e @ Error::Invalid(_)) => {
+            let lines = v.error_lines(&e);
+            admin_list_page(&v, StatusCode::UNPROCESSABLE_ENTITY, lines).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dash/voucher_campaign.html")]
+struct AdminCampaign {
+    d: Dash,
+    title: String,
+    fr: bool,
+    id: String,
+    url: String,
+    figures: Vec<(&'static str, String)>,
+    entitled: Option<i64>,
+    waiting: Vec<(String, String)>,
+    owed: Vec<(String, String, i64, String, String, String, bool)>,
+    issued: Option<(String, String)>,
+}
+
+async fn admin_campaign_page(
+    v: &Visit,
+    id: &str,
+    status: StatusCode,
+    issued: Option<(String, String)>,
+    errors: Vec<String>,
+) -> Response {
+    if let Err(r) = v.signed() {
+        return r;
+    }
+    let caller = v.caller();
+    let cx = &v.node.cx;
+    let lang = v.lang;
+    let result = async {
+        let (c, owed) = vouchers::reimbursements(cx, &caller, id).await?;
+        let f = vouchers::figures(cx, &c).await?;
+        let waiting = vouchers::awaiting_payment(cx, &caller, &c).await?;
+        let entitled = match c.eligibility {
+            vouchers::Eligibility::List => Some(vouchers::entitled_count(cx, &c).await?),
+            _ => None,
+        };
+        Ok::<_, Error>((c, owed, f, waiting, entitled))
+    }
+    .await;
+    let (c, owed, f, waiting, entitled) = match result {
+        Ok(x) => x,
+        Err(e) => return v.error(e),
+    };
+    let fr = lang == Lang::Fr;
+    let mut d = v.dash("vouchers");
+    d.admin_tabs = true;
+    d.errors = errors;
+    let label = |fr_text: &'static str, en_text: &'static str| if fr { fr_text } else { en_text };
+    v.render(
+        status,
+        &AdminCampaign {
+            d,
+            title: c.name.clone(),
+            fr,
+            id: c.id.to_string(),
+            url: v
+                .node
+                .cx
+                .urls
+                .page(&format!("vouchers/{}", c.id))
+                .to_string(),
+            figures: vec![
+                (label("Bons émis", "Vouchers issued"), f.issued.to_string()),
+                (
+                    label("Montant émis", "Value issued"),
+                    euros(lang, f.issued_minor),
+                ),
+                (label("Dépensé", "Spent"), euros(lang, f.spent_minor)),
+                (
+                    label("Reste sur les bons", "Left on vouchers"),
+                    euros(lang, f.left_minor),
+                ),
+                (
+                    label("Expiré sans être dépensé", "Expired unspent"),
+                    euros(lang, f.expired_minor),
+                ),
+                (
+                    label("Bons restant au budget", "Vouchers left in the budget"),
+                    f.budget_left.to_string(),
+                ),
+            ],
+            entitled,
+            waiting: waiting
+                .into_iter()
+                .map(|w| (w.id.to_string(), w.email))
+                .collect(),
+            owed: owed
+                .into_iter()
+                .map(|o| {
+                    let due = o.amount_minor - o.reimbursed_minor;
+                    (
+                        o.slug,
+                        o.name,
+                        o.redemptions,
+                        euros(lang, o.amount_minor),
+                        euros(lang, o.reimbursed_minor),
+                        euros(lang, due),
+                        due > 0,
+                    )
+                })
+                .collect(),
+            issued,
+        },
+    )
+}
+
+/// `GET /dashboard/admin/vouchers/{id}`.
+pub async fn admin_campaign(v: Visit, Path(id): Path<String>) -> Response {
+    admin_campaign_page(&v, &id, StatusCode::OK, None, vec![]).await
+}
+
+/// `POST /dashboard/admin/vouchers/{id}/{issue|entitled|paid|reimbursed}`.
+pub async fn admin_act(
+    v: Visit,
+    Path((id, what)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = v.signed() {
+        return r;
+    }
+    let f = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let cx = &v.node.cx;
+    let caller = v.caller();
+    let back = format!("/dashboard/admin/vouchers/{id}");
+    let result: Result<Option<(String, String)>, Error> = match what.as_str() {
+        "issue" => vouchers::issue(cx, &caller, &id, f.get("email"), f.opt("payment_ref"))
+            .await
+            .map(|(voucher, c)| {
+                crate::http::mails::voucher(&v.node, &voucher, &c, v.lang.tag());
+                Some((voucher.email.clone(), voucher_code::display(&voucher.code)))
+            }),
+        "entitled" => vouchers::import_entitled(cx, &caller, &id, f.get("list"))
+            .await
+            .map(|_| None),
+        "paid" => vouchers::mark_paid(cx, &caller, f.get("voucher"), f.get("payment_ref"))
+            .await
+            .map(|(voucher, c)| {
+                crate::http::mails::voucher(&v.node, &voucher, &c, v.lang.tag());
+                None
+            }),
+        "reimbursed" => {
+            vouchers::mark_reimbursed(cx, &caller, &id, f.get("merchant"), f.get("reference"))
+                .await
+                .map(|_| None)
+        }
+        _ => Err(Error::NotFound("no such action".into())),
+    };
+    match result {
+        Ok(None) => Visit::done(&back, "saved"),
+        Ok(Some(issued)) => {
+            admin_campaign_page(&v, &id, StatusCode::OK, Some(issued), vec![]).await
+        }
+        Err(e @ (Error::Invalid(_) | Error::Conflict { .. } | Error::Deleted(_))) => {
+            let lines = v.error_lines(&e);
+            let status = crate::http::problem::status_of(&e);
+            admin_campaign_page(&v, &id, status, None, lines).await
+        }
+        Err(e) => v.error(e),
+    }
+}
+
+/// `GET /dashboard/admin/vouchers/{id}/export.{csv|xlsx}`: every redemption for the accountant.
+pub async fn admin_export(v: Visit, Path((id, file)): Path<(String, String)>) -> Response {
+    if let Err(r) = v.signed() {
+        return r;
+    }
+    let (c, rows) = match vouchers::accounting_rows(&v.node.cx, &v.caller(), &id).await {
+        Ok(x) => x,
+        Err(e) => return v.error(e),
+    };
+    let (bytes, mime, ext) = match file.as_str() {
+        "export.csv" => (
+            vouchers::accounting_csv(&rows),
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        "export.xlsx" => match vouchers::accounting_xlsx(&c, &rows) {
+            Ok(b) => (
+                b,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+            Err(e) => return v.error(e),
+        },
+        _ => return v.error(Error::NotFound("no such file".into())),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"bons-{}.{ext}\"", c.id),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
