@@ -151,6 +151,35 @@ pub fn probe(data: &[u8]) -> Result<(ImageFormat, u32, u32), MediaError> {
     Ok((format, w, h))
 }
 
+/// Reads the text of the QR code in a photo (a voucher's, shown on a phone or printed), if
+/// one is found. The photo is bounded as uploads are (format, 40 megapixels), then looked at
+/// in grey at most 1,600 pixels wide.
+pub fn read_qr(data: &[u8]) -> Result<Option<String>, MediaError> {
+    let (format, _, _) = probe(data)?;
+    let mut reader = ImageReader::with_format(Cursor::new(data), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(MAX_PIXELS * 4);
+    reader.limits(limits);
+    let corrupt = |e: image::ImageError| MediaError::Corrupt(e.to_string());
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let orientation = decoder.orientation().map_err(corrupt)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    if img.width().max(img.height()) > 1600 {
+        img = img.thumbnail(1600, 1600);
+    }
+    img.apply_orientation(orientation);
+    let grey = img.to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(grey);
+    for grid in prepared.detect_grids() {
+        if let Ok((_, text)) = grid.decode() {
+            return Ok(Some(text));
+        }
+    }
+    Ok(None)
+}
+
 /// The media folder of a data dir.
 pub fn media_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("media")

@@ -137,6 +137,10 @@ pub fn router() -> Router<Arc<Node>> {
             get(vouchers::page).post(vouchers::redeem),
         )
         .route(
+            "/dashboard/shops/{slug}/vouchers/scan",
+            post(vouchers::scan).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route(
             "/dashboard/shops/{slug}/vouchers/redemptions/{id}/cancel",
             post(vouchers::cancel),
         )

@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::Path;
+use axum::extract::{Multipart, Path};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -244,6 +244,64 @@ pub async fn redeem(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
         }
         Err(e) => v.error(e),
     }
+}
+
+/// `POST /dashboard/shops/{slug}/vouchers/scan`: a photo of the voucher's QR code (the phone's
+/// camera, through the file field: no app, no JavaScript) is read on the node, then the code
+/// is shown as if typed.
+pub async fn scan(v: Visit, Path(slug): Path<String>, form: Multipart) -> Response {
+    let m = match shop_for(&v, &slug, Action::RedeemVouchers).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let (f, photos, _buffered) =
+        match super::read_multipart(&v, form, crate::media::MAX_UPLOAD_BYTES).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+    if let Err(r) = v.check_token(f.get("_csrf")) {
+        return r;
+    }
+    let lang = v.lang;
+    let unreadable = || match lang {
+        Lang::Fr => {
+            "Aucun QR code lisible sur cette photo : rapprochez-vous, ou tapez le code.".to_string()
+        }
+        Lang::En => "No readable QR code in this photo: come closer, or type the code.".to_string(),
+    };
+    let Some(photo) = photos.into_iter().next() else {
+        return shop_page(
+            &v,
+            &m,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            String::new(),
+            None,
+            None,
+            vec![unreadable()],
+        )
+        .await;
+    };
+    let read = tokio::task::spawn_blocking(move || crate::media::read_qr(&photo)).await;
+    let text = match read {
+        Ok(Ok(Some(text))) => text,
+        _ => {
+            return shop_page(
+                &v,
+                &m,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                String::new(),
+                None,
+                None,
+                vec![unreadable()],
+            )
+            .await
+        }
+    };
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("code", text.trim())
+        .finish();
+    axum::response::Redirect::to(&format!("/dashboard/shops/{slug}/vouchers?{query}"))
+        .into_response()
 }
 
 /// `POST /dashboard/shops/{slug}/vouchers/redemptions/{id}/cancel`.
