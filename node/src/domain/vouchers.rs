@@ -805,17 +805,25 @@ pub async fn cancel_redemption(cx: &Context, who: &Caller, id: &str) -> Result<i
     Ok(balance)
 }
 
+/// The live shops taking part in a campaign.
+pub async fn participants(cx: &Context, c: &Campaign) -> Result<Vec<Merchant>> {
+    let ids: Vec<Uuid> = db::vouchers::shops_of(cx.db.pool(), c.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.4 == ShopState::Accepted)
+        .map(|s| s.0)
+        .collect();
+    let mut shops = super::read::live_shops(cx, &ids).await?;
+    shops.sort_by(|a, b| a.fields.name.cmp(&b.fields.name));
+    Ok(shops)
+}
+
 /// What the holder's private page shows: the voucher, its campaign, its redemptions with the
-/// shops' names, and the shops taking part (name, slug).
+/// shops' names, and the shops taking part.
 pub async fn holder_view(
     cx: &Context,
     secret: &str,
-) -> Result<(
-    Voucher,
-    Campaign,
-    Vec<(Redemption, String)>,
-    Vec<(String, String)>,
-)> {
+) -> Result<(Voucher, Campaign, Vec<(Redemption, String)>, Vec<Merchant>)> {
     if secret.len() < 32 {
         return Err(Error::NotFound("no such voucher".into()));
     }
@@ -826,12 +834,7 @@ pub async fn holder_view(
         .await?
         .ok_or_else(|| Error::NotFound("no such campaign".into()))?;
     let history = db::vouchers::history(cx.db.pool(), v.id).await?;
-    let shops = db::vouchers::shops_of(cx.db.pool(), c.id)
-        .await?
-        .into_iter()
-        .filter(|s| s.4 == ShopState::Accepted)
-        .map(|s| (s.2, s.1))
-        .collect();
+    let shops = participants(cx, &c).await?;
     Ok((v, c, history, shops))
 }
 

@@ -74,7 +74,8 @@ struct CampaignPage {
     head: Head,
     heading: String,
     offer: String,
-    shops: Vec<(String, String)>,
+    places: Vec<ShopPlace>,
+    map: MapData,
     shops_heading: &'static str,
     open: bool,
     closed_text: String,
@@ -126,11 +127,10 @@ async fn render_campaign(
         Lang::Fr => "Il n’y a plus de bons à demander pour cette campagne.".into(),
         Lang::En => "No more vouchers can be asked for in this campaign.".into(),
     };
-    let shops = vouchers::shops_of(&node.cx, c)
+    let places = vouchers::participants(&node.cx, c)
         .await?
-        .into_iter()
-        .filter(|s| s.4 == vouchers::ShopState::Accepted)
-        .map(|s| (s.2, node.cx.urls.merchant(&s.1).to_string()))
+        .iter()
+        .map(|m| place(&node.cx.urls, m))
         .collect();
     let offer = offer_text(node, c, lang);
     let url = node.cx.urls.page(&format!("vouchers/{}", c.id)).to_string();
@@ -144,10 +144,11 @@ async fn render_campaign(
             image: Some(site_image(node)),
             ..Head::default()
         },
-        c: chrome(node, ask, &[]),
+        c: chrome(node, ask, MAP_SCRIPTS),
         heading: c.name.clone(),
         offer,
-        shops,
+        places,
+        map: map_data(node),
         shops_heading: match lang {
             Lang::Fr => "Où le dépenser",
             Lang::En => "Where to spend it",
@@ -359,7 +360,8 @@ struct HolderPage {
     history_heading: &'static str,
     history: Vec<String>,
     shops_heading: &'static str,
-    shops: Vec<(String, String)>,
+    places: Vec<ShopPlace>,
+    map: MapData,
 }
 
 async fn holder_page(
@@ -388,7 +390,7 @@ async fn holder_page(
         let heading = format!("{} — {}", c.name, euros(lang, v.face_minor));
         let page = HolderPage {
             head: confirm_head(&node, &heading),
-            c: chrome(&node, &ask, &[]),
+            c: chrome(&node, &ask, MAP_SCRIPTS),
             heading,
             issued: v.issued,
             pay_text: vouchers::Payments::how_to_pay(&vouchers::AtTheCounter, &c, &v, lang),
@@ -429,10 +431,8 @@ async fn holder_page(
                 Lang::Fr => "Où le dépenser",
                 Lang::En => "Where to spend it",
             },
-            shops: shops
-                .into_iter()
-                .map(|(name, slug)| (name, node.cx.urls.merchant(&slug).to_string()))
-                .collect(),
+            places: shops.iter().map(|m| place(&node.cx.urls, m)).collect(),
+            map: map_data(&node),
         };
         Ok(html(StatusCode::OK, &page))
     }
