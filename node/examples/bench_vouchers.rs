@@ -39,9 +39,11 @@ async fn main() {
     let campaign: Value = client
         .post(format!("{url}/api/v1/voucher-campaigns"))
         .bearer_auth(&token)
-        .json(&json!({"name": "Banc d'essai", "face_value": "100000.00", "price": "0",
+        .json(
+            &json!({"name": "Banc d'essai", "face_value": "100000.00", "price": "0",
             "quantity": count + 10, "issue_from": "2020-01-01", "issue_until": "2099-12-31",
-            "valid_until": "2099-12-31", "eligibility": "anyone", "merchants": ["bench"]}))
+            "valid_until": "2099-12-31", "eligibility": "anyone", "merchants": ["bench"]}),
+        )
         .send()
         .await
         .unwrap()
@@ -50,7 +52,9 @@ async fn main() {
         .unwrap();
     let id = campaign["id"].as_str().unwrap().to_string();
     let ok = client
-        .post(format!("{url}/api/v1/voucher-campaigns/{id}/merchants/bench/accept"))
+        .post(format!(
+            "{url}/api/v1/voucher-campaigns/{id}/merchants/bench/accept"
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -115,11 +119,18 @@ async fn main() {
     let wall = started.elapsed().as_secs_f64();
     assert!(answers.iter().all(|a| a.0 == 201));
     let left = balance(one.clone()).await;
-    assert_eq!(left, format!("{}.00", 100_000 - count), "balance = face - taken");
+    assert_eq!(
+        left,
+        format!("{}.00", 100_000 - count),
+        "balance = face - taken"
+    );
     row(
         &format!("one voucher, {concurrency} at a time"),
         answers.iter().map(|a| a.1).collect(),
-        &format!("{:.0} redemptions/s, balance {left} as expected", count as f64 / wall),
+        &format!(
+            "{:.0} redemptions/s, balance {left} as expected",
+            count as f64 / wall
+        ),
     );
 
     // Many vouchers, one redemption each.

@@ -35,7 +35,7 @@
 // failed. ETAL_BROWSER_VERBOSE=1 prints each activity the follower receives. Selectors used
 // here are the contract the dashboard's templates keep.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1155,21 +1155,453 @@ async function clickAndCollect(browser, ownerEmail, slug) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Town vouchers (#22), on the phone. The node admin (signed in with the password chosen in
+// admin()) creates a campaign of 10,00 € gift vouchers, one per e-mail address, inviting the
+// dashboard's shop; its owner (signed in with the login form) takes part ("Participer"). A
+// resident without an account opens the campaign's public page, asks with an e-mail address;
+// the confirmation link (no SMTP server: the node writes the mail to its log) gives the
+// voucher: its page with the QR code, the code, the balance and where to spend it. The shop
+// types the code, takes 6,40 €; reads the QR code from a photo of the resident's screen (the
+// file field); 5 € more is refused (3,60 € left). The resident's page then says 3,60 € and
+// lists the spending; the admin's campaign page shows 6,40 € spent and owed to the shop, and
+// the accountant's CSV export answers.
+
+const NODE_LOG = process.env.ETAL_NODE_LOG || path.join(OUT, 'node.log');
+const VOUCHER_CODE = /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=U]$/;
+
+/** A day as YYYY-MM-DD in the node's time zone (Europe/Paris, the default), `days` from today. */
+function parisDay(days = 0) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date(Date.now() + days * 86400000));
+}
+
+/** The last link to `/vouchers/confirm/…` the node logged in a mail to `to` (no SMTP server). */
+async function mailedConfirmLink(to, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const log = (await readFile(NODE_LOG, 'utf8').catch(() => '')).replace(/\x1b\[[0-9;]*m/g, '');
+    const links = log.split('no SMTP server set').slice(1)
+      .filter((mail) => mail.includes(`to="${to}"`))
+      .flatMap((mail) => [...mail.matchAll(/https?:\/\/[^\s"]+\/vouchers\/confirm\/[A-Za-z0-9_-]+/g)].map((m) => m[0]));
+    if (links.length) return links[links.length - 1];
+    if (Date.now() > until) return null;
+    await sleep(250);
+  }
+}
+
+/** Signs a tab in with the login form. */
+async function signIn(tab, email) {
+  await visit(tab, '/login');
+  await tab.page.type('#email', email);
+  await tab.page.type('#password', PASSWORD);
+  await tapAndWait(tab, await tab.page.$('main form button[type=submit]'));
+  return new URL(tab.page.url()).pathname.startsWith('/dashboard');
+}
+
+/** What the shop's "Encaisser un bon" page shows. */
+function shopVoucherFacts(page) {
+  return page.evaluate(() => {
+    const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+    return {
+      read: t(document.querySelector('main #read-title')),
+      balance: t(document.querySelector('main section[aria-labelledby=read-title] .bigprice')),
+      amount: Boolean(document.querySelector('main form #amount')),
+      taken: t(document.querySelector('main .flash[role=status]')),
+      errors: t(document.querySelector('main .errors')),
+      errorsRole: document.querySelector('main .errors')?.getAttribute('role') ?? null,
+      typed: document.querySelector('main #code')?.value ?? null,
+    };
+  });
+}
+
+/** What the resident's voucher page shows. */
+function holderFacts(page) {
+  return page.evaluate(() => {
+    const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+    const listAfter = (word) => {
+      const h = [...document.querySelectorAll('main h2')].find((x) => t(x) === word);
+      const ul = h?.nextElementSibling;
+      return ul && ul.tagName === 'UL' ? [...ul.querySelectorAll('li')].map((li) => ({
+        text: t(li), href: li.querySelector('a')?.getAttribute('href') ?? null,
+      })) : [];
+    };
+    const qr = document.querySelector('main .voucher .qr');
+    const svg = qr?.querySelector('svg');
+    const box = svg?.getBoundingClientRect();
+    return {
+      qr: Boolean(svg),
+      qrRole: qr?.getAttribute('role') ?? null,
+      qrLabel: qr?.getAttribute('aria-label') ?? null,
+      qrBox: box ? [Math.round(box.width), Math.round(box.height)] : null,
+      code: t(document.querySelector('main code#code')),
+      balance: t(document.querySelector('main .voucher .bigprice')),
+      spent: listAfter('Dépenses'),
+      shops: listAfter('Où le dépenser'),
+      robots: [...document.querySelectorAll('meta[name="robots"]')].map((m) => m.getAttribute('content')),
+    };
+  });
+}
+
+async function townVouchers(browser, ownerEmail, adminEmail, slug) {
+  if (!check('vch: a shop to invite', slug, slug || 'no shop slug')) return;
+  if (!check('vch: the admin\'s account is known (from the admin journey)', adminEmail,
+    adminEmail || 'the admin journey did not sign in; the vouchers journey is skipped')) return;
+  if (!check('vch: the owner\'s account is known (from the owner journey)', ownerEmail,
+    ownerEmail || 'the owner journey did not sign in; the vouchers journey is skipped')) return;
+
+  const campaignName = `Bon d'achat de Noël ${stamp}`;
+  const residentEmail = `habitant.${stamp}@commune.example`;
+  const shopPath = `/dashboard/shops/${slug}/vouchers`;
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'etal-vch-'));
+  const qrFile = path.join(tmp, 'qr.png');
+  const adminContext = await browser.createBrowserContext();
+  const shopContext = await browser.createBrowserContext();
+  const residentContext = await browser.createBrowserContext();
+  const admin = await openTab(adminContext, 'vch-admin');
+  const shop = await openTab(shopContext, 'vch-shop');
+  const resident = await openTab(residentContext, 'vch-resident');
+  let campaignId = null;
+  let holderPath = null;
+  let code = null;
+  let shopName = null;
+  try {
+    // 1. The admin creates the campaign.
+    const adminIn = await step('vch-admin: sign in', async () =>
+      check('vch-admin: the admin signs in with the login form', await signIn(admin, adminEmail), admin.page.url()));
+    if (!adminIn) return;
+    await step('vch-admin-new: create a campaign', async () => {
+      const { page } = admin;
+      const link = await page.$('nav.tabs a[href="/dashboard/admin/vouchers"]');
+      const res = link ? await tapAndWait(admin, link) : await visit(admin, '/dashboard/admin/vouchers');
+      check('vch-admin-list: URL is /dashboard/admin/vouchers', new URL(page.url()).pathname === '/dashboard/admin/vouchers', page.url());
+      await audit(admin, 'vch-admin-list', res);
+      await noSideways(admin, 'vch-admin-list');
+      const f = await page.evaluate(() => {
+        const ids = ['name', 'face_value', 'price', 'quantity', 'issue_from', 'issue_until', 'valid_until', 'eligibility', 'postal_codes', 'merchants'];
+        return {
+          missing: ids.filter((x) => !document.getElementById(x)),
+          unlabelled: ids.filter((x) => !document.querySelector(`label[for="${x}"]`)),
+          dates: ['issue_from', 'issue_until', 'valid_until'].map((x) => document.getElementById(x)?.type),
+          csrf: Boolean(document.querySelector('main form[action="/dashboard/admin/vouchers"] input[name=_csrf]')?.value),
+        };
+      });
+      check('vch-admin-list: the new campaign form has its ten fields, each labelled, dates as type=date, a CSRF token',
+        !f.missing.length && !f.unlabelled.length && f.dates.every((t) => t === 'date') && f.csrf, JSON.stringify(f));
+
+      const form = 'main form[action="/dashboard/admin/vouchers"]';
+      await page.type('#name', campaignName);
+      await page.type('#face_value', '10,00');
+      await page.$eval('#price', (i) => { i.value = ''; });
+      await page.type('#price', '0');
+      await page.type('#quantity', '50');
+      const today = parisDay(0);
+      const later = parisDay(365);
+      for (const [id, value] of [['issue_from', today], ['issue_until', later], ['valid_until', later]]) {
+        await page.$eval(`#${id}`, (i, v) => {
+          i.value = v;
+          i.dispatchEvent(new Event('input', { bubbles: true }));
+          i.dispatchEvent(new Event('change', { bubbles: true }));
+        }, value);
+      }
+      await page.select('#eligibility', 'one_per_email');
+      await page.type('#merchants', slug);
+      check('vch-admin-new: the form is valid for the browser', await page.$eval(form, (x) => x.checkValidity()));
+      const created = await tapAndWait(admin, await page.$(`${form} button[type=submit]`));
+      const at = new URL(page.url());
+      const m = at.pathname.match(/^\/dashboard\/admin\/vouchers\/([0-9a-f-]{36})$/);
+      if (!check('vch-campaign: creating leads to /dashboard/admin/vouchers/{id}', m, page.url())) {
+        const errors = await page.$eval('main .errors', (x) => x.textContent.replace(/\s+/g, ' ').trim()).catch(() => '');
+        if (errors) note(`the page says: ${errors}`);
+        return;
+      }
+      campaignId = m[1];
+      check('vch-campaign: ?done=created, with a status message', at.searchParams.get('done') === 'created'
+        && await page.$('main .flash[role=status]'), page.url());
+      await audit(admin, 'vch-campaign', created);
+      await noSideways(admin, 'vch-campaign');
+      const c = await page.evaluate(() => {
+        const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+        return {
+          h1: t(document.querySelector('main h1')),
+          figures: [...document.querySelectorAll('main dl.figures dt')].map((dt) => [t(dt), t(dt.nextElementSibling)]),
+          links: [...document.querySelectorAll('main a[href]')].map((a) => a.getAttribute('href')),
+        };
+      });
+      check('vch-campaign: the heading is the campaign\'s name', c.h1 === campaignName, c.h1);
+      const fig = Object.fromEntries(c.figures);
+      check('vch-campaign: dl.figures: 0 vouchers issued, 0,00 € spent, 50 left in the budget',
+        fig['Bons émis'] === '0' && fig['Dépensé'] === '0,00 €' && fig['Bons restant au budget'] === '50', JSON.stringify(c.figures));
+      check(`vch-campaign: links to the public page ${ORIGIN}/vouchers/${campaignId}`,
+        c.links.includes(`${ORIGIN}/vouchers/${campaignId}`), c.links.filter((l) => l.includes('vouchers')).join(', '));
+    });
+    if (!campaignId) return;
+
+    // 2. The shop's owner takes part.
+    const shopIn = await step('vch-shop: sign in', async () =>
+      check('vch-shop: the owner signs in with the login form', await signIn(shop, ownerEmail), shop.page.url()));
+    if (!shopIn) return;
+    const taking = await step('vch-shop-invited: "Participer"', async () => {
+      const { page } = shop;
+      const link = await page.$(`nav.tabs a[href="${shopPath}"]`);
+      const res = link ? await tapAndWait(shop, link) : await visit(shop, shopPath);
+      check(`vch-shop-invited: the shop's "Bons d'achat" tab leads to ${shopPath}`, new URL(page.url()).pathname === shopPath, page.url());
+      await audit(shop, 'vch-shop-invited', res);
+      await noSideways(shop, 'vch-shop-invited');
+      const accept = `main form[method=post][action="${shopPath}/campaigns/${campaignId}/accept"] button[type=submit]`;
+      const row = await page.evaluate((sel) => {
+        const b = document.querySelector(sel);
+        return b && { li: b.closest('li').textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim(), button: b.textContent.replace(/\s+/g, ' ').trim() };
+      }, accept);
+      if (!check('vch-shop-invited: the Campaigns list has the campaign, "invitée", with a "Participer" button', row
+        && row.li.includes(campaignName) && row.li.includes('invitée') && row.button.startsWith('Participer'), JSON.stringify(row))) return false;
+      const res2 = await tapAndWait(shop, await page.$(accept));
+      const at = new URL(page.url());
+      check('vch-shop-taking-part: "Participer" leads back to the page (?done=saved)',
+        at.pathname === shopPath && at.searchParams.get('done') === 'saved', page.url());
+      await audit(shop, 'vch-shop-taking-part', res2);
+      const after = await page.evaluate((id) => {
+        const b = document.querySelector(`main form[action$="/campaigns/${id}/leave"] button`);
+        return b && b.closest('li').textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim();
+      }, campaignId);
+      return check('vch-shop-taking-part: the campaign now says "participe", with a "Quitter" button', after && after.includes('participe'),
+        String(after));
+    });
+    if (!taking) return;
+
+    // 3. The resident asks for a voucher, confirms by the mailed link, and sees it.
+    const asked = await step('vch-public: ask for a voucher', async () => {
+      const { page } = resident;
+      const res = await visit(resident, `/vouchers/${campaignId}`);
+      await audit(resident, 'vch-public', res);
+      await noSideways(resident, 'vch-public');
+      const p = await page.evaluate(() => {
+        const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+        return {
+          og: document.querySelector('meta[property="og:title"]')?.getAttribute('content') ?? null,
+          h1: t(document.querySelector('main h1')),
+          offer: t(document.querySelector('main .bigprice')),
+          shops: [...document.querySelectorAll('main ul li a')].map((a) => [t(a), a.getAttribute('href')]),
+          label: Boolean(document.querySelector('label[for=email]')),
+        };
+      });
+      check('vch-public: og:title is the campaign\'s name', p.og === campaignName, JSON.stringify(p.og));
+      check('vch-public: the heading is the campaign\'s name', p.h1 === campaignName, p.h1);
+      check('vch-public: the offer says 10,00 € offered', p.offer.includes('10,00 €') && p.offer.includes('offert'), p.offer);
+      const listed = p.shops.find(([, href]) => href === `${ORIGIN}/shops/${slug}`);
+      check(`vch-public: lists the participating shop (a link to /shops/${slug})`, listed, JSON.stringify(p.shops));
+      if (listed) shopName = listed[0];
+      const form = `main form[action="/vouchers/${campaignId}"][method=post]`;
+      if (!check('vch-public: a form with a labelled #email', await page.$(`${form} input#email[type=email]`) && p.label)) return false;
+      await page.type('#email', residentEmail);
+      const button = await page.$(`${form} button[type=submit]`);
+      check('vch-public: the button reads "Recevoir mon bon"', (await button.evaluate((b) => b.textContent.trim())) === 'Recevoir mon bon');
+      const sent = await tapAndWait(resident, button);
+      await audit(resident, 'vch-public-sent', sent);
+      await noSideways(resident, 'vch-public-sent');
+      const notice = await page.$eval('main .notice[role=status]', (e) => e.textContent.replace(/\s+/g, ' ').trim()).catch(() => '');
+      check('vch-public-sent: the page says it was sent (.notice[role=status])', /envoyé/i.test(notice), notice || 'no .notice[role=status]');
+      check('vch-public-sent: the form is gone', !(await page.$(`${form} #email`)));
+      return true;
+    });
+    if (!asked) return;
+
+    await step('vch-confirm: the mailed link', async () => {
+      const { page } = resident;
+      const link = await mailedConfirmLink(residentEmail);
+      if (!check(`vch-confirm: the node logged a mail to ${residentEmail} with a /vouchers/confirm/… link`, link,
+        link ? link.replace(/confirm\/.*/, 'confirm/…') : `nothing in ${NODE_LOG}`)) return;
+      check('vch-confirm: the link is on the node', sameOrigin(link), link.replace(/confirm\/.*/, 'confirm/…'));
+      const res = await visit(resident, link);
+      await audit(resident, 'vch-confirm', res);
+      await noSideways(resident, 'vch-confirm');
+      const robots = await page.$$eval('meta[name="robots"]', (l) => l.map((m) => m.getAttribute('content')));
+      check('vch-confirm: <meta name="robots" content="noindex">', robots.includes('noindex'), JSON.stringify(robots));
+      const button = await page.$(`main form[method=post][action="${new URL(link).pathname}"] button[type=submit]`);
+      if (!check('vch-confirm: a "Recevoir mon bon" button (opening the link alone gives nothing)', button
+        && (await button.evaluate((b) => b.textContent.trim())) === 'Recevoir mon bon')) return;
+      const mine = await tapAndWait(resident, button);
+      const m = new URL(page.url()).pathname.match(/^\/vouchers\/mine\/[A-Za-z0-9_-]+$/);
+      if (!check('vch-voucher: the button leads to /vouchers/mine/{secret}', m, page.url())) return;
+      holderPath = m[0];
+      await audit(resident, 'vch-voucher', mine);
+      await noSideways(resident, 'vch-voucher');
+      const h = await holderFacts(page);
+      check('vch-voucher: an inline SVG QR code in .voucher .qr, announced as an image with its label',
+        h.qr && h.qrRole === 'img' && /QR/.test(h.qrLabel || ''), JSON.stringify({ qr: h.qr, role: h.qrRole, label: h.qrLabel, box: h.qrBox }));
+      check('vch-voucher: the QR code is drawn at least 200 px wide', h.qrBox && h.qrBox[0] >= 200 && h.qrBox[0] <= PHONE.width,
+        JSON.stringify(h.qrBox));
+      check('vch-voucher: code#code reads XXXX-XXXX-XXXX-XXXX-X', VOUCHER_CODE.test(h.code), h.code);
+      if (VOUCHER_CODE.test(h.code)) code = h.code;
+      check('vch-voucher: the QR code\'s label carries the same code', Boolean(h.qrLabel && code && h.qrLabel.includes(code)), h.qrLabel);
+      check('vch-voucher: "Reste à dépenser : 10,00 €"', h.balance === 'Reste à dépenser : 10,00 €', h.balance);
+      check(`vch-voucher: lists the participating shop (a link to /shops/${slug})`,
+        h.shops.some((s) => s.href === `${ORIGIN}/shops/${slug}`), JSON.stringify(h.shops));
+      check('vch-voucher: nothing spent yet (no "Dépenses" list)', h.spent.length === 0, JSON.stringify(h.spent));
+      check('vch-voucher: <meta name="robots" content="noindex">', h.robots.includes('noindex'), JSON.stringify(h.robots));
+      // What the shop's phone camera would see: the QR code on the resident's screen.
+      const qr = await page.$('main .voucher .qr');
+      await qr.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+      await qr.screenshot({ path: qrFile });
+      check('vch-voucher: a photo of the QR code is taken (PNG)', true, qrFile);
+      // The link used once gives nothing more.
+      const again = await fetch(link, { method: 'POST', redirect: 'manual', headers: { Origin: ORIGIN, 'Accept-Language': 'fr' } });
+      await again.arrayBuffer();
+      check('vch-confirm: the link works once (a second POST answers 409)', again.status === 409, `HTTP ${again.status}`);
+    });
+    if (!code) return;
+
+    // 4. The shop types the code, takes 6,40 €; then reads the QR code from the photo.
+    await step('vch-shop-read: type the code', async () => {
+      const { page } = shop;
+      await visit(shop, shopPath);
+      await page.type('#code', code);
+      const res = await tapAndWait(shop, await page.$('main form#code-form button[type=submit]'));
+      const at = new URL(page.url());
+      check('vch-shop-read: "Vérifier le bon" leads to ?code=…', at.pathname === shopPath && at.searchParams.get('code') === code, page.url());
+      await audit(shop, 'vch-shop-read', res);
+      await noSideways(shop, 'vch-shop-read');
+      const f = await shopVoucherFacts(page);
+      check('vch-shop-read: shows the code and "Solde : 10,00 €"', f.read === code && f.balance === 'Solde : 10,00 €', JSON.stringify(f));
+      if (!check('vch-shop-read: a labelled #amount field to take the sale', f.amount && await page.$('label[for=amount]'))) return;
+      await page.type('#amount', '6,40');
+      const button = await page.$('main form input[name=amount] ~ button[type=submit], main form #amount ~ button[type=submit]');
+      check('vch-shop-read: the button reads "Encaisser"', button && (await button.evaluate((b) => b.textContent.trim())) === 'Encaisser');
+      const taken = await tapAndWait(shop, button);
+      await audit(shop, 'vch-shop-taken', taken);
+      await noSideways(shop, 'vch-shop-taken');
+      const t = await shopVoucherFacts(page);
+      check('vch-shop-taken: "Encaissé : 6,40 €. Reste sur le bon : 3,60 €."', t.taken.startsWith('Encaissé : 6,40 €. Reste sur le bon : 3,60 €.'),
+        t.taken || 'no .flash[role=status]');
+      check('vch-shop-taken: a button to cancel it', await page.$('main .flash form[action*="/redemptions/"][action$="/cancel"] button'));
+    });
+
+    await step('vch-shop-scan: the QR code from a photo', async () => {
+      const { page } = shop;
+      const form = `main form[method=post][action="${shopPath}/scan"][enctype="multipart/form-data"]`;
+      const input = await page.$(`${form} input#photo[type=file]`);
+      if (!check('vch-shop-scan: a second form with a labelled file field #photo (camera)', input && await page.$('label[for=photo]'))) return;
+      const accept = await input.evaluate((i) => ({ accept: i.getAttribute('accept'), capture: i.getAttribute('capture') }));
+      check('vch-shop-scan: #photo takes images from the rear camera', accept.accept === 'image/*' && accept.capture === 'environment',
+        JSON.stringify(accept));
+      await input.uploadFile(qrFile);
+      const button = await page.$(`${form} button[type=submit]`);
+      check('vch-shop-scan: the button reads "Lire le QR code"', (await button.evaluate((b) => b.textContent.trim())) === 'Lire le QR code');
+      const res = await tapAndWait(shop, button);
+      const at = new URL(page.url());
+      check('vch-shop-scan: reading the photo leads to ?code= the voucher\'s code', at.pathname === shopPath && at.searchParams.get('code') === code,
+        page.url());
+      await audit(shop, 'vch-shop-scan', res);
+      await noSideways(shop, 'vch-shop-scan');
+      const f = await shopVoucherFacts(page);
+      check('vch-shop-scan: shows the voucher again, "Solde : 3,60 €"', f.read === code && f.balance === 'Solde : 3,60 €', JSON.stringify(f));
+
+      // 5 € more than the 3,60 € left: refused, and nothing taken.
+      if (!check('vch-shop-short: the amount field is there', f.amount)) return;
+      await page.type('#amount', '5');
+      const short = await tapAndWait(shop, await page.$('main form #amount ~ button[type=submit]'), { status: 409, mainUrl: abs(shopPath) });
+      const e = await shopVoucherFacts(page);
+      check('vch-shop-short: an error box (.errors[role=alert])', e.errors && e.errorsRole === 'alert', JSON.stringify({ errors: e.errors, role: e.errorsRole }));
+      check('vch-shop-short: the error says what is left (3,60 €)', /3[,.]60/.test(e.errors), e.errors);
+      check('vch-shop-short: nothing is said to be taken', !e.taken.startsWith('Encaissé'), e.taken);
+      check('vch-shop-short: the code is kept in #code', e.typed === code, JSON.stringify(e.typed));
+      await audit(shop, 'vch-shop-short', short, { status: 409 });
+      await noSideways(shop, 'vch-shop-short');
+    });
+
+    // 5. The resident's page follows.
+    await step('vch-voucher-spent: reload', async () => {
+      const res = await visit(resident, holderPath);
+      await audit(resident, 'vch-voucher-spent', res);
+      await noSideways(resident, 'vch-voucher-spent');
+      const h = await holderFacts(resident.page);
+      check('vch-voucher-spent: "Reste à dépenser : 3,60 €"', h.balance === 'Reste à dépenser : 3,60 €', h.balance);
+      const name = shopName || slug;
+      check(`vch-voucher-spent: the "Dépenses" list has one line, ${name}, 6,40 €`,
+        h.spent.length === 1 && h.spent[0].text.includes(name) && h.spent[0].text.includes('6,40 €'), JSON.stringify(h.spent));
+      check('vch-voucher-spent: the same code', h.code === code, h.code);
+    });
+
+    // 6. The admin's figures, what the town owes the shop, the CSV.
+    await step('vch-campaign-spent: the admin\'s campaign page', async () => {
+      const { page } = admin;
+      const res = await visit(admin, `/dashboard/admin/vouchers/${campaignId}`);
+      await audit(admin, 'vch-campaign-spent', res);
+      await noSideways(admin, 'vch-campaign-spent');
+      const c = await page.evaluate(() => {
+        const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
+        return {
+          figures: [...document.querySelectorAll('main dl.figures dt')].map((dt) => [t(dt), t(dt.nextElementSibling)]),
+          rows: [...document.querySelectorAll('main table tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => {
+            const copy = td.cloneNode(true);
+            copy.querySelectorAll('form').forEach((f) => f.remove());
+            return t(copy);
+          })),
+          headers: [...document.querySelectorAll('main table thead th')].map(t),
+          csv: document.querySelector('main a[href$="/export.csv"]')?.getAttribute('href') ?? null,
+        };
+      });
+      const fig = Object.fromEntries(c.figures);
+      check('vch-campaign-spent: dl.figures: 1 voucher issued, 10,00 € issued, 6,40 € spent, 3,60 € left',
+        fig['Bons émis'] === '1' && fig['Montant émis'] === '10,00 €' && fig['Dépensé'] === '6,40 €' && fig['Reste sur les bons'] === '3,60 €',
+        JSON.stringify(c.figures));
+      const name = shopName || slug;
+      const row = c.rows.find((r) => r[0] === name);
+      check(`vch-campaign-spent: the reimbursements table: ${name}, 1 redemption, 6,40 €, 0,00 € reimbursed, 6,40 € due`,
+        row && row[1] === '1' && row[2] === '6,40 €' && row[3] === '0,00 €' && row[4] === '6,40 €',
+        JSON.stringify({ headers: c.headers, rows: c.rows }));
+      if (!check('vch-campaign-spent: a link to the CSV export', c.csv === `/dashboard/admin/vouchers/${campaignId}/export.csv`, String(c.csv))) return;
+      const csv = await page.evaluate(async (href) => {
+        const r = await fetch(href, { credentials: 'same-origin' });
+        return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+      }, c.csv);
+      check('vch-campaign-spent: the CSV export answers 200 with text/csv', csv.status === 200 && /^text\/csv\b/.test(csv.type || ''),
+        `HTTP ${csv.status}, ${csv.type}`);
+      const lines = csv.body.trim().split(/\r?\n/);
+      check('vch-campaign-spent: the CSV has a header and one line: the shop, the voucher’s code, 6,40',
+        lines.length === 2 && lines[1].includes(name) && lines[1].includes(code) && /6[.,]40/.test(lines[1]), lines.slice(0, 3).join(' / ').slice(0, 300));
+    });
+
+    await step('vch-admin-list-spent: the campaigns list', async () => {
+      const { page } = admin;
+      const link = await page.$('nav.tabs a[href="/dashboard/admin/vouchers"]');
+      const res = link ? await tapAndWait(admin, link) : await visit(admin, '/dashboard/admin/vouchers');
+      await audit(admin, 'vch-admin-list-spent', res);
+      await noSideways(admin, 'vch-admin-list-spent');
+      const row = await page.evaluate((id) => {
+        const a = document.querySelector(`main table a[href="/dashboard/admin/vouchers/${id}"]`);
+        return a && [...a.closest('tr').querySelectorAll('td')].map((td) => td.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim());
+      }, campaignId);
+      check('vch-admin-list-spent: the campaign\'s row: 10,00 € issued, 6,40 € spent, 3,60 € left, 49 left in the budget',
+        row && row[0] === campaignName && row[1] === '10,00 €' && row[2] === '6,40 €' && row[3] === '3,60 €' && row[4] === '49',
+        JSON.stringify(row));
+    });
+  } finally {
+    await adminContext.close().catch(() => {});
+    await shopContext.close().catch(() => {});
+    await residentContext.close().catch(() => {});
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The node admin.
 
 async function admin(browser) {
   const context = await browser.createBrowserContext();
   const tab = await openTab(context, 'admin');
   const { page } = tab;
+  const out = { email: '' };
   try {
     let landed = null;
+    let email = '';
     await step('admin-welcome: admin invitation', async () => {
-      ({ landed } = await welcome(tab, 'admin-welcome', adminLink));
+      ({ email, landed } = await welcome(tab, 'admin-welcome', adminLink));
     });
     if (!landed) {
       check('admin: signed in', false, 'the welcome step failed; the admin checks are skipped');
-      return;
+      return out;
     }
+    out.email = email;
     check('admin: lands on /dashboard', new URL(page.url()).pathname === '/dashboard', page.url());
     await audit(tab, 'admin-home', landed);
 
@@ -1207,6 +1639,7 @@ async function admin(browser) {
   } finally {
     await context.close();
   }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1236,7 +1669,8 @@ async function main() {
     if (photo) ownerOut = await step('owner', () => owner(browser, alice, photo));
     else check('owner: a photo to upload', false, 'the owner journey needs one');
     await step('click & collect', () => clickAndCollect(browser, ownerOut?.email || '', ownerOut?.slug || shopArg || null));
-    await step('admin', () => admin(browser));
+    const adminOut = await step('admin', () => admin(browser));
+    await step('town vouchers', () => townVouchers(browser, ownerOut?.email || '', adminOut?.email || '', ownerOut?.slug || shopArg || null));
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (alice) {
