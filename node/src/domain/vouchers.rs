@@ -1029,3 +1029,15 @@ pub fn accounting_xlsx(c: &Campaign, rows: &[[String; 7]]) -> Result<Vec<u8>> {
     }
     book.save_to_buffer().map_err(xlsx)
 }
+
+/// Every campaign's figures and its number of participating shops, for the open data (no
+/// person, no voucher, no shop's own takings).
+pub async fn public_figures(cx: &Context) -> Result<Vec<(Campaign, Figures, usize)>> {
+    let mut out = Vec::new();
+    for c in db::vouchers::campaigns(cx.db.pool()).await? {
+        let f = figures(cx, &c).await?;
+        let shops = participants(cx, &c).await?.len();
+        out.push((c, f, shops));
+    }
+    Ok(out)
+}

@@ -36,6 +36,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/open-data/products.ndjson", get(products_ndjson))
         .route("/open-data/datapackage.json", get(datapackage))
         .route("/open-data/changes", get(changes))
+        .route("/open-data/vouchers.json", get(vouchers))
         .route(
             "/open-data/catalog.jsonld",
             get(super::dcat::catalog_jsonld),
@@ -265,6 +266,42 @@ async fn datapackage(State(node): State<Arc<Node>>) -> Result<Response> {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         doc.to_string(),
+    )
+        .into_response())
+}
+
+/// `/open-data/vouchers.json`: the town's voucher campaigns in figures, nothing personal: face
+/// value, price, budget, dates, vouchers issued, amounts issued, spent and left (euros), and
+/// how many shops take part.
+async fn vouchers(State(node): State<Arc<Node>>) -> Result<Response> {
+    let all = crate::domain::vouchers::public_figures(&node.cx).await?;
+    let euros = |m: i64| etal_protocol::money::format_minor(m, 2);
+    let tz = node.cx.settings.time_zone;
+    let campaigns: Vec<serde_json::Value> = all
+        .into_iter()
+        .map(|(c, f, shops)| {
+            json!({
+                "id": c.id,
+                "name": c.name,
+                "face_value": euros(c.face_minor),
+                "price": euros(c.price_minor),
+                "currency": c.currency,
+                "quantity": c.quantity,
+                "issue_from": crate::http::api::reservations::local_time(tz, c.issue_from),
+                "issue_until": crate::http::api::reservations::local_time(tz, c.issue_until),
+                "valid_until": crate::http::api::reservations::local_time(tz, c.valid_until),
+                "vouchers_issued": f.issued,
+                "issued": euros(f.issued_minor),
+                "spent": euros(f.spent_minor),
+                "left": euros(f.left_minor),
+                "expired_unspent": euros(f.expired_minor),
+                "shops": shops,
+            })
+        })
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(json!({ "campaigns": campaigns })),
     )
         .into_response())
 }

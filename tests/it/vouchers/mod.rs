@@ -260,6 +260,14 @@ async fn a_resident_gets_a_voucher_by_e_mail_and_spends_it_in_two_shops() {
         .await
         .unwrap();
     assert!(xlsx.starts_with(b"PK"), "a workbook");
+    // The open data has the figures, and nothing personal.
+    let open = t.get("/open-data/vouchers.json").await;
+    let c = &open.body["campaigns"][0];
+    assert_eq!(c["spent"], "10.00");
+    assert_eq!(c["vouchers_issued"], 1);
+    assert_eq!(c["shops"], 2);
+    let text = open.body.to_string();
+    assert!(!text.contains("camille") && !text.contains(&code), "{text}");
     let list = t
         .call(
             Method::GET,
