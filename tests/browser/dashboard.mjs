@@ -20,7 +20,17 @@
 //     title), accepts ("Tout accepter"), then "Prête", then "Retirée", the customer's status
 //     page following each step; the reservations' settings page;
 //   - a node admin: invitation link → password → the admin pages (and any other page the
-//     admin menu or the shop menu links to).
+//     admin menu or the shop menu links to);
+//   - town vouchers (#22): the admin, signed in again, creates a campaign of 10,00 € gift
+//     vouchers, one per e-mail address, inviting the shop (/dashboard/admin/vouchers →
+//     /dashboard/admin/vouchers/{id}: figures, the public page's link); the owner takes part
+//     ("Participer"); a resident without an account asks on the public page /vouchers/{id}
+//     (og:title), opens the confirmation link the node wrote to its log (no SMTP server;
+//     ETAL_NODE_LOG, by default target/browser/node.log) and gets /vouchers/mine/{secret}
+//     (inline SVG QR code, code#code, "Reste à dépenser : 10,00 €", the shop); the shop types
+//     the code and takes 6,40 €, then reads the QR code from a screenshot of the resident's
+//     screen uploaded to #photo (3,60 € left), and 5 € more is refused; the resident's page and
+//     the admin's campaign page (spent, owed to the shop, the CSV export) follow.
 // Every page gets a full-page screenshot, an axe-core audit (WCAG 2.1 A and AA), structure
 // checks (one h1, html[lang], a main landmark, a title), no console error nor failed request
 // to the node, no sideways scrolling on the phone (WCAG 1.4.10) and no text drawn in its own
@@ -1218,13 +1228,10 @@ function shopVoucherFacts(page) {
 function holderFacts(page) {
   return page.evaluate(() => {
     const t = (e) => (e ? e.textContent.replace(/[\s\u00a0\u202f]+/g, ' ').trim() : '');
-    const listAfter = (word) => {
-      const h = [...document.querySelectorAll('main h2')].find((x) => t(x) === word);
-      const ul = h?.nextElementSibling;
-      return ul && ul.tagName === 'UL' ? [...ul.querySelectorAll('li')].map((li) => ({
-        text: t(li), href: li.querySelector('a')?.getAttribute('href') ?? null,
-      })) : [];
-    };
+    const items = (ul) => (ul && ul.tagName === 'UL' ? [...ul.querySelectorAll(':scope > li')].map((li) => ({
+      text: t(li), href: li.querySelector('a')?.getAttribute('href') ?? null,
+    })) : []);
+    const listAfter = (word) => items([...document.querySelectorAll('main h2')].find((x) => t(x) === word)?.nextElementSibling);
     const qr = document.querySelector('main .voucher .qr');
     const svg = qr?.querySelector('svg');
     const box = svg?.getBoundingClientRect();
@@ -1236,7 +1243,8 @@ function holderFacts(page) {
       code: t(document.querySelector('main code#code')),
       balance: t(document.querySelector('main .voucher .bigprice')),
       spent: listAfter('Dépenses'),
-      shops: listAfter('Où le dépenser'),
+      // The participating shops: the list under the map (ul#places), or a plain list.
+      shops: document.querySelector('main ul#places') ? items(document.querySelector('main ul#places')) : listAfter('Où le dépenser'),
       robots: [...document.querySelectorAll('meta[name="robots"]')].map((m) => m.getAttribute('content')),
     };
   });
@@ -1380,7 +1388,7 @@ async function townVouchers(browser, ownerEmail, adminEmail, slug) {
           og: document.querySelector('meta[property="og:title"]')?.getAttribute('content') ?? null,
           h1: t(document.querySelector('main h1')),
           offer: t(document.querySelector('main .bigprice')),
-          shops: [...document.querySelectorAll('main ul li a')].map((a) => [t(a), a.getAttribute('href')]),
+          shops: [...document.querySelectorAll('main ul li > a:first-child')].map((a) => [t(a), a.getAttribute('href')]),
           label: Boolean(document.querySelector('label[for=email]')),
         };
       });
@@ -1502,6 +1510,7 @@ async function townVouchers(browser, ownerEmail, adminEmail, slug) {
       const e = await shopVoucherFacts(page);
       check('vch-shop-short: an error box (.errors[role=alert])', e.errors && e.errorsRole === 'alert', JSON.stringify({ errors: e.errors, role: e.errorsRole }));
       check('vch-shop-short: the error says what is left (3,60 €)', /3[,.]60/.test(e.errors), e.errors);
+      if (/\bamount\b|\bleft\b/.test(e.errors)) note(`the French page says the error in English, with the field's raw name: ${e.errors}`);
       check('vch-shop-short: nothing is said to be taken', !e.taken.startsWith('Encaissé'), e.taken);
       check('vch-shop-short: the code is kept in #code', e.typed === code, JSON.stringify(e.typed));
       await audit(shop, 'vch-shop-short', short, { status: 409 });
@@ -1540,6 +1549,15 @@ async function townVouchers(browser, ownerEmail, adminEmail, slug) {
           csv: document.querySelector('main a[href$="/export.csv"]')?.getAttribute('href') ?? null,
         };
       });
+      const box = await page.evaluate(() => {
+        const table = document.querySelector('main table');
+        const wide = table.getBoundingClientRect().width > document.documentElement.clientWidth;
+        const scroller = table.closest('.scrollx');
+        return { wide, scroller: Boolean(scroller), tabindex: scroller?.getAttribute('tabindex') ?? null,
+          name: scroller ? (scroller.getAttribute('aria-label') || document.getElementById(scroller.getAttribute('aria-labelledby') || '')?.textContent || '') : '' };
+      });
+      check('vch-campaign-spent: the table, wider than the phone, scrolls in its own named box that the keyboard reaches',
+        !box.wide || (box.scroller && box.tabindex === '0' && box.name.trim()), JSON.stringify(box));
       const fig = Object.fromEntries(c.figures);
       check('vch-campaign-spent: dl.figures: 1 voucher issued, 10,00 € issued, 6,40 € spent, 3,60 € left',
         fig['Bons émis'] === '1' && fig['Montant émis'] === '10,00 €' && fig['Dépensé'] === '6,40 €' && fig['Reste sur les bons'] === '3,60 €',

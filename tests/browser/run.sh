@@ -3,8 +3,9 @@
 # 127.0.0.1 with an empty data folder, runs run.mjs (public pages) against it, then invites a
 # shop owner and a node admin with `etal admin user create` and runs dashboard.mjs (their
 # dashboard, with a fake fediverse follower of the shop: fediverse.mjs; then a customer without an
-# account reserves at the owner's demo shop, click & collect, and the owner answers), and stops the node
-# whatever happens. Both scripts always run; the exit code is 1 when either failed.
+# account reserves at the owner's demo shop, click & collect, and the owner answers; then town
+# vouchers: the admin's campaign, the owner taking part, a resident's voucher by the mailed link read
+# from the node's log, the shop taking part of it), and stops the node whatever happens. Both scripts always run; the exit code is 1 when either failed.
 #
 #   tests/browser/run.sh                 # uses target/debug/etal
 #   ETAL_BIN=target/release/etal tests/browser/run.sh
@@ -114,7 +115,8 @@ echo "inviting the owner of $dash_shop and a node admin"
 if owner_link="$(invite --email "proprietaire@saisons.example" --merchant "$dash_shop")" &&
   admin_link="$(invite --email "admin@commune.example")" &&
   [[ "$owner_link" == "$url/account/welcome/"* && "$admin_link" == "$url/account/welcome/"* ]]; then
-  (cd "$here" && node dashboard.mjs "$url" "$owner_link" "$admin_link" "$dash_shop") ||
+  # No SMTP server: the node writes its mails to its log, where dashboard.mjs reads the links.
+  (cd "$here" && ETAL_NODE_LOG="$out/node.log" node dashboard.mjs "$url" "$owner_link" "$admin_link" "$dash_shop") ||
     failed+=("dashboard.mjs (dashboard)")
 else
   echo "FAIL etal admin user create did not print invitation links (see target/browser/invitations.log)" >&2

@@ -629,7 +629,15 @@ async fn the_shopkeeper_takes_part_of_a_voucher_from_the_dashboard_by_code_or_ph
         )
         .await;
     assert_eq!(over.status, 409);
-    assert!(over.html.contains("3.60 € left"), "{}", over.html);
+    assert!(
+        over.html.contains("Le bon n’a plus que 3,60 €"),
+        "{}",
+        over.html
+    );
+    assert!(
+        over.html.contains("Solde : 3,60 €"),
+        "the voucher stays on screen"
+    );
 
     // By a photo of its QR code.
     let form = reqwest::multipart::Form::new()

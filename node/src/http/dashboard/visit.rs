@@ -390,6 +390,14 @@ impl Visit {
             "opening_hours" => w.hours,
             "geo" => w.map_pin,
             "file" | "photo" => w.photos,
+            "amount" => match self.lang {
+                Lang::Fr => "Montant",
+                Lang::En => "Amount",
+            },
+            "code" => match self.lang {
+                Lang::Fr => "Code du bon",
+                Lang::En => "Voucher code",
+            },
             _ => return field.to_string(),
         }
         .to_string()

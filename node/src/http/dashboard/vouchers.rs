@@ -230,6 +230,47 @@ pub async fn redeem(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
             )
             .await
         }
+        Err(Error::Conflict {
+            field: Some(field), ..
+        }) if field == "amount" => {
+            // The balance is short: say so in the shop's words, and keep the voucher on screen
+            // with what it holds, ready for a smaller amount.
+            match vouchers::lookup(&v.node.cx, &v.caller(), f.get("code"), Some(&m), &v.client)
+                .await
+            {
+                Ok((voucher, c)) => {
+                    let left = euros(v.lang, voucher.balance_minor);
+                    let line = match v.lang {
+                        Lang::Fr => {
+                            format!("Le bon n’a plus que {left} : encaissez au plus {left}.")
+                        }
+                        Lang::En => {
+                            format!("The voucher has only {left} left: take at most {left}.")
+                        }
+                    };
+                    let read = Read {
+                        code: voucher_code::display(&voucher.code),
+                        campaign: c.name.clone(),
+                        balance: left,
+                        until: day(&v, c.valid_until),
+                        usable: voucher.balance_minor > 0,
+                        problem: None,
+                    };
+                    let typed = f.get("code").to_string();
+                    shop_page(
+                        &v,
+                        &m,
+                        StatusCode::CONFLICT,
+                        typed,
+                        Some(read),
+                        None,
+                        vec![line],
+                    )
+                    .await
+                }
+                Err(e) => v.error(e),
+            }
+        }
         Err(
             e @ (Error::Invalid(_)
             | Error::NotFound(_)
