@@ -77,6 +77,18 @@ pub async fn campaign<'e>(
         .transpose()
 }
 
+/// Takes a campaign's row until the transaction ends (PostgreSQL; SQLite's writer already
+/// excludes the others): issuing counts its vouchers, then adds one.
+pub async fn lock_campaign(tx: &mut Tx, id: Uuid, lock: super::Lock) -> DbResult<()> {
+    if lock == super::Lock::Row {
+        sqlx::query("SELECT id FROM voucher_campaigns WHERE id=$1 FOR UPDATE")
+            .bind(id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Every campaign, newest first.
 pub async fn campaigns<'e>(ex: impl Executor<'e, Database = Any>) -> DbResult<Vec<Campaign>> {
     let sql = format!("SELECT {CAMPAIGN} FROM voucher_campaigns ORDER BY created_at DESC");
@@ -89,13 +101,15 @@ pub async fn campaigns<'e>(ex: impl Executor<'e, Database = Any>) -> DbResult<Ve
 }
 
 /// A campaign's figures: vouchers issued and their value, spent (redemptions not cancelled),
-/// and the balance left on vouchers (all cents).
+/// the balance left on vouchers (all cents), and every voucher made (those waiting for their
+/// payment too: the budget's count).
 pub async fn figures<'e>(
     ex: impl Executor<'e, Database = Any>,
     campaign: Uuid,
-) -> DbResult<(i64, i64, i64, i64)> {
+) -> DbResult<(i64, i64, i64, i64, i64)> {
     let row = sqlx::query(
         "SELECT \
+           (SELECT COUNT(*) FROM vouchers WHERE campaign_id=$1) AS made, \
            (SELECT COUNT(*) FROM vouchers WHERE campaign_id=$1 AND state='issued') AS issued, \
            (SELECT CAST(COALESCE(SUM(face_minor), 0) AS BIGINT) FROM vouchers WHERE campaign_id=$1 AND state='issued') AS value, \
            (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM voucher_redemptions WHERE campaign_id=$1 AND cancelled_at IS NULL) AS spent, \
@@ -109,6 +123,7 @@ pub async fn figures<'e>(
         row.try_get("value")?,
         row.try_get("spent")?,
         row.try_get("left_over")?,
+        row.try_get("made")?,
     ))
 }
 
@@ -205,21 +220,26 @@ pub async fn campaigns_of_shop<'e>(
         .collect()
 }
 
-/// Adds entitled addresses (already folded); returns how many were new.
+/// Adds entitled addresses (already folded), bound as one JSON array; returns how many were
+/// new.
 pub async fn add_entitled(tx: &mut Tx, campaign: Uuid, emails: &[String]) -> DbResult<u64> {
-    let mut added = 0;
-    for e in emails {
-        added += sqlx::query(
-            "INSERT INTO voucher_entitled (campaign_id, email) VALUES ($1, $2) \
-             ON CONFLICT (campaign_id, email) DO NOTHING",
-        )
+    let backend = super::Backend::of(tx);
+    let value = match backend {
+        super::Backend::Sqlite => "x.value",
+        // jsonb_array_elements gives jsonb: take the text.
+        super::Backend::Postgres => "x.value #>> '{}'",
+    };
+    let sql = format!(
+        "INSERT INTO voucher_entitled (campaign_id, email) SELECT $1, {value} FROM {} \
+         WHERE true ON CONFLICT (campaign_id, email) DO NOTHING",
+        backend.json_rows("$2")
+    );
+    Ok(sqlx::query(&sql)
         .bind(campaign.to_string())
-        .bind(e.clone())
+        .bind(serde_json::to_string(emails).unwrap_or_else(|_| "[]".into()))
         .execute(&mut **tx)
         .await?
-        .rows_affected();
-    }
-    Ok(added)
+        .rows_affected())
 }
 
 /// Whether an address is on a campaign's list.
@@ -272,6 +292,17 @@ pub async fn insert_request(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Deletes the requests made before `before`.
+pub async fn purge_requests(tx: &mut Tx, before: i64) -> DbResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM voucher_requests WHERE created_at < $1")
+            .bind(before)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Uses a request: its campaign, address and language, once, if made after `since`.
@@ -603,6 +634,36 @@ pub async fn redemptions_of<'e>(
         .iter()
         .map(|r| Ok((redemption_row(r)?, r.try_get("code")?)))
         .collect()
+}
+
+/// What a shop took in a campaign (redemptions not cancelled) and what it was reimbursed,
+/// cents, read in the caller's transaction.
+pub async fn owed_to(tx: &mut Tx, campaign: Uuid, merchant: Uuid) -> DbResult<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT \
+           (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM voucher_redemptions WHERE campaign_id=$1 AND merchant_id=$2 AND cancelled_at IS NULL) AS amount, \
+           (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM voucher_reimbursements WHERE campaign_id=$1 AND merchant_id=$2) AS paid",
+    )
+    .bind(campaign.to_string())
+    .bind(merchant.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((row.try_get("amount")?, row.try_get("paid")?))
+}
+
+/// When a shop was last reimbursed in a campaign (its redemptions before then are paid for).
+pub async fn reimbursed_up_to(
+    tx: &mut Tx,
+    campaign: Uuid,
+    merchant: Uuid,
+) -> DbResult<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MAX(up_to) FROM voucher_reimbursements WHERE campaign_id=$1 AND merchant_id=$2",
+    )
+    .bind(campaign.to_string())
+    .bind(merchant.to_string())
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// Records a reimbursement of a shop.

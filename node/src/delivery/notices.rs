@@ -40,6 +40,9 @@ pub fn spawn(fed: Arc<Federation>, mail: Arc<Mailer>) -> JoinHandle<()> {
                     }
                     Err(e) => tracing::error!(error = %e, "cannot sweep reservations"),
                 }
+                if let Err(e) = crate::domain::vouchers::purge_requests(&fed.cx).await {
+                    tracing::error!(error = %e, "cannot forget old voucher requests");
+                }
             }
             if let Err(e) = send_due(&fed, &mail).await {
                 tracing::error!(error = %e, "cannot send reservation notices");
@@ -82,6 +85,11 @@ async fn send(fed: &Federation, mail: &Mailer, n: &Notice) -> Result<()> {
     let Some(shop) = crate::domain::read::shop_by_id(&fed.cx, r.merchant_id).await? else {
         return Ok(());
     };
+    // Said as of the step, even when the reservation moved on since.
+    let mut r = r;
+    if let Step::Status(s) = n.step {
+        r.status = s;
+    }
     match n.step {
         Step::New => {
             if !mail.can_mail() {

@@ -610,7 +610,8 @@ pub async fn rate_limit(cx: &Context, r: &Request) -> Result<()> {
     let key = contact_key(&r.customer);
     let tries = db::accounts::add_failure(
         cx.db.writer(),
-        &format!("reservecontact:{key}"),
+        // Hashed: the throttle keeps no address nor phone number in clear.
+        &format!("reservecontact:{}", super::auth::hash(&key)),
         now,
         now - 86_400_000,
     )
@@ -654,6 +655,9 @@ pub async fn reserve_in(cx: &Context, tx: &mut db::Tx, r: Request) -> Result<Res
             None => wanted.push((i, id, *q)),
         }
     }
+    // Products are taken in the order of their ids, whatever the customer's order, so that two
+    // transactions taking the same products never wait for each other in a circle.
+    wanted.sort_by_key(|w| w.1);
     let mut currency: Option<String> = None;
     let mut lines = Vec::new();
     for (i, id, q) in wanted {
@@ -687,6 +691,12 @@ pub async fn reserve_in(cx: &Context, tx: &mut db::Tx, r: Request) -> Result<Res
             return Err(conflict(&field, "one currency per reservation".into()));
         }
         currency = Some(code);
+        if p.fields.price.minor.checked_mul(q).is_none() {
+            return Err(conflict(
+                &field,
+                "this quantity at this price is too much".into(),
+            ));
+        }
         let left = p.fields.stock;
         if !take_stock(cx, tx, &mut p, q, now).await? {
             return Err(conflict(
@@ -694,15 +704,21 @@ pub async fn reserve_in(cx: &Context, tx: &mut db::Tx, r: Request) -> Result<Res
                 format!("only {} left of \"{}\"", left.unwrap_or(0), p.fields.name),
             ));
         }
-        lines.push(Line {
-            product_id: p.id,
-            name: p.fields.name.clone(),
-            unit: p.fields.unit.as_str().to_string(),
-            unit_price_minor: p.fields.price.minor,
-            quantity: q,
-            accepted: None,
-        });
+        lines.push((
+            i,
+            Line {
+                product_id: p.id,
+                name: p.fields.name.clone(),
+                unit: p.fields.unit.as_str().to_string(),
+                unit_price_minor: p.fields.price.minor,
+                quantity: q,
+                accepted: None,
+            },
+        ));
     }
+    // Back in the customer's order.
+    lines.sort_by_key(|l| l.0);
+    let lines: Vec<Line> = lines.into_iter().map(|l| l.1).collect();
     let (start, end) = match &r.pickup {
         Some(text) => {
             let start = parse_time("pickup", text)?;
@@ -797,15 +813,23 @@ async fn first_slot(
     let today = local_date(cx, now);
     for d in 0..DAYS_AHEAD {
         let day = today + chrono::Duration::days(d);
-        for (start, end) in day_slots(
+        let slots = day_slots(
             &m.fields.opening_hours,
             cx.settings.time_zone,
             day,
             s.slot_minutes,
-        ) {
-            if start >= now + s.preparation_minutes * 60_000
-                && db::reservations::taken_in_slot(tx, m.id, start).await? < s.slot_capacity
-            {
+        );
+        let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+            continue;
+        };
+        // One query a day, not one a slot.
+        let taken = db::reservations::taken_between(&mut **tx, m.id, first.0, last.0 + 1).await?;
+        for (start, end) in slots {
+            let used = taken
+                .iter()
+                .find(|(t, _)| *t == start)
+                .map_or(0, |(_, n)| *n);
+            if start >= now + s.preparation_minutes * 60_000 && used < s.slot_capacity {
                 return Ok((start, end));
             }
         }
@@ -837,7 +861,17 @@ pub async fn of_shop(
     let m = shop(cx, slug).await?;
     allow(who, Action::HandleReservations(m.id))?;
     let mut conn = cx.db.pool().acquire().await?;
-    let list = db::reservations::of_shop(&mut conn, m.id, status, 200).await?;
+    let mut list = db::reservations::of_shop(&mut conn, m.id, status, 200).await?;
+    if status.is_none() {
+        // Every new one, however old: the badge counts them all.
+        let waiting =
+            db::reservations::of_shop(&mut conn, m.id, Some(Status::Requested), 1000).await?;
+        for r in waiting {
+            if !list.iter().any(|x| x.id == r.id) {
+                list.push(r);
+            }
+        }
+    }
     Ok((m, list))
 }
 
@@ -938,6 +972,8 @@ pub async fn act(cx: &Context, who: &Caller, id: &str, act: Act) -> Result<Reser
             Status::Cancelled
         }
     };
+    // In the order of the products' ids, as reserving takes them (no lock circle).
+    give.sort_by_key(|g| g.0);
     for (product, units) in give {
         give_back(cx, &mut tx, product, units, now).await?;
     }
@@ -947,6 +983,10 @@ pub async fn act(cx: &Context, who: &Caller, id: &str, act: Act) -> Result<Reser
     }
     r.updated_at = now;
     db::reservations::save_step(&mut tx, &r, now).await?;
+    if from == Status::Requested && to == Status::Ready {
+        // Ready without a word before: accepted first (an Offer's sender gets its Accept).
+        db::reservations::notice(&mut tx, &r.id, Step::Status(Status::Accepted), now).await?;
+    }
     db::reservations::notice(&mut tx, &r.id, Step::Status(to), now).await?;
     cx.commit(tx).await?;
     cx.committed().await;
@@ -988,8 +1028,10 @@ pub async fn sweep(cx: &Context) -> Result<(usize, u64)> {
         if !r.status.open() {
             continue;
         }
-        for l in &r.lines {
-            give_back(cx, &mut tx, l.product_id, l.held(), now).await?;
+        let mut give: Vec<(Uuid, i64)> = r.lines.iter().map(|l| (l.product_id, l.held())).collect();
+        give.sort_by_key(|g| g.0);
+        for (product, units) in give {
+            give_back(cx, &mut tx, product, units, now).await?;
         }
         r.status = Status::Expired;
         r.ended_at = Some(now);

@@ -103,6 +103,9 @@ pub async fn create_campaign(cx: &Context, who: &Caller, input: CampaignInput) -
     }
     let face = euros(&mut checks, "face_value", &input.face_value, false);
     let price = euros(&mut checks, "price", &input.price, true);
+    if face > 10_000_000 {
+        checks.add("face_value", "at most 100000.00 euros");
+    }
     if face > 0 && price > face {
         checks.add("price", "must not exceed the face value");
     }
@@ -209,7 +212,7 @@ pub struct Figures {
 
 /// A campaign's figures, live.
 pub async fn figures(cx: &Context, c: &Campaign) -> Result<Figures> {
-    let (issued, issued_minor, spent_minor, left_minor) =
+    let (issued, issued_minor, spent_minor, left_minor, made) =
         db::vouchers::figures(cx.db.pool(), c.id).await?;
     let expired = cx.clock.now_ms() > c.valid_until;
     Ok(Figures {
@@ -218,7 +221,7 @@ pub async fn figures(cx: &Context, c: &Campaign) -> Result<Figures> {
         spent_minor,
         left_minor,
         expired_minor: if expired { left_minor } else { 0 },
-        budget_left: (c.quantity - issued).max(0),
+        budget_left: (c.quantity - made).max(0),
     })
 }
 
@@ -316,9 +319,13 @@ pub async fn import_entitled(
         }
     }
     checks.finish()?;
-    let mut tx = cx.begin().await?;
-    let added = db::vouchers::add_entitled(&mut tx, c.id, &emails).await?;
-    cx.commit(tx).await?;
+    // Short transactions of 5,000 addresses: the writer is never held for long.
+    let mut added = 0;
+    for chunk in emails.chunks(5000) {
+        let mut tx = cx.begin().await?;
+        added += db::vouchers::add_entitled(&mut tx, c.id, chunk).await?;
+        cx.commit(tx).await?;
+    }
     Ok(added)
 }
 
@@ -335,6 +342,7 @@ async fn check_eligible(
     email: &str,
     postal_code: Option<&str>,
 ) -> Result<()> {
+    db::vouchers::lock_campaign(tx, c.id, cx.db.row_lock()).await?;
     let now = cx.clock.now_ms();
     if now < c.issue_from {
         return Err(Error::Conflict {
@@ -382,6 +390,9 @@ async fn check_eligible(
 
 /// A resident asks for a voucher: after the checks, a confirmation secret to mail to the
 /// address (the voucher comes only from that link, so nobody gets one in another's name).
+/// `None` when the address may not have one (not on the list, or it has one already): the
+/// page answers the same either way, so nobody learns who is on a town's list of households
+/// entitled to help.
 pub async fn ask(
     cx: &Context,
     campaign_id: &str,
@@ -389,7 +400,7 @@ pub async fn ask(
     postal_code: Option<&str>,
     lang: &str,
     client: &str,
-) -> Result<String> {
+) -> Result<Option<String>> {
     let c = campaign(cx, campaign_id).await?;
     let email = fold_email(email).map_err(|_| {
         let mut k = Checks::default();
@@ -406,7 +417,8 @@ pub async fn ask(
     .await?;
     let mailed = db::accounts::add_failure(
         cx.db.writer(),
-        &format!("voucherask:{email}"),
+        // Hashed: the throttle keeps no address in clear.
+        &format!("voucherask:{}", sha256(&email)),
         now,
         now - 86_400_000,
     )
@@ -418,7 +430,13 @@ pub async fn ask(
         });
     }
     let mut tx = cx.begin().await?;
-    check_eligible(cx, &mut tx, &c, &email, postal_code).await?;
+    match check_eligible(cx, &mut tx, &c, &email, postal_code).await {
+        Ok(()) => {}
+        Err(Error::Conflict {
+            field: Some(field), ..
+        }) if field == "email" => return Ok(None),
+        Err(e) => return Err(e),
+    }
     let s = secret()?;
     db::vouchers::insert_request(
         &mut tx,
@@ -431,7 +449,7 @@ pub async fn ask(
     )
     .await?;
     cx.commit(tx).await?;
-    Ok(s)
+    Ok(Some(s))
 }
 
 fn new_voucher(
@@ -471,6 +489,7 @@ pub async fn confirm(cx: &Context, secret: &str) -> Result<(Voucher, Campaign, S
     let c = db::vouchers::campaign(&mut *tx, campaign_id)
         .await?
         .ok_or_else(|| Error::NotFound("no such campaign".into()))?;
+    db::vouchers::lock_campaign(&mut tx, c.id, cx.db.row_lock()).await?;
     let postal = None;
     match &c.eligibility {
         // The postal code was checked when asked.
@@ -513,6 +532,7 @@ pub async fn issue(
     })?;
     let now = cx.clock.now_ms();
     let mut tx = cx.begin().await?;
+    db::vouchers::lock_campaign(&mut tx, c.id, cx.db.row_lock()).await?;
     if now > c.valid_until {
         return Err(Error::Deleted("this campaign's vouchers expired".into()));
     }
@@ -615,15 +635,7 @@ pub async fn mark_paid(
 /// minutes.
 async fn count_wrong(cx: &Context, client: &str, who: &Caller) -> Result<()> {
     let now = cx.clock.now_ms();
-    let person = match who {
-        Caller::Person(u) => u.id.to_string(),
-        Caller::Token(_) => "token".into(),
-        _ => "anonymous".into(),
-    };
-    for key in [
-        format!("vouchercode:{client}"),
-        format!("vouchercode:{person}"),
-    ] {
+    for key in [format!("vouchercode:{client}"), who_key(who)] {
         let n = db::accounts::add_failure(cx.db.writer(), &key, now, now - 600_000).await?;
         if n > WRONG_CODES {
             return Err(Error::TooManyAttempts {
@@ -635,18 +647,29 @@ async fn count_wrong(cx: &Context, client: &str, who: &Caller) -> Result<()> {
     Ok(())
 }
 
-async fn too_many_wrong(cx: &Context, client: &str) -> Result<()> {
-    let n = db::accounts::recent_failures(
-        cx.db.pool(),
-        &format!("vouchercode:{client}"),
-        cx.clock.now_ms() - 600_000,
-    )
-    .await?;
-    if n >= WRONG_CODES {
-        return Err(Error::TooManyAttempts {
-            detail: "too many wrong codes: wait ten minutes".into(),
-            retry_after: 600,
-        });
+/// The throttle's key of who reads codes: a person, or a shop's tokens (each shop its own).
+fn who_key(who: &Caller) -> String {
+    match who {
+        Caller::Person(u) => format!("vouchercode:person:{}", u.id),
+        Caller::Token(crate::db::tokens::Scope::Merchant { id, .. }) => {
+            format!("vouchercode:shop:{id}")
+        }
+        Caller::Token(_) => "vouchercode:admin-token".into(),
+        _ => "vouchercode:anonymous".into(),
+    }
+}
+
+/// Refuses before any lookup once the client or the person got too many codes wrong lately.
+async fn too_many_wrong(cx: &Context, client: &str, who: &Caller) -> Result<()> {
+    let since = cx.clock.now_ms() - 600_000;
+    for key in [format!("vouchercode:{client}"), who_key(who)] {
+        let n = db::accounts::recent_failures(cx.db.pool(), &key, since).await?;
+        if n >= WRONG_CODES {
+            return Err(Error::TooManyAttempts {
+                detail: "too many wrong codes: wait ten minutes".into(),
+                retry_after: 600,
+            });
+        }
     }
     Ok(())
 }
@@ -668,7 +691,7 @@ pub async fn lookup(
             }
         }
     }
-    too_many_wrong(cx, client).await?;
+    too_many_wrong(cx, client, who).await?;
     let Some(normal) = voucher_code::read(code) else {
         count_wrong(cx, client, who).await?;
         let mut k = Checks::default();
@@ -728,6 +751,12 @@ pub async fn redeem(
     let amount = euros(&mut checks, "amount", amount, false);
     checks.finish()?;
     let (v, c) = lookup(cx, who, code, Some(&m), client).await?;
+    // Even the admin redeems only at a shop taking part: the town owes only those.
+    if db::vouchers::shop_state(cx.db.pool(), c.id, m.id).await? != Some(ShopState::Accepted) {
+        return Err(Error::NotAllowed(
+            "this shop does not take part in this voucher's campaign".into(),
+        ));
+    }
     if !v.issued {
         return Err(Error::Conflict {
             detail: "this voucher is not paid yet".into(),
@@ -793,6 +822,16 @@ pub async fn cancel_redemption(cx: &Context, who: &Caller, id: &str) -> Result<i
         });
     }
     let mut tx = cx.begin().await?;
+    db::vouchers::lock_campaign(&mut tx, r.campaign_id, cx.db.row_lock()).await?;
+    if db::vouchers::reimbursed_up_to(&mut tx, r.campaign_id, r.merchant_id)
+        .await?
+        .is_some_and(|up_to| up_to >= r.created_at)
+    {
+        return Err(Error::Conflict {
+            detail: "the town already reimbursed this redemption: it cannot be cancelled".into(),
+            field: None,
+        });
+    }
     if !db::vouchers::cancel_redemption(&mut tx, id, now).await? {
         return Err(Error::Conflict {
             detail: "this redemption was already cancelled".into(),
@@ -906,7 +945,7 @@ pub async fn accounting_rows(
                 c.name.clone(),
                 shop.map(|s| s.name.clone()).unwrap_or_default(),
                 shop.and_then(|s| s.siret.clone()).unwrap_or_default(),
-                voucher_code::display(&code),
+                voucher_code::masked(&code),
                 etal_protocol::money::format_minor(r.amount_minor, 2),
                 tz.timestamp_millis_opt(r.created_at)
                     .single()
@@ -920,6 +959,8 @@ pub async fn accounting_rows(
 }
 
 /// The admin records that a shop was reimbursed what it is owed now (date and reference).
+/// What is owed is read in the same transaction, the campaign's row taken: a second click
+/// finds nothing more to reimburse.
 pub async fn mark_reimbursed(
     cx: &Context,
     who: &Caller,
@@ -933,19 +974,21 @@ pub async fn mark_reimbursed(
             "the shop \"{slug}\" is not in this campaign"
         )));
     };
-    let due = o.amount_minor - o.reimbursed_minor;
-    if due <= 0 {
-        return Err(Error::Conflict {
-            detail: "nothing is owed to this shop".into(),
-            field: None,
-        });
-    }
     if reference.trim().is_empty() || reference.chars().count() > 200 {
         let mut k = Checks::default();
         k.add("reference", "the payment's reference, 1 to 200 characters");
         k.finish()?;
     }
     let mut tx = cx.begin().await?;
+    db::vouchers::lock_campaign(&mut tx, c.id, cx.db.row_lock()).await?;
+    let (amount, paid) = db::vouchers::owed_to(&mut tx, c.id, o.merchant_id).await?;
+    let due = amount - paid;
+    if due <= 0 {
+        return Err(Error::Conflict {
+            detail: "nothing is owed to this shop".into(),
+            field: None,
+        });
+    }
     db::vouchers::reimburse(
         &mut tx,
         c.id,
@@ -957,6 +1000,14 @@ pub async fn mark_reimbursed(
     .await?;
     cx.commit(tx).await?;
     Ok(due)
+}
+
+/// Forgets the requests older than two days (their addresses with them).
+pub async fn purge_requests(cx: &Context) -> Result<u64> {
+    let mut tx = cx.begin().await?;
+    let n = db::vouchers::purge_requests(&mut tx, cx.clock.now_ms() - 2 * REQUEST_MS).await?;
+    cx.commit(tx).await?;
+    Ok(n)
 }
 
 /// Vouchers whose stored balance is not their face value minus their redemptions (none, ever).
@@ -973,12 +1024,21 @@ pub fn accounting_csv(rows: &[[String; 7]]) -> Vec<u8> {
         .from_writer(Vec::new());
     let _ = w.write_record(ACCOUNTING_COLUMNS);
     for r in rows {
-        let mut r = r.clone();
+        let mut r: Vec<String> = r.iter().map(|c| spreadsheet_safe(c)).collect();
         r[4] = r[4].replace('.', ",");
         let _ = w.write_record(&r);
     }
     out.extend(w.into_inner().unwrap_or_default());
     out
+}
+
+/// A cell a spreadsheet shows as written: one starting like a formula gets a leading quote.
+fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 /// The columns of the accounting exports.

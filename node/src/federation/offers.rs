@@ -100,7 +100,7 @@ fn check_price(price: &Money, units: i64, r: &Commitment) -> Result<()> {
         ));
     }
     let total = Money {
-        minor: price.minor * units,
+        minor: price.minor.saturating_mul(units),
         currency: price.currency,
     };
     let offered = r
@@ -146,7 +146,8 @@ pub async fn read(fed: &Federation, a: &Activity, actor: &RemoteActor) -> Result
         note: None,
         lang: "fr".into(),
         offer_id: Some(a.id.to_string()),
-        client: etal_protocol::ap::origin(&a.actor),
+        // Counted per person: every user of one large server is not one client.
+        client: actor.ap_id.clone(),
     };
     Ok(request)
 }
@@ -236,7 +237,7 @@ pub fn agreement(fed: &Federation, r: &Reservation, shop: &Merchant) -> Agreemen
     let currency =
         etal_protocol::Currency::from_code(&r.currency).unwrap_or(etal_protocol::Currency::EUR);
     let total = Money {
-        minor: line.unit_price_minor * line.held(),
+        minor: line.unit_price_minor.saturating_mul(line.held()),
         currency,
     };
     Agreement {
@@ -315,6 +316,25 @@ pub async fn tell(fed: &Federation, r: &Reservation, step: Status) -> Result<()>
             if let Some(m) = &r.message {
                 doc["summary"] = json!(present::esc(m));
             }
+            enqueue(fed, local, &doc, &actor).await?;
+        }
+        // Never accepted (no line has an answer): the Offer is refused, as the FEP wants
+        // every Offer answered by Accept or Reject.
+        (Status::Cancelled | Status::Expired, Some(offer))
+            if r.lines.iter().all(|l| l.accepted.is_none()) =>
+        {
+            let reject = to_ap::direct(
+                to_ap::new_activity_id(&fed.cx.urls),
+                ActivityType::Reject,
+                &shop_url,
+                &to,
+                ObjectRef::Id(offer.clone()),
+            );
+            let mut doc = serde_json::to_value(&reject).map_err(|e| Error::Internal(e.into()))?;
+            doc["summary"] = json!(match step {
+                Status::Cancelled => "cancelled by the customer",
+                _ => "expired: not answered in time",
+            });
             enqueue(fed, local, &doc, &actor).await?;
         }
         (Status::Requested, _) => note_too = false,

@@ -183,8 +183,8 @@ impl Reservation {
     pub fn total_minor(&self) -> i64 {
         self.lines
             .iter()
-            .map(|l| l.unit_price_minor * l.held())
-            .sum()
+            .map(|l| l.unit_price_minor.saturating_mul(l.held()))
+            .fold(0i64, |a, b| a.saturating_add(b))
     }
 
     /// What the words of `present::reservation` need of it.

@@ -174,7 +174,11 @@ pub fn lines(lang: Lang, r: &Told) -> Vec<String> {
                 etal_protocol::Unit::parse(l.unit).unwrap_or(etal_protocol::Unit::Piece),
                 lang,
             );
-            let total = amount(lang, l.unit_price_minor * l.held(), r.currency);
+            let total = amount(
+                lang,
+                l.unit_price_minor.saturating_mul(l.held()),
+                r.currency,
+            );
             let changed = match (lang, l.accepted) {
                 (Lang::Fr, Some(0)) => " — retiré par la boutique".to_string(),
                 (Lang::En, Some(0)) => " — taken away by the shop".to_string(),

@@ -201,3 +201,83 @@ async fn an_offer_refused_for_a_reason_the_shop_typed_says_it_escaped() {
         "{summary}"
     );
 }
+
+#[tokio::test]
+async fn every_offer_gets_an_accept_or_a_reject_whatever_the_shop_or_the_customer_does() {
+    let (t, _clock) = shop_taking_reservations(|_| {}).await;
+    let bread = product(&t, "Pain", "1.00", Some(10)).await;
+    let note = format!("{}/products/{bread}", t.url);
+    let shop = format!("{}/shops/boulangerie", t.url);
+    let token = t.merchant_token("boulangerie").await;
+    let fake = FakeServer::start_mitra().await;
+    let reservation_of = |offer: String| {
+        let t = &t;
+        let token = token.clone();
+        async move {
+            let list = t
+                .call(
+                    Method::GET,
+                    "/api/v1/merchants/boulangerie/reservations",
+                    Some(&token),
+                    None,
+                )
+                .await;
+            list.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["customer"]["actor"].is_string())
+                .map(|r| r["id"].as_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("no reservation for {offer}"))
+        }
+    };
+    // Made ready straight away: the Accept goes out first.
+    let (ready_offer, _) = fake.offer("dora", &shop, &note, "one", "1", None).await;
+    let id = reservation_of(ready_offer.clone()).await;
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/reservations/{id}/ready"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    fake.wait_for("Accept and Note", 20, |r| {
+        r.iter()
+            .any(|x| x.activity["type"] == "Accept" && x.activity["object"] == ready_offer)
+            && r.iter().any(|x| x.activity["type"] == "Create")
+    })
+    .await;
+    // Cancelled by its customer before any answer: a Reject.
+    let (cancelled_offer, _) = fake.offer("dora", &shop, &note, "one", "2", None).await;
+    let list = t
+        .call(
+            Method::GET,
+            "/api/v1/merchants/boulangerie/reservations?status=requested",
+            Some(&token),
+            None,
+        )
+        .await;
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_string();
+    let c = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/reservations/{id}/cancel"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(c.status, 200);
+    let got = fake
+        .wait_for("the Reject", 20, |r| {
+            r.iter()
+                .any(|x| x.activity["type"] == "Reject" && x.activity["object"] == cancelled_offer)
+        })
+        .await;
+    let reject = got.iter().find(|x| x.activity["type"] == "Reject").unwrap();
+    assert!(reject.activity["summary"]
+        .as_str()
+        .unwrap()
+        .contains("cancelled"));
+}

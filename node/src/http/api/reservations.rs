@@ -201,7 +201,7 @@ impl ReservationView {
                     unit_price: money(l.unit_price_minor, &r.currency),
                     quantity: l.quantity,
                     accepted: l.accepted,
-                    total: money(l.unit_price_minor * l.held(), &r.currency),
+                    total: money(l.unit_price_minor.saturating_mul(l.held()), &r.currency),
                 })
                 .collect(),
             total,

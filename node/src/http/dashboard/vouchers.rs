@@ -322,6 +322,9 @@ pub async fn scan(v: Visit, Path(slug): Path<String>, form: Multipart) -> Respon
         )
         .await;
     };
+    // Decoded within the node's budget for photos being decoded, like any upload.
+    let pixels = crate::media::probe(&photo).map_or(1, |(_, w, h)| u64::from(w) * u64::from(h));
+    let _room = crate::media::decode_room(pixels).await;
     let read = tokio::task::spawn_blocking(move || crate::media::read_qr(&photo)).await;
     let text = match read {
         Ok(Ok(Some(text))) => text,

@@ -372,7 +372,7 @@ async fn basket_page(
                     continue;
                 };
                 let price = p.fields.price;
-                total += price.minor * q;
+                total = price.minor.saturating_mul(*q).saturating_add(total);
                 currency = price.currency.code().to_string();
                 lines.push(BasketLine {
                     id: p.id.to_string(),
@@ -380,7 +380,7 @@ async fn basket_page(
                     url: node.cx.urls.product(&p.id).to_string(),
                     quantity: *q,
                     price: present::price_per_unit(&price, p.fields.unit, lang),
-                    total: words::amount(lang, price.minor * q, &currency),
+                    total: words::amount(lang, price.minor.saturating_mul(*q), &currency),
                 });
             }
             if open {

@@ -207,7 +207,14 @@ async fn ask(
         let c = vouchers::campaign(&node.cx, &id).await?;
         let postal = Some(f.postal_code.trim()).filter(|p| !p.is_empty());
         match vouchers::ask(&node.cx, &id, &f.email, postal, lang.tag(), &client).await {
-            Ok(secret) => {
+            Ok(None) => {
+                let done = match lang {
+                    Lang::Fr => "Si cette adresse peut recevoir un bon de cette campagne, un lien vient d’y être envoyé : ouvrez-le pour obtenir votre bon.".to_string(),
+                    Lang::En => "If this address may get a voucher of this campaign, a link was just sent there: open it to get your voucher.".to_string(),
+                };
+                render_campaign(&node, &ask, &c, vec![], Some(done)).await
+            }
+            Ok(Some(secret)) => {
                 let link = node
                     .cx
                     .urls
@@ -231,8 +238,8 @@ async fn ask(
                     }
                 });
                 let done = match lang {
-                    Lang::Fr => "C’est envoyé : ouvrez le lien reçu par e-mail pour obtenir votre bon.".to_string(),
-                    Lang::En => "Sent: open the link in the e-mail to get your voucher.".to_string(),
+                    Lang::Fr => "Si cette adresse peut recevoir un bon de cette campagne, un lien vient d’y être envoyé : ouvrez-le pour obtenir votre bon.".to_string(),
+                    Lang::En => "If this address may get a voucher of this campaign, a link was just sent there: open it to get your voucher.".to_string(),
                 };
                 render_campaign(&node, &ask, &c, vec![], Some(done)).await
             }
