@@ -550,6 +550,26 @@ pub async fn redemption<'e>(
         .transpose()
 }
 
+/// A shop's redemptions made since `since` and not cancelled, newest first.
+pub async fn recent_of_shop<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    merchant: Uuid,
+    since: i64,
+) -> DbResult<Vec<Redemption>> {
+    let sql = format!(
+        "SELECT {REDEMPTION} FROM voucher_redemptions WHERE merchant_id=$1 AND created_at >= $2 \
+         AND cancelled_at IS NULL ORDER BY created_at DESC LIMIT 50"
+    );
+    sqlx::query(&sql)
+        .bind(merchant.to_string())
+        .bind(since)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(redemption_row)
+        .collect()
+}
+
 /// Cancels a redemption; false when it already was.
 pub async fn cancel_redemption(tx: &mut Tx, id: Uuid, now: i64) -> DbResult<bool> {
     let done = sqlx::query(

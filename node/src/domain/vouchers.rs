@@ -857,6 +857,13 @@ pub async fn participants(cx: &Context, c: &Campaign) -> Result<Vec<Merchant>> {
     Ok(shops)
 }
 
+/// A shop's redemptions it may still cancel (the last [`CANCEL_MS`]), newest first.
+pub async fn cancellable(cx: &Context, who: &Caller, m: &Merchant) -> Result<Vec<Redemption>> {
+    allow(who, Action::RedeemVouchers(m.id))?;
+    let since = cx.clock.now_ms() - CANCEL_MS;
+    Ok(db::vouchers::recent_of_shop(cx.db.pool(), m.id, since).await?)
+}
+
 /// What the holder's private page shows: the voucher, its campaign, its redemptions with the
 /// shops' names, and the shops taking part.
 pub async fn holder_view(

@@ -94,6 +94,18 @@ async fn a_resident_gets_a_voucher_by_e_mail_and_spends_it_in_two_shops() {
         "{page}"
     );
     assert!(page.contains("Un bon d’achat de 10,00 € offert"), "{page}");
+    // Its own share card, a JPEG of 1200×630.
+    let card_url = format!("{}/cards/vouchers/{id}.jpg", t.url);
+    assert!(
+        page.contains(&format!(
+            r#"<meta property="og:image" content="{card_url}">"#
+        )),
+        "{page}"
+    );
+    let card = web.get(&card_url).send().await.unwrap();
+    assert_eq!(card.headers()["content-type"], "image/jpeg");
+    let card = image::load_from_memory(&card.bytes().await.unwrap()).unwrap();
+    assert_eq!((card.width(), card.height()), (1200, 630));
     assert!(page.contains("Shop boulangerie") && page.contains("Shop librairie"));
     assert!(!page.contains("Shop garage"));
 
@@ -665,6 +677,14 @@ async fn the_shopkeeper_takes_part_of_a_voucher_from_the_dashboard_by_code_or_ph
         "{}",
         taken.html
     );
+    // It can be cancelled from the page for a quarter of an hour.
+    let page = staff.get("/dashboard/shops/boulangerie/vouchers").await;
+    assert!(
+        page.html.contains("Encaissements des 15 dernières minutes"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("/vouchers/redemptions/"));
     let over = staff
         .post(
             "/dashboard/shops/boulangerie/vouchers",

@@ -70,6 +70,7 @@ struct ShopPage {
     taken: Option<Taken>,
     invitations: Vec<(String, String, String, bool)>,
     owner: bool,
+    recent: Vec<(String, String, String)>,
 }
 
 async fn shop_page(
@@ -88,6 +89,10 @@ async fn shop_page(
     };
     let owner = crate::domain::authz::allow(&caller, Action::EditShop(m.id)).is_ok();
     let lang = v.lang;
+    let recent = match vouchers::cancellable(&v.node.cx, &caller, m).await {
+        Ok(r) => r,
+        Err(e) => return v.error(e),
+    };
     let mut d = shop_dash(v, m, "vouchers");
     d.errors = errors;
     d.scripts.push(crate::http::pages::assets::url("dash.js"));
@@ -124,6 +129,16 @@ async fn shop_page(
                 })
                 .collect(),
             owner,
+            recent: recent
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.id.to_string(),
+                        euros(lang, r.amount_minor),
+                        day(v, r.created_at),
+                    )
+                })
+                .collect(),
         },
     )
 }

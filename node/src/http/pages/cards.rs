@@ -31,6 +31,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/cards/products/{file}", get(product_card))
         .route("/shops/{slug}/card.jpg", get(shop_card))
         .route("/cards/site.jpg", get(site_card))
+        .route("/cards/vouchers/{file}", get(voucher_card))
 }
 
 /// A short fingerprint of the node's name, so that its card's URL changes with it.
@@ -67,6 +68,66 @@ async fn site_card(State(node): State<Arc<Node>>, headers: HeaderMap) -> Respons
     serve(&headers, &tag, file, job)
         .await
         .unwrap_or_else(|e| e.into_response())
+}
+
+/// The share card of a voucher campaign: its name, what it offers, the node.
+pub fn voucher_card_url(urls: &Urls, c: &crate::domain::vouchers::Campaign) -> String {
+    format!("{}/cards/vouchers/{}.jpg", urls.base(), c.id)
+}
+
+async fn voucher_card(
+    State(node): State<Arc<Node>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let id = file
+            .strip_suffix(".jpg")
+            .ok_or_else(|| Error::NotFound("no such card".into()))?;
+        let c = crate::domain::vouchers::campaign(&node.cx, id).await?;
+        let euros = |minor: i64| {
+            crate::present::price(
+                &etal_protocol::Money {
+                    minor,
+                    currency: etal_protocol::Currency::EUR,
+                },
+                crate::present::Lang::Fr,
+            )
+        };
+        let price = if c.price_minor == 0 {
+            format!("Bon de {} offert", euros(c.face_minor))
+        } else {
+            format!(
+                "Bon de {} pour {}",
+                euros(c.face_minor),
+                euros(c.price_minor)
+            )
+        };
+        // A campaign does not change once made: its id is its version.
+        let tag = format!(
+            "voucher-{}-{}",
+            c.id.simple(),
+            name_tag(&node.cx.site().name)
+        );
+        let file = node
+            .cx
+            .settings
+            .data_dir
+            .join("cards")
+            .join(format!("{tag}.jpg"));
+        let job = Job {
+            title: c.name.clone(),
+            price: Some(price),
+            shop: Some("Bons d’achat des commerces".into()),
+            town: Some(node.cx.site().name.clone()),
+            site: node.cx.urls.host().to_string(),
+            photo: None,
+            accent: [11, 93, 59],
+        };
+        serve(&headers, &tag, file, job).await
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response())
 }
 
 /// The card of a product, versioned by the product and its shop (whose name it shows), so

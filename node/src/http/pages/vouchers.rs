@@ -141,7 +141,12 @@ async fn render_campaign(
             description: offer.clone(),
             canonical: url.clone(),
             og_type: "website",
-            image: Some(site_image(node)),
+            image: Some(OgImage {
+                url: super::cards::voucher_card_url(&node.cx.urls, c),
+                width: crate::card::WIDTH,
+                height: crate::card::HEIGHT,
+                alt: offer.clone(),
+            }),
             ..Head::default()
         },
         c: chrome(node, ask, MAP_SCRIPTS),
