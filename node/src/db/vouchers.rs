@@ -393,19 +393,28 @@ pub async fn has_voucher(tx: &mut Tx, campaign: Uuid, email: &str) -> DbResult<b
     Ok(n > 0)
 }
 
-/// A voucher by its code.
-pub async fn by_code<'e>(
+/// A voucher by one of its unique columns.
+async fn voucher_by<'e>(
     ex: impl Executor<'e, Database = Any>,
-    code: &str,
+    column: &'static str,
+    value: String,
 ) -> DbResult<Option<Voucher>> {
-    let sql = format!("SELECT {VOUCHER} FROM vouchers WHERE code=$1");
+    let sql = format!("SELECT {VOUCHER} FROM vouchers WHERE {column}=$1");
     sqlx::query(&sql)
-        .bind(code.to_string())
+        .bind(value)
         .fetch_optional(ex)
         .await?
         .as_ref()
         .map(voucher_row)
         .transpose()
+}
+
+/// A voucher by its code.
+pub async fn by_code<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    code: &str,
+) -> DbResult<Option<Voucher>> {
+    voucher_by(ex, "code", code.to_string()).await
 }
 
 /// A voucher by its id.
@@ -413,14 +422,7 @@ pub async fn by_id<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: Uuid,
 ) -> DbResult<Option<Voucher>> {
-    let sql = format!("SELECT {VOUCHER} FROM vouchers WHERE id=$1");
-    sqlx::query(&sql)
-        .bind(id.to_string())
-        .fetch_optional(ex)
-        .await?
-        .as_ref()
-        .map(voucher_row)
-        .transpose()
+    voucher_by(ex, "id", id.to_string()).await
 }
 
 /// A voucher by its holder's secret.
@@ -428,14 +430,7 @@ pub async fn by_holder<'e>(
     ex: impl Executor<'e, Database = Any>,
     secret: &str,
 ) -> DbResult<Option<Voucher>> {
-    let sql = format!("SELECT {VOUCHER} FROM vouchers WHERE holder_secret=$1");
-    sqlx::query(&sql)
-        .bind(secret.to_string())
-        .fetch_optional(ex)
-        .await?
-        .as_ref()
-        .map(voucher_row)
-        .transpose()
+    voucher_by(ex, "holder_secret", secret.to_string()).await
 }
 
 /// Vouchers waiting for their price to be paid, oldest first.

@@ -7,27 +7,6 @@ use crate::domain::vouchers::{self, Campaign, Voucher};
 use crate::http::Node;
 use crate::present::{self, Lang};
 
-fn euros(lang: Lang, minor: i64) -> String {
-    present::price(
-        &etal_protocol::Money {
-            minor,
-            currency: etal_protocol::Currency::EUR,
-        },
-        lang,
-    )
-}
-
-fn day(node: &Node, ms: i64, lang: Lang) -> String {
-    use chrono::TimeZone;
-    let Some(t) = node.cx.settings.time_zone.timestamp_millis_opt(ms).single() else {
-        return String::new();
-    };
-    match lang {
-        Lang::Fr => t.format("%d/%m/%Y").to_string(),
-        Lang::En => t.format("%Y-%m-%d").to_string(),
-    }
-}
-
 /// Mails the holder their voucher's private page (in the background).
 pub fn voucher(node: &Arc<Node>, v: &Voucher, c: &Campaign, lang: &str) {
     let link = node
@@ -37,8 +16,8 @@ pub fn voucher(node: &Arc<Node>, v: &Voucher, c: &Campaign, lang: &str) {
         .to_string();
     let code = voucher_code::display(&v.code);
     let lang = if lang == "en" { Lang::En } else { Lang::Fr };
-    let face = euros(lang, v.face_minor);
-    let until = day(node, c.valid_until, lang);
+    let face = present::euros(v.face_minor, lang);
+    let until = present::day(node.cx.settings.time_zone, c.valid_until, lang);
     let (subject, body) = match (lang, v.issued) {
         (Lang::Fr, true) => (
             format!("Votre bon d’achat de {face} — {}", c.name),

@@ -61,6 +61,30 @@ impl Lang {
 }
 
 /// A price in the page's language: `3,20 €` in French, `€3.20` in English.
+/// An amount in euro cents as shoppers read it (`6,40 €`).
+pub fn euros(minor: i64, lang: Lang) -> String {
+    price(
+        &Money {
+            minor,
+            currency: etal_protocol::Currency::EUR,
+        },
+        lang,
+    )
+}
+
+/// A day in the town's time zone: `31/01/2027` in French, `2027-01-31` in English.
+pub fn day(tz: chrono_tz::Tz, ms: i64, lang: Lang) -> String {
+    use chrono::TimeZone;
+    let Some(t) = tz.timestamp_millis_opt(ms).single() else {
+        return String::new();
+    };
+    match lang {
+        Lang::Fr => t.format("%d/%m/%Y").to_string(),
+        Lang::En => t.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// A price as shoppers read it.
 pub fn price(m: &Money, lang: Lang) -> String {
     match lang {
         Lang::Fr => price_fr(m),

@@ -37,16 +37,8 @@ pub async fn dispatch(
         None => None,
     };
     let mut tx = fed.cx.begin().await?;
-    if !audience::first_receipt(&mut tx, a.id.as_str(), now)
-        .await
-        .map_err(InboxError::internal)?
-    {
+    if !first_time(&mut tx, &v, now).await? {
         return Ok(());
-    }
-    if v.fresh {
-        audience::save_actor(&mut tx, &v.actor)
-            .await
-            .map_err(InboxError::internal)?;
     }
     let mut after = After::default();
     match a.kind {
@@ -142,16 +134,8 @@ async fn offer(fed: &std::sync::Arc<Federation>, v: &Verified, now: i64) -> Resu
         Err(e) => Some(e),
         Ok(request) => {
             let mut tx = fed.cx.begin().await?;
-            if !audience::first_receipt(&mut tx, a.id.as_str(), now)
-                .await
-                .map_err(InboxError::internal)?
-            {
+            if !first_time(&mut tx, v, now).await? {
                 return Ok(());
-            }
-            if v.fresh {
-                audience::save_actor(&mut tx, &v.actor)
-                    .await
-                    .map_err(InboxError::internal)?;
             }
             match crate::domain::reservations::reserve_in(&fed.cx, &mut tx, request).await {
                 Ok(r) => {
@@ -174,16 +158,8 @@ async fn offer(fed: &std::sync::Arc<Federation>, v: &Verified, now: i64) -> Resu
     };
     let why = refusal.map(|e| e.to_string()).unwrap_or_default();
     let mut tx = fed.cx.begin().await?;
-    if !audience::first_receipt(&mut tx, a.id.as_str(), now)
-        .await
-        .map_err(InboxError::internal)?
-    {
+    if !first_time(&mut tx, v, now).await? {
         return Ok(());
-    }
-    if v.fresh {
-        audience::save_actor(&mut tx, &v.actor)
-            .await
-            .map_err(InboxError::internal)?;
     }
     offers::reject(fed, &mut tx, a, &v.actor, &why)
         .await
@@ -195,4 +171,25 @@ async fn offer(fed: &std::sync::Arc<Federation>, v: &Verified, now: i64) -> Resu
     }
     tracing::info!(customer = %a.actor, reason = why, "offer rejected");
     Ok(())
+}
+
+/// Records the activity's receipt (false when it was received before) and, when it was
+/// fetched now, its verified actor, in the caller's transaction.
+async fn first_time(
+    tx: &mut crate::domain::Tx,
+    v: &Verified,
+    now: i64,
+) -> Result<bool, InboxError> {
+    if !audience::first_receipt(tx, v.activity.id.as_str(), now)
+        .await
+        .map_err(InboxError::internal)?
+    {
+        return Ok(false);
+    }
+    if v.fresh {
+        audience::save_actor(tx, &v.actor)
+            .await
+            .map_err(InboxError::internal)?;
+    }
+    Ok(true)
 }

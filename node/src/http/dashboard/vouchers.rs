@@ -19,16 +19,6 @@ use crate::error::Error;
 use crate::model::merchant::Merchant;
 use crate::present::{self, Lang};
 
-fn euros(lang: Lang, minor: i64) -> String {
-    present::price(
-        &etal_protocol::Money {
-            minor,
-            currency: etal_protocol::Currency::EUR,
-        },
-        lang,
-    )
-}
-
 fn day(v: &Visit, ms: i64) -> String {
     use chrono::TimeZone;
     v.node
@@ -134,7 +124,7 @@ async fn shop_page(
                 .map(|r| {
                     (
                         r.id.to_string(),
-                        euros(lang, r.amount_minor),
+                        present::euros(r.amount_minor, lang),
                         day(v, r.created_at),
                     )
                 })
@@ -186,7 +176,7 @@ pub async fn page(v: Visit, Path(slug): Path<String>) -> Response {
             let read = Read {
                 code: voucher_code::display(&voucher.code),
                 campaign: c.name.clone(),
-                balance: euros(lang, voucher.balance_minor),
+                balance: present::euros(voucher.balance_minor, lang),
                 until: day(&v, c.valid_until),
                 usable: problem.is_none(),
                 problem,
@@ -231,8 +221,8 @@ pub async fn redeem(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
         Ok((r, balance, _)) => {
             let taken = Taken {
                 id: r.id.to_string(),
-                amount: euros(v.lang, r.amount_minor),
-                balance: euros(v.lang, balance),
+                amount: present::euros(r.amount_minor, v.lang),
+                balance: present::euros(balance, v.lang),
             };
             shop_page(
                 &v,
@@ -254,7 +244,7 @@ pub async fn redeem(v: Visit, Path(slug): Path<String>, body: Bytes) -> Response
                 .await
             {
                 Ok((voucher, c)) => {
-                    let left = euros(v.lang, voucher.balance_minor);
+                    let left = present::euros(voucher.balance_minor, v.lang);
                     let line = match v.lang {
                         Lang::Fr => {
                             format!("Le bon n’a plus que {left} : encaissez au plus {left}.")
@@ -452,9 +442,9 @@ async fn admin_list_page(v: &Visit, status: StatusCode, errors: Vec<String>) -> 
                     (
                         c.id.to_string(),
                         c.name,
-                        euros(lang, f.issued_minor),
-                        euros(lang, f.spent_minor),
-                        euros(lang, f.left_minor),
+                        present::euros(f.issued_minor, lang),
+                        present::euros(f.spent_minor, lang),
+                        present::euros(f.left_minor, lang),
                         f.budget_left,
                     )
                 })
@@ -565,16 +555,19 @@ async fn admin_campaign_page(
                 (label("Bons émis", "Vouchers issued"), f.issued.to_string()),
                 (
                     label("Montant émis", "Value issued"),
-                    euros(lang, f.issued_minor),
+                    present::euros(f.issued_minor, lang),
                 ),
-                (label("Dépensé", "Spent"), euros(lang, f.spent_minor)),
+                (
+                    label("Dépensé", "Spent"),
+                    present::euros(f.spent_minor, lang),
+                ),
                 (
                     label("Reste sur les bons", "Left on vouchers"),
-                    euros(lang, f.left_minor),
+                    present::euros(f.left_minor, lang),
                 ),
                 (
                     label("Expiré sans être dépensé", "Expired unspent"),
-                    euros(lang, f.expired_minor),
+                    present::euros(f.expired_minor, lang),
                 ),
                 (
                     label("Bons restant au budget", "Vouchers left in the budget"),
@@ -594,9 +587,9 @@ async fn admin_campaign_page(
                         o.slug,
                         o.name,
                         o.redemptions,
-                        euros(lang, o.amount_minor),
-                        euros(lang, o.reimbursed_minor),
-                        euros(lang, due),
+                        present::euros(o.amount_minor, lang),
+                        present::euros(o.reimbursed_minor, lang),
+                        present::euros(due, lang),
                         due > 0,
                     )
                 })

@@ -87,22 +87,6 @@ impl Basket {
     }
 }
 
-fn private(mut res: Response) -> Response {
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        HeaderName::from_static("x-robots-tag"),
-        HeaderValue::from_static("noindex"),
-    );
-    h.insert(
-        HeaderName::from_static("referrer-policy"),
-        HeaderValue::from_static("no-referrer"),
-    );
-    res
-}
-
-use axum::http::HeaderName;
-
 /// The product page's form.
 #[derive(Debug, Deserialize)]
 pub(super) struct AddForm {

@@ -288,6 +288,22 @@ pub fn error_page(node: &Node, headers: &HeaderMap, uri: Uri, e: Error) -> Respo
     res
 }
 
+/// A page that is the visitor's own (a basket, a reservation's or a voucher's page): never
+/// stored by caches, never indexed, and its address never sent on as a referrer.
+fn private(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        axum::http::HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex"),
+    );
+    h.insert(
+        axum::http::HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
 /// Answers a page's result: the page, or the error page.
 fn answer(node: &Node, headers: &HeaderMap, uri: Uri, result: Result<Response>) -> Response {
     match result {

@@ -22,46 +22,15 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/vouchers/mine/{secret}", get(holder_page))
 }
 
-fn private(mut res: Response) -> Response {
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        axum::http::HeaderName::from_static("referrer-policy"),
-        HeaderValue::from_static("no-referrer"),
-    );
-    res
-}
-
-fn euros(lang: Lang, minor: i64) -> String {
-    present::price(
-        &etal_protocol::Money {
-            minor,
-            currency: etal_protocol::Currency::EUR,
-        },
-        lang,
-    )
-}
-
-fn day(node: &Node, ms: i64, lang: Lang) -> String {
-    use chrono::TimeZone;
-    let Some(t) = node.cx.settings.time_zone.timestamp_millis_opt(ms).single() else {
-        return String::new();
-    };
-    match lang {
-        Lang::Fr => t.format("%d/%m/%Y").to_string(),
-        Lang::En => t.format("%Y-%m-%d").to_string(),
-    }
-}
-
 /// What the campaign offers, in one sentence.
 fn offer_text(node: &Node, c: &Campaign, lang: Lang) -> String {
-    let face = euros(lang, c.face_minor);
-    let until = day(node, c.valid_until, lang);
+    let face = present::euros(c.face_minor, lang);
+    let until = present::day(node.cx.settings.time_zone, c.valid_until, lang);
     match (lang, c.price_minor) {
         (Lang::Fr, 0) => format!("Un bon d’achat de {face} offert, à dépenser dans les commerces participants jusqu’au {until}."),
         (Lang::En, 0) => format!("A {face} voucher, free, to spend in the participating shops until {until}."),
-        (Lang::Fr, p) => format!("Un bon d’achat de {face} pour {}, à dépenser dans les commerces participants jusqu’au {until}.", euros(lang, p)),
-        (Lang::En, p) => format!("A {face} voucher for {}, to spend in the participating shops until {until}.", euros(lang, p)),
+        (Lang::Fr, p) => format!("Un bon d’achat de {face} pour {}, à dépenser dans les commerces participants jusqu’au {until}.", present::euros(p, lang)),
+        (Lang::En, p) => format!("A {face} voucher for {}, to spend in the participating shops until {until}.", present::euros(p, lang)),
     }
 }
 
@@ -118,11 +87,11 @@ async fn render_campaign(
     let closed_text = match lang {
         Lang::Fr if now < c.issue_from => format!(
             "Les bons seront disponibles à partir du {}.",
-            day(node, c.issue_from, lang)
+            present::day(node.cx.settings.time_zone, c.issue_from, lang)
         ),
         Lang::En if now < c.issue_from => format!(
             "Vouchers will be available from {}.",
-            day(node, c.issue_from, lang)
+            present::day(node.cx.settings.time_zone, c.issue_from, lang)
         ),
         Lang::Fr => "Il n’y a plus de bons à demander pour cette campagne.".into(),
         Lang::En => "No more vouchers can be asked for in this campaign.".into(),
@@ -399,7 +368,7 @@ async fn holder_page(
         let qr = qr
             .split_once("?>")
             .map_or(qr.clone(), |(_, svg)| svg.trim().to_string());
-        let heading = format!("{} — {}", c.name, euros(lang, v.face_minor));
+        let heading = format!("{} — {}", c.name, present::euros(v.face_minor, lang));
         let page = HolderPage {
             head: confirm_head(&node, &heading),
             c: chrome(&node, &ask, MAP_SCRIPTS),
@@ -408,14 +377,20 @@ async fn holder_page(
             pay_text: vouchers::Payments::how_to_pay(&vouchers::AtTheCounter, &c, &v, lang),
             qr,
             code,
-            balance: euros(lang, v.balance_minor),
+            balance: present::euros(v.balance_minor, lang),
             balance_label: match lang {
                 Lang::Fr => "Reste à dépenser",
                 Lang::En => "Left to spend",
             },
             until: match lang {
-                Lang::Fr => format!("Valable jusqu’au {}", day(&node, c.valid_until, lang)),
-                Lang::En => format!("Valid until {}", day(&node, c.valid_until, lang)),
+                Lang::Fr => format!(
+                    "Valable jusqu’au {}",
+                    present::day(node.cx.settings.time_zone, c.valid_until, lang)
+                ),
+                Lang::En => format!(
+                    "Valid until {}",
+                    present::day(node.cx.settings.time_zone, c.valid_until, lang)
+                ),
             },
             history_heading: match lang {
                 Lang::Fr => "Dépenses",
@@ -426,9 +401,9 @@ async fn holder_page(
                 .map(|(r, shop)| {
                     let mut line = format!(
                         "{} · {} · {}",
-                        day(&node, r.created_at, lang),
+                        present::day(node.cx.settings.time_zone, r.created_at, lang),
                         shop,
-                        euros(lang, r.amount_minor)
+                        present::euros(r.amount_minor, lang)
                     );
                     if r.cancelled_at.is_some() {
                         line.push_str(match lang {
