@@ -28,17 +28,6 @@ async fn reserve(client: &reqwest::Client, url: &str, body: Value) -> (u16, f64,
     (status, t.elapsed().as_secs_f64() * 1000.0, doc)
 }
 
-fn row(label: &str, mut times: Vec<f64>, extra: &str) {
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} | {extra} |",
-        times.len(),
-        common::percentile(&times, 0.5),
-        common::percentile(&times, 0.99),
-        times.last().unwrap()
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -133,7 +122,7 @@ async fn main() {
         .unwrap();
     assert_eq!(stock["stock"], 0);
     assert_eq!(stock["availability"], "out_of_stock");
-    row(
+    common::timing_row(
         "200 customers racing for 20 units",
         answers.iter().map(|a| a.1).collect(),
         &format!(
@@ -162,7 +151,7 @@ async fn main() {
         "every reservation made: {:?}",
         answers.iter().find(|a| a.0 != 201)
     );
-    row(
+    common::timing_row(
         &format!("{count} reservations, {concurrency} at a time"),
         answers.iter().map(|a| a.1).collect(),
         &format!("{:.0} reservations/s", count as f64 / wall),

@@ -13,17 +13,6 @@ use std::time::Instant;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-fn row(label: &str, mut times: Vec<f64>, extra: &str) {
-    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} | {extra} |",
-        times.len(),
-        common::percentile(&times, 0.5),
-        common::percentile(&times, 0.99),
-        times.last().unwrap()
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -124,7 +113,7 @@ async fn main() {
         format!("{}.00", 100_000 - count),
         "balance = face - taken"
     );
-    row(
+    common::timing_row(
         &format!("one voucher, {concurrency} at a time"),
         answers.iter().map(|a| a.1).collect(),
         &format!(
@@ -150,7 +139,7 @@ async fn main() {
     for code in many.iter().take(50) {
         assert_eq!(balance(code.clone()).await, "99987.66");
     }
-    row(
+    common::timing_row(
         &format!("{count} vouchers, one each, {concurrency} at a time"),
         answers.iter().map(|a| a.1).collect(),
         &format!("{:.0} redemptions/s", count as f64 / wall),

@@ -98,3 +98,13 @@ mod tests {
         assert!(!format!("{pair:?}").contains("PRIVATE"));
     }
 }
+
+/// SHA-256 of a text, in hexadecimal: how tokens, one-time links and contacts in the
+/// throttle are stored.
+pub fn sha256_hex(text: &str) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

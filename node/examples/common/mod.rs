@@ -153,3 +153,16 @@ pub async fn time_all(client: &reqwest::Client, label: &str, urls: Vec<String>) 
     );
     times
 }
+
+/// Prints a Markdown row of sorted timings: label, count, p50, p99, max (milliseconds), and a
+/// last column.
+pub fn timing_row(label: &str, mut times: Vec<f64>, extra: &str) {
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "| {label} | {} | {:.1} | {:.1} | {:.1} | {extra} |",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.last().unwrap()
+    );
+}

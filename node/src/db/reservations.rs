@@ -73,20 +73,6 @@ pub async fn save_settings(
     Ok(())
 }
 
-/// The shops among `merchants` whose reservations are on.
-pub async fn enabled_among(conn: &mut Conn, merchants: &[Uuid]) -> DbResult<Vec<Uuid>> {
-    let mut out = Vec::new();
-    for m in merchants {
-        if settings(&mut *conn, *m, Lock::None)
-            .await?
-            .is_some_and(|s| s.enabled)
-        {
-            out.push(*m);
-        }
-    }
-    Ok(out)
-}
-
 /// The next short number of a shop's reservations (call with the shop's settings locked).
 pub async fn next_number(tx: &mut Tx, merchant: Uuid) -> DbResult<i64> {
     sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM reservations WHERE merchant_id=$1")

@@ -8,6 +8,15 @@ use uuid::Uuid;
 use super::{column, DbResult, Tx};
 use crate::model::voucher::{Campaign, Eligibility, Redemption, ShopState, Voucher};
 
+/// A list of columns, each prefixed with a table's alias (`r.id, r.voucher_id…`).
+fn qualified(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const CAMPAIGN: &str = "id, name, face_minor, price_minor, currency, quantity, issue_from, \
      issue_until, valid_until, eligibility, postal_codes, created_at";
 
@@ -199,11 +208,7 @@ pub async fn campaigns_of_shop<'e>(
     let sql = format!(
         "SELECT {}, s.state FROM voucher_campaigns c JOIN voucher_campaign_shops s ON s.campaign_id = c.id \
          WHERE s.merchant_id=$1 ORDER BY c.created_at DESC",
-        CAMPAIGN
-            .split(", ")
-            .map(|c| format!("c.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        qualified(CAMPAIGN, "c")
     );
     let rows = sqlx::query(&sql)
         .bind(merchant.to_string())
@@ -585,11 +590,7 @@ pub async fn history<'e>(
     let sql = format!(
         "SELECT {}, m.name AS shop FROM voucher_redemptions r JOIN merchants m ON m.id = r.merchant_id \
          WHERE r.voucher_id=$1 ORDER BY r.created_at DESC",
-        REDEMPTION
-            .split(", ")
-            .map(|c| format!("r.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        qualified(REDEMPTION, "r")
     );
     sqlx::query(&sql)
         .bind(voucher.to_string())
@@ -636,11 +637,7 @@ pub async fn redemptions_of<'e>(
     let sql = format!(
         "SELECT {}, v.code FROM voucher_redemptions r JOIN vouchers v ON v.id = r.voucher_id \
          WHERE r.campaign_id=$1 AND r.cancelled_at IS NULL ORDER BY r.created_at, r.id",
-        REDEMPTION
-            .split(", ")
-            .map(|c| format!("r.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        qualified(REDEMPTION, "r")
     );
     sqlx::query(&sql)
         .bind(campaign.to_string())

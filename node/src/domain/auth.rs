@@ -1,7 +1,6 @@
 //! API tokens: stored hashed, scoped to the node or to one merchant; created on the command
 //! line or by a shop's owner in the dashboard, revoked there.
 
-use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use uuid::Uuid;
@@ -14,11 +13,7 @@ use crate::model::account::TokenInfo;
 
 /// The stored form of a token: SHA-256, hex.
 pub fn hash(token: &str) -> String {
-    digest::digest(&digest::SHA256, token.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::keys::sha256_hex(token)
 }
 
 /// Creates a token named `name` (for the merchant `slug`, or the node admin) and returns the

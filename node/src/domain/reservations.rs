@@ -125,15 +125,6 @@ pub fn contact_key(c: &Customer) -> String {
     String::new()
 }
 
-/// A contact as the throttle keeps it: its SHA-256, in hexadecimal.
-fn hashed(contact: &str) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, contact.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A live shop by slug (404, or 410 once deleted).
 async fn shop(cx: &Context, slug: &str) -> Result<Merchant> {
     match super::read::shop(cx, slug).await? {
@@ -620,7 +611,7 @@ pub async fn rate_limit(cx: &Context, r: &Request) -> Result<()> {
     let tries = db::accounts::add_failure(
         cx.db.writer(),
         // Hashed: the throttle keeps no address nor phone number in clear.
-        &format!("reservecontact:{}", hashed(&key)),
+        &format!("reservecontact:{}", crate::keys::sha256_hex(&key)),
         now,
         now - 86_400_000,
     )

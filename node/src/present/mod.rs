@@ -72,6 +72,15 @@ pub fn euros(minor: i64, lang: Lang) -> String {
     )
 }
 
+/// An instant in the town's time zone, as RFC 3339 (`2027-01-06T10:00:00+01:00`).
+pub fn local_time(tz: chrono_tz::Tz, ms: i64) -> String {
+    use chrono::TimeZone;
+    tz.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        .unwrap_or_default()
+}
+
 /// A day in the town's time zone: `31/01/2027` in French, `2027-01-31` in English.
 pub fn day(tz: chrono_tz::Tz, ms: i64, lang: Lang) -> String {
     use chrono::TimeZone;

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{SecondsFormat, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,6 +19,7 @@ use crate::http::extract::{ApiJson, ApiQuery, Client};
 use crate::http::problem::Problem;
 use crate::http::Node;
 use crate::model::reservation::Customer;
+use crate::present;
 use crate::urls::Urls;
 
 /// A line asked for.
@@ -167,14 +167,6 @@ pub struct SlotList {
     pub slots: Vec<SlotView>,
 }
 
-/// An instant in the town's time zone.
-pub fn local_time(tz: chrono_tz::Tz, ms: i64) -> String {
-    tz.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, false))
-        .unwrap_or_default()
-}
-
 fn money(minor: i64, currency: &str) -> String {
     let digits = etal_protocol::Currency::from_code(currency).map_or(2, |c| c.minor_digits());
     etal_protocol::money::format_minor(minor, digits)
@@ -189,8 +181,8 @@ impl ReservationView {
             number: r.number,
             merchant: slug.to_string(),
             status: r.status,
-            pickup: local_time(tz, r.pickup_start),
-            pickup_end: local_time(tz, r.pickup_end),
+            pickup: present::local_time(tz, r.pickup_start),
+            pickup_end: present::local_time(tz, r.pickup_end),
             lines: r
                 .lines
                 .iter()
@@ -214,8 +206,8 @@ impl ReservationView {
             },
             note: r.note,
             message: r.message,
-            created_at: local_time(tz, r.created_at),
-            updated_at: local_time(tz, r.updated_at),
+            created_at: present::local_time(tz, r.created_at),
+            updated_at: present::local_time(tz, r.updated_at),
             id: r.id,
         }
     }
@@ -415,8 +407,8 @@ pub async fn slots(
         .await?
         .into_iter()
         .map(|s| SlotView {
-            start: local_time(tz, s.start),
-            end: local_time(tz, s.end),
+            start: present::local_time(tz, s.start),
+            end: present::local_time(tz, s.end),
             left: s.left,
         })
         .collect();

@@ -88,10 +88,6 @@ pub struct CampaignView {
     pub budget_left: i64,
 }
 
-fn time(tz: chrono_tz::Tz, ms: i64) -> String {
-    crate::http::api::reservations::local_time(tz, ms)
-}
-
 impl CampaignView {
     fn new(node: &Node, c: &Campaign, f: Figures) -> CampaignView {
         let tz = node.cx.settings.time_zone;
@@ -102,9 +98,9 @@ impl CampaignView {
             face_value: euros(c.face_minor),
             price: euros(c.price_minor),
             quantity: c.quantity,
-            issue_from: time(tz, c.issue_from),
-            issue_until: time(tz, c.issue_until),
-            valid_until: time(tz, c.valid_until),
+            issue_from: crate::present::local_time(tz, c.issue_from),
+            issue_until: crate::present::local_time(tz, c.issue_until),
+            valid_until: crate::present::local_time(tz, c.valid_until),
             eligibility: c.eligibility.as_str().into(),
             issued: f.issued,
             issued_value: euros(f.issued_minor),
@@ -209,7 +205,7 @@ fn voucher_view(node: &Node, v: &Voucher, c: &Campaign) -> VoucherView {
             .page(&format!("vouchers/mine/{}", v.holder_secret))
             .to_string(),
         issued: v.issued,
-        valid_until: time(node.cx.settings.time_zone, c.valid_until),
+        valid_until: crate::present::local_time(node.cx.settings.time_zone, c.valid_until),
     }
 }
 
@@ -293,7 +289,7 @@ pub async fn read(
         code: voucher_code::display(&v.code),
         balance: euros(v.balance_minor),
         face_value: euros(v.face_minor),
-        valid_until: time(node.cx.settings.time_zone, c.valid_until),
+        valid_until: crate::present::local_time(node.cx.settings.time_zone, c.valid_until),
         expired: node.cx.clock.now_ms() > c.valid_until,
         issued: v.issued,
         campaign: CampaignRef {

@@ -373,7 +373,7 @@ async fn basket_page(
                     .await?
                     .into_iter()
                     .map(|s| {
-                        let value = crate::http::api::reservations::local_time(tz, s.start);
+                        let value = crate::present::local_time(tz, s.start);
                         (
                             value.clone(),
                             words::slot(lang, tz, s.start, s.end),
