@@ -70,6 +70,16 @@ pub fn pem_der(pem: &str) -> anyhow::Result<Vec<u8>> {
         .map_err(|e| anyhow!("bad PEM: {e}"))
 }
 
+/// SHA-256 of a text, in hexadecimal: how tokens, one-time links and contacts in the
+/// throttle are stored.
+pub fn sha256_hex(text: &str) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,14 +107,4 @@ mod tests {
         assert!(public.verify(b"hello", &sig).is_ok());
         assert!(!format!("{pair:?}").contains("PRIVATE"));
     }
-}
-
-/// SHA-256 of a text, in hexadecimal: how tokens, one-time links and contacts in the
-/// throttle are stored.
-pub fn sha256_hex(text: &str) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

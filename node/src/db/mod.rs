@@ -25,6 +25,7 @@ pub mod signups;
 pub mod sources;
 pub mod tokens;
 pub mod towns;
+pub mod voucher_accounts;
 pub mod vouchers;
 pub mod window;
 

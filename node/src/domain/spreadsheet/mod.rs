@@ -33,7 +33,7 @@ mod rows;
 
 pub use export::{export, export_xlsx};
 use rows::{check_cells, not_in_shop, Checked, Sheet};
-pub use rows::{MAX_CELL_BYTES, MAX_COLUMNS};
+pub use rows::{protect, MAX_CELL_BYTES, MAX_COLUMNS};
 
 /// The columns, in export order.
 pub const COLUMNS: [&str; 12] = [

@@ -429,7 +429,7 @@ pub const MAX_COLUMNS: usize = 64;
 /// A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, carriage return
 /// first) is written with a `'` before it, which spreadsheets show as text; import takes the
 /// `'` off again.
-pub(super) fn protect(cell: String) -> String {
+pub fn protect(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

@@ -24,6 +24,7 @@ mod sheets;
 mod shop;
 mod signup;
 mod visit;
+mod voucher_admin;
 mod vouchers;
 mod wares;
 pub mod words;
@@ -150,15 +151,15 @@ pub fn router() -> Router<Arc<Node>> {
         )
         .route(
             "/dashboard/admin/vouchers",
-            get(vouchers::admin_list).post(vouchers::admin_create),
+            get(voucher_admin::admin_list).post(voucher_admin::admin_create),
         )
         .route(
             "/dashboard/admin/vouchers/{id}",
-            get(vouchers::admin_campaign),
+            get(voucher_admin::admin_campaign),
         )
         .route(
             "/dashboard/admin/vouchers/{id}/{what}",
-            get(vouchers::admin_export).post(vouchers::admin_act),
+            get(voucher_admin::admin_export).post(voucher_admin::admin_act),
         )
         .route(
             "/dashboard/shops/{slug}/reservations/settings",

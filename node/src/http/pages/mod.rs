@@ -12,6 +12,7 @@ pub mod cards;
 mod catalog;
 pub mod feeds;
 mod items;
+mod reservation;
 pub mod texts;
 pub mod views;
 mod vouchers;
@@ -73,6 +74,7 @@ pub fn router(node: Arc<Node>) -> Router<Arc<Node>> {
         .merge(pages)
         .route("/follow", get(about::follow))
         .merge(basket::router())
+        .merge(reservation::router())
         .merge(vouchers::router())
         .merge(assets::router())
         .merge(cards::router())
